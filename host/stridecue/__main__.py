@@ -1,0 +1,5 @@
+import sys
+
+from stridecue.cli import main
+
+sys.exit(main())

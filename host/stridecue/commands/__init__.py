@@ -1,0 +1,1 @@
+"""Subcommands of ``stridecue``: one module each, each exposing ``register(subparsers)``."""

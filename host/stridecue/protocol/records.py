@@ -1,0 +1,369 @@
+"""One small class per StrideCue record: ``from_bytes`` checks, ``bytes()`` encodes.
+
+Layouts are specified in docs/protocol.md and pinned by tests/vectors/records.json.
+"""
+
+from __future__ import annotations
+
+import enum
+import struct
+from dataclasses import dataclass
+from typing import ClassVar
+
+from stridecue.errors import ConfigError, OversizedRecord, TruncatedRecord, UnknownRecord
+
+VERSION = 1
+MAX_NOTIFY = 20  # bytes in one notification at the default ATT MTU of 23
+
+
+class Kind(enum.IntEnum):
+    STRIDE = 0x01
+    STATUS = 0x02
+    CUE = 0x03
+    CONTROL = 0x04
+    REPLY = 0x05
+    LOG = 0x7F
+
+
+class StrideFlag(enum.IntFlag):
+    ACC_SATURATED = 0x0001
+    GYRO_SATURATED = 0x0002
+    LOW_QUALITY = 0x0004
+    BACKFILLED = 0x0008
+    GAP = 0x0010
+    FIRST = 0x0020
+    TURN = 0x0040
+
+
+class Pattern(enum.IntEnum):
+    RHYTHM = 1  # three short pulses: rhythm lost
+    STRIDE = 2  # one long pulse: strides shortening
+    IDENTIFY = 3  # two pulses: "this is the pod you picked"
+    PULSE = 4  # one pulse of duration_ms (coach's manual cue)
+
+
+class Opcode(enum.IntEnum):
+    START = 0x01
+    STOP = 0x02
+    TIME_SYNC = 0x03
+    SET_CONFIG = 0x04
+    GET_CONFIG = 0x05
+    BACKFILL = 0x06
+    LIST_SESSIONS = 0x07
+    READ_SESSION = 0x08
+    IDENTIFY = 0x09
+    DELETE_SESSION = 0x0A
+    GET_STATUS = 0x0B
+
+
+class Result(enum.IntEnum):
+    OK = 0
+    UNKNOWN_OPCODE = 1
+    BAD_LENGTH = 2
+    OUT_OF_RANGE = 3
+    BUSY = 4
+    NOT_FOUND = 5
+    STORAGE = 6
+    NOT_PERMITTED = 7
+    BAD_VERSION = 8
+
+
+class ConfigKey(enum.IntEnum):
+    TARGET_CADENCE_SPM = 1  # 100..240 steps/min
+    SAMPLE_RATE_HZ = 2  # one of 208, 416, 833
+    FALLBACK_CUES = 3  # 0 off, 1 on (pod cues by itself when no host is connected)
+    FALLBACK_LOW_SPM = 4  # 100..240
+    FALLBACK_HIGH_SPM = 5  # 100..240
+
+
+def _check_range(name: str, value: int, lo: int, hi: int) -> None:
+    if not lo <= value <= hi:
+        raise ConfigError(f"{name}={value} is out of range: allowed {lo}..{hi}")
+
+
+def _header(data: bytes, kind: Kind, size: int, *, exact: bool = True) -> None:
+    if len(data) < 2:
+        raise TruncatedRecord(f"{kind.name.lower()} record: {len(data)} bytes, need {size}")
+    if data[0] != kind:
+        raise UnknownRecord(f"expected record kind {kind:#04x}, got {data[0]:#04x}")
+    if data[1] != VERSION:
+        raise UnknownRecord(
+            f"{kind.name.lower()} record version {data[1]} is not supported (this host "
+            f"speaks version {VERSION}); update the pod firmware or the host "
+            "(`pip install -U stridecue`)"
+        )
+    if len(data) < size:
+        raise TruncatedRecord(f"{kind.name.lower()} record: {len(data)} bytes, need {size}")
+    if exact and len(data) > size:
+        raise OversizedRecord(f"{kind.name.lower()} record: {len(data)} bytes, expected {size}")
+
+
+NO_FLAGS = StrideFlag(0)
+
+
+@dataclass(frozen=True, slots=True)
+class StrideEvent:
+    """One stride of one foot, contact to next contact of the same foot."""
+
+    seq: int
+    t_contact_ms: int
+    stride_time_ms: int
+    contact_time_ms: int
+    stride_length_mm: int
+    flags: StrideFlag = NO_FLAGS
+
+    _FMT: ClassVar[struct.Struct] = struct.Struct("<BBIIHHHH")
+    SIZE: ClassVar[int] = 18
+
+    def __post_init__(self) -> None:
+        _check_range("seq", self.seq, 0, 0xFFFFFFFF)
+        _check_range("t_contact_ms", self.t_contact_ms, 0, 0xFFFFFFFF)
+        _check_range("stride_time_ms", self.stride_time_ms, 0, 0xFFFF)
+        _check_range("contact_time_ms", self.contact_time_ms, 0, 0xFFFF)
+        _check_range("stride_length_mm", self.stride_length_mm, 0, 0xFFFF)
+        _check_range("flags", int(self.flags), 0, 0xFFFF)
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> StrideEvent:
+        _header(data, Kind.STRIDE, cls.SIZE)
+        _, _, seq, t, st, ct, sl, fl = cls._FMT.unpack(data)
+        return cls(seq, t, st, ct, sl, StrideFlag(fl))
+
+    def __bytes__(self) -> bytes:
+        return self._FMT.pack(
+            Kind.STRIDE,
+            VERSION,
+            self.seq,
+            self.t_contact_ms,
+            self.stride_time_ms,
+            self.contact_time_ms,
+            self.stride_length_mm,
+            int(self.flags),
+        )
+
+    @property
+    def stride_time_s(self) -> float:
+        return self.stride_time_ms / 1000.0
+
+    @property
+    def contact_time_s(self) -> float:
+        return self.contact_time_ms / 1000.0
+
+    @property
+    def stride_length_m(self) -> float:
+        return self.stride_length_mm / 1000.0
+
+    @property
+    def cadence_spm(self) -> float:
+        """Steps per minute: two steps per stride of one foot."""
+        return 120.0 / self.stride_time_s if self.stride_time_ms else 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class Status:
+    """Pod health, read or notified on the status characteristic."""
+
+    battery_pct: int  # 0..100, 255 unknown
+    imu_state: int  # 0 ok, 1 missing, 2 error, 3 FIFO overrun seen
+    storage_pct: int  # flash used by sessions, 0..100
+    state: int  # bit0 session running, bit1 pairing mode, bit2 host connected
+    dropped_samples: int
+    last_seq: int
+    firmware: tuple[int, int, int]
+    uptime_min: int
+
+    _FMT: ClassVar[struct.Struct] = struct.Struct("<BBBBBBIIBBBBH")
+    SIZE: ClassVar[int] = 20
+
+    def __post_init__(self) -> None:
+        if self.battery_pct != 255:
+            _check_range("battery_pct", self.battery_pct, 0, 100)
+        _check_range("imu_state", self.imu_state, 0, 3)
+        _check_range("storage_pct", self.storage_pct, 0, 100)
+        _check_range("state", self.state, 0, 0xFF)
+        _check_range("dropped_samples", self.dropped_samples, 0, 0xFFFFFFFF)
+        _check_range("last_seq", self.last_seq, 0, 0xFFFFFFFF)
+        _check_range("uptime_min", self.uptime_min, 0, 0xFFFF)
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> Status:
+        _header(data, Kind.STATUS, cls.SIZE)
+        _, _, bat, imu, sto, st, drop, last, a, b, c, _, up = cls._FMT.unpack(data)
+        return cls(bat, imu, sto, st, drop, last, (a, b, c), up)
+
+    def __bytes__(self) -> bytes:
+        a, b, c = self.firmware
+        return self._FMT.pack(
+            Kind.STATUS,
+            VERSION,
+            self.battery_pct,
+            self.imu_state,
+            self.storage_pct,
+            self.state,
+            self.dropped_samples,
+            self.last_seq,
+            a,
+            b,
+            c,
+            0,
+            self.uptime_min,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Cue:
+    """A vibration cue written to the pod."""
+
+    pattern: Pattern
+    intensity_pct: int = 100
+    repeat: int = 1
+    duration_ms: int = 0  # 0: the pattern's own timing; PULSE needs 20..2000
+
+    _FMT: ClassVar[struct.Struct] = struct.Struct("<BBBBBH")
+    SIZE: ClassVar[int] = 7
+    MAX_ON_MS: ClassVar[int] = 2000
+
+    def __post_init__(self) -> None:
+        _check_range("intensity_pct", self.intensity_pct, 0, 100)
+        _check_range("repeat", self.repeat, 1, 10)
+        _check_range("duration_ms", self.duration_ms, 0, self.MAX_ON_MS)
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> Cue:
+        _header(data, Kind.CUE, cls.SIZE)
+        _, _, pat, inten, rep, dur = cls._FMT.unpack(data)
+        try:
+            pattern = Pattern(pat)
+        except ValueError:
+            raise UnknownRecord(f"cue pattern {pat} is unknown") from None
+        return cls(pattern, inten, rep, dur)
+
+    def __bytes__(self) -> bytes:
+        return self._FMT.pack(
+            Kind.CUE, VERSION, self.pattern, self.intensity_pct, self.repeat, self.duration_ms
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ControlRequest:
+    """A request written to the control characteristic; params per docs/protocol.md."""
+
+    opcode: Opcode
+    token: int
+    params: bytes = b""
+
+    MAX_PARAMS: ClassVar[int] = MAX_NOTIFY - 4
+
+    def __post_init__(self) -> None:
+        _check_range("token", self.token, 0, 255)
+        if len(self.params) > self.MAX_PARAMS:
+            raise ConfigError(
+                f"control params: {len(self.params)} bytes, at most {self.MAX_PARAMS}"
+            )
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> ControlRequest:
+        _header(data, Kind.CONTROL, 4, exact=False)
+        if len(data) > MAX_NOTIFY:
+            raise OversizedRecord(f"control request: {len(data)} bytes, at most {MAX_NOTIFY}")
+        try:
+            op = Opcode(data[2])
+        except ValueError:
+            raise UnknownRecord(f"control opcode {data[2]:#04x} is unknown") from None
+        return cls(op, data[3], bytes(data[4:]))
+
+    def __bytes__(self) -> bytes:
+        return bytes((Kind.CONTROL, VERSION, self.opcode, self.token)) + self.params
+
+    # --- constructors for each opcode (layouts in docs/protocol.md) ---
+    @classmethod
+    def start(cls, token: int, host_time_s: int) -> ControlRequest:
+        return cls(Opcode.START, token, struct.pack("<I", host_time_s & 0xFFFFFFFF))
+
+    @classmethod
+    def backfill(cls, token: int, from_seq: int, count: int) -> ControlRequest:
+        _check_range("count", count, 1, 0xFFFF)
+        return cls(Opcode.BACKFILL, token, struct.pack("<IH", from_seq, count))
+
+    @classmethod
+    def set_config(cls, token: int, key: ConfigKey, value: int) -> ControlRequest:
+        return cls(Opcode.SET_CONFIG, token, struct.pack("<BI", key, value))
+
+    @classmethod
+    def read_session(cls, token: int, session: int, from_seq: int, count: int) -> ControlRequest:
+        return cls(Opcode.READ_SESSION, token, struct.pack("<HIH", session, from_seq, count))
+
+
+@dataclass(frozen=True, slots=True)
+class ControlReply:
+    """The pod's answer to a control request (indicated on the control characteristic)."""
+
+    opcode: int
+    token: int
+    result: Result
+    payload: bytes = b""
+
+    def __post_init__(self) -> None:
+        if len(self.payload) > MAX_NOTIFY - 5:
+            raise ConfigError(f"reply payload: {len(self.payload)} bytes, at most {MAX_NOTIFY - 5}")
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> ControlReply:
+        _header(data, Kind.REPLY, 5, exact=False)
+        if len(data) > MAX_NOTIFY:
+            raise OversizedRecord(f"control reply: {len(data)} bytes, at most {MAX_NOTIFY}")
+        try:
+            result = Result(data[4])
+        except ValueError:
+            raise UnknownRecord(f"control result code {data[4]} is unknown") from None
+        return cls(data[2], data[3], result, bytes(data[5:]))
+
+    def __bytes__(self) -> bytes:
+        return bytes((Kind.REPLY, VERSION, self.opcode, self.token, self.result)) + self.payload
+
+
+@dataclass(frozen=True, slots=True)
+class LogLine:
+    """Free-text diagnostics from the pod, serial link only; raw bytes kept as sent."""
+
+    raw: bytes = b""
+
+    @classmethod
+    def of(cls, text: str) -> LogLine:
+        return cls(text.encode())
+
+    @property
+    def text(self) -> str:
+        return self.raw.decode("utf-8", errors="replace")
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> LogLine:
+        if not data or data[0] != Kind.LOG:
+            raise UnknownRecord("not a log record")
+        return cls(bytes(data[1:]))
+
+    def __bytes__(self) -> bytes:
+        return bytes((Kind.LOG,)) + self.raw
+
+
+Record = StrideEvent | Status | Cue | ControlRequest | ControlReply | LogLine
+
+_DECODERS: dict[int, type[StrideEvent | Status | Cue | ControlRequest | ControlReply | LogLine]] = {
+    Kind.STRIDE: StrideEvent,
+    Kind.STATUS: Status,
+    Kind.CUE: Cue,
+    Kind.CONTROL: ControlRequest,
+    Kind.REPLY: ControlReply,
+    Kind.LOG: LogLine,
+}
+
+
+def decode_record(data: bytes) -> Record:
+    """Decode any record by its kind byte; raises a ProtocolError subclass on bad input."""
+    if not data:
+        raise TruncatedRecord("empty record")
+    try:
+        cls = _DECODERS[data[0]]
+    except KeyError:
+        raise UnknownRecord(f"record kind {data[0]:#04x} is unknown") from None
+    return cls.from_bytes(bytes(data))

@@ -1,0 +1,128 @@
+"""Host encoder/decoder against the golden vectors shared with the firmware tests."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from stridecue.protocol import (
+    ControlReply,
+    ControlRequest,
+    Cue,
+    LogLine,
+    RscMeasurement,
+    Status,
+    StrideEvent,
+    StrideFlag,
+    crc16,
+    decode_record,
+    encode_frame,
+)
+from stridecue.protocol.framing import decode_frame
+from stridecue.protocol.records import Opcode, Pattern, Result
+
+VECTORS: list[dict[str, Any]] = json.loads(
+    (Path(__file__).parents[1] / "vectors" / "records.json").read_text()
+)["vectors"]
+
+
+def of(kind: str) -> list[dict[str, Any]]:
+    return [v for v in VECTORS if v["type"] == kind]
+
+
+def raw(v: dict[str, Any]) -> bytes:
+    return bytes.fromhex(v["hex"])
+
+
+def ids(vs: list[dict[str, Any]]) -> list[str]:
+    return [v["name"] for v in vs]
+
+
+def build(v: dict[str, Any]) -> object:
+    f = v["fields"]
+    match v["type"]:
+        case "stride":
+            return StrideEvent(
+                f["seq"],
+                f["t_contact_ms"],
+                f["stride_time_ms"],
+                f["contact_time_ms"],
+                f["stride_length_mm"],
+                StrideFlag(f["flags"]),
+            )
+        case "status":
+            return Status(
+                f["battery_pct"],
+                f["imu_state"],
+                f["storage_pct"],
+                f["state"],
+                f["dropped_samples"],
+                f["last_seq"],
+                tuple(f["firmware"]),
+                f["uptime_min"],
+            )
+        case "cue":
+            return Cue(Pattern(f["pattern"]), f["intensity_pct"], f["repeat"], f["duration_ms"])
+        case "control":
+            return ControlRequest(Opcode(f["opcode"]), f["token"], bytes.fromhex(f["params"]))
+        case "reply":
+            return ControlReply(
+                f["opcode"], f["token"], Result(f["result"]), bytes.fromhex(f["payload"])
+            )
+        case "rsc":
+            return RscMeasurement(**f)
+        case "log":
+            return LogLine.of(f["text"])
+    raise AssertionError(v["type"])
+
+
+RECORDS = [
+    v for v in VECTORS if v["type"] in {"stride", "status", "cue", "control", "reply", "log"}
+]
+
+
+@pytest.mark.parametrize("v", RECORDS, ids=ids(RECORDS))
+def test_record_decodes_to_fields_and_encodes_back(v: dict[str, Any]) -> None:
+    want = build(v)
+    assert decode_record(raw(v)) == want
+    assert bytes(want) == raw(v)  # type: ignore[call-overload]
+
+
+@pytest.mark.parametrize("v", of("rsc"), ids=ids(of("rsc")))
+def test_rsc_vectors(v: dict[str, Any]) -> None:
+    m = RscMeasurement.from_bytes(raw(v))
+    assert m == build(v)
+    assert bytes(m) == raw(v)
+
+
+def test_rsc_example_from_the_spec() -> None:
+    m = RscMeasurement.from_bytes(bytes.fromhex("03 00 03 B4 78 00 39 30 00 00"))
+    assert (m.speed_mps, m.cadence_spm, m.stride_length_m, m.total_distance_m) == (
+        3.0,
+        180,
+        1.2,
+        1234.5,
+    )
+
+
+@pytest.mark.parametrize("v", of("frame"), ids=ids(of("frame")))
+def test_frame_vectors(v: dict[str, Any]) -> None:
+    rec = bytes.fromhex(v["fields"]["record"])
+    assert encode_frame(rec) == raw(v)
+    assert decode_frame(raw(v)[:-1]) == rec
+
+
+def test_crc_check_value() -> None:
+    (v,) = of("crc16")
+    assert crc16(v["fields"]["ascii"].encode()) == v["fields"]["crc"]
+    assert crc16(v["fields"]["ascii"].encode()).to_bytes(2, "little") == raw(v)
+
+
+def test_stride_event_units() -> None:
+    (v, *_) = of("stride")
+    s = StrideEvent.from_bytes(raw(v))
+    assert s.stride_time_s == 0.72
+    assert s.stride_length_m == 2.45
+    assert s.cadence_spm == pytest.approx(166.67, abs=0.01)
