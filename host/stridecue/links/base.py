@@ -1,0 +1,235 @@
+"""One small interface for every way a pod's records reach the host.
+
+A link is opened by a name string (``open_link("ble:StrideCue-1A2B")``), connected,
+and then yields :class:`Received` items: the record bytes exactly as they crossed
+the wire, decoded, with the host's receive time. Cues and control requests go the
+other way. Recording wraps a link; replay is a link that plays a recording.
+"""
+
+from __future__ import annotations
+
+import abc
+import asyncio
+import enum
+import logging
+import struct
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+
+from stridecue.errors import LinkError
+from stridecue.links.fastdecode import fast_decode
+from stridecue.protocol import (
+    ControlReply,
+    ControlRequest,
+    Cue,
+    Record,
+    RscMeasurement,
+    StrideEvent,
+)
+from stridecue.protocol.records import Opcode, Result
+
+log = logging.getLogger(__name__)
+
+
+class Channel(enum.IntEnum):
+    """What a stored or received frame is; the recorder keeps this byte with it."""
+
+    POD = 1  # a StrideCue record from the pod (stride, status, reply, log)
+    RSC = 2  # a standard RSC Measurement (0x2A53) from a pod without the StrideCue service
+    CUE = 3  # a cue record the host wrote to the pod
+    CONTROL = 4  # a control request the host wrote to the pod
+
+
+class LinkState(enum.Enum):
+    IDLE = "idle"
+    CONNECTING = "connecting"
+    CONNECTED = "connected"
+    RECONNECTING = "reconnecting"
+    CLOSED = "closed"
+
+
+@dataclass(frozen=True, slots=True)
+class Received:
+    """One record as received: its raw bytes, decoded form and host receive time."""
+
+    pod: str  # the pod's id on this link (BLE address, serial port, recorded id)
+    host_ns: int  # host wall clock at receipt, ns since the Unix epoch
+    channel: Channel
+    raw: bytes
+    record: Record | RscMeasurement
+
+    @property
+    def seq(self) -> int | None:
+        r = self.record
+        return r.seq if isinstance(r, StrideEvent) else None
+
+    @property
+    def device_ms(self) -> int | None:
+        r = self.record
+        return r.t_contact_ms if isinstance(r, StrideEvent) else None
+
+
+@dataclass(slots=True)
+class PodInfo:
+    """What the host learnt about a pod while connecting (kept in session metadata)."""
+
+    pod: str
+    name: str = ""
+    address: str = ""
+    firmware: str = ""
+    rsc_only: bool = False
+    clock_offset_ms: float | None = None  # host wall clock - device clock, ms
+    clock_uncertainty_ms: float | None = None
+    extra: dict[str, str] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "name": self.name,
+            "address": self.address,
+            "firmware": self.firmware,
+            "rsc_only": self.rsc_only,
+            "clock_offset_ms": self.clock_offset_ms,
+            "clock_uncertainty_ms": self.clock_uncertainty_ms,
+            **self.extra,
+        }
+
+
+def decode_pod_frame(raw: bytes, channel: Channel = Channel.POD) -> Record | RscMeasurement:
+    """Decode a received frame; raises a ProtocolError subclass on bad bytes."""
+    if channel is Channel.RSC:
+        return RscMeasurement.from_bytes(raw)
+    return fast_decode(raw)
+
+
+_END = object()
+
+
+class Link(abc.ABC):
+    """A connection to one pod (or, for replay, to a recording of several)."""
+
+    scheme: str = ""
+
+    def __init__(self, spec: str, target: str) -> None:
+        self.spec = spec
+        self.target = target
+        self.state = LinkState.IDLE
+        self.info = PodInfo(pod=target)
+        self._queue: asyncio.Queue[Received | object] = asyncio.Queue()
+        self._pending: dict[int, asyncio.Future[ControlReply]] = {}
+        self._next_token = 0
+        self.on_state: list[Callable[[Link, LinkState], None]] = []
+
+    @property
+    def pod(self) -> str:
+        return self.info.pod
+
+    # --- the interface ---
+    @abc.abstractmethod
+    async def connect(self) -> None:
+        """Open the link; raises LinkError with what to do when it cannot."""
+
+    async def records(self) -> AsyncIterator[Received]:
+        """Every received record, in arrival order, until the link is closed."""
+        while True:
+            item = await self._queue.get()
+            if item is _END:
+                return
+            assert isinstance(item, Received)
+            yield item
+
+    @abc.abstractmethod
+    async def write_cue(self, cue: Cue) -> None:
+        """Send a cue (written without response; the pod plays at most one at a time)."""
+
+    async def control(self, request: ControlRequest, timeout_s: float = 2.0) -> ControlReply:
+        """Send a control request and wait for the reply with its token."""
+        if self.state is not LinkState.CONNECTED:
+            raise LinkError(f"{self.spec}: not connected ({self.state.value}); connect first")
+        fut: asyncio.Future[ControlReply] = asyncio.get_running_loop().create_future()
+        self._pending[request.token] = fut
+        try:
+            await self._send_control(bytes(request))
+            return await asyncio.wait_for(fut, timeout_s)
+        except TimeoutError:
+            raise LinkError(
+                f"{self.spec}: no reply to {Opcode(request.opcode).name} within {timeout_s} s; "
+                "check the pod is on and in range"
+            ) from None
+        finally:
+            self._pending.pop(request.token, None)
+
+    @abc.abstractmethod
+    async def close(self) -> None:
+        """Stop the link; ``records()`` ends after what was already received."""
+
+    # --- helpers for implementations ---
+    @abc.abstractmethod
+    async def _send_control(self, data: bytes) -> None: ...
+
+    def token(self) -> int:
+        """A fresh control token (0-255) not waiting for a reply."""
+        for _ in range(256):
+            self._next_token = (self._next_token + 1) & 0xFF
+            if self._next_token not in self._pending:
+                return self._next_token
+        raise LinkError(f"{self.spec}: 256 control requests waiting; the pod is not answering")
+
+    def _set_state(self, state: LinkState) -> None:
+        if state is not self.state:
+            log.info("%s: %s -> %s", self.spec, self.state.value, state.value)
+            self.state = state
+            for cb in self.on_state:
+                cb(self, state)
+
+    def _deliver_reply(self, reply: ControlReply) -> None:
+        fut = self._pending.get(reply.token)
+        if fut is not None and not fut.done():
+            fut.set_result(reply)
+        else:
+            log.warning("%s: reply with unknown token %d ignored", self.spec, reply.token)
+
+    def _push(self, item: Received) -> None:
+        self._queue.put_nowait(item)
+
+    def _finish(self) -> None:
+        self._queue.put_nowait(_END)
+
+    async def time_sync(self, rounds: int = 5) -> tuple[float, float]:
+        """Offset host - device (ms) and its uncertainty, best of ``rounds`` exchanges.
+
+        docs/protocol.md "Time sync": offset = (h0 + h1) / 2 - d, ± (h1 - h0) / 2.
+        """
+        best: tuple[float, float] | None = None
+        for _ in range(rounds):
+            h0 = time.time_ns()
+            reply = await self.control(ControlRequest(Opcode.TIME_SYNC, self.token()))
+            h1 = time.time_ns()
+            check_reply(self.spec, reply)
+            if len(reply.payload) < 4:
+                raise LinkError(f"{self.spec}: TIME_SYNC reply too short; update the pod firmware")
+            (d,) = struct.unpack_from("<I", reply.payload)
+            offset = (h0 + h1) / 2e6 - d
+            half_rtt = (h1 - h0) / 2e6
+            if best is None or half_rtt < best[1]:
+                best = (offset, half_rtt)
+        assert best is not None
+        self.info.clock_offset_ms, self.info.clock_uncertainty_ms = best
+        return best
+
+
+def check_reply(spec: str, reply: ControlReply) -> None:
+    """Raise LinkError with the pod's reason unless the reply is OK."""
+    if reply.result is Result.OK:
+        return
+    hint = {
+        Result.NOT_PERMITTED: "the link is not bonded: run `stridecue pair` first",
+        Result.BAD_VERSION: "update the pod firmware or the host",
+        Result.BUSY: "stop the running session first",
+        Result.STORAGE: "free space on the pod (stridecue sessions on the pod, delete old ones)",
+    }.get(reply.result, "see docs/protocol.md, control results")
+    try:
+        op = Opcode(reply.opcode).name
+    except ValueError:
+        op = f"opcode {reply.opcode:#04x}"
+    raise LinkError(f"{spec}: pod refused {op}: {reply.result.name}; {hint}")

@@ -1,0 +1,142 @@
+"""``replay:SESSION``: a recorded session played back as a link.
+
+The frames come out byte for byte as they were recorded, with their recorded
+host times, in host time order over all pods; paced at ``speed`` x real time
+(``speed=0`` plays as fast as possible). A damaged tail in a frame file is
+reported (``bad_tails``, and a warning) and everything before it plays.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from stridecue.errors import LinkError
+from stridecue.links.base import Channel, Link, LinkState, PodInfo, Received, decode_pod_frame
+from stridecue.protocol import ControlRequest, Cue
+from stridecue.session import BadTail, Session
+
+log = logging.getLogger(__name__)
+
+_SENT = (Channel.CUE, Channel.CONTROL)
+
+
+def sessions_root() -> Path:
+    """Where sessions are recorded by default ($STRIDECUE_SESSIONS or ~/stridecue-sessions)."""
+    return Path(os.environ.get("STRIDECUE_SESSIONS", Path.home() / "stridecue-sessions"))
+
+
+def resolve_session(name: str) -> Path:
+    """A session folder from a path, or a folder name under the sessions root."""
+    p = Path(name).expanduser()
+    if p.is_dir():
+        return p
+    q = sessions_root() / name
+    if q.is_dir():
+        return q
+    raise LinkError(
+        f"no session {name!r} (looked in . and {sessions_root()}); "
+        "`stridecue sessions` lists the recorded ones"
+    )
+
+
+def replay_items(session: Session, *, include_sent: bool = False) -> Iterator[Received]:
+    """Every stored frame as a Received, decoded, in host time order (no pacing)."""
+    for pod, f in session.merged():
+        channel = Channel(f.channel)
+        if channel in _SENT:
+            if not include_sent:
+                continue
+            record: Any = (
+                Cue.from_bytes(f.raw)
+                if channel is Channel.CUE
+                else (ControlRequest.from_bytes(f.raw))
+            )
+        else:
+            record = decode_pod_frame(f.raw, channel)
+        yield Received(pod, f.host_ns, channel, f.raw, record)
+
+
+class ReplayLink(Link):
+    scheme = "replay"
+
+    def __init__(self, spec: str, target: str, **options: Any) -> None:
+        super().__init__(spec, target)
+        self.speed = float(options.get("speed", 1.0))
+        if self.speed < 0:
+            raise LinkError(f"replay speed {self.speed} is negative: use 0 (fastest) or > 0")
+        self.include_sent = bool(options.get("include_sent", False))
+        self.session: Session | None = None
+        self.cues_dropped = 0
+        self._task: asyncio.Task[None] | None = None
+
+    @property
+    def bad_tails(self) -> list[BadTail]:
+        return self.session.bad_tails if self.session else []
+
+    def pod_infos(self) -> list[PodInfo]:
+        assert self.session is not None
+        out = []
+        for pod, meta in self.session.meta.get("pods", {}).items():
+            out.append(
+                PodInfo(
+                    pod=pod,
+                    name=str(meta.get("name", "")),
+                    address=str(meta.get("address", "")),
+                    firmware=str(meta.get("firmware", "")),
+                    rsc_only=bool(meta.get("rsc_only", False)),
+                )
+            )
+        return out
+
+    async def connect(self) -> None:
+        self._set_state(LinkState.CONNECTING)
+        path = resolve_session(self.target)
+        self.session = await asyncio.to_thread(Session.open, path)
+        for tail in self.bad_tails:
+            log.warning("replay %s: %s", path.name, tail)
+        self.info = PodInfo(pod=path.name, name=path.name)
+        self._set_state(LinkState.CONNECTED)
+        self._task = asyncio.create_task(self._play(), name=f"replay {path.name}")
+
+    async def _play(self) -> None:
+        assert self.session is not None
+        t0_wall = time.monotonic()
+        t0_rec: int | None = None
+        try:
+            for n, item in enumerate(replay_items(self.session, include_sent=self.include_sent)):
+                if self.speed > 0:
+                    if t0_rec is None:
+                        t0_rec = item.host_ns
+                    due = t0_wall + (item.host_ns - t0_rec) / 1e9 / self.speed
+                    delay = due - time.monotonic()
+                    if delay > 0.001:
+                        await asyncio.sleep(delay)
+                elif n % 1024 == 0:
+                    await asyncio.sleep(0)  # let consumers run
+                self._push(item)
+        finally:
+            self._set_state(LinkState.CLOSED)
+            self._finish()
+
+    async def write_cue(self, cue: Cue) -> None:
+        # nothing to buzz in a replay; the pipeline still runs the same way
+        self.cues_dropped += 1
+
+    async def _send_control(self, data: bytes) -> None:
+        raise LinkError(
+            f"{self.spec}: a replay has no pod to control; connect with ble: or serial:"
+        )
+
+    async def close(self) -> None:
+        if self._task is not None and not self._task.done():
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        self._set_state(LinkState.CLOSED)

@@ -1,0 +1,210 @@
+"""Write a session folder while a practice runs (format in :mod:`stridecue.session`).
+
+Every frame is appended with one ``write`` on an unbuffered file, so it is in the
+operating system's hands the moment the call returns: a recorder killed with
+``kill -9`` loses nothing it had written. When the disk fills up the recorder
+cuts the file back to its last whole record, so nothing already written is lost,
+and raises :class:`StorageFull` with what to do.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import io
+import json
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from stridecue import __version__
+from stridecue.errors import StrideCueError
+from stridecue.links.base import Channel, PodInfo, Received
+from stridecue.session import (
+    FORMAT_VERSION,
+    MAGIC,
+    MARKS,
+    META,
+    PODS,
+    SUFFIX,
+    SessionError,
+    encode_stored,
+    now_iso,
+    slug,
+)
+
+_NO_ROOM = (errno.ENOSPC, errno.EFBIG, errno.EDQUOT)
+
+
+class StorageFull(StrideCueError):
+    """The disk (or a file size limit) refused a write."""
+
+
+def _open_append(path: Path) -> BinaryIO:
+    return open(path, "ab", buffering=0)
+
+
+class FrameWriter:
+    """Appends stored frames to one ``.scf`` file, one unbuffered write per frame."""
+
+    def __init__(self, path: Path, opener: Callable[[Path], BinaryIO] = _open_append) -> None:
+        self.path = path
+        self._f = opener(path)
+        self.size = self._f.seek(0, io.SEEK_END)
+        self.frames = 0
+        if self.size == 0:
+            self._write(MAGIC)
+
+    def append(self, channel: int, host_ns: int, raw: bytes) -> None:
+        self._write(encode_stored(channel, host_ns, raw))
+        self.frames += 1
+
+    def _write(self, data: bytes) -> None:
+        try:
+            n = self._f.write(data)
+            if n is not None and n != len(data):
+                raise OSError(errno.ENOSPC, f"short write: {n} of {len(data)} bytes")
+        except OSError as e:
+            self._cut_back()
+            if e.errno in _NO_ROOM:
+                raise StorageFull(
+                    f"disk full while recording to {self.path}: the {self.frames} frames "
+                    f"({self.size} bytes) written before are kept and replay; free some "
+                    "space (or pick another folder with --sessions-dir) and record again"
+                ) from e
+            raise StrideCueError(f"cannot write {self.path}: {e.strerror or e}") from e
+        self.size += len(data)
+
+    def _cut_back(self) -> None:
+        # drop a partial record so the file ends on a whole one
+        with contextlib.suppress(OSError):  # the reader skips a partial tail anyway
+            self._f.truncate(self.size)
+
+    def close(self) -> None:
+        self._f.close()
+
+
+class Recorder:
+    """One recording session: metadata, a frame file per pod, coach marks."""
+
+    def __init__(
+        self,
+        path: Path,
+        *,
+        athletes: dict[str, str] | None = None,
+        settings: dict[str, Any] | None = None,
+        opener: Callable[[Path], BinaryIO] = _open_append,
+    ) -> None:
+        self.path = path
+        self._opener = opener
+        self._writers: dict[str, FrameWriter] = {}
+        self._start_ns = time.time_ns()
+        self.meta: dict[str, Any] = {
+            "format": FORMAT_VERSION,
+            "host_version": __version__,
+            "start_time": now_iso(),
+            "start_ns": self._start_ns,
+            "end_time": None,
+            "duration_s": None,
+            "athletes": dict(athletes or {}),
+            "pods": {},
+            "settings": dict(settings or {}),
+        }
+        try:
+            (path / PODS).mkdir(parents=True, exist_ok=False)
+        except FileExistsError:
+            raise SessionError(f"{path} already exists; pick a new session name") from None
+        except OSError as e:
+            raise SessionError(f"cannot create session folder {path}: {e.strerror}") from e
+        self._marks = opener(path / MARKS)
+        self.save_meta()
+
+    @classmethod
+    def create(cls, root: Path, label: str = "", **kw: Any) -> Recorder:
+        """A new session folder under ``root`` named by the UTC start time (and label)."""
+        stamp = time.strftime("%Y-%m-%dT%H%M%SZ", time.gmtime())
+        name = f"{stamp}-{slug(label)}" if label else stamp
+        path = root / name
+        n = 2
+        while path.exists():
+            path = root / f"{name}-{n}"
+            n += 1
+        return cls(path, **kw)
+
+    # --- pods ---
+    def add_pod(self, info: PodInfo, link: str = "", athlete: str = "") -> None:
+        """Register a pod (again after a reconnect: its info is refreshed)."""
+        entry = {"link": link, "file": slug(info.pod) + SUFFIX, **info.to_json()}
+        self.meta["pods"][info.pod] = entry
+        if athlete:
+            self.meta["athletes"][info.pod] = athlete
+        if info.pod not in self._writers:
+            self._writers[info.pod] = FrameWriter(
+                self.path / PODS / str(entry["file"]), self._opener
+            )
+        self.save_meta()
+
+    def _writer(self, pod: str) -> FrameWriter:
+        w = self._writers.get(pod)
+        if w is None:
+            self.add_pod(PodInfo(pod=pod))
+            w = self._writers[pod]
+        return w
+
+    # --- frames ---
+    def write(self, item: Received) -> None:
+        """Append one received frame, exactly as it arrived."""
+        self._writer(item.pod).append(item.channel, item.host_ns, item.raw)
+
+    def write_sent(self, pod: str, channel: Channel, raw: bytes, host_ns: int = 0) -> None:
+        """Append a cue or control request the host sent to ``pod``."""
+        self._writer(pod).append(channel, host_ns or time.time_ns(), raw)
+
+    def mark(self, text: str, athlete: str = "", host_ns: int = 0) -> None:
+        """A coach's mark (lap, split, note), appended to marks.jsonl."""
+        line = json.dumps({"host_ns": host_ns or time.time_ns(), "text": text, "athlete": athlete})
+        try:
+            self._marks.write((line + "\n").encode())
+        except OSError as e:
+            raise StorageFull(
+                f"cannot append mark to {self.path / MARKS}: {e.strerror}; free some space"
+            ) from e
+
+    @property
+    def frames(self) -> dict[str, int]:
+        return {pod: w.frames for pod, w in self._writers.items()}
+
+    # --- metadata ---
+    def save_meta(self) -> None:
+        """Rewrite session.json atomically (temp file + rename)."""
+        tmp = self.path / (META + ".tmp")
+        try:
+            tmp.write_text(json.dumps(self.meta, indent=2) + "\n")
+            os.replace(tmp, self.path / META)
+        except OSError as e:
+            tmp.unlink(missing_ok=True)
+            if e.errno in _NO_ROOM:
+                raise StorageFull(
+                    f"disk full updating {self.path / META}; frames recorded so far are kept"
+                ) from e
+            raise
+
+    def close(self) -> None:
+        end = time.time_ns()
+        self.meta["end_time"] = now_iso()
+        self.meta["duration_s"] = round((end - self._start_ns) / 1e9, 3)
+        self.meta["frames"] = self.frames
+        try:
+            self.save_meta()
+        finally:
+            for w in self._writers.values():
+                w.close()
+            self._marks.close()
+
+    def __enter__(self) -> Recorder:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
