@@ -1,0 +1,367 @@
+# The pod's transport-independent logic: strides out, cues and control
+# requests in, from any number of links (BLE, USB serial, a pty on the unix
+# port). docs/protocol.md is the authority for every byte.
+#
+# A link is any object with
+#   stride(rec, n, rsc, rn)  broadcast a live stride record (+ RSC measurement)
+#   reply(conn, buf, n)      send a control reply to the requester
+#   record(conn, buf, n)     send one follow-up record (backfill, status); False = busy, retry
+#   status(buf, n)           publish a status change (BLE notify; serial: nothing)
+#   hosts()                  how many hosts are connected on this link
+# and calls pod.control(data, link, conn, permitted) and pod.cue(data, permitted).
+#
+# Nothing here touches hardware: the clock, store, haptics, battery and IMU come
+# in as arguments, so the same class runs on a pod, in the simulation board on
+# the unix port and under CPython.
+import struct
+
+from stridepod import VERSION as FW_VERSION
+from stridepod import proto
+
+try:
+    from micropython import const
+except ImportError:  # CPython
+
+    def const(x):
+        return x
+
+
+# config keys (docs/protocol.md, "Config keys")
+K_TARGET = const(1)
+K_RATE = const(2)
+K_FALLBACK = const(3)
+K_FB_LOW = const(4)
+K_FB_HIGH = const(5)
+N_KEYS = const(5)
+DEFAULTS = (180, 416, 0, 160, 200)
+RATES = (208, 416, 833)
+
+# exact params length per opcode 1..11 (after the 4-byte header)
+_PARAMS = b"\x04\x00\x00\x05\x01\x06\x01\x08\x00\x02\x00"
+
+_ST_SESSION = const(1)
+_ST_PAIRING = const(2)
+_ST_HOST = const(4)
+
+_BATCH = const(8)  # follow-up records sent per pump() call and job
+_MAX_JOBS = const(4)
+
+
+class Job:
+    # one backfill or session read in progress towards one requester
+    def __init__(self, link, conn, spans, session):
+        self.link = link
+        self.conn = conn
+        self.spans = spans  # [(first, last)] still to send, in order
+        self.session = session  # Session for READ_SESSION, None for BACKFILL
+
+
+class Pod:
+    def __init__(self, clock_ms, store, haptics=None, links=None, battery=None, imu=None):
+        self.clock_ms = clock_ms  # () -> device ms since boot
+        self.store = store
+        self.haptics = haptics
+        self.links = links if links is not None else []
+        self.battery = battery  # () -> percent 0..100 or 255
+        self.imu = imu  # has .state (proto imu_state) and .dropped
+        self.config = list(DEFAULTS)
+        store.load_config(self.config)
+        if not self._valid_all():
+            self.config = list(DEFAULTS)
+        self.pairing = False
+        self.on_config = None  # (key, value) -> None, called after a change
+        self.on_session = None  # (running: bool) -> None
+        self.on_wake = None  # () -> None: follow-up work is waiting
+        self.distance_mm = 0
+        self.cues_bad = 0  # cue writes ignored (unknown pattern, bad fields, not bonded)
+        self.cues_played = 0
+        self.requests = 0
+        self.refused = 0  # control requests answered with an error
+        self.jobs = []
+        self._rec = bytearray(proto.STRIDE_SIZE)
+        self._rsc = bytearray(proto.RSC_SIZE)
+        self._out = bytearray(proto.REPLY_MAX)
+        self._status = bytearray(proto.STATUS_SIZE)
+        self._tmp = bytearray(proto.STRIDE_SIZE)
+
+    # ---- state ----
+    def running(self):
+        return self.store.running is not None
+
+    def hosts(self):
+        n = 0
+        for link in self.links:
+            n += link.hosts()
+        return n
+
+    def state_bits(self):
+        st = _ST_SESSION if self.running() else 0
+        if self.pairing:
+            st |= _ST_PAIRING
+        if self.hosts():
+            st |= _ST_HOST
+        return st
+
+    def status(self):
+        # -> the status record in a reused buffer
+        imu = self.imu
+        proto.encode_status(
+            self._status,
+            self.battery() if self.battery else 255,
+            imu.state if imu else 1,
+            self.store.storage_pct(),
+            self.state_bits(),
+            imu.dropped if imu else 0,
+            self.store.next_seq - 1 if self.store.next_seq else 0,
+            FW_VERSION,
+            self.clock_ms() // 1000,
+        )
+        return self._status
+
+    def publish_status(self):
+        st = self.status()
+        for link in self.links:
+            link.status(st, proto.STATUS_SIZE)
+
+    # ---- strides ----
+    def on_stride(self, t_contact_ms, stride_ms, contact_ms, length_mm, flags):
+        # one stride from the engine: sequence it, keep it, send it everywhere
+        seq = self.store.next_seq
+        rec = self._rec
+        proto.encode_stride(rec, seq, t_contact_ms, stride_ms, contact_ms, length_mm, flags)
+        self.store.append(seq, rec)
+        self.distance_mm += length_mm
+        rn = self._encode_rsc(stride_ms, length_mm)
+        for link in self.links:
+            link.stride(rec, proto.STRIDE_SIZE, self._rsc, rn)
+        return seq
+
+    def _encode_rsc(self, stride_ms, length_mm):
+        if stride_ms <= 0:
+            stride_ms = 1
+        speed = length_mm * 256 // stride_ms  # 1/256 m/s
+        cadence = 120000 // stride_ms  # two steps per stride of one foot
+        return proto.encode_rsc(
+            self._rsc, speed, cadence, length_mm // 10, self.distance_mm // 100, speed > 640
+        )
+
+    # ---- cues ----
+    def cue(self, data, permitted=True):
+        # a cue write: played, or ignored and counted (no reply is possible)
+        c = proto.decode_cue(data)
+        if not permitted or c is None or self.haptics is None:
+            self.cues_bad += 1
+            return False
+        if not self.haptics.play(c[0], c[1], c[2], c[3]):
+            self.cues_bad += 1
+            return False
+        self.cues_played += 1
+        return True
+
+    # ---- control ----
+    def control(self, data, link, conn=0, permitted=True):
+        self.requests += 1
+        op, token, res = proto.control_header(data)
+        n = 0
+        if res == proto.R_OK and not permitted:
+            res = proto.R_NOT_PERMITTED
+        if res == proto.R_OK:
+            if op < 1 or op > len(_PARAMS):
+                res = proto.R_UNKNOWN_OP
+            elif len(data) - 4 != _PARAMS[op - 1]:
+                res = proto.R_BAD_LENGTH
+        if res == proto.R_OK:
+            res, n = self._dispatch(op, data, link, conn)
+        if res != proto.R_OK:
+            self.refused += 1
+            n = 0
+        self._header(op, token, res)
+        link.reply(conn, self._out, 5 + n)
+        if res == proto.R_OK and op == proto.OP_GET_STATUS:
+            link.record(conn, self.status(), proto.STATUS_SIZE)
+        return res
+
+    def _header(self, op, token, res):
+        o = self._out
+        o[0] = proto.KIND_REPLY
+        o[1] = proto.VERSION
+        o[2] = op
+        o[3] = token
+        o[4] = res
+
+    def _pay(self, fmt, *vals):
+        struct.pack_into(fmt, self._out, 5, *vals)
+        return struct.calcsize(fmt)
+
+    def _dispatch(self, op, d, link, conn):
+        if op == proto.OP_START:
+            return self._start(struct.unpack_from("<I", d, 4)[0])
+        if op == proto.OP_STOP:
+            return self._stop()
+        if op == proto.OP_TIME_SYNC:
+            return proto.R_OK, self._pay("<I", self.clock_ms() & 0xFFFFFFFF)
+        if op == proto.OP_SET_CONFIG:
+            return self._set_config(d[4], struct.unpack_from("<I", d, 5)[0])
+        if op == proto.OP_GET_CONFIG:
+            if d[4] < 1 or d[4] > N_KEYS:
+                return proto.R_OUT_OF_RANGE, 0
+            return proto.R_OK, self._pay("<BI", d[4], self.config[d[4] - 1])
+        if op == proto.OP_BACKFILL:
+            f, c = struct.unpack_from("<IH", d, 4)
+            return self._backfill(link, conn, f, c, None)
+        if op == proto.OP_LIST_SESSIONS:
+            return self._list(d[4])
+        if op == proto.OP_READ_SESSION:
+            sid, f, c = struct.unpack_from("<HIH", d, 4)
+            s = self.store.find(sid)
+            if s is None:
+                return proto.R_NOT_FOUND, 0
+            return self._backfill(link, conn, f, c, s)
+        if op == proto.OP_IDENTIFY:
+            if self.haptics is None:
+                return proto.R_BUSY, 0
+            self.haptics.play(3, 100, 1, 0)
+            return proto.R_OK, 0
+        if op == proto.OP_DELETE_SESSION:
+            return self._delete(struct.unpack_from("<H", d, 4)[0])
+        return proto.R_OK, 0  # GET_STATUS: the status record follows the reply
+
+    def _start(self, host_time_s):
+        if self.running():
+            return proto.R_BUSY, 0
+        s = self.store.start(host_time_s)
+        self.distance_mm = 0
+        if self.on_session:
+            self.on_session(True)
+        self.publish_status()
+        return proto.R_OK, self._pay("<HI", s.sid, s.first_seq)
+
+    def _stop(self):
+        s = self.store.stop()
+        if s is None:
+            return proto.R_NOT_FOUND, 0
+        if self.on_session:
+            self.on_session(False)
+        self.publish_status()
+        return proto.R_OK, self._pay("<HI", s.sid, self.store.next_seq - s.first_seq)
+
+    def _list(self, index):
+        ss = self.store.sessions
+        if index >= len(ss):
+            return proto.R_NOT_FOUND, 0
+        s = ss[index]
+        fl = 1 if s is self.store.running else 0
+        return proto.R_OK, self._pay("<BHIIB", index, s.sid, s.start_s, s.records, fl)
+
+    def _delete(self, sid):
+        s = self.store.find(sid)
+        if s is None:
+            return proto.R_NOT_FOUND, 0
+        if s is self.store.running:
+            return proto.R_BUSY, 0
+        self.store.delete(sid)
+        return proto.R_OK, 0
+
+    # ---- config ----
+    def _valid(self, key, v, cfg):
+        if key in (K_TARGET, K_FB_LOW, K_FB_HIGH):
+            if v < 100 or v > 240:
+                return False
+            if key == K_FB_LOW:
+                return v < cfg[K_FB_HIGH - 1]
+            if key == K_FB_HIGH:
+                return v > cfg[K_FB_LOW - 1]
+            return True
+        if key == K_RATE:
+            return v in RATES
+        if key == K_FALLBACK:
+            return v in (0, 1)
+        return False
+
+    def _valid_all(self):
+        return all(self._valid(i + 1, self.config[i], self.config) for i in range(N_KEYS))
+
+    def _set_config(self, key, value):
+        if not self._valid(key, value, self.config):
+            return proto.R_OUT_OF_RANGE, 0
+        if key == K_RATE and self.running() and value != self.config[K_RATE - 1]:
+            return proto.R_BUSY, 0  # the engine's rate cannot change mid-session
+        self.config[key - 1] = value
+        if not self.store.save_config(self.config):
+            pass  # applied in RAM; the error is counted in store.errors
+        if self.on_config:
+            self.on_config(key, value)
+        return proto.R_OK, self._pay("<BI", key, value)
+
+    def get(self, key):
+        return self.config[key - 1]
+
+    # ---- backfill and session read ----
+    def _backfill(self, link, conn, from_seq, count, session):
+        if count == 0:
+            return proto.R_OUT_OF_RANGE, 0
+        last = from_seq + count - 1
+        if session is None:
+            have = self.store.spans()
+        elif session.records:
+            have = [(session.first_seq, session.first_seq + session.records - 1)]
+        else:
+            have = []
+        spans = []
+        n = 0
+        for a, b in have:
+            a = max(a, from_seq)
+            b = min(b, last)
+            if a <= b:
+                spans.append((a, b))
+                n += b - a + 1
+        if not spans:
+            return proto.R_NOT_FOUND, 0
+        self._add_job(Job(link, conn, spans, session))
+        if session is None:
+            return proto.R_OK, self._pay("<IH", spans[0][0], n)
+        return proto.R_OK, self._pay("<HIH", session.sid, spans[0][0], n)
+
+    def _add_job(self, job):
+        for j in self.jobs:
+            if j.link is job.link and j.conn == job.conn:
+                self.jobs.remove(j)  # a new request replaces the old one
+                break
+        if len(self.jobs) >= _MAX_JOBS:
+            self.jobs.pop(0)
+        self.jobs.append(job)
+        if self.on_wake:
+            self.on_wake()
+
+    def pump(self):
+        # send the next few follow-up records of every job; -> True while work remains
+        for job in self.jobs[:]:
+            if not self._pump_job(job):
+                self.jobs.remove(job)
+        return bool(self.jobs)
+
+    def _pump_job(self, job):
+        out = self._tmp
+        for _ in range(_BATCH):
+            if not job.spans:
+                return False
+            a, b = job.spans[0]
+            if job.session is None:
+                ok = self.store.get(a, out)
+            else:
+                ok = self.store.read(job.session, a, out)
+            if ok:
+                proto.set_stride_flags(out, out[16] | (out[17] << 8) | proto.F_BACKFILLED)
+                if not job.link.record(job.conn, out, proto.STRIDE_SIZE):
+                    return True  # the link is busy: same record next time
+            if a >= b:
+                job.spans.pop(0)
+            else:
+                job.spans[0] = (a + 1, b)
+        return True
+
+    def drop_conn(self, link, conn):
+        # a requester went away: forget its jobs
+        for j in self.jobs[:]:
+            if j.link is link and j.conn == conn:
+                self.jobs.remove(j)

@@ -1,0 +1,1 @@
+# Fakes at the hardware edge only; each rejects what the real part rejects.

@@ -1,0 +1,147 @@
+# store.py: the RAM ring, session files on a real littlefs (MicroPython) or a
+# quota directory (CPython), torn-tail repair, rotation and a full flash.
+from fakes.ramfs import Flash
+from stridepod import proto
+from stridepod.store import HDR, REC, Ring, Store
+
+
+def _rec(seq, flags=0):
+    b = bytearray(proto.STRIDE_SIZE)
+    proto.encode_stride(b, seq, 1000 + seq * 700, 700, 200, 2400, flags)
+    return b
+
+
+def _seq_of(b):
+    return b[2] | (b[3] << 8) | (b[4] << 16) | (b[5] << 24)
+
+
+def test_ring_keeps_newest_and_finds_by_seq():
+    r = Ring(bits=3)
+    out = bytearray(REC)
+    for s in range(20):
+        r.push(s, _rec(s))
+    assert r.count == 8 and r.first_seq() == 12 and r.last_seq == 19
+    assert r.get(12, out) and _seq_of(out) == 12
+    assert r.get(19, out) and _seq_of(out) == 19
+    assert not r.get(11, out) and not r.get(20, out)
+
+
+def test_ring_jump_in_sequence_restarts():
+    r = Ring(bits=3)
+    out = bytearray(REC)
+    for s in range(5):
+        r.push(s, _rec(s))
+    r.push(100, _rec(100))
+    assert r.count == 1 and not r.get(4, out) and r.get(100, out)
+
+
+def test_session_roundtrip_and_counters_survive_reopen():
+    fl = Flash()
+    st = Store(fl.root, fl.fs).open()
+    s = st.start(1700000000)
+    assert s.sid == 1 and s.first_seq == 0
+    for q in range(30):
+        st.append(q, _rec(q))
+    st.stop()
+    st2 = Store(fl.root, fl.fs).open()
+    assert len(st2.sessions) == 1
+    s2 = st2.sessions[0]
+    assert (s2.sid, s2.start_s, s2.first_seq, s2.records) == (1, 1700000000, 0, 30)
+    assert st2.next_seq == 30 and st2.next_sid == 2
+    out = bytearray(REC)
+    assert st2.get(17, out) and bytes(out) == bytes(_rec(17))
+    assert not st2.get(30, out)
+    fl.close()
+
+
+def test_power_cut_loses_at_most_the_record_being_written():
+    fl = Flash()
+    st = Store(fl.root, fl.fs).open()
+    st.start(5)
+    for q in range(12):
+        st.append(q, _rec(q))
+    cut = fl.snapshot()  # the file was never closed: power gone now
+    st3 = Store(cut.root, cut.fs).open()
+    assert st3.sessions[0].records == 12
+    assert st3.next_seq == 12
+    cut.close()
+    fl.close()
+
+
+def test_torn_tail_is_trimmed_on_open():
+    fl = Flash()
+    st = Store(fl.root, fl.fs).open()
+    st.start(5)
+    for q in range(4):
+        st.append(q, _rec(q))
+    st.stop()
+    path = fl.root + "/s00001.bin"
+    with open(path, "ab") as f:
+        f.write(bytes(_rec(4))[:7])  # half a record: power cut mid-write
+    st2 = Store(fl.root, fl.fs).open()
+    assert st2.sessions[0].records == 4
+    assert fl.fs.size(path) == HDR + 4 * REC
+    st2.start(6)
+    assert st2.running.first_seq == 4
+    fl.close()
+
+
+def test_full_flash_never_raises_and_reports_full():
+    fl = Flash(size=16384)
+    st = Store(fl.root, fl.fs, reserve=0).open()
+    st.start(1)
+    q = 0
+    while not st.full and q < 5000:
+        st.append(q, _rec(q))
+        q += 1
+    assert st.full and st.errors >= 1
+    kept = st.running.records
+    assert 0 < kept < q
+    for k in range(50):  # streaming goes on: the ring still takes strides
+        st.append(q + k, _rec(q + k))
+    out = bytearray(REC)
+    assert st.get(q + 49, out) and _seq_of(out) == q + 49
+    assert st.storage_pct() == 100
+    st.stop()
+    again = Store(fl.root, fl.fs).open()
+    assert again.sessions[0].records == kept  # whole records only
+    fl.close()
+
+
+def test_rotation_deletes_oldest_finished_sessions():
+    fl = Flash(size=16384)
+    st = Store(fl.root, fl.fs, reserve=6000).open()
+    q = 0
+    for sess in range(6):
+        st.start(100 + sess)
+        for _ in range(120):
+            st.append(q, _rec(q))
+            q += 1
+        st.stop()
+    assert st.rotated >= 1
+    ids = [s.sid for s in st.sessions]
+    assert ids == sorted(ids) and ids[-1] == 6 and 1 not in ids
+    assert not st.full
+
+
+def test_spans_merge_ring_and_files():
+    fl = Flash()
+    st = Store(fl.root, fl.fs, ring_bits=4).open()
+    st.start(1)
+    for q in range(40):
+        st.append(q, _rec(q))
+    st.stop()
+    assert st.spans() == [(0, 39)]
+    st.delete(1)
+    assert st.spans() == [(24, 39)]  # only the ring is left
+    fl.close()
+
+
+def test_config_persists():
+    fl = Flash()
+    st = Store(fl.root, fl.fs).open()
+    assert not st.load_config([0, 0])
+    assert st.save_config([180, 833])
+    v = [0, 0]
+    assert Store(fl.root, fl.fs).open().load_config(v) and v == [180, 833]
+    fl.close()
