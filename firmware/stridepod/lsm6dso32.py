@@ -1,0 +1,207 @@
+# ST LSM6DSO32 6-axis IMU over I2C: +-32 g accelerometer, +-2000 dps gyro,
+# both batched into the chip's FIFO (3 KB, 7-byte tagged words) at the sample
+# rate, read in bursts into preallocated buffers. Register map and codes:
+# ST DS13303 (LSM6DSO32 datasheet), sections 9-10.
+#
+#   imu = LSM6DSO32(i2c, 0x6A)   # raises ImuError if WHO_AM_I is not 0x6C
+#   imu.start(416)               # ranges, ODR and FIFO in continuous mode
+#   n = imu.read()               # samples now in imu.samples[6*i : 6*i+6]
+#
+# Samples are raw int16 counts (ax, ay, az, gx, gy, gz): ACC_UG_PER_LSB and
+# GYRO_MDPS_PER_LSB give the units. A FIFO overrun is detected (FIFO_OVR flag),
+# counted, and the samples lost are estimated from the time since the last
+# read; an accelerometer or gyro word without its partner of the same time
+# slot (TAG_CNT) is counted as a gap.
+from array import array
+
+try:
+    from micropython import const
+except ImportError:  # CPython
+
+    def const(x):
+        return x
+
+
+WHO_AM_I_VALUE = const(0x6C)
+ACC_UG_PER_LSB = const(976)  # +-32 g: 0.976 mg per count
+GYRO_MDPS_PER_LSB = const(70)  # +-2000 dps: 70 mdps per count
+FIFO_WORDS = const(438)  # 3 KB / 7 bytes
+
+_FIFO_CTRL1 = const(0x07)  # watermark [7:0]
+_FIFO_CTRL3 = const(0x09)  # BDR_GY [7:4] | BDR_XL [3:0]
+_FIFO_CTRL4 = const(0x0A)  # FIFO_MODE [2:0]
+_INT1_CTRL = const(0x0D)
+_WHO_AM_I = const(0x0F)
+_CTRL1_XL = const(0x10)  # ODR_XL [7:4] | FS_XL [3:2]
+_CTRL2_G = const(0x11)  # ODR_G [7:4] | FS_G [3:2]
+_CTRL3_C = const(0x12)  # BDU 0x40, IF_INC 0x04, SW_RESET 0x01
+_FIFO_STATUS1 = const(0x3A)  # DIFF_FIFO [7:0]
+_FIFO_DATA_OUT_TAG = const(0x78)
+
+_FS_XL_32G = const(0x04)  # FS_XL = 01 on the -32 part
+_FS_G_2000 = const(0x0C)  # FS_G = 11
+_BDU_IF_INC = const(0x44)
+_SW_RESET = const(0x01)
+_MODE_BYPASS = const(0)
+_MODE_CONTINUOUS = const(6)
+_INT1_FIFO_TH = const(0x08)
+_OVR_LATCHED = const(0x08)  # FIFO_STATUS2: an overrun since the last read
+_TAG_GYRO = const(0x01)
+_TAG_ACC = const(0x02)
+
+# ODR / BDR codes for the rates the protocol allows (SAMPLE_RATE_HZ)
+_RATE_CODES = {208: 5, 416: 6, 833: 7}
+
+# imu_state values of the status record
+OK = const(0)
+MISSING = const(1)
+BUS_ERROR = const(2)
+OVERRUN = const(3)
+
+
+class ImuError(Exception):
+    pass
+
+
+class LSM6DSO32:
+    def __init__(self, i2c, addr=0x6A, max_samples=64):
+        self.i2c = i2c
+        self.addr = addr
+        self.rate_hz = 0
+        self.samples = array("h", bytes(12 * max_samples))  # 6 int16 per sample
+        self.max_samples = max_samples
+        self.dropped = 0  # samples lost (overruns, gaps) since start
+        self.overruns = 0
+        self.gaps = 0
+        self.state = OK
+        self._words = max(1, max_samples * 2)
+        self._raw = bytearray(7 * self._words)
+        self._mv = memoryview(self._raw)
+        self._one = bytearray(1)
+        self._two = bytearray(2)
+        self._have = 0  # bit0 accel, bit1 gyro of the sample being paired
+        self._last_ms = 0
+        self._overrun = False
+        self._cnt = 0
+        self.check()
+
+    # ---- registers ----
+    def _w(self, reg, value):
+        self._one[0] = value
+        self.i2c.writeto_mem(self.addr, reg, self._one)
+
+    def _r(self, reg):
+        self.i2c.readfrom_mem_into(self.addr, reg, self._one)
+        return self._one[0]
+
+    def check(self):
+        try:
+            who = self._r(_WHO_AM_I)
+        except OSError as e:
+            self.state = MISSING
+            raise ImuError(
+                "IMU: no answer at I2C address 0x%02x (%s): check wiring and imu_addr in boards.py"
+                % (self.addr, e)
+            ) from e
+        if who != WHO_AM_I_VALUE:
+            self.state = MISSING
+            raise ImuError(
+                "IMU: WHO_AM_I is 0x%02x, expected 0x%02x (LSM6DSO32): wrong chip or address"
+                % (who, WHO_AM_I_VALUE)
+            )
+
+    def start(self, rate_hz, now_ms=0):
+        code = _RATE_CODES.get(rate_hz)
+        if code is None:
+            raise ValueError("IMU rate %r Hz: use one of 208, 416, 833" % (rate_hz,))
+        self._w(_CTRL3_C, _SW_RESET | _BDU_IF_INC)
+        for _ in range(10):
+            if not self._r(_CTRL3_C) & _SW_RESET:
+                break
+        self._w(_CTRL3_C, _BDU_IF_INC)
+        self._w(_CTRL1_XL, (code << 4) | _FS_XL_32G)
+        self._w(_CTRL2_G, (code << 4) | _FS_G_2000)
+        self._w(_FIFO_CTRL1, 32)  # watermark: 32 words = 16 samples
+        self._w(_INT1_CTRL, _INT1_FIFO_TH)
+        self._w(_FIFO_CTRL3, (code << 4) | code)
+        self._w(_FIFO_CTRL4, _MODE_BYPASS)  # clears the FIFO
+        self._w(_FIFO_CTRL4, _MODE_CONTINUOUS)
+        self.rate_hz = rate_hz
+        self._have = 0
+        self._last_ms = now_ms
+        self.state = OK
+
+    def power_down(self):
+        # idle between sessions: both sensors off, FIFO off (a few uA)
+        self._w(_FIFO_CTRL4, _MODE_BYPASS)
+        self._w(_CTRL1_XL, 0)
+        self._w(_CTRL2_G, 0)
+        self.rate_hz = 0
+
+    # ---- FIFO ----
+    def pending(self):
+        # -> words waiting in the FIFO; notes an overrun
+        try:
+            self.i2c.readfrom_mem_into(self.addr, _FIFO_STATUS1, self._two)
+        except OSError:
+            self.state = BUS_ERROR
+            return 0
+        s2 = self._two[1]
+        if s2 & _OVR_LATCHED:
+            self._overrun = True
+        return self._two[0] | ((s2 & 0x03) << 8)
+
+    def read(self, now_ms=0):
+        # burst-read whole words into self.samples; -> samples read (<= max_samples)
+        self._overrun = False
+        words = self.pending()
+        got = 0
+        while words > 0 and got < self.max_samples:
+            k = min(words, self._words, 2 * (self.max_samples - got))
+            try:
+                self.i2c.readfrom_mem_into(self.addr, _FIFO_DATA_OUT_TAG, self._mv[: 7 * k])
+            except OSError:
+                self.state = BUS_ERROR
+                break
+            got = self._unpack(k, got)
+            words -= k
+        if self._overrun:
+            self._count_overrun(now_ms, got + words // 2)
+        self._last_ms = now_ms
+        return got
+
+    def _count_overrun(self, now_ms, kept):
+        # the FIFO overwrote its oldest words: lost = due since last read - kept
+        self.overruns += 1
+        self.state = OVERRUN
+        due = (now_ms - self._last_ms) * self.rate_hz // 1000
+        self.dropped += due - kept if due > kept else 1
+
+    def _unpack(self, k, got):
+        raw = self._raw
+        s = self.samples
+        for w in range(k):
+            i = 7 * w
+            tag = raw[i] >> 3
+            if tag == _TAG_ACC:
+                bit = 1
+                o = 6 * got
+            elif tag == _TAG_GYRO:
+                bit = 2
+                o = 6 * got + 3
+            else:
+                continue  # timestamp/temperature words are not batched; skip
+            cnt = raw[i] & 0x06  # TAG_CNT: words of one time slot share it
+            if self._have and (self._have & bit or cnt != self._cnt):
+                self.gaps += 1  # the other sensor's word of that slot never came
+                self.dropped += 1
+                self._have = 0
+            self._cnt = cnt
+            for j in range(3):
+                v = raw[i + 1 + 2 * j] | (raw[i + 2 + 2 * j] << 8)
+                s[o + j] = v - 65536 if v > 32767 else v
+            self._have |= bit
+            if self._have == 3:
+                self._have = 0
+                got += 1
+        return got
