@@ -136,8 +136,9 @@ class BleLink:
         w = self.ble.gatts_write
         w(h_feature, b"\x07\x00")  # stride length, total distance, walking/running
         w(h_location, b"\x01")  # top of shoe
-        for h, v in zip(dis, ("StrideCue", "SC-1", fw, title), strict=False):
-            w(h, v.encode())
+        vals = ("StrideCue", "SC-1", fw, title)
+        for i in range(4):
+            w(dis[i], vals[i].encode())
         w(self.h_batt, b"\xff")
 
     # ---- IRQ: store and signal only ----
