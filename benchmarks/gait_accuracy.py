@@ -84,7 +84,7 @@ def match(
     strides: list[dict[str, Any]], t_stance: np.ndarray, lengths: np.ndarray, name: str, kind: str
 ) -> TrialResult:
     """Pair engine strides with annotated strides whose both ends are near."""
-    tol = 0.35 * float(np.median(np.diff(t_stance)))
+    tol = 0.5 * float(np.median(np.diff(t_stance)))  # half a stride: unambiguous
     lo, hi = t_stance[0] - tol, t_stance[-1] + tol
     found = [
         s
@@ -94,10 +94,12 @@ def match(
     ]
     used: set[int] = set()
     err, true = [], []
-    for s in found:
+    toe = [s["t_contact_s"] + s["contact_time_s"] for s in found]
+    for i, s in enumerate(found):
         # annotations mark the last still sample of each stance: compare toe-offs
-        a = s["t_contact_s"] + s["contact_time_s"]
-        b = a + s["stride_time_s"]
+        # of this stride and of the next one (the same foot's next stance)
+        a = toe[i]
+        b = toe[i + 1] if i + 1 < len(found) else a + s["stride_time_s"]
         k = int(np.argmin(np.abs(t_stance - a)))
         if k + 1 >= len(t_stance) or k in used:
             continue

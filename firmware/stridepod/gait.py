@@ -48,18 +48,21 @@ from stridepod.proto import F_ACC_SAT, F_FIRST, F_GAP, F_GYR_SAT, F_LOW_QUALITY,
 WINDOW_MS = const(30)  # ms; stance window: shorter than a running foot-flat (~60 ms)
 LOOKAHEAD_MS = const(80)  # ms; delay line: half window + longest gyro plateau bridged
 LOOKBACK_MS = const(160)  # ms; how far before stance onset the impact is searched
-GYR_STANCE_DPS = const(90)  # deg/s; RMS rotation rate below which the foot may be still
-ACC_STANCE_MG = const(180)  # mg; mean | |a| - 1 g | below which the foot may be still
+GYR_STANCE_DPS = const(70)  # deg/s; RMS rotation rate below which the foot may be still
+ACC_STANCE_MG = const(450)  # mg; mean | |a| - 1 g | below which the foot may be still
 MIN_SWING_MS = const(200)  # ms; shorter swings are stance chatter or shuffles, not strides
 MAX_SWING_MS = const(1600)  # ms; longer "swings" are not gait: drop, do not integrate on
 REST_MS = const(2000)  # ms; a stance this long means the athlete stopped (F_FIRST next)
+HOLD_MS = const(1000)  # ms; in a longer stance the origin follows the latest still sample
 TILT_BLOCK = const(8)  # samples; levelling applied every this many stance samples
+RELEVEL_MRAD = const(20)  # mrad; while levelling after start-up, the stride origin waits
 TO_OFFSET_MS = const(40)  # ms; toe-off follows the end of detected stillness (heel rise)
 GAP_FILL_MAX = const(4)  # samples; gaps up to this are bridged by holding the sample
 SAT_PERMILLE = const(985)  # 1/1000 of full scale; at or above this a sample is clipped
 LOWQ_TILT_MRAD = const(150)  # mrad; a bigger levelling jump means attitude was poor
 LOWQ_VEL_MPS100 = const(150)  # cm/s; a bigger ZUPT velocity residual means a poor stride
 TURN_COS_SIN = const(1)  # |sin|*1 > cos  <=>  heading change > 45 deg (F_TURN)
+MIN_STRIDE_MM = const(250)  # mm; a shorter "stride" is a pivot or shuffle in a stance
 MAX_STRIDE_MM = const(6000)  # mm; longer integrated strides are reported low quality
 
 # --- fixed-point formats --------------------------------------------------
@@ -70,6 +73,7 @@ _RQ = const(13)  # rotation matrix Q13 (keeps R * acc < 2**30 for 32 g)
 _ACC_CLAMP = const(32767)  # mg, input clamp so products stay small ints
 _GYR_CLAMP = const(32767)  # 0.1 dps
 _E_CLAMP = const(1 << 22)  # per-sample energy clamp (window sums stay < 2**29)
+_E_BIG = const(1 << 30)  # larger than any window energy
 _G2 = const(62500)  # (1 g in 4 mg units)^2
 
 _ST_WAIT = const(0)  # no stance seen yet: nothing integrated
@@ -120,6 +124,7 @@ class GaitEngine:
         self._gz = array.array("i", [0] * n)
         self._ea = array.array("i", [0] * n)
         self._eg = array.array("i", [0] * n)
+        self._wg = array.array("i", [0] * n)  # window gyro energy, at the window centre
         self._bits = bytearray(n)  # 1,2,4: gyro x,y,z clipped; 8: acc clipped; 16: still
         # thresholds as window sums of the per-sample energies
         g4 = GYR_STANCE_DPS * 10 >> 2  # in 0.4 dps
@@ -136,6 +141,7 @@ class GaitEngine:
         self._min_swing = MIN_SWING_MS * r // 1000
         self._max_swing = MAX_SWING_MS * r // 1000
         self._rest = REST_MS * r // 1000
+        self._hold = HOLD_MS * r // 1000
         self._to_off = TO_OFFSET_MS
         self._min_stride_gap = self._min_swing
         self.t_contact_ms = 0
@@ -177,7 +183,10 @@ class GaitEngine:
         self._hax = 0
         self._cx = 0
         self._cy = 0
-        self._ns = 0
+        self._nsw = 0
+        self._nst = 0
+        self._emin = _E_BIG
+        self._fresh = True
         self._plat0 = array.array("i", [0, 0, 0])  # plateau start per gyro axis
 
     # ---------------------------------------------------------------- input
@@ -282,6 +291,7 @@ class GaitEngine:
         # stillness verdict for the window centre
         if h >= w:
             c = (h - 1 - (w >> 1)) & m
+            self._wg[c] = sg
             if sa < self._thr_a and sg < self._thr_g:
                 self._bits[c] |= 16
         d = self._d
@@ -355,56 +365,74 @@ class GaitEngine:
         fx >>= _RQ
         fy >>= _RQ
         st = self._state
-        if st == _ST_SWING:
-            if bits & 16:
-                if self._n >= self._min_swing:
-                    return self._stride_end(j)
-                self._state = _ST_STANCE  # chatter: back to the same stance
-                self._n = self._ns
-            else:
-                vx = self._vx + fx
-                vy = self._vy + fy
-                self._vx = vx
-                self._vy = vy
-                self._px += vx
-                self._py += vy
-                self._n += 1
-                if self._n > self._max_swing:
-                    self._abort()
-                return False
-        fz = ((xz - wy) >> 14) * ax + ((yz + wx) >> 14) * ay + ((ww - xx - yy + zz) >> 15) * az
-        fz >>= _RQ
         if st == _ST_WAIT:
             if not bits & 16:
                 return False
-            self._state = _ST_STANCE
-            self._n = 0
+            self._state = st = _ST_STANCE
             self._ic_ms = self._t[j]
-            self._fn = 0
+            self._fresh = True
+            self._enter_stance()
+        # horizontal velocity and position since the origin (stillest sample)
+        vx = self._vx + fx
+        vy = self._vy + fy
+        self._vx = vx
+        self._vy = vy
+        self._px += vx
+        self._py += vy
+        self._n += 1
+        done = False
+        if st == _ST_SWING:
+            if not bits & 16:
+                self._nsw += 1
+                if self._nsw > self._max_swing:
+                    self._abort()
+                return False
+            self._state = _ST_STANCE
+            if self._nsw >= self._min_swing:
+                done = self._stride_end(j)
+            # else: stance chatter, the same stance goes on
+        fz = ((xz - wy) >> 14) * ax + ((yz + wx) >> 14) * ay + ((ww - xx - yy + zz) >> 15) * az
+        fz >>= _RQ
         if bits & 16:
             self._fx += fx
             self._fy += fy
             self._fz += fz
             self._fn += 1
-            self._n += 1
+            self._nst += 1
+            e = self._wg[j]
             if self._fn >= TILT_BLOCK:
                 self._level()
-            return False
+                if self._fresh and self._tilt > RELEVEL_MRAD:
+                    self._emin = _E_BIG  # still levelling after start-up: origin later
+            if e < self._emin or self._nst > self._hold:
+                # stiller than any sample of this stance so far (or standing for
+                # a while: the latest still sample): new origin
+                self._emin = e
+                self._vx = 0
+                self._vy = 0
+                self._px = 0
+                self._py = 0
+                self._n = 0
+            return done
         # stance over: toe-off
         if self._fn:
             self._level()
         self._to_ms = self._t[j] + self._to_off
-        if self._n > self._rest:
+        if self._nst > self._rest:
             self._pending |= F_FIRST
-        self._ns = self._n
         self._state = _ST_SWING
-        self._n = 0
-        self._vx = 0
-        self._vy = 0
-        self._px = 0
-        self._py = 0
+        self._fresh = False
+        self._nsw = 0
         self._ref_axis()
-        return False
+        return done
+
+    def _enter_stance(self):
+        self._emin = _E_BIG
+        self._nst = 0
+        self._fn = 0
+        self._fx = 0
+        self._fy = 0
+        self._fz = 0
 
     # ------------------------------------------------ per-stance / per-stride
     def _bridge(self, g, j, a, bit):
@@ -525,6 +553,8 @@ class GaitEngine:
         xm = px // k
         ym = py // k
         length = isqrt(xm * xm + ym * ym)
+        if length < MIN_STRIDE_MM:
+            return False  # a pivot or shuffle in place: the same stance goes on
         ic = self._contact_ms(j)
         flags = self._pending
         # residual velocity in cm/s: v[mg*samples] * 9.80665e-3 * 100 / rate
@@ -553,7 +583,5 @@ class GaitEngine:
             done = True
         self._pending = 0
         self._ic_ms = ic
-        self._state = _ST_STANCE
-        self._n = 0
-        self._fn = 0
+        self._enter_stance()
         return done
