@@ -185,3 +185,14 @@ def test_board_comes_from_the_micropython_port():
         assert "run this on the pod" in str(e)
     else:
         raise AssertionError("no error on the unix port")
+
+
+def test_register_constants_agree_with_the_pod_driver():
+    # The self-test talks to the IMU on its own (to debug a pod whose driver
+    # fails), so its numbers must match the firmware's driver (the driver's
+    # private _CONST register codes vanish on MicroPython; these are public).
+    from stridepod import lsm6dso32
+
+    assert selftest.IMU_WHO_AM_I_VALUE == lsm6dso32.WHO_AM_I_VALUE
+    assert selftest.ACC_UG_PER_LSB == lsm6dso32.ACC_UG_PER_LSB
+    assert selftest.GYRO_MDPS_PER_LSB == lsm6dso32.GYRO_MDPS_PER_LSB
