@@ -38,6 +38,7 @@ RUNNING = tuple(
         "18-11",
     )
 )
+MAX_STANCE_S = 1.0  # s; longest foot contact (walking slowly, stopping) for matching
 PYSHOE_ACC_G = 8  # MicroStrain 3DM-GX5-25 as recorded: 8 g accelerometer
 PYSHOE_GYRO_DPS = 2000  # gyro full scale not documented; no hard plateau in the data
 
@@ -83,31 +84,36 @@ def pyshoe_truth(data_dir: Path, name: str) -> tuple[np.ndarray, np.ndarray] | N
 def match(
     strides: list[dict[str, Any]], t_stance: np.ndarray, lengths: np.ndarray, name: str, kind: str
 ) -> TrialResult:
-    """Pair engine strides with annotated strides whose both ends are near."""
-    tol = 0.5 * float(np.median(np.diff(t_stance)))  # half a stride: unambiguous
-    lo, hi = t_stance[0] - tol, t_stance[-1] + tol
-    found = [
-        s
-        for s in strides
-        if s["t_contact_s"] + s["contact_time_s"] >= lo
-        and s["t_contact_s"] + s["contact_time_s"] + s["stride_time_s"] <= hi
-    ]
-    used: set[int] = set()
+    """Pair engine strides with annotated ones.
+
+    The annotation marks the last still sample of each stance. Each annotated stance
+    belongs to the last engine contact before it (at most MAX_STANCE_S earlier; any
+    time for the standing stance a "first" stride starts from). Annotated stride k
+    matches engine stride i when its two stances belong to that stride's two contacts.
+    """
+    slack = 0.03  # s; the contact estimate may fall just after the last still sample
+    lo, hi = t_stance[1] - MAX_STANCE_S, t_stance[-1] + slack
+    found = [s for s in strides if lo <= s["t_contact_s"] + s["stride_time_s"] <= hi]
     err, true = [], []
-    toe = [s["t_contact_s"] + s["contact_time_s"] for s in found]
-    for i, s in enumerate(found):
-        # annotations mark the last still sample of each stance: compare toe-offs
-        # of this stride and of the next one (the same foot's next stance)
-        a = toe[i]
-        b = toe[i + 1] if i + 1 < len(found) else a + s["stride_time_s"]
-        k = int(np.argmin(np.abs(t_stance - a)))
-        if k + 1 >= len(t_stance) or k in used:
-            continue
-        if abs(t_stance[k] - a) < tol and abs(t_stance[k + 1] - b) < tol:
-            used.add(k)
-            err.append(s["stride_length_m"] - float(lengths[k]))
+    n_match = 0
+
+    def owner(t: float, start: bool) -> int:
+        # index of the stride whose start (or end) contact owns the stance ending at t
+        best = -1
+        for i, s in enumerate(found):
+            c = s["t_contact_s"] if start else s["t_contact_s"] + s["stride_time_s"]
+            limit = np.inf if start and "first" in s["flags"] else MAX_STANCE_S
+            if c <= t + slack and t - c < limit:
+                best = i
+        return best
+
+    for k in range(len(lengths)):
+        i = owner(float(t_stance[k]), True)
+        if i >= 0 and owner(float(t_stance[k + 1]), False) == i:
+            n_match += 1
+            err.append(found[i]["stride_length_m"] - float(lengths[k]))
             true.append(float(lengths[k]))
-    return TrialResult(name, kind, len(lengths), len(found), len(used), err, true)
+    return TrialResult(name, kind, len(lengths), len(found), n_match, err, true)
 
 
 def run_pyshoe(data_dir: Path, engine: str) -> list[TrialResult]:

@@ -56,7 +56,11 @@ REST_MS = const(2000)  # ms; a stance this long means the athlete stopped (F_FIR
 HOLD_MS = const(1000)  # ms; in a longer stance the origin follows the latest still sample
 TILT_BLOCK = const(8)  # samples; levelling applied every this many stance samples
 RELEVEL_MRAD = const(20)  # mrad; while levelling after start-up, the stride origin waits
-TO_OFFSET_MS = const(40)  # ms; toe-off follows the end of detected stillness (heel rise)
+TO_OFFSET_MS = const(40)  # ms; toe-off after the end of stillness when no push-off peak is seen
+TO_MAX_MS = const(400)  # ms; the push-off peak is searched this long after stillness ends
+TO_MIN_DPS = const(150)  # deg/s; a push-off rotation peak is at least this fast
+TO_DROP16 = const(9)  # /16 of the peak energy (= 3/4 of the rate): the toe has left
+IC_BACK_MS = const(60)  # ms; the heel meets the ground this shortly before the impact peak
 GAP_FILL_MAX = const(4)  # samples; gaps up to this are bridged by holding the sample
 SAT_PERMILLE = const(985)  # 1/1000 of full scale; at or above this a sample is clipped
 LOWQ_TILT_MRAD = const(150)  # mrad; a bigger levelling jump means attitude was poor
@@ -143,6 +147,10 @@ class GaitEngine:
         self._rest = REST_MS * r // 1000
         self._hold = HOLD_MS * r // 1000
         self._to_off = TO_OFFSET_MS
+        self._to_max = TO_MAX_MS * r // 1000
+        g4 = TO_MIN_DPS * 10 >> 2
+        self._to_min = g4 * g4
+        self._ic_back = (IC_BACK_MS * r + 999) // 1000
         self._min_stride_gap = self._min_swing
         self.t_contact_ms = 0
         self.stride_ms = 0
@@ -187,6 +195,9 @@ class GaitEngine:
         self._nst = 0
         self._emin = _E_BIG
         self._fresh = True
+        self._to_open = False
+        self._to_pk = 0
+        self._to_i = 0
         self._plat0 = array.array("i", [0, 0, 0])  # plateau start per gyro axis
 
     # ---------------------------------------------------------------- input
@@ -384,6 +395,8 @@ class GaitEngine:
         if st == _ST_SWING:
             if not bits & 16:
                 self._nsw += 1
+                if self._to_open:
+                    self._track_toe_off(j)
                 if self._nsw > self._max_swing:
                     self._abort()
                 return False
@@ -418,6 +431,8 @@ class GaitEngine:
         if self._fn:
             self._level()
         self._to_ms = self._t[j] + self._to_off
+        self._to_open = True
+        self._to_pk = 0
         if self._nst > self._rest:
             self._pending |= F_FIRST
         self._state = _ST_SWING
@@ -425,6 +440,18 @@ class GaitEngine:
         self._nsw = 0
         self._ref_axis()
         return done
+
+    def _track_toe_off(self, j):
+        # toe-off: the push-off rotation peaks, then collapses as the toe leaves
+        e = self._eg[j]
+        if e > self._to_pk:
+            self._to_pk = e
+            self._to_i = j
+        elif e * 16 < self._to_pk * TO_DROP16 and self._to_pk > self._to_min:
+            self._to_ms = self._t[self._to_i]
+            self._to_open = False
+        if self._nsw > self._to_max:
+            self._to_open = False
 
     def _enter_stance(self):
         self._emin = _E_BIG
@@ -531,7 +558,8 @@ class GaitEngine:
                 self._hy0 = hy
 
     def _contact_ms(self, j):
-        # impact: largest |acc| deviation in the look-back before stance onset
+        # impact: largest |acc| deviation in the look-back before stance onset;
+        # contact: the quietest rotation just before it (heel meets the ground)
         m = self._mask
         best = -1
         bi = j
@@ -542,7 +570,16 @@ class GaitEngine:
                 best = e
                 bi = k
             k = (k - 1) & m
-        return self._t[bi]
+        best = _E_BIG
+        ci = bi
+        k = bi
+        for _ in range(self._ic_back):
+            e = self._eg[k]
+            if e < best:
+                best = e
+                ci = k
+            k = (k - 1) & m
+        return self._t[ci]
 
     def _stride_end(self, j):
         n = self._n
