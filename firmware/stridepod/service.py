@@ -72,6 +72,7 @@ class Pod:
         self.on_config = None  # (key, value) -> None, called after a change
         self.on_session = None  # (running: bool) -> None
         self.on_wake = None  # () -> None: follow-up work is waiting
+        self.fallback = None  # fallback.Fallback, or None
         self.distance_mm = 0
         self.cues_bad = 0  # cue writes ignored (unknown pattern, bad fields, not bonded)
         self.cues_played = 0
@@ -134,6 +135,8 @@ class Pod:
         rn = self._encode_rsc(stride_ms, length_mm)
         for link in self.links:
             link.stride(rec, proto.STRIDE_SIZE, self._rsc, rn)
+        if self.fallback is not None:
+            self.fallback.on_stride(t_contact_ms, stride_ms, flags)
         return seq
 
     def _encode_rsc(self, stride_ms, length_mm):

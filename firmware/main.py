@@ -1,0 +1,119 @@
+# StrideCue pod: board glue. The only file that touches `machine` and
+# `bluetooth`; everything else takes hardware as arguments (stridepod/app.py).
+# Pins come from stridepod/boards.py; the board is named in board.txt (written
+# by `stridecue device install --board NAME`) or guessed from the chip.
+#
+# Safe mode: hold the button while the pod boots and main.py returns to the
+# REPL without starting anything. Over USB, "\r\x03" (what mpremote sends) or
+# three 0x03 bytes at a frame start also stop the app (serial_link.py).
+import sys
+
+import machine
+import micropython
+from stridepod import boards
+
+
+def board_name():
+    try:
+        with open("board.txt") as f:
+            return f.read().strip()
+    except OSError:
+        return "pico2w" if "RP2350" in sys.implementation._machine else "esp32s3"
+
+
+def make_pins(b):
+    button = machine.Pin(b["button"], machine.Pin.IN, machine.Pin.PULL_UP)
+    i2c = machine.I2C(
+        b["i2c_id"], scl=machine.Pin(b["scl"]), sda=machine.Pin(b["sda"]), freq=b["i2c_freq"]
+    )
+    pwm = machine.PWM(machine.Pin(b["motor"]), freq=b["motor_pwm_freq"], duty_u16=0)
+    adc = machine.ADC(machine.Pin(b["bat_adc"]))
+    if b["adc_atten_db"] == 11:
+        adc.atten(machine.ADC.ATTN_11DB)
+    return button, i2c, pwm, adc
+
+
+def build(b, button, i2c, pwm, adc):
+    import asyncio
+
+    import bluetooth
+    from stridepod import VERSION, rt
+    from stridepod.app import App
+    from stridepod.battery import Battery
+    from stridepod.ble import BleLink
+    from stridepod.fallback import Fallback
+    from stridepod.gait import GaitEngine
+    from stridepod.haptics import Haptics
+    from stridepod.lsm6dso32 import LSM6DSO32, ImuError
+    from stridepod.serial_link import SerialLink
+    from stridepod.service import Pod
+    from stridepod.store import Store
+
+    store = Store("/sessions").open()
+    haptics = Haptics(pwm, rt.ticks_ms)
+    try:
+        imu = LSM6DSO32(i2c, b["imu_addr"])
+    except ImuError as e:
+        sys.print_exception(e)
+        imu = None
+    pod = Pod(
+        rt.ticks_ms,
+        store,
+        haptics,
+        battery=Battery(adc, b["bat_divider"], b["adc_full_scale_mv"]),
+        imu=imu,
+    )
+    pod.fallback = Fallback(pod)
+    ble = BleLink(bluetooth.BLE(), pod, b["title"], "%d.%d.%d" % VERSION)
+    serial = SerialLink(pod, sys.stdout.buffer.write)
+    pod.links.append(ble)
+    pod.links.append(serial)
+    if imu is None:
+        serial.log("IMU missing: check wiring (boards.py imu_addr)")
+        return None, None
+    app = App(
+        pod,
+        imu,
+        lambda hz: GaitEngine(hz, 32, 2000),
+        rt.ticks_ms,
+        machine.WDT(timeout=8000),
+        button,
+    )
+    app.ble = ble
+
+    def stop():
+        raise KeyboardInterrupt
+
+    serial.on_break = stop
+    readers = (ble.run(), serial.run(asyncio.StreamReader(sys.stdin.buffer)))
+    return app, readers
+
+
+async def run(app, readers):
+    import asyncio
+
+    app.start(readers)
+    while True:
+        await asyncio.sleep(3600)
+
+
+def main():
+    b = boards.get(board_name())
+    button, i2c, pwm, adc = make_pins(b)
+    if button.value() == 0:
+        print("StrideCue: button held at boot, safe mode (REPL)")
+        return
+    app, readers = build(b, button, i2c, pwm, adc)
+    if app is None:
+        return
+    import asyncio
+
+    micropython.kbd_intr(-1)  # frames may hold 0x03; serial_link watches for the escape
+    try:
+        asyncio.run(run(app, readers))
+    finally:
+        micropython.kbd_intr(3)
+        pwm.duty_u16(0)
+
+
+main()

@@ -1,0 +1,202 @@
+# The pod's asyncio orchestration. Everything comes in as an argument, so the
+# same App runs on a board (main.py) and on the unix port (tests, RAM budget,
+# the simulation board):
+#
+#   imu      .start(rate_hz, now_ms) .power_down() .read(now_ms) -> n,
+#            .samples (6 int16 per sample, raw counts), .dropped, .state
+#   make_engine(rate_hz) -> a gait engine (push(t_ms, ax..gz) -> True on a stride)
+#   pod      service.Pod with its links, store, haptics
+#
+# Tasks: sampling (the hot path: FIFO -> engine -> pod.on_stride, only while a
+# session runs; idle otherwise), follow-up records (backfill pacing), status
+# every 10 s, haptics, each link's reader, the watchdog, the pairing button.
+import asyncio
+
+from stridepod import rt
+from stridepod.lsm6dso32 import ACC_UG_PER_LSB, GYRO_MDPS_PER_LSB
+from stridepod.service import K_RATE
+
+try:
+    from micropython import const
+except ImportError:  # CPython
+
+    def const(x):
+        return x
+
+
+_MAX_READS = const(8)  # FIFO reads per poll (catching up after a stall)
+_POLL_MS = const(20)  # FIFO read period in a session (~8 samples at 416 Hz)
+_IDLE_MS = const(250)  # sampling task period when no session runs
+_STATUS_MS = const(10000)
+_WDT_FEED_MS = const(1000)
+_STALL_MS = const(5000)  # no sampling-loop heartbeat for this long: let the WDT bite
+_RESYNC_MS = const(40)  # sample clock off the device clock by more: resync
+_LONG_PRESS_MS = const(2000)
+PAIRING_MS = const(60000)
+
+
+class App:
+    def __init__(self, pod, imu, make_engine, clock_ms=None, wdt=None, button=None):
+        self.pod = pod
+        self.imu = imu
+        self.make_engine = make_engine
+        self.clock_ms = clock_ms or rt.ticks_ms
+        self.wdt = wdt
+        self.button = button  # machine.Pin with pull-up, pressed = 0
+        self.engine = None
+        self.strides = 0
+        self.samples = 0
+        self.pairing_until = None
+        self.ble = None  # a BleLink, for pairing mode and battery level
+        self._t = 0  # device ms of the last sample fed to the engine
+        self._frac = 0  # sub-ms remainder of the sample clock (x rate_hz)
+        self._rate = 0
+        self._beat = self.clock_ms()
+        self._fresh = True
+        self._wake = rt.Flag()
+        self._pressed = None  # device ms the button went down
+        self._used = False
+        self.tasks = []
+        pod.on_session = self._on_session
+        pod.on_wake = self._wake.set
+
+    # ---- session start/stop: IMU on/off ----
+    def _on_session(self, running):
+        if running:
+            self._rate = self.pod.get(K_RATE)
+            if self.engine is None or self.engine.rate_hz != self._rate:
+                self.engine = None
+                self.engine = self.make_engine(self._rate)
+            else:
+                self.engine.reset()
+            self.imu.start(self._rate, self.clock_ms())
+            self._fresh = True
+        else:
+            self.imu.power_down()
+
+    # ---- the hot path ----
+    def poll(self):
+        # read the FIFO once and run the engine over it; -> samples handled
+        now = self.clock_ms()
+        self._beat = now
+        if not self.pod.running():
+            return 0
+        total = 0
+        for _ in range(_MAX_READS):
+            n = self.imu.read(now)
+            if n:
+                self._feed(n, now)
+            total += n
+            if n < self.imu.max_samples:
+                break
+        return total
+
+    def _feed(self, n, now):
+        rate = self._rate
+        if self._fresh or abs(rt.ticks_diff(now, self._t) - n * 1000 // rate) > _RESYNC_MS:
+            # (re)start the sample clock so the newest sample lands at `now`
+            self._t = rt.ticks_add(now, -(n * 1000 // rate))
+            self._frac = 0
+            self._fresh = False
+        s = self.imu.samples
+        eng = self.engine
+        for i in range(n):
+            self._frac += 1000
+            step = self._frac // rate
+            self._frac -= step * rate
+            self._t = rt.ticks_add(self._t, step)
+            o = 6 * i
+            if eng.push(
+                self._t,
+                s[o] * ACC_UG_PER_LSB // 1000,  # mg
+                s[o + 1] * ACC_UG_PER_LSB // 1000,
+                s[o + 2] * ACC_UG_PER_LSB // 1000,
+                s[o + 3] * GYRO_MDPS_PER_LSB // 100,  # 0.1 deg/s
+                s[o + 4] * GYRO_MDPS_PER_LSB // 100,
+                s[o + 5] * GYRO_MDPS_PER_LSB // 100,
+            ):
+                self._stride(eng)
+        self.samples += n
+
+    def _stride(self, eng):
+        self.strides += 1
+        self.pod.on_stride(
+            eng.t_contact_ms, eng.stride_ms, eng.contact_ms, eng.length_mm, eng.flags
+        )
+
+    # ---- tasks ----
+    async def sampling(self):
+        while True:
+            self.poll()
+            await rt.sleep_ms(_POLL_MS if self.pod.running() else _IDLE_MS)
+
+    async def follow_ups(self):
+        while True:
+            await self._wake.wait()
+            while self.pod.pump():
+                await rt.sleep_ms(10)
+
+    async def status(self):
+        while True:
+            await rt.sleep_ms(_STATUS_MS)
+            if self.ble is not None and self.pod.battery is not None:
+                self.ble.set_battery(self.pod.battery())
+            self.pod.publish_status()
+
+    async def watchdog(self):
+        while True:
+            self.feed_watchdog()
+            await rt.sleep_ms(_WDT_FEED_MS)
+
+    def feed_watchdog(self):
+        # feed only while the sampling loop is alive; -> fed
+        if rt.ticks_diff(self.clock_ms(), self._beat) < _STALL_MS:
+            self.wdt.feed()
+            return True
+        return False
+
+    async def buttons(self):
+        while True:
+            self.check_button()
+            await rt.sleep_ms(50)
+
+    def check_button(self):
+        # a press held for _LONG_PRESS_MS opens one pairing window
+        now = self.clock_ms()
+        if self.button.value() == 0:
+            if self._pressed is None:
+                self._pressed = now
+                self._used = False
+            elif not self._used and rt.ticks_diff(now, self._pressed) >= _LONG_PRESS_MS:
+                self._used = True
+                self.set_pairing(True, now)
+        else:
+            self._pressed = None
+        self.check_pairing(now)
+
+    def set_pairing(self, on, now=0):
+        self.pairing_until = rt.ticks_add(now, PAIRING_MS) if on else None
+        if self.ble is not None:
+            self.ble.set_pairing(on)
+        else:
+            self.pod.pairing = on
+        if on and self.pod.haptics is not None:
+            self.pod.haptics.play(3, 60, 1, 0)  # IDENTIFY: "pairing open"
+
+    def check_pairing(self, now):
+        if self.pairing_until is not None and rt.ticks_diff(now, self.pairing_until) >= 0:
+            self.set_pairing(False, now)
+
+    def start(self, readers=()):
+        # create every task; readers: coroutines of the links (ble.run(), serial.run(r))
+        mk = asyncio.create_task
+        self.tasks = [mk(self.sampling()), mk(self.follow_ups()), mk(self.status())]
+        if self.pod.haptics is not None:
+            self.tasks.append(mk(self.pod.haptics.run(rt.Flag())))
+        if self.wdt is not None:
+            self.tasks.append(mk(self.watchdog()))
+        if self.button is not None:
+            self.tasks.append(mk(self.buttons()))
+        for r in readers:
+            self.tasks.append(mk(r))
+        return self.tasks
