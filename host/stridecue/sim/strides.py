@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.typing import NDArray
+from scipy.signal import lfilter
 
 F64 = NDArray[np.float64]
 
@@ -73,8 +74,8 @@ class Profile:
         return 120.0 / self.stride_time_s
 
 
-#: 400 m effort: ~250 steps/min, 3.9 m strides, ~8 m/s
-SPRINT = Profile("sprint", stride_time_s=0.48, stride_length_m=3.9, contact_time_s=0.11)
+#: 400 m effort: ~250 steps/min, 3.6 m strides, 7.5 m/s
+SPRINT = Profile("sprint", stride_time_s=0.48, stride_length_m=3.6, contact_time_s=0.11)
 #: 800 m-1500 m effort: ~167 steps/min, 3.3 m strides, ~4.6 m/s
 DISTANCE = Profile("distance", stride_time_s=0.72, stride_length_m=3.3, contact_time_s=0.19)
 #: recovery jog between reps: ~150 steps/min, 1.6 m strides, 2 m/s
@@ -130,13 +131,10 @@ def ar1(rng: np.random.Generator, n: int, sd: float | F64, phi: float) -> F64:
 
 
 def _ar1_from(e: F64, sd: F64, phi: float) -> F64:
-    out = np.empty(e.size)
-    k = math.sqrt(1.0 - phi * phi)
-    prev = 0.0
-    for i in range(e.size):
-        # x[0] is drawn from the stationary law; later samples by the recursion
-        prev = sd[i] * e[i] if i == 0 else phi * prev + k * sd[i] * e[i]
-        out[i] = prev
+    # x[0] = sd[0] e[0] (stationary start); x[i] = phi x[i-1] + sqrt(1 - phi^2) sd[i] e[i]
+    u = math.sqrt(1.0 - phi * phi) * sd * e
+    u[0] = sd[0] * e[0]
+    out: F64 = np.asarray(lfilter([1.0], [1.0, -phi], u), dtype=np.float64)
     return out
 
 

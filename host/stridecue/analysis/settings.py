@@ -1,0 +1,112 @@
+"""Every analyzer parameter, named with its unit, with defaults for sprint and distance.
+
+Percentages are of the athlete's own baseline (4.0 means 4 %). The ``*_h`` thresholds
+are in units of evidence (sums of standardized deviations, see docs/detection.md):
+higher means fewer false alarms and later cues.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, fields, replace
+
+from stridecue.errors import ConfigError
+
+#: (lower, upper) allowed for each setting; checked on construction
+_RANGES: dict[str, tuple[float, float]] = {
+    "settle_strides": (0, 200),
+    "baseline_strides": (4, 200),
+    "baseline_guard_strides": (0, 500),
+    "baseline_max_strides": (4, 5000),
+    "time_cv_pct": (0.3, 20.0),
+    "length_cv_pct": (0.3, 20.0),
+    "ar1_phi": (-0.9, 0.9),
+    "clip_sd": (2.0, 50.0),
+    "shortening_design_pct": (0.5, 30.0),
+    "shortening_h": (0.5, 100.0),
+    "drift_design_pct": (0.5, 30.0),
+    "drift_h": (0.5, 100.0),
+    "irregular_cv_ratio": (1.1, 10.0),
+    "irregular_h": (0.5, 100.0),
+    "recovery_tolerance_pct": (0.1, 30.0),
+    "recovery_strides": (1, 100),
+    "run_min_speed_mps": (0.5, 12.0),
+    "run_min_cadence_spm": (40.0, 300.0),
+    "run_confirm_strides": (1, 50),
+    "target_cadence_spm": (60.0, 320.0),
+    "target_stride_length_m": (0.3, 4.0),
+    "goal_400m_s": (30.0, 600.0),
+    "split_m": (10.0, 1000.0),
+}
+_OPTIONAL = ("target_cadence_spm", "target_stride_length_m", "goal_400m_s")
+_INTEGER = (
+    "settle_strides",
+    "baseline_strides",
+    "baseline_guard_strides",
+    "baseline_max_strides",
+    "recovery_strides",
+    "run_confirm_strides",
+)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AnalyzerSettings:
+    """Parameters of one athlete's analyzer (see docs/detection.md for each in plain words)."""
+
+    # a rep: strides ignored while the athlete gets up to speed, then strides that set the
+    # baseline; later strides join the baseline only once ``baseline_guard_strides`` old
+    settle_strides: int = 10
+    baseline_strides: int = 24
+    baseline_guard_strides: int = 16
+    baseline_max_strides: int = 120
+    # natural stride-to-stride variability: the least the analyzer assumes, and how much
+    # each stride resembles the previous one (AR(1) coefficient)
+    time_cv_pct: float = 2.0
+    length_cv_pct: float = 2.0
+    ar1_phi: float = 0.3
+    clip_sd: float = 5.0
+    # detectors: the change each is tuned for, and its alarm threshold
+    shortening_design_pct: float = 4.0
+    shortening_h: float = 6.5
+    drift_design_pct: float = 4.5
+    drift_h: float = 5.5
+    irregular_cv_ratio: float = 2.0
+    irregular_h: float = 9.0
+    # recovery: back within tolerance for this many strides in a row
+    recovery_tolerance_pct: float = 2.0
+    recovery_strides: int = 4
+    # rep detection: running (not a recovery jog) means both of these, for a few strides
+    run_min_speed_mps: float = 3.2
+    run_min_cadence_spm: float = 140.0
+    run_confirm_strides: int = 3
+    # coach's targets (None: learn the baseline from the athlete's first settled strides)
+    target_cadence_spm: float | None = None
+    target_stride_length_m: float | None = None
+    goal_400m_s: float | None = None
+    split_m: float = 100.0
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            v = getattr(self, f.name)
+            if v is None and f.name in _OPTIONAL:
+                continue
+            lo, hi = _RANGES[f.name]
+            if f.name in _INTEGER and not isinstance(v, int):
+                raise ConfigError(f"{f.name}={v!r} must be a whole number within {lo}..{hi}")
+            if not isinstance(v, int | float) or not math.isfinite(v) or not lo <= v <= hi:
+                raise ConfigError(f"{f.name}={v!r} must be within {lo:g}..{hi:g}")
+
+    @classmethod
+    def for_event(cls, event: str, **overrides: float | int | None) -> AnalyzerSettings:
+        """Defaults for ``"sprint"`` (200-400 m reps) or ``"distance"`` (800 m and up)."""
+        if event == "sprint":
+            base = cls()
+        elif event == "distance":
+            # distance strides settle sooner, and a longer rep lets the baseline span more
+            base = cls(settle_strides=8, baseline_max_strides=200)
+        else:
+            raise ConfigError(f"event={event!r} must be 'sprint' or 'distance'")
+        try:
+            return replace(base, **overrides)  # type: ignore[arg-type]
+        except TypeError as e:
+            raise ConfigError(f"unknown analyzer setting: {e}") from None
