@@ -63,8 +63,8 @@ TO_DROP16 = const(9)  # /16 of the peak energy (= 3/4 of the rate): the toe has 
 IC_BACK_MS = const(60)  # ms; the heel meets the ground this shortly before the impact peak
 GAP_FILL_MAX = const(4)  # samples; gaps up to this are bridged by holding the sample
 SAT_PERMILLE = const(985)  # 1/1000 of full scale; at or above this a sample is clipped
-LOWQ_TILT_MRAD = const(150)  # mrad; a bigger levelling jump means attitude was poor
-LOWQ_VEL_MPS100 = const(150)  # cm/s; a bigger ZUPT velocity residual means a poor stride
+LOWQ_TILT_MRAD = const(300)  # mrad; a bigger levelling jump (17 deg) means attitude was poor
+LOWQ_VEL_MPS100 = const(250)  # cm/s; a bigger ZUPT velocity residual means a poor stride
 TURN_COS_SIN = const(1)  # |sin|*1 > cos  <=>  heading change > 45 deg (F_TURN)
 MIN_STRIDE_MM = const(250)  # mm; a shorter "stride" is a pivot or shuffle in a stance
 MAX_STRIDE_MM = const(6000)  # mm; longer integrated strides are reported low quality
@@ -189,6 +189,10 @@ class GaitEngine:
         self._hx0 = 0  # horizontal reference axis at toe-off (Q13)
         self._hy0 = 0
         self._hax = 0
+        self._oq0 = _ONE
+        self._oq1 = 0
+        self._oq2 = 0
+        self._oq3 = 0
         self._cx = 0
         self._cy = 0
         self._nsw = 0
@@ -212,7 +216,7 @@ class GaitEngine:
                 self._pending |= F_GAP
                 miss = dt // p - 1
                 if miss > GAP_FILL_MAX:
-                    self._abort()
+                    self._abort(F_GAP)
                 else:
                     done = False
                     while miss > 0:
@@ -221,12 +225,11 @@ class GaitEngine:
                     return self._put(t_ms, ax, ay, az, gx, gy, gz) or done
         return self._put(t_ms, ax, ay, az, gx, gy, gz)
 
-    def _abort(self):
-        # a long gap: the stride in progress cannot be integrated
+    def _abort(self, why):
+        # a long gap, or a swing too long for gait: drop the stride in progress
         if self._state == _ST_SWING:
             self._state = _ST_WAIT
-        self._pending |= F_GAP | F_FIRST
-        self._ic_ms = -1
+        self._pending |= why | F_FIRST
 
     def _put(self, t_ms, ax, ay, az, gx, gy, gz):
         self._last_t = t_ms
@@ -398,7 +401,7 @@ class GaitEngine:
                 if self._to_open:
                     self._track_toe_off(j)
                 if self._nsw > self._max_swing:
-                    self._abort()
+                    self._abort(0)
                 return False
             self._state = _ST_STANCE
             if self._nsw >= self._min_swing:
@@ -421,6 +424,10 @@ class GaitEngine:
                 # stiller than any sample of this stance so far (or standing for
                 # a while: the latest still sample): new origin
                 self._emin = e
+                self._oq0 = self._q0  # attitude at the origin (turn reference)
+                self._oq1 = self._q1
+                self._oq2 = self._q2
+                self._oq3 = self._q3
                 self._vx = 0
                 self._vy = 0
                 self._px = 0
@@ -527,12 +534,8 @@ class GaitEngine:
         self._q2 = (y * s + _HALF) >> _Q
         self._q3 = (z * s + _HALF) >> _Q
 
-    def _col(self, k):
+    def _col(self, k, w, x, y, z):
         # horizontal part (x, y) of body axis k in the navigation frame, Q13
-        w = self._q0
-        x = self._q1
-        y = self._q2
-        z = self._q3
         if k == 0:
             self._cx = (w * w + x * x - y * y - z * z) >> 15
             self._cy = (x * y + w * z) >> 14
@@ -544,18 +547,16 @@ class GaitEngine:
             self._cy = (y * z - w * x) >> 14
 
     def _ref_axis(self):
-        # heading reference: the body axis lying most horizontal at toe-off
-        best = 0
+        # heading reference: the body axis lying most horizontal at the origin
+        best = -1
         for k in (0, 1, 2):
-            self._col(k)
-            hx = self._cx
-            hy = self._cy
-            e = hx * hx + hy * hy
+            self._col(k, self._oq0, self._oq1, self._oq2, self._oq3)
+            e = self._cx * self._cx + self._cy * self._cy
             if e > best:
                 best = e
                 self._hax = k
-                self._hx0 = hx
-                self._hy0 = hy
+                self._hx0 = self._cx
+                self._hy0 = self._cy
 
     def _contact_ms(self, j):
         # impact: largest |acc| deviation in the look-back before stance onset;
@@ -600,7 +601,7 @@ class GaitEngine:
         vres = (isqrt(vx * vx + vy * vy) << 6) * 98 // (self.rate_hz * 100)
         if self._tilt > LOWQ_TILT_MRAD or vres > LOWQ_VEL_MPS100 or length > MAX_STRIDE_MM:
             flags |= F_LOW_QUALITY
-        self._col(self._hax)
+        self._col(self._hax, self._q0, self._q1, self._q2, self._q3)
         hx = self._cx
         hy = self._cy
         cs = hx * self._hx0 + hy * self._hy0
