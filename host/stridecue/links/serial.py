@@ -1,0 +1,141 @@
+"""``serial:PORT``: a pod on USB serial (or the simulation board on a pty).
+
+Frames are COBS + CRC-16 (docs/protocol.md, "Serial framing"), decoded with
+:class:`~stridecue.protocol.FrameDecoder`. A reader thread does the blocking
+reads (pyserial has no asyncio API on every platform) and stamps each chunk with
+the host time it arrived before handing it to the event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+from typing import Any
+
+import serial
+
+from stridecue.errors import LinkError, ProtocolError
+from stridecue.links.base import Channel, Link, LinkState, Received, decode_pod_frame
+from stridecue.links.seqtrack import SeqTracker, backfill
+from stridecue.protocol import (
+    ControlReply,
+    Cue,
+    FrameDecoder,
+    LogLine,
+    Status,
+    StrideEvent,
+    encode_frame,
+)
+
+log = logging.getLogger(__name__)
+
+
+class SerialLink(Link):
+    scheme = "serial"
+
+    def __init__(self, spec: str, target: str, **options: Any) -> None:
+        super().__init__(spec, target)
+        self.baudrate = int(options.get("baudrate", 115200))
+        self.sync = bool(options.get("time_sync", True))
+        self.info.name = target
+        self.tracker = SeqTracker()
+        self.decoder = FrameDecoder()
+        self.bad_records = 0
+        self._ser: serial.Serial | None = None
+        self._thread: threading.Thread | None = None
+        self._stop = threading.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    async def connect(self) -> None:
+        self._set_state(LinkState.CONNECTING)
+        try:
+            self._ser = serial.Serial(self.target, self.baudrate, timeout=0.1, write_timeout=2)
+        except (serial.SerialException, OSError) as e:
+            self._set_state(LinkState.CLOSED)
+            raise LinkError(
+                f"cannot open serial port {self.target}: {e}; check the cable and the port "
+                "name (Linux /dev/ttyACM0, macOS /dev/cu.usbmodem…, Windows COM3)"
+            ) from None
+        self._loop = asyncio.get_running_loop()
+        self._thread = threading.Thread(target=self._read_loop, name=self.spec, daemon=True)
+        self._thread.start()
+        self._set_state(LinkState.CONNECTED)
+        if self.sync:
+            await self._sync_clock()
+
+    async def _sync_clock(self) -> None:
+        try:
+            offset, unc = await self.time_sync()
+            log.info("%s: clock offset %.1f ms ± %.1f", self.spec, offset, unc)
+        except LinkError as e:
+            log.warning("%s: no time sync (%s); device times stay unmapped", self.spec, e)
+
+    def _read_loop(self) -> None:
+        ser = self._ser
+        loop = self._loop
+        assert ser is not None and loop is not None
+        while not self._stop.is_set():
+            try:
+                data = ser.read(max(1, ser.in_waiting))
+            except (serial.SerialException, OSError, TypeError) as e:
+                if not self._stop.is_set():
+                    loop.call_soon_threadsafe(self._lost, str(e))
+                return
+            if data:
+                loop.call_soon_threadsafe(self._on_bytes, data, time.time_ns())
+
+    def _lost(self, why: str) -> None:
+        log.error("%s: serial port lost (%s)", self.spec, why)
+        self._set_state(LinkState.CLOSED)
+        self._finish()
+
+    def _on_bytes(self, data: bytes, host_ns: int) -> None:
+        for raw in self.decoder.feed(data):
+            try:
+                record = decode_pod_frame(raw)
+            except ProtocolError as e:
+                self.bad_records += 1
+                log.warning("%s: record dropped: %s", self.spec, e)
+                continue
+            if isinstance(record, ControlReply):
+                self._deliver_reply(record)
+            elif isinstance(record, StrideEvent) and not self.tracker.accept(record.seq):
+                continue
+            elif isinstance(record, LogLine):
+                log.info("%s pod: %s", self.spec, record.text)
+            elif isinstance(record, Status):
+                self.info.firmware = ".".join(map(str, record.firmware))
+            self._push(Received(self.pod, host_ns, Channel.POD, raw, record))
+
+    def _write(self, record: bytes) -> None:
+        if self._ser is None or self.state is not LinkState.CONNECTED:
+            raise LinkError(f"{self.spec}: not connected; connect first")
+        try:
+            self._ser.write(encode_frame(record))
+        except (serial.SerialException, OSError) as e:
+            raise LinkError(f"{self.spec}: write failed ({e}); check the cable") from None
+
+    async def write_cue(self, cue: Cue) -> None:
+        self._write(bytes(cue))
+
+    async def _send_control(self, data: bytes) -> None:
+        self._write(data)
+
+    async def backfill(self) -> int:
+        """Ask for strides missed (gaps in the sequence); returns how many are still missing."""
+        return await backfill(self.tracker, self.control, self.token)
+
+    async def close(self) -> None:
+        self._stop.set()
+        if self._ser is not None:
+            if hasattr(self._ser, "cancel_read"):
+                self._ser.cancel_read()
+            if self._thread is not None:
+                await asyncio.to_thread(self._thread.join, 2.0)
+            self._ser.close()
+            self._ser = None
+        if self.state is not LinkState.CLOSED:
+            self._set_state(LinkState.CLOSED)
+            self._finish()

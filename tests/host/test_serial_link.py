@@ -1,0 +1,162 @@
+"""serial: link over a real pty with real pyserial; the pod side frames with the firmware's code."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+from collections.abc import AsyncIterator
+
+import pytest
+from linkpod import LinkPod
+from stridecue import firmware
+from stridecue.errors import LinkError
+from stridecue.links import LinkState, Received, open_link
+from stridecue.links.serial import SerialLink
+from stridecue.protocol import ControlRequest, Cue, Status, StrideEvent, StrideFlag
+from stridecue.protocol.records import Opcode, Pattern
+
+framing = firmware.load("framing")  # the pod's own COBS + CRC framing
+
+
+class PtyPod:
+    """The pod end of a pty: firmware framing in and out, a LinkPod behind it."""
+
+    def __init__(self, pod: LinkPod) -> None:
+        self.pod = pod
+        self.master, slave = os.openpty()
+        self.port = os.ttyname(slave)
+        os.close(slave)  # pyserial opens the slave by name
+        os.set_blocking(self.master, False)  # termios changes can wake the reader with no data
+        self.out = bytearray(80)
+        self.deframer = framing.Deframer(self._on_record)
+        self.deliver = True  # False: strides are made but the cable "drops" them
+        pod.links.append(self)
+        asyncio.get_running_loop().add_reader(self.master, self._readable)
+
+    def _readable(self) -> None:
+        # nothing there after all (BlockingIOError), or the host closed the pty
+        with contextlib.suppress(OSError):
+            self.deframer.feed(os.read(self.master, 256))
+
+    def _on_record(self, buf: bytearray, n: int) -> None:
+        data = bytes(buf[:n])
+        if data[0] == 0x04:
+            self.pod.control(data, self)
+        elif data[0] == 0x03:
+            self.pod.cue(data)
+
+    def _send(self, buf: bytes, n: int) -> bool:
+        k = framing.encode(buf, n, self.out)
+        os.write(self.master, bytes(self.out[:k]))
+        return True
+
+    def stride(self, rec: bytes, n: int, rsc: bytes, rn: int) -> None:
+        if self.deliver:
+            self._send(rec, n)
+
+    def reply(self, conn: int, buf: bytes, n: int) -> None:
+        self._send(buf, n)
+
+    def record(self, conn: int, buf: bytes, n: int) -> bool:
+        return self._send(buf, n)
+
+    def status(self, buf: bytes, n: int) -> None:
+        pass
+
+    def close(self) -> None:
+        asyncio.get_running_loop().remove_reader(self.master)
+        os.close(self.master)
+
+
+@pytest.fixture
+async def pty_pod() -> AsyncIterator[PtyPod]:
+    peer = PtyPod(LinkPod())
+    yield peer
+    peer.close()
+
+
+async def take(
+    it: AsyncIterator[Received], n: int, kind: type = StrideEvent, timeout_s: float = 5.0
+) -> list[Received]:
+    """The next ``n`` received records of type ``kind`` (replies and others skipped)."""
+    out: list[Received] = []
+
+    async def go() -> None:
+        async for item in it:
+            if isinstance(item.record, kind):
+                out.append(item)
+            if len(out) == n:
+                return
+
+    await asyncio.wait_for(go(), timeout_s)
+    return out
+
+
+async def test_strides_cue_and_control_over_a_pty(pty_pod: PtyPod) -> None:
+    link = open_link(f"serial:{pty_pod.port}")
+    assert isinstance(link, SerialLink)
+    await link.connect()
+    assert link.state is LinkState.CONNECTED
+    assert link.info.clock_offset_ms is not None and link.info.clock_uncertainty_ms is not None
+    assert 0 <= link.info.clock_uncertainty_ms < 100
+    records = link.records()
+    for _ in range(5):
+        pty_pod.pod.stride()
+    got = await take(records, 5)
+    assert [r.seq for r in got] == [1, 2, 3, 4, 5]
+    assert all(isinstance(r.record, StrideEvent) and bytes(r.record) == r.raw for r in got)
+    assert got[0].raw == pty_pod.pod.strides[1]
+    assert got[0].host_ns <= got[-1].host_ns
+    await link.write_cue(Cue(Pattern.STRIDE, 80, 2))
+    reply = await link.control(ControlRequest(Opcode.GET_STATUS, link.token()))
+    assert reply.result == 0
+    (status,) = await take(records, 1, Status)
+    assert isinstance(status.record, Status) and status.record.last_seq == 5
+    assert pty_pod.pod.cues == [Cue(Pattern.STRIDE, 80, 2)]
+    await link.close()
+    assert link.state is LinkState.CLOSED
+    assert [r async for r in records if isinstance(r.record, StrideEvent)] == []
+
+
+async def test_dropped_strides_are_backfilled_once(pty_pod: PtyPod) -> None:
+    link = open_link(f"serial:{pty_pod.port}", time_sync=False)
+    assert isinstance(link, SerialLink)
+    await link.connect()
+    records = link.records()
+    pty_pod.pod.stride()
+    pty_pod.deliver = False
+    for _ in range(4):
+        pty_pod.pod.stride()  # lost on the wire
+    pty_pod.deliver = True
+    pty_pod.pod.stride()
+    got = await take(records, 2)
+    assert [r.seq for r in got] == [1, 6]
+    assert sorted(link.tracker.missing) == [2, 3, 4, 5]
+    assert await link.backfill() == 0
+    filled = await take(records, 4)
+    assert [r.seq for r in filled] == [2, 3, 4, 5]
+    assert all(
+        isinstance(r.record, StrideEvent) and r.record.flags & StrideFlag.BACKFILLED for r in filled
+    )
+    await link.backfill()  # nothing missing: nothing asked, nothing repeated
+    await link.close()
+    assert [r async for r in records if isinstance(r.record, StrideEvent)] == []
+
+
+async def test_noise_on_the_line_is_dropped_not_fatal(pty_pod: PtyPod) -> None:
+    link = open_link(f"serial:{pty_pod.port}", time_sync=False)
+    assert isinstance(link, SerialLink)
+    await link.connect()
+    records = link.records()
+    os.write(pty_pod.master, b"\x05\x99\x42\x13\x00garbage\x00")
+    pty_pod.pod.stride()
+    (item,) = await take(records, 1)
+    assert item.seq == 1 and sum(link.decoder.drops.values()) == 2
+    await link.close()
+
+
+async def test_missing_port_says_what_to_check() -> None:
+    link = open_link("serial:/dev/does-not-exist-42")
+    with pytest.raises(LinkError, match=r"cannot open serial port .* check the cable"):
+        await link.connect()
