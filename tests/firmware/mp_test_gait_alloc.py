@@ -1,0 +1,55 @@
+# The gait engine allocates nothing per sample, strides included (unix port):
+# >= 10,000 samples pushed with the heap locked.
+import array
+
+import gait_synth as syn
+import micropython
+from stridepod.gait import GaitEngine
+
+INTERPRETERS = ("micropython",)
+
+
+def test_no_allocation_over_10000_samples():
+    n = 200 + 16 * 160 + 200  # rest, 16 strides, rest
+    reps = 10000 // n + 1
+    buf = array.array("i", [0] * (7 * n))
+    last = 0
+    for i, s in enumerate(syn.strides(n=16, length_m=1.5)):
+        for k in range(7):
+            buf[7 * i + k] = s[k]
+        last = s[0]
+    assert i == n - 1, i
+    eng = GaitEngine(200, 16, 2000)
+    push = eng.push
+    period = last + 5
+    count = 0
+    strides = 0
+    micropython.heap_lock()
+    try:
+        for r in range(reps):
+            off = r * period
+            i = 0
+            while i < n:
+                b = 7 * i
+                if push(
+                    buf[b] + off,
+                    buf[b + 1],
+                    buf[b + 2],
+                    buf[b + 3],
+                    buf[b + 4],
+                    buf[b + 5],
+                    buf[b + 6],
+                ):
+                    strides += 1
+                i += 1
+                count += 1
+        locked = False
+        try:
+            bytearray(16)  # the lock is real: any allocation fails here
+        except MemoryError:
+            locked = True
+    finally:
+        micropython.heap_unlock()
+    assert locked
+    assert count >= 10000, count
+    assert strides >= 16 * reps - 1, strides
