@@ -1,0 +1,148 @@
+"""``stridecue analyze STRIDES.csv``: run the analyzer over a stride table, print events.
+
+The CSV has a header naming at least ``t_s,stride_time_s,stride_length_m`` (any order,
+``contact_time_s`` optional, other columns ignored); one stride per row. With ``--json``
+every event is one JSON object per line:
+``{"t_s": ..., "stride_index": ..., "kind": ..., "detail": {...}}``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import math
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from stridecue.analysis import Analyzer, AnalyzerSettings, Event
+from stridecue.analysis.types import ALERT_KINDS
+from stridecue.errors import StrideCueError
+
+REQUIRED = ("t_s", "stride_time_s", "stride_length_m")
+OPTIONAL = ("contact_time_s",)
+
+
+class StrideCsvError(StrideCueError):
+    """A stride CSV that cannot be read."""
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser(
+        "analyze",
+        help="detect rhythm loss, stride shortening and recovery in a stride CSV",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument("csv", type=Path, metavar="STRIDES.csv", help="stride table (see above)")
+    p.add_argument("--json", action="store_true", help="one JSON object per line per event")
+    p.add_argument(
+        "--event",
+        choices=("sprint", "distance"),
+        default="sprint",
+        help="default settings for this event group (default: sprint)",
+    )
+    p.add_argument(
+        "--target-cadence",
+        type=float,
+        metavar="SPM",
+        help="baseline rhythm from the coach, in steps/min (instead of the first strides)",
+    )
+    p.add_argument(
+        "--target-stride-length",
+        type=float,
+        metavar="M",
+        help="baseline stride length from the coach, in metres",
+    )
+    p.add_argument("--goal-400m", type=float, metavar="S", help="400 m goal time for splits")
+    p.add_argument(
+        "--all", action="store_true", help="also print rep starts/ends, splits and rep summaries"
+    )
+    p.set_defaults(func=run)
+
+
+def read_strides(path: Path) -> Iterator[tuple[int, float, float, float, float]]:
+    """(line number, t_s, stride_time_s, stride_length_m, contact_time_s or NaN) per row."""
+    try:
+        f = path.open(newline="", encoding="utf-8")
+    except OSError as e:
+        raise StrideCsvError(
+            f"cannot open {path}: {e.strerror}; give a readable CSV file"
+        ) from None
+    with f:
+        reader = csv.reader(f)
+        try:
+            header = [h.strip() for h in next(reader)]
+        except StopIteration:
+            raise StrideCsvError(
+                f"{path} is empty; it needs a header line {','.join(REQUIRED)}"
+            ) from None
+        except (csv.Error, UnicodeDecodeError) as e:
+            raise StrideCsvError(f"{path}: not a readable CSV ({e})") from None
+        missing = [c for c in REQUIRED if c not in header]
+        if missing:
+            raise StrideCsvError(
+                f"{path}: header lacks {', '.join(missing)}; the first line must name "
+                f"{','.join(REQUIRED)} (optionally contact_time_s), got {','.join(header)!r}"
+            )
+        cols = [header.index(c) for c in REQUIRED]
+        ci = header.index("contact_time_s") if "contact_time_s" in header else -1
+        try:
+            for row in reader:
+                line = reader.line_num
+                if not row or all(not c.strip() for c in row):
+                    continue
+                if len(row) != len(header):
+                    raise StrideCsvError(
+                        f"{path} line {line}: {len(row)} fields, the header has {len(header)}"
+                    )
+                t, st, sl = (_number(path, line, header[c], row[c]) for c in cols)
+                ct = math.nan
+                if ci >= 0 and row[ci].strip():
+                    ct = _number(path, line, "contact_time_s", row[ci])
+                yield line, t, st, sl, ct
+        except (csv.Error, UnicodeDecodeError) as e:
+            raise StrideCsvError(f"{path}: not a readable CSV ({e})") from None
+
+
+def _number(path: Path, line: int, name: str, text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise StrideCsvError(
+            f"{path} line {line}: {name}={text.strip()!r} is not a number (seconds or metres)"
+        ) from None
+
+
+def run(args: argparse.Namespace) -> int:
+    settings = AnalyzerSettings.for_event(
+        args.event,
+        target_cadence_spm=args.target_cadence,
+        target_stride_length_m=args.target_stride_length,
+        goal_400m_s=args.goal_400m,
+    )
+    analyzer = Analyzer(settings)
+    out = sys.stdout
+    show = None if args.all else set(ALERT_KINDS)
+    for _, t, st, sl, ct in read_strides(args.csv):
+        for e in analyzer.feed_values(t, st, sl, ct):
+            _print(out, e, show, args.json)
+    for e in analyzer.finish():
+        _print(out, e, show, args.json)
+    rejected = {k: v for k, v in analyzer.rejected.items() if v}
+    if rejected:
+        parts = ", ".join(f"{k}={v}" for k, v in rejected.items())
+        print(f"stridecue analyze: warning: rejected strides: {parts}", file=sys.stderr)
+    return 0
+
+
+def _print(out: Any, e: Event, show: set[str] | None, as_json: bool) -> None:
+    if show is not None and e.kind not in show:
+        return
+    if as_json:
+        out.write(json.dumps(e.as_json(), allow_nan=False) + "\n")
+    else:
+        detail = " ".join(f"{k}={v}" for k, v in e.detail.items())
+        out.write(f"{e.t_s:9.3f}s  stride {e.stride_index:5d}  {e.kind:18s} {detail}\n")

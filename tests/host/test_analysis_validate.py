@@ -1,0 +1,79 @@
+"""Bad strides are rejected, counted and never reach the detectors."""
+
+from __future__ import annotations
+
+import logging
+import math
+
+import pytest
+from stridecue.analysis import Analyzer, StrideIn
+from stridecue.analysis.validate import StrideValidator
+
+
+@pytest.mark.parametrize(
+    ("stride", "reason"),
+    [
+        ((1.0, math.nan, 3.0, math.nan, -1), "non_finite"),
+        ((math.inf, 0.5, 3.0, math.nan, -1), "non_finite"),
+        ((1.0, 0.5, math.inf, math.nan, -1), "non_finite"),
+        ((1.0, 0.0, 3.0, math.nan, -1), "stride_time_out_of_range"),
+        ((1.0, -0.5, 3.0, math.nan, -1), "stride_time_out_of_range"),
+        ((1.0, 5.01, 3.0, math.nan, -1), "stride_time_out_of_range"),
+        ((1.0, 0.5, -1.0, math.nan, -1), "stride_length_out_of_range"),
+        ((1.0, 0.5, 4.2, math.nan, -1), "stride_length_out_of_range"),
+        ((1.0, 0.5, 3.0, -0.1, -1), "contact_time_out_of_range"),
+        ((1.0, 0.5, 3.0, 0.6, -1), "contact_time_out_of_range"),
+        ((1.0, 0.5, 3.0, math.inf, -1), "contact_time_out_of_range"),
+    ],
+)
+def test_absurd_values_rejected(
+    stride: tuple[float, float, float, float, int], reason: str
+) -> None:
+    v = StrideValidator()
+    assert v.check(*stride) == reason
+    assert v.rejected[reason] == 1
+    assert v.n_rejected == 1
+
+
+def test_limits_are_inclusive_where_physical() -> None:
+    v = StrideValidator()
+    assert v.check(1.0, 5.0, 4.0, 0.0, -1) is None
+    assert v.check(2.0, 0.5, 3.0, math.nan, -1) is None
+
+
+def test_duplicates_and_out_of_order_by_time_and_seq() -> None:
+    v = StrideValidator()
+    assert v.check(10.0, 0.5, 3.0, 0.1, 5) is None
+    assert v.check(10.5, 0.5, 3.0, 0.1, 5) == "duplicate"
+    assert v.check(10.6, 0.5, 3.0, 0.1, 4) == "out_of_order"
+    assert v.check(10.0, 0.5, 3.0, 0.1, 6) == "duplicate"
+    assert v.check(9.0, 0.5, 3.0, 0.1, 7) == "out_of_order"
+    assert v.check(11.0, 0.5, 3.0, 0.1, 8) is None
+    assert v.rejected["duplicate"] == 2
+    assert v.rejected["out_of_order"] == 2
+
+
+def test_warning_once_per_reason(caplog: pytest.LogCaptureFixture) -> None:
+    v = StrideValidator()
+    with caplog.at_level(logging.WARNING, logger="stridecue.analysis.validate"):
+        for _ in range(5):
+            v.check(1.0, -1.0, 3.0, math.nan, -1)
+    assert v.rejected["stride_time_out_of_range"] == 5
+    warnings = [r for r in caplog.records if "stride_time_out_of_range" in r.getMessage()]
+    assert len(warnings) == 1
+
+
+def test_rejected_strides_do_not_change_the_analysis() -> None:
+    clean = [StrideIn(0.48 * (i + 1), 0.48, 3.6, 0.11, i) for i in range(80)]
+    dirty: list[StrideIn] = []
+    for s in clean:
+        dirty.append(s)
+        dirty.append(StrideIn(s.t_s, 0.48, 3.6, 0.11, s.seq))  # duplicate
+        dirty.append(StrideIn(s.t_s + 0.01, math.nan, 3.6))
+        dirty.append(StrideIn(s.t_s + 0.02, 0.48, 9.0))
+    a, b = Analyzer(), Analyzer()
+    ea = [e for s in clean for e in a.feed(s)] + list(a.finish())
+    eb = [e for s in dirty for e in b.feed(s)] + list(b.finish())
+    assert ea == eb
+    assert b.n_accepted == 80
+    assert b.validator.n_rejected == 240
