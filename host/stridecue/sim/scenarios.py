@@ -36,6 +36,8 @@ PARAMS: dict[str, tuple[float, float]] = {
     "cv_after": (0.03, 0.3),  # stride-time CV after a rhythm loss
     "drift": (0.02, 0.3),  # stride-time drift (fraction)
     "strides": (5, 20000),
+    "fade_from": (0.2, 0.95),  # fraction of the distance where fatigue sets in
+    "fade": (0.03, 0.3),  # stride-length loss by the finish (fraction)
     "seed": (0, 2**31 - 1),
     "rest_s": LIMITS["rest_s"],
 }
@@ -241,6 +243,28 @@ def relay_leg(
     return Scenario("relay-leg", text, (bout,), cps)
 
 
+def rep(
+    speed_mps: float = 6.0,
+    distance_m: float = 400.0,
+    fade_from: float | None = None,
+    fade: float = 0.15,
+    seed: int = 0,
+    rest_s: float = 2.0,
+) -> Scenario:
+    """One rep of any distance on the track; with ``fade_from``, fading to the finish."""
+    check("distance_m", distance_m)
+    p = profile(speed_mps, None, "rep")
+    at_m = None
+    if fade_from is not None:
+        at_m = check("fade_from", fade_from) * distance_m
+        check("fade", fade)
+    sc = st.rep(_rng(seed), p, distance_m, at_m, fatigue_drop=fade, fatigue_slowdown=0.4 * fade)
+    text = f"{distance_m:g} m at {speed_mps:g} m/s" + (
+        f", fading {fade:.0%} from {at_m:g} m" if at_m is not None else ""
+    )
+    return _scenario("rep", text, sc, rest_s, True)
+
+
 def steady(
     speed_mps: float = 4.0,
     cadence_spm: float | None = None,
@@ -275,6 +299,7 @@ NAMES: dict[str, Callable[..., Scenario]] = {
     "shortening-5": _shortening(0.05),
     "shortening-10": _shortening(0.10),
     "relay-leg": relay_leg,
+    "rep": rep,
     "steady": steady,
     "walk": walk,
 }

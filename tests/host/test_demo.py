@@ -1,0 +1,114 @@
+"""``stridecue demo``: runs by itself, ends by itself, and leaves a session that replays."""
+
+from __future__ import annotations
+
+import io
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from stridecue.cli import main
+from stridecue.commands.demo import _View
+from stridecue.protocol import Cue, StrideEvent, decode_record
+from stridecue.protocol.records import Kind
+from stridecue.session import Session, find_sessions
+from stridecue.sim.demo import Demo, squad
+
+
+def _cli(
+    args: list[str], cwd: Path, timeout_s: float
+) -> tuple[subprocess.CompletedProcess[str], float]:
+    t0 = time.monotonic()
+    proc = subprocess.run(
+        [sys.executable, "-m", "stridecue", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout_s,
+        env={**os.environ, "PYTHONWARNINGS": "error"},
+        check=False,
+    )
+    return proc, time.monotonic() - t0
+
+
+def test_plain_demo_ends_by_itself_and_records_a_session(tmp_path: Path) -> None:
+    # the README's main command, exactly as typed: 60 s of practice at 10x
+    proc, wall = _cli(["demo"], tmp_path, timeout_s=90)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    assert wall < 45.0
+    assert "recorded session:" in proc.stdout
+    sessions = find_sessions(tmp_path / "sessions")
+    assert len(sessions) == 1
+    s = Session.open(sessions[0])
+    assert sorted(s.athletes.values()) == ["Ada", "Ben", "Cleo"]
+    strides: dict[str, list[StrideEvent]] = {}
+    cues = 0
+    for pod, frame in s.merged():
+        rec = decode_record(frame.raw)
+        if isinstance(rec, StrideEvent):
+            strides.setdefault(pod, []).append(rec)
+        elif frame.raw[0] == Kind.CUE:
+            assert isinstance(rec, Cue)
+            cues += 1
+    assert set(strides) == set(s.pods)
+    for pod, evs in strides.items():
+        assert len(evs) > 50, pod  # a minute of running
+        assert [e.seq for e in evs] == sorted({e.seq for e in evs})
+    assert cues >= 1  # the fading athlete is cued
+    assert s.bad_tails == []
+
+
+def test_headless_demo_with_options(tmp_path: Path) -> None:
+    args = ["demo", "--headless", "--duration", "30", "--speed", "20", "--athletes", "2"]
+    proc, _ = _cli([*args, "--sessions-dir", "out"], tmp_path, timeout_s=60)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    assert "[Ada] run finished" in proc.stdout and "[Ben] run finished" in proc.stdout
+    (path,) = find_sessions(tmp_path / "out")
+    assert len(Session.open(path).pods) == 2
+
+
+@pytest.mark.parametrize(
+    ("args", "field"),
+    [
+        (["--athletes", "0"], "--athletes"),
+        (["--athletes", "9"], "--athletes"),
+        (["--speed", "0"], "--speed"),
+        (["--duration", "5"], "--duration"),
+    ],
+)
+def test_out_of_range_options_are_refused_with_the_allowed_range(
+    args: list[str], field: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(["demo", "--headless", "--sessions-dir", str(tmp_path), *args])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert field in err and "allowed" in err
+    assert not any(tmp_path.iterdir())  # nothing started, nothing recorded
+
+
+def test_squad_paces_differ_and_one_athlete_fades() -> None:
+    plan = squad(3, 60.0)
+    paces = [a.pace_mps for a, _ in plan]
+    assert len(set(paces)) == 3
+    fading = [sc for a, sc in plan if a.fades]
+    assert len(fading) == 1
+    assert any(c.kind == "stride_shortening" for c in fading[0].change_points)
+
+
+def test_live_view_draws_every_athlete() -> None:
+    demo = Demo(duration_s=60.0, athletes=3)
+    demo.athletes = [a for a, _ in squad(3, 60.0)]
+    demo.athletes[1].last = StrideEvent(5, 12_000, 620, 150, 3900)
+    demo.athletes[1].alerts.append("stride_shortening")
+    out = io.StringIO()
+    view = _View(demo, out, live=True)
+    view.event(demo.athletes[1], "stride shortening at stride 60")
+    view.draw()
+    text = out.getvalue()
+    for name in ("Ada", "Ben", "Cleo"):
+        assert name in text
+    assert "3.90" in text and "194" in text  # Ben's stride length and cadence
+    assert "[Ben] stride shortening at stride 60" in text
