@@ -106,7 +106,7 @@ def read_pyshoe_mat(path: Path) -> ImuData:
 
     try:
         m = scipy.io.loadmat(str(path))
-    except (ValueError, OSError) as e:
+    except (ValueError, OSError, scipy.io.matlab.MatReadError) as e:
         raise ImuFileError(f"{path}: not a readable MATLAB file ({e})") from None
     if "imu" not in m or "ts" not in m:
         raise ImuFileError(f"{path}: a PyShoe .mat needs the variables 'imu' and 'ts'")

@@ -1,0 +1,79 @@
+"""The gait engine on real recordings (../shared/data), skipped when they are absent.
+
+Three PyShoe running trials (8 g accelerometer, tight turns, Vicon truth): every
+annotated stride found, nothing invented, stride length close to Vicon. The full
+figures over every trial come from benchmarks/gait_accuracy.py (docs/accuracy.md).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import numpy as np
+import pytest
+from stridecue import engine
+from stridecue.firmware import micropython_exe
+from stridecue.imu_files import read_gaitmap_csv, read_pyshoe_mat
+
+ROOT = Path(__file__).resolve().parents[2]
+TRIALS = ("2017-11-27-11-11-53", "2017-11-27-11-13-10", "2017-11-27-11-17-28")
+
+
+def _bench() -> ModuleType:
+    spec = importlib.util.spec_from_file_location(
+        "gait_accuracy", ROOT / "benchmarks" / "gait_accuracy.py"
+    )
+    assert spec is not None and spec.loader is not None
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules["gait_accuracy"] = mod  # dataclasses look their module up there
+    spec.loader.exec_module(mod)
+    return mod
+
+
+@pytest.mark.slow
+def test_running_trials_detection_and_length(shared_data: Path) -> None:
+    bench = _bench()
+    results = []
+    for name in TRIALS:
+        data = read_pyshoe_mat(shared_data / "pyshoe_vicon" / "mat" / f"{name}.mat")
+        truth = bench.pyshoe_truth(shared_data, name)
+        assert truth is not None
+        strides = engine.run(data, "cpython", 200, 8, 2000)
+        results.append(bench.match(strides, truth[0], truth[1], name, "running"))
+    n_true = sum(r.n_true for r in results)
+    n_found = sum(r.n_found for r in results)
+    n_match = sum(r.n_match for r in results)
+    assert n_true >= 60
+    assert n_match / n_true >= 0.98 and n_match / n_found >= 0.98, (n_true, n_found, n_match)
+    err = np.concatenate([r.err_m for r in results])
+    rel = err / np.concatenate([r.true_m for r in results])
+    assert np.median(np.abs(rel)) <= 0.035, np.median(np.abs(rel))
+    assert abs(np.mean(rel)) <= 0.035, np.mean(rel)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(micropython_exe() is None, reason="micropython unix port not installed")
+def test_micropython_and_cpython_agree_on_real_data(shared_data: Path) -> None:
+    data = read_pyshoe_mat(shared_data / "pyshoe_vicon" / "mat" / f"{TRIALS[0]}.mat")
+    mp = engine.run(data, "micropython", 200, 8, 2000)
+    cp = engine.run(data, "cpython", 200, 8, 2000)
+    assert len(cp) >= 15 and mp == cp
+
+
+@pytest.mark.slow
+def test_gaitmap_contact_and_toe_off_timing(shared_data: Path) -> None:
+    import csv
+
+    folder = shared_data / "gaitmap_example_walking"
+    with (folder / "stride_events_sample.csv").open() as f:
+        events = [r for r in csv.DictReader(f) if r["foot"] == "right"]
+    data = read_gaitmap_csv(folder / "imu_sample.csv", "right")
+    strides = engine.run(data, "cpython", 205, 16, 2000)
+    ic = np.array([s["t_contact_s"] for s in strides])
+    to = ic + np.array([s["contact_time_s"] for s in strides])
+    ic_err = [np.min(np.abs(ic - float(r["ic"]) / 204.8)) for r in events]
+    to_err = [np.min(np.abs(to - float(r["tc"]) / 204.8)) for r in events]
+    assert np.median(ic_err) < 0.04 and np.median(to_err) < 0.04, (ic_err, to_err)
