@@ -100,7 +100,7 @@ class Session:
 
 
 class Store:
-    def __init__(self, root, fs=None, reserve=8192, ring_bits=8, max_sessions=32):
+    def __init__(self, root, fs=None, reserve=8192, ring_bits=7, max_sessions=32):
         self.root = root
         self.fs = fs or OsFs()
         self.reserve = reserve

@@ -174,7 +174,7 @@ def test_time_sync_reports_device_clock():
 def test_backfill_from_ring_and_flash_with_flag():
     pod, link, _, _, fl = _pod()
     pod.control(_req(1, 1, struct.pack("<I", 5)), link)
-    _strides(pod, 400)  # ring holds 256: the oldest come from the file
+    _strides(pod, 400)  # ring holds 128: the oldest come from the file
     pod.control(_req(6, 2, struct.pack("<IH", 10, 300)), link)
     _op, _tok, res, pay = _reply(link)
     assert res == 0 and struct.unpack("<IH", pay) == (10, 300)
@@ -193,13 +193,13 @@ def test_backfill_range_partly_gone_and_not_found():
     pod.control(_req(2, 2), link)
     pod.control(_req(10, 3, struct.pack("<H", 1)), link)  # delete the session
     assert _reply(link)[2] == 0
-    pod.control(_req(6, 4, struct.pack("<IH", 0, 100)), link)
+    pod.control(_req(6, 4, struct.pack("<IH", 150, 100)), link)
     _op, _tok, res, pay = _reply(link)
-    assert res == 0 and struct.unpack("<IH", pay) == (44, 56)  # only the ring is left
+    assert res == 0 and struct.unpack("<IH", pay) == (172, 78)  # only the ring (128) is left
     pod.control(_req(6, 5, struct.pack("<IH", 5000, 10)), link)
     assert _reply(link)[2] == proto.R_NOT_FOUND
     _drain(pod)
-    assert _seqs(link.records) == list(range(44, 100))
+    assert _seqs(link.records) == list(range(172, 250))
     fl.close()
 
 
