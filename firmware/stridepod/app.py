@@ -24,6 +24,7 @@ except ImportError:  # CPython
         return x
 
 
+_TICKS_MASK = const(0x3FFFFFFF)  # ms ticks wrap like time.ticks_ms (2**30)
 _MAX_READS = const(8)  # FIFO reads per poll (catching up after a stall)
 _POLL_MS = const(20)  # FIFO read period in a session (~8 samples at 416 Hz)
 _IDLE_MS = const(250)  # sampling task period when no session runs
@@ -95,16 +96,18 @@ class App:
         rate = self._rate
         if self._fresh or abs(rt.ticks_diff(now, self._t) - n * 1000 // rate) > _RESYNC_MS:
             # (re)start the sample clock so the newest sample lands at `now`
-            self._t = rt.ticks_add(now, -(n * 1000 // rate))
+            self._t = (now - n * 1000 // rate) & _TICKS_MASK
             self._frac = 0
             self._fresh = False
         s = self.imu.samples
         eng = self.engine
+        if eng is None:
+            return
         for i in range(n):
             self._frac += 1000
             step = self._frac // rate
             self._frac -= step * rate
-            self._t = rt.ticks_add(self._t, step)
+            self._t = (self._t + step) & _TICKS_MASK
             o = 6 * i
             if eng.push(
                 self._t,

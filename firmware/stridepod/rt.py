@@ -5,13 +5,13 @@ import asyncio
 
 try:
     from time import ticks_add, ticks_diff, ticks_ms
-except ImportError:  # CPython
+except ImportError:  # CPython (the type check targets MicroPython: no monotonic there)
     import time
 
-    _T0 = time.monotonic()
+    _T0 = time.monotonic()  # type: ignore[attr-defined]
 
     def ticks_ms():
-        return int((time.monotonic() - _T0) * 1000)
+        return int((time.monotonic() - _T0) * 1000)  # type: ignore[attr-defined]
 
     def ticks_diff(a, b):
         return a - b

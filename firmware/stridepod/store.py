@@ -323,7 +323,7 @@ class Store:
         if self.ring.count:
             r.append((self.ring.first_seq(), self.ring.last_seq))
         r.sort()
-        out = []
+        out = []  # type: list[tuple[int, int]]
         for a, b in r:
             if out and a <= out[-1][1] + 1:
                 if b > out[-1][1]:
