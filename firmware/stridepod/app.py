@@ -74,6 +74,8 @@ class App:
             self._fresh = True
         else:
             self.imu.power_down()
+        if self.ble is not None:
+            self.ble.advertise()  # faster in a session, slower when idle
 
     # ---- the hot path ----
     def poll(self):
