@@ -1,0 +1,27 @@
+"""The coach's web dashboard: live tiles per athlete, coach controls and replay.
+
+``LiveState`` holds what the page shows, ``Feed`` turns records into it, ``LiveHub``
+connects live links (and sends manual cues), ``ReplayPlayer`` plays a recorded
+session, and ``Dashboard`` serves the page with Bokeh from the running event loop.
+"""
+
+from stridecue.dashboard.feed import AnalyzerAlert, Feed
+from stridecue.dashboard.live import MANUAL_CUE, LiveHub
+from stridecue.dashboard.replay import ReplayPlayer, Timeline
+from stridecue.dashboard.server import DEFAULT_HOST, DEFAULT_PORT, Dashboard
+from stridecue.dashboard.state import LiveState
+from stridecue.dashboard.targets import Targets
+
+__all__ = [
+    "DEFAULT_HOST",
+    "DEFAULT_PORT",
+    "MANUAL_CUE",
+    "AnalyzerAlert",
+    "Dashboard",
+    "Feed",
+    "LiveHub",
+    "LiveState",
+    "ReplayPlayer",
+    "Targets",
+    "Timeline",
+]

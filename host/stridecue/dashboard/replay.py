@@ -1,0 +1,214 @@
+"""Replay a recorded session into the dashboard at 1x-16x, with seek.
+
+The whole session is read into a timeline (records, cues sent, coach marks in host
+time order). Playing feeds the timeline up to the replay clock every few tens of
+milliseconds; seeking back starts a fresh feed (fresh analyzers: they are causal)
+and feeds everything up to the new time at once, so what the page shows after a
+seek is exactly what it showed when playing reached that time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import bisect
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from stridecue.dashboard.controls import SPEEDS
+from stridecue.dashboard.feed import Feed
+from stridecue.dashboard.state import LiveState
+from stridecue.dashboard.targets import Targets
+from stridecue.errors import ConfigError, ProtocolError
+from stridecue.protocol import decode_record
+from stridecue.protocol.records import Cue
+from stridecue.session import Session
+
+log = logging.getLogger(__name__)
+
+TICK_S = 0.02
+CH_POD, CH_CUE = 1, 3
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    host_ns: int
+    pod: str
+    kind: str  # record | mark
+    payload: object  # a decoded record, or the mark's text
+
+
+@dataclass(frozen=True, slots=True)
+class Timeline:
+    t0_ns: int
+    items: list[Item]
+    names: dict[str, str]
+    duration_s: float
+
+    @classmethod
+    def load(cls, path: str | Path) -> Timeline:
+        session = Session.open(path)
+        for tail in session.bad_tails:
+            log.warning("%s", tail)
+        items: list[Item] = []
+        for pod, frame in session.merged():
+            if frame.channel not in (CH_POD, CH_CUE):
+                continue
+            try:
+                record = decode_record(frame.raw)
+            except ProtocolError as e:
+                log.warning("%s: undecodable frame skipped (%s)", pod, e)
+                continue
+            items.append(Item(frame.host_ns, pod, "record", record))
+        for mark in session.marks():
+            for pod in [mark.athlete] if mark.athlete else session.pods:
+                items.append(Item(mark.host_ns, pod, "mark", mark.text))
+        items.sort(key=lambda it: it.host_ns)
+        span = session.span_ns()
+        t0 = span[0] if span else (items[0].host_ns if items else 0)
+        duration = (items[-1].host_ns - t0) / 1e9 if items else 0.0
+        return cls(t0, items, session.athletes, duration)
+
+
+FeedFactory = Callable[[LiveState, int], Feed]
+
+
+def plain_feed(state: LiveState, t0_ns: int) -> Feed:
+    return Feed(state, t0_ns=t0_ns)
+
+
+class ReplayPlayer:
+    """Plays a :class:`Timeline` into a :class:`LiveState`; also the page's controls."""
+
+    def __init__(
+        self,
+        state: LiveState,
+        timeline: Timeline,
+        *,
+        speed: float = 1.0,
+        feed_factory: FeedFactory = plain_feed,
+    ) -> None:
+        self.state = state
+        self.timeline = timeline
+        self._feed_factory = feed_factory
+        self._times = [it.host_ns for it in timeline.items]
+        self._speed = 1.0
+        self.set_speed(speed)
+        self._playing = False
+        self._clock_s = 0.0
+        self._index = 0
+        self._wall = time.monotonic()
+        self._task: asyncio.Task[None] | None = None
+        self._targets: dict[str, Targets] = {}
+        state.mode = "replay"
+        state.duration_s = timeline.duration_s
+        self._restart()
+
+    # --- Player ---
+    @property
+    def playing(self) -> bool:
+        return self._playing
+
+    @property
+    def speed(self) -> float:
+        return self._speed
+
+    @property
+    def duration_s(self) -> float:
+        return self.timeline.duration_s
+
+    @property
+    def clock_s(self) -> float:
+        return self._clock_s
+
+    def set_speed(self, speed: float) -> None:
+        if not SPEEDS[0] <= speed <= SPEEDS[-1]:
+            raise ConfigError(
+                f"replay speed {speed:g}x is out of range: allowed {SPEEDS[0]:g}..{SPEEDS[-1]:g}"
+            )
+        self._speed = speed
+
+    def play(self) -> None:
+        if self._playing:
+            return
+        self._playing = True
+        self._wall = time.monotonic()
+        if self._task is None or self._task.done():
+            self._task = asyncio.get_running_loop().create_task(self._run())
+
+    def pause(self) -> None:
+        self._playing = False
+
+    def seek(self, t_s: float) -> None:
+        t_s = min(max(t_s, 0.0), self.duration_s)
+        if t_s < self._clock_s:
+            self._restart()
+        self._advance_to(t_s)
+
+    async def finished(self) -> None:
+        """Wait until playing reaches the end of the session."""
+        if self._task is not None:
+            await self._task
+
+    # --- Controls (replay: no pod to cue; marks and targets act on the view) ---
+    @property
+    def can_cue(self) -> bool:
+        return False
+
+    async def cue(self, pod: str) -> None:
+        raise ConfigError("a replayed session has no pod to cue; cue during a live session")
+
+    def lap(self, pod: str) -> None:
+        self.feed.mark(pod, self._clock_s, "lap")
+
+    def start_rep(self, pod: str) -> None:
+        self.feed.start_rep(pod, self._clock_s)
+
+    def stop_rep(self, pod: str) -> None:
+        self.feed.stop_rep(pod, self._clock_s)
+
+    def set_targets(self, pod: str, targets: Targets) -> None:
+        self._targets[pod] = targets
+        self.feed.set_targets(pod, targets)
+
+    # --- internals ---
+    def _restart(self) -> None:
+        self.state.reset()
+        for pod, name in self.timeline.names.items():
+            self.state.athlete(pod, name).link = "replay"
+        self.feed = self._feed_factory(self.state, self.timeline.t0_ns)
+        for pod, targets in self._targets.items():
+            self.feed.set_targets(pod, targets)
+        self._index = 0
+        self._clock_s = 0.0
+
+    def _advance_to(self, t_s: float) -> None:
+        end_ns = self.timeline.t0_ns + int(t_s * 1e9)
+        stop = bisect.bisect_right(self._times, end_ns, lo=self._index)
+        feed = self.feed
+        items = self.timeline.items
+        for i in range(self._index, stop):
+            it = items[i]
+            if it.kind == "mark":
+                feed.mark(it.pod, feed.t_s(it.host_ns), str(it.payload))
+            elif isinstance(it.payload, Cue):
+                feed.cue_sent(it.pod, feed.t_s(it.host_ns), it.payload)
+            else:
+                feed.record(it.pod, it.host_ns, it.payload)
+        self._index = stop
+        self._clock_s = t_s
+        self.state.tick(t_s)
+
+    async def _run(self) -> None:
+        while self._clock_s < self.duration_s:
+            await asyncio.sleep(TICK_S)
+            now = time.monotonic()
+            if self._playing:
+                self._advance_to(
+                    min(self._clock_s + (now - self._wall) * self._speed, self.duration_s)
+                )
+            self._wall = now
+        self._playing = False
+        self.state.tick(self._clock_s)

@@ -1,0 +1,267 @@
+"""One athlete's tile: numbers, a scrolling chart, alerts and the coach's buttons (Bokeh)."""
+
+from __future__ import annotations
+
+import asyncio
+import html
+from collections.abc import Coroutine, Sequence
+from typing import Any
+
+from bokeh.layouts import column, row
+from bokeh.model import Model
+from bokeh.models import ColumnDataSource, DataRange1d, LinearAxis, Range1d
+from bokeh.models.annotations import Label, Span
+from bokeh.models.widgets import Button, Div, Spinner, Toggle
+from bokeh.plotting import figure
+
+from stridecue.dashboard.controls import Controls
+from stridecue.dashboard.state import Alert, AthleteView, StridePoint
+from stridecue.dashboard.targets import Targets
+from stridecue.errors import ConfigError
+
+CHART_WINDOW_S = 180.0  # the chart scrolls to show the last three minutes
+TILE_WIDTH = 430
+ALERT_COLORS = {
+    "rhythm_loss": "#d62728",
+    "stride_shortening": "#ff7f0e",
+    "recovered": "#2ca02c",
+    "cue": "#9467bd",
+    "split": "#1f77b4",
+    "mark": "#7f7f7f",
+}
+LINK_COLORS = {"connected": "#2ca02c", "replay": "#1f77b4", "reconnecting": "#ff7f0e"}
+
+_tasks: set[asyncio.Task[None]] = set()
+
+
+def _spawn(coro: Coroutine[object, object, None]) -> None:
+    task = asyncio.get_running_loop().create_task(coro)
+    _tasks.add(task)
+    task.add_done_callback(_tasks.discard)
+
+
+def _set(model: Model, name: str, value: object) -> None:
+    """Set a property only when it changes: every change costs the browser a redraw."""
+    if getattr(model, name) != value:
+        setattr(model, name, value)
+
+
+def _label(x: float, y: float, text: str, size: str, name: str = "", bold: bool = False) -> Label:
+    """Text at a fixed place (pixels) on a canvas."""
+    return Label(
+        x=x,
+        y=y,
+        x_units="screen",
+        y_units="screen",
+        text=text,
+        text_font_size=size,
+        text_font_style="bold" if bold else "normal",
+        name=name or None,
+    )
+
+
+def _fmt(value: float | None, spec: str, unit: str = "") -> str:
+    return "\u2013" if value is None else f"{value:{spec}}{unit}"
+
+
+class Tile:
+    """Bokeh models of one tile; ``push`` adds strides, ``refresh`` redraws the numbers."""
+
+    def __init__(self, view: AthleteView, controls: Controls, window: int) -> None:
+        self.pod = view.pod
+        self.controls = controls
+        self.window = window
+        self._syncing = False
+        self.source = ColumnDataSource(data=self._columns([]), name=f"strides-{view.pod}")
+        self.alert_source = ColumnDataSource(data={"t": [], "y": [], "color": [], "text": []})
+        # fixed sizes: a text change then redraws the Div without re-laying out the page
+        inner = TILE_WIDTH - 14
+        self.header = Div(text="", css_classes=["sc-head"], width=inner, height=22)
+        self.numbers = self._numbers(view.pod, inner)
+        self.alerts = Div(text="", css_classes=["sc-alerts"], width=inner, height=54)
+        self.message = Div(text="", css_classes=["sc-message"], width=inner - 100, height=30)
+        self.chart = self._chart()
+        self.cue_button = Button(
+            label="Cue", button_type="warning", disabled=not controls.can_cue, width=70
+        )
+        self.lap_button = Button(label="Lap", width=60)
+        self.rep_toggle = Toggle(label="Start rep", button_type="success", width=100)
+        self.cadence_in = Spinner(title="cadence spm", low=100, high=260, step=1, width=90)
+        self.length_in = Spinner(title="stride m", low=0.5, high=5, step=0.05, width=80)
+        self.goal_in = Spinner(title="400 m goal s", low=40, high=120, step=0.5, width=90)
+        self.set_button = Button(label="Set targets", width=90)
+        self._wire()
+        self.layout = column(
+            self.header,
+            self.numbers,
+            self.chart,
+            self.alerts,
+            row(self.cue_button, self.lap_button, self.rep_toggle),
+            row(self.cadence_in, self.length_in, self.goal_in),
+            row(self.set_button, self.message),
+            width=TILE_WIDTH,
+            css_classes=["sc-tile"],
+            name=f"tile-{view.pod}",
+            styles={"border": "1px solid #ccc", "border-radius": "6px", "padding": "6px"},
+        )
+        self.refresh(view)
+
+    @staticmethod
+    def _columns(points: Sequence[StridePoint]) -> dict[str, Any]:
+        return {
+            "t": [p.t_s for p in points],
+            "cadence": [p.cadence_spm for p in points],
+            "length": [p.stride_length_m for p in points],
+            "contact": [p.contact_time_ms for p in points],
+        }
+
+    def _numbers(self, pod: str, width: int) -> figure:
+        """The live numbers, drawn on a small canvas (a text change repaints only it)."""
+        fig = figure(
+            height=50,
+            width=width,
+            x_range=Range1d(start=0, end=1),
+            y_range=Range1d(start=0, end=1),
+            toolbar_location=None,
+            min_border=0,
+            outline_line_color=None,
+            x_axis_type=None,
+            y_axis_type=None,
+            name=f"numbers-{pod}",
+        )
+        fig.grid.visible = False
+        self.values: dict[str, Label] = {}
+        columns = ((0, "cadence", "cadence spm"), (82, "length", "stride m"))
+        for x, key, caption in (*columns, (152, "contact", "contact ms")):
+            fig.add_layout(_label(x, 33, caption, "9pt"))
+            self.values[key] = _label(x, 2, "\u2013", "19pt", f"{key}-{pod}", bold=True)
+            fig.add_layout(self.values[key])
+        for key, y in (("distance", 33), ("split", 12)):
+            self.values[key] = _label(228, y, "", "9pt", f"{key}-{pod}")
+            fig.add_layout(self.values[key])
+        return fig
+
+    def _chart(self) -> figure:
+        fig = figure(
+            height=170,
+            width=TILE_WIDTH - 14,
+            x_range=DataRange1d(follow="end", follow_interval=CHART_WINDOW_S, range_padding=0),
+            y_range=Range1d(start=120, end=260),
+            toolbar_location=None,
+            x_axis_label="session time (s)",
+            y_axis_label="cadence (steps/min)",
+            output_backend="canvas",
+        )
+        fig.extra_y_ranges = {"length": Range1d(start=0.5, end=3.5)}
+        fig.add_layout(LinearAxis(y_range_name="length", axis_label="stride length (m)"), "right")
+        fig.line("t", "cadence", source=self.source, color="#1f77b4", line_width=2)
+        fig.line(
+            "t", "length", source=self.source, color="#e377c2", line_width=2, y_range_name="length"
+        )
+        fig.scatter("t", "y", source=self.alert_source, color="color", size=9, marker="triangle")
+        self.cadence_target = Span(
+            dimension="width", line_color="#1f77b4", line_dash="dashed", visible=False
+        )
+        fig.add_layout(self.cadence_target)
+        fig.yaxis[0].axis_label_text_color = "#1f77b4"
+        fig.yaxis[1].axis_label_text_color = "#e377c2"
+        fig.xaxis.axis_label_text_font_size = "9pt"
+        fig.yaxis.axis_label_text_font_size = "9pt"
+        return fig
+
+    def _wire(self) -> None:
+        c = self.controls
+        pod = self.pod
+        self.cue_button.on_click(lambda: _spawn(c.cue(pod)))
+        self.lap_button.on_click(lambda: c.lap(pod))
+        self.rep_toggle.on_change("active", lambda _a, _o, new: self._rep(bool(new)))
+        self.set_button.on_click(self._set_targets)
+
+    def _rep(self, active: bool) -> None:
+        if self._syncing:
+            return
+        (self.controls.start_rep if active else self.controls.stop_rep)(self.pod)
+
+    def _set_targets(self) -> None:
+        try:
+            targets = Targets(
+                cadence_spm=self.cadence_in.value,
+                stride_length_m=self.length_in.value,
+                goal_400_s=self.goal_in.value,
+            )
+        except ConfigError as e:
+            self.message.text = f'<span style="color:#d62728">{html.escape(str(e))}</span>'
+            return
+        self.controls.set_targets(self.pod, targets)
+        plan = " / ".join(f"{s:.1f}" for s in targets.split_plan_s())
+        self.message.text = f"targets set{f'; 100 m plan {plan} s' if plan else ''}"
+
+    # --- updates from the state ---
+    def push(self, points: Sequence[StridePoint]) -> None:
+        self.source.stream(self._columns(points), rollover=self.window)
+
+    def push_alerts(self, alerts: Sequence[Alert], view: AthleteView) -> None:
+        last = view.last
+        y = last.cadence_spm if last is not None else 180.0
+        self.alert_source.stream(
+            {
+                "t": [a.t_s for a in alerts],
+                "y": [min(max(y, 125.0), 255.0)] * len(alerts),
+                "color": [ALERT_COLORS.get(a.kind, "#000") for a in alerts],
+                "text": [a.text for a in alerts],
+            },
+            rollover=50,
+        )
+
+    def reload(self, view: AthleteView) -> None:
+        self.source.data = self._columns(list(view.strides))
+        self.alert_source.data = {"t": [], "y": [], "color": [], "text": []}
+        if view.alerts:
+            self.push_alerts(list(view.alerts), view)
+        self.refresh(view)
+
+    def refresh(self, view: AthleteView) -> None:
+        last = view.last
+        color = LINK_COLORS.get(view.link, "#d62728")
+        battery = _fmt(view.battery_pct, "d", " %") if view.battery_pct is not None else "\u2013"
+        rep = f"rep {view.rep}{' running' if view.running else ''}" if view.rep else "no rep"
+        header = (
+            f'<b style="font-size:15px">{html.escape(view.name)}</b> '
+            f'<span class="sc-link" style="color:{color}">● {html.escape(view.link)}</span> '
+            f'<span class="sc-battery">battery {battery}</span> <span class="sc-rep">{rep}</span>'
+        )
+        _set(self.header, "text", header)
+        split = "\u2013"
+        if view.last_split_s is not None:
+            split = f"{view.last_split_s:.1f} s"
+            if view.last_split_plan_s is not None:
+                diff = view.last_split_s - view.last_split_plan_s
+                split += f" ({diff:+.1f})"
+        v = self.values
+        _set(v["cadence"], "text", _fmt(last.cadence_spm if last else None, ".0f"))
+        _set(v["length"], "text", _fmt(last.stride_length_m if last else None, ".2f"))
+        _set(v["contact"], "text", _fmt(last.contact_time_ms if last else None, ".0f"))
+        _set(v["distance"], "text", f"{view.distance_m:.0f} m, on 100 m #{view.split_index + 1}")
+        _set(v["split"], "text", f"last 100 m: {split}")
+        recent = list(view.alerts)[-3:][::-1]
+        alerts = (
+            "".join(
+                f'<div class="sc-alert sc-{a.kind}" '
+                f'style="color:{ALERT_COLORS.get(a.kind, "#000")}">'
+                f"{a.t_s:7.1f} s  {html.escape(a.text)}</div>"
+                for a in recent
+            )
+            or '<div class="sc-alert" style="color:#999">no alerts</div>'
+        )
+        _set(self.alerts, "text", alerts)
+        target = view.targets.cadence_spm
+        _set(self.cadence_target, "visible", target is not None)
+        if target is not None:
+            _set(self.cadence_target, "location", target)
+        if self.rep_toggle.active != view.running:
+            self._syncing = True
+            try:
+                self.rep_toggle.active = view.running
+            finally:
+                self._syncing = False
+        _set(self.rep_toggle, "label", "Stop rep" if view.running else "Start rep")
