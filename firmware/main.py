@@ -54,8 +54,8 @@ def build(b, button, i2c, pwm, adc):
     try:
         imu = LSM6DSO32(i2c, b["imu_addr"])
     except ImuError as e:
-        sys.print_exception(e)
         imu = None
+        err = str(e)
     pod = Pod(
         rt.ticks_ms,
         store,
@@ -69,8 +69,7 @@ def build(b, button, i2c, pwm, adc):
     pod.links.append(ble)
     pod.links.append(serial)
     if imu is None:
-        serial.log("IMU missing: check wiring (boards.py imu_addr)")
-        return None, None
+        serial.log(err)  # status reports imu_state 1; links keep working
     app = App(
         pod,
         imu,
@@ -104,8 +103,6 @@ def main():
         print("StrideCue: button held at boot, safe mode (REPL)")
         return
     app, readers = build(b, button, i2c, pwm, adc)
-    if app is None:
-        return
     import asyncio
 
     micropython.kbd_intr(-1)  # frames may hold 0x03; serial_link watches for the escape
@@ -114,6 +111,15 @@ def main():
     finally:
         micropython.kbd_intr(3)
         pwm.duty_u16(0)
+        keep_fed(b, app.wdt)
+
+
+def keep_fed(b, wdt):
+    # back at the REPL (mpremote, bench work): a started WDT cannot be stopped
+    # on these ports, so a timer feeds it; a reset brings the app back
+    if wdt is not None:
+        tid = -1 if b["name"] == "pico2w" else 0
+        machine.Timer(tid, mode=machine.Timer.PERIODIC, period=2000, callback=lambda t: wdt.feed())
 
 
 main()

@@ -63,6 +63,8 @@ class App:
 
     # ---- session start/stop: IMU on/off ----
     def _on_session(self, running):
+        if self.imu is None:
+            return  # no IMU (WHO_AM_I failed): links and status still work
         if running:
             self._rate = self.pod.get(K_RATE)
             if self.engine is None or self.engine.rate_hz != self._rate:
@@ -82,7 +84,7 @@ class App:
         # read the FIFO once and run the engine over it; -> samples handled
         now = self.clock_ms()
         self._beat = now
-        if not self.pod.running():
+        if not self.pod.running() or self.imu is None:
             return 0
         total = 0
         for _ in range(_MAX_READS):
