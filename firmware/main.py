@@ -33,10 +33,9 @@ def make_pins(b):
     return button, i2c, pwm, adc
 
 
-def build(b, button, i2c, pwm, adc):
-    import asyncio
-
-    import bluetooth
+def build(b, button, i2c, pwm, adc, radio, wdt, out, reader, root="/sessions"):
+    # every part of the pod from its hardware; -> (app, link reader coroutines).
+    # Hardware comes in here too, so a test runs this on the unix port.
     from stridepod import VERSION, rt
     from stridepod.app import App
     from stridepod.battery import Battery
@@ -49,7 +48,7 @@ def build(b, button, i2c, pwm, adc):
     from stridepod.service import Pod
     from stridepod.store import Store
 
-    store = Store("/sessions").open()
+    store = Store(root).open()
     haptics = Haptics(pwm, rt.ticks_ms)
     try:
         imu = LSM6DSO32(i2c, b["imu_addr"])
@@ -64,8 +63,8 @@ def build(b, button, i2c, pwm, adc):
         imu=imu,
     )
     pod.fallback = Fallback(pod)
-    ble = BleLink(bluetooth.BLE(), pod, b["title"], "%d.%d.%d" % VERSION)
-    serial = SerialLink(pod, sys.stdout.buffer.write)
+    ble = BleLink(radio, pod, b["title"], "%d.%d.%d" % VERSION)
+    serial = SerialLink(pod, out)
     pod.links.append(ble)
     pod.links.append(serial)
     if imu is None:
@@ -75,7 +74,7 @@ def build(b, button, i2c, pwm, adc):
         imu,
         lambda hz: GaitEngine(hz, 32, 2000),
         rt.ticks_ms,
-        machine.WDT(timeout=8000),
+        wdt,
         button,
     )
     app.ble = ble
@@ -84,8 +83,7 @@ def build(b, button, i2c, pwm, adc):
         raise KeyboardInterrupt
 
     serial.on_break = stop
-    readers = (ble.run(), serial.run(asyncio.StreamReader(sys.stdin.buffer)))
-    return app, readers
+    return app, (ble.run(), serial.run(reader))
 
 
 async def run(app, readers):
@@ -102,8 +100,15 @@ def main():
     if button.value() == 0:
         print("StrideCue: button held at boot, safe mode (REPL)")
         return
-    app, readers = build(b, button, i2c, pwm, adc)
     import asyncio
+
+    import bluetooth
+
+    reader = asyncio.StreamReader(sys.stdin.buffer)
+    wdt = machine.WDT(timeout=8000)
+    app, readers = build(
+        b, button, i2c, pwm, adc, bluetooth.BLE(), wdt, sys.stdout.buffer.write, reader
+    )
 
     micropython.kbd_intr(-1)  # frames may hold 0x03; serial_link watches for the escape
     try:
@@ -122,4 +127,5 @@ def keep_fed(b, wdt):
         machine.Timer(tid, mode=machine.Timer.PERIODIC, period=2000, callback=lambda t: wdt.feed())
 
 
-main()
+if __name__ == "__main__":  # MicroPython runs main.py as __main__ at boot
+    main()
