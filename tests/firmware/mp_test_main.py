@@ -10,12 +10,12 @@ INTERPRETERS = ("micropython",)  # main.py imports the unix port's built-in `mac
 sys.path.insert(0, "tests/firmware/fakes")
 sys.path.insert(0, "firmware")
 
-import bluetooth
-import main
-from fakes.hw import ADC, PWM, WDT, Pin
-from fakes.lsm6dso32_model import I2C, LSM6DSO32
-from fakes.ramfs import Flash
-from stridepod import boards, framing, proto
+import bluetooth  # noqa: E402  (the fake: tests/firmware/fakes)
+import main  # noqa: E402
+from fakes.hw import ADC, PWM, WDT, Pin  # noqa: E402
+from fakes.lsm6dso32_model import I2C, LSM6DSO32  # noqa: E402
+from fakes.ramfs import Flash  # noqa: E402
+from stridepod import boards, framing, proto  # noqa: E402
 
 
 class Out:
