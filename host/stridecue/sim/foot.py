@@ -121,26 +121,34 @@ class FootShape:
     load_frac: float  # share of contact spent rolling flat
     still_frac: float  # share of contact spent still (foot flat)
     swing_roll_rad: float  # peak roll in swing
+    swing_toe_out_rad: float  # peak yaw away from the heading in swing
 
     @classmethod
-    def for_speed(cls, speed_mps: float) -> FootShape:
-        v = speed_mps
+    def for_speed(cls, speed_mps: float, running: bool = True) -> FootShape:
+        # a slow jog is still running (flight, impact): shaped like 2.5 m/s at least
+        v = max(speed_mps, 2.5) if running else speed_mps
         deg = math.radians
         return cls(
             strike_pitch_rad=deg(_interp(v, (-22, -20, -12, -4, 5, 10, 14))),
             toe_off_pitch_rad=deg(_interp(v, (55, 60, 62, 60, 55, 50, 45))),
-            toe_off_rate_factor=_interp(v, (1.4, 1.5, 1.5, 1.5, 1.4, 1.35, 1.3)),
+            toe_off_rate_factor=_interp(v, (1.8, 1.8, 1.5, 1.5, 1.4, 1.35, 1.3)),
             pitch_apex_frac=_interp(v, (0.22, 0.24, 0.28, 0.3, 0.3, 0.3, 0.3)),
             clearance_m=_interp(v, (0.07, 0.10, 0.17, 0.26, 0.34, 0.40, 0.45)),
             height_apex_frac=_interp(v, (0.3, 0.33, 0.38, 0.4, 0.42, 0.42, 0.42)),
             touchdown_fwd_mps=_interp(v, (0.4, 0.6, 0.9, 1.2, 1.4, 1.5, 1.6)),
-            touchdown_down_mps=_interp(v, (0.3, 0.5, 1.0, 1.1, 1.1, 1.1, 1.1)),
+            touchdown_down_mps=_interp(v, (0.3, 0.4, 0.8, 1.0, 1.1, 1.1, 1.1)),
             pre_contact_rate_rps=_interp(v, (-1.0, -1.5, -2.0, -2.0, -1.5, -1.0, -0.5)),
-            impact_s=_interp(v, (0.016, 0.012, 0.008, 0.009, 0.011, 0.013, 0.014)),
-            load_frac=_interp(v, (0.15, 0.13, 0.12, 0.14, 0.18, 0.2, 0.2)),
-            still_frac=_interp(v, (0.45, 0.4, 0.3, 0.26, 0.22, 0.2, 0.18)),
-            swing_roll_rad=deg(_interp(v, (4, 6, 8, 9, 10, 10, 10))),
+            impact_s=_interp(v, (0.02, 0.02, 0.016, 0.012, 0.011, 0.013, 0.014)),
+            load_frac=_interp(v, (0.15, 0.18, 0.2, 0.2, 0.2, 0.2, 0.2)),
+            still_frac=_interp(v, (0.36, 0.32, 0.22, 0.24, 0.22, 0.2, 0.18)),
+            swing_roll_rad=deg(_interp(v, (8, 10, 12, 12, 12, 12, 12))),
+            swing_toe_out_rad=deg(_interp(v, (6, 8, 8, 8, 8, 8, 8))),
         )
+
+
+def _shape(spec: StrideSpec) -> FootShape:
+    # walking has double support: contact over half the stride
+    return FootShape.for_speed(spec.speed_mps, running=spec.contact_fraction < 0.5)
 
 
 @dataclass(frozen=True, slots=True)
@@ -298,7 +306,7 @@ class FootPlan:
         self, bout: Bout, t: float, x: float, y: float, yaw: float
     ) -> tuple[float, float, float, float]:
         specs = bout.strides
-        shape = FootShape.for_speed(specs[0].speed_mps)
+        shape = _shape(specs[0])
         tc = specs[0].contact_time_s
         # standing start: the foot stays flat through rest_s, then the first
         # stride's stance runs its still and push-off phases from a virtual contact
@@ -342,7 +350,7 @@ class FootPlan:
         yaw: float,
     ) -> tuple[_Stance, float, float, float]:
         """Push-off of stance ``st``, swing, landing; returns the new stance."""
-        shape = FootShape.for_speed(spec.speed_mps)
+        shape = _shape(spec)
         tc = spec.contact_time_s
         t_to = st.t1
         t_land = st.t_c + spec.stride_time_s
@@ -356,11 +364,11 @@ class FootPlan:
         self.pitch.add(t_to, th_to, w_to, alpha_to)
         self.pitch.add(t_to + d_apex, th_to + 0.5 * w_to * d_apex, 0.0, alpha_to)
         # next stance
-        nshape = FootShape.for_speed(nxt.speed_mps if nxt else spec.speed_mps)
+        nshape = _shape(nxt or spec)
         n_tc = nxt.contact_time_s if nxt else tc
         th_c = nshape.strike_pitch_rad
         d_load = nshape.load_frac * n_tc
-        w_c = -1.0 * th_c / d_load
+        w_c = -0.8 * th_c / d_load
         imp = min(nshape.impact_s, 0.25 * swing)
         t_pre = t_land - imp
         w_pre = nshape.pre_contact_rate_rps
@@ -370,6 +378,8 @@ class FootPlan:
         # --- heading turns during swing; roll swings out and back
         yaw1 = yaw + spec.heading_change_rad
         self.yaw.add(t_to, yaw)
+        mid_yaw = 0.5 * (yaw + yaw1) - self._roll_sign * shape.swing_toe_out_rad
+        self.yaw.add(t_to + 0.5 * swing, mid_yaw)
         self.yaw.add(t_pre, yaw1)
         self.roll.add(t_to, 0.0)
         self.roll.add(t_to + 0.5 * swing, self._roll_sign * shape.swing_roll_rad)

@@ -36,6 +36,7 @@ IMU_LIMITS: dict[str, tuple[float, float]] = {
     "mount_roll_deg": (-180.0, 180.0),
     "mount_pitch_deg": (-90.0, 90.0),
     "mount_yaw_deg": (-180.0, 180.0),
+    "bandwidth_hz": (0.0, 1000.0),
 }
 
 
@@ -59,6 +60,7 @@ class ImuConfig:
     mount_pitch_deg: float = -20.0  # the instep slopes up toward the ankle
     mount_yaw_deg: float = 0.0
     quantize: bool = True  # 16-bit output at the full-scale range
+    bandwidth_hz: float = 0.0  # sensor's digital low-pass (2nd order), 0 = none
 
     def __post_init__(self) -> None:
         for name, (lo, hi) in IMU_LIMITS.items():
@@ -139,6 +141,44 @@ def ideal_signals(motion: Motion, mount: F64) -> tuple[F64, F64]:
     return acc, gyr
 
 
+_OVERSAMPLE = 8
+
+
+def _band_limited(plan: FootPlan, t: F64, cfg: ImuConfig) -> tuple[Motion, F64, F64]:
+    """Signals through the sensor's own low-pass: simulated 8x faster, filtered, decimated."""
+    from scipy.signal import butter, lfilter  # the sensor's filter is causal
+
+    step = (t[1] - t[0]) / _OVERSAMPLE if t.size > 1 else 1.0 / cfg.rate_hz
+    fine = t[0] + np.arange(t.size * _OVERSAMPLE) * step
+    motion = plan.motion(fine)
+    acc, gyr = ideal_signals(motion, mount_rotation(cfg))
+    nyquist = 0.5 / step
+    b, a = butter(2, min(cfg.bandwidth_hz / nyquist, 0.99))
+    # start the filter settled on the first sample (the pod was at rest)
+    zi = _lfilter_zi(b, a)
+    acc = np.stack([lfilter(b, a, acc[:, i], zi=zi * acc[0, i])[0] for i in range(3)], axis=1)
+    gyr = np.stack([lfilter(b, a, gyr[:, i], zi=zi * gyr[0, i])[0] for i in range(3)], axis=1)
+    k = slice(0, None, _OVERSAMPLE)
+    coarse = Motion(
+        motion.t[k],
+        motion.pos[k],
+        motion.vel[k],
+        motion.acc[k],
+        motion.yaw[k],
+        motion.pitch[k],
+        motion.roll[k],
+        motion.rate_body[k],
+    )
+    return coarse, acc[k], gyr[k]
+
+
+def _lfilter_zi(b: F64, a: F64) -> F64:
+    from scipy.signal import lfilter_zi
+
+    out: F64 = lfilter_zi(b, a)
+    return out
+
+
 def _quantize(x: F64, full_scale: float) -> F64:
     lsb = full_scale / 32768.0
     out: F64 = np.clip(np.round(x / lsb), -32768, 32767) * lsb
@@ -160,8 +200,11 @@ def simulate(
     duration = plan.end_s + tail_s
     n = int(duration * cfg.rate_hz)
     t_true = np.arange(n) / cfg.rate_hz * (1.0 + cfg.clock_ppm * 1e-6)
-    motion = plan.motion(t_true)
-    acc_clean, gyr_clean = ideal_signals(motion, mount_rotation(cfg))
+    if cfg.bandwidth_hz > 0.0:
+        motion, acc_clean, gyr_clean = _band_limited(plan, t_true, cfg)
+    else:
+        motion = plan.motion(t_true)
+        acc_clean, gyr_clean = ideal_signals(motion, mount_rotation(cfg))
     acc = acc_clean * (1.0 + rng.normal(0.0, cfg.scale_error, 3)) + rng.normal(
         0.0, cfg.acc_bias_mps2, 3
     )
