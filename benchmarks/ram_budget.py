@@ -1,6 +1,7 @@
 """RAM budget of the whole pod app on the MicroPython unix port.
 
-Compiles the firmware to .mpy exactly as ``stridecue device install`` does,
+Compiles the firmware to .mpy as ``stridecue device install`` does (for the
+unix port's x64 arch: gait.py has ``@micropython.native`` functions),
 runs benchmarks/ram_app.py on ``micropython`` (real app, fakes only at the
 hardware edge, real asyncio, a 6 s session with strides, BLE and serial links,
 backfill and status) and prints the heap figures. The budget (64 KB) applies to
@@ -36,9 +37,9 @@ def measure(run_ms: int = 6000) -> dict[str, int]:
     build = plan.build_dir.with_name(plan.build_dir.name + "-ram")
     shutil.rmtree(build, ignore_errors=True)
     (build / "stridepod").mkdir(parents=True)
-    for cmd in plan.compile:
+    for cmd in plan.compile:  # as installed, but for the unix port's arch (native code)
         out = build / "stridepod" / Path(cmd[-1]).with_suffix(".mpy").name
-        subprocess.run([*cmd[:-3], "-o", str(out), cmd[-1]], check=True)
+        subprocess.run([*cmd[:3], "-march=x64", "-o", str(out), cmd[-1]], check=True)
     env = dict(os.environ, MICROPYPATH=f"{build}:.frozen")
     r = subprocess.run(
         [exe, "-X", "heapsize=2m", str(ROOT / "benchmarks" / "ram_app.py"), str(run_ms)],
