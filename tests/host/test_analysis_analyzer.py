@@ -8,6 +8,7 @@ from dataclasses import replace
 import numpy as np
 import pytest
 from stridecue.analysis import Analyzer, AnalyzerSettings, Event, StrideIn
+from stridecue.analysis.detectors import threshold
 from stridecue.errors import ConfigError
 from stridecue.sim import strides as S
 
@@ -32,11 +33,13 @@ def test_clean_step_shortening_is_caught_on_the_predicted_stride() -> None:
                       noise=_noiseless())  # fmt: skip
     ev = [e for e in _run(sc.strides) if e.kind in ALERTS]
     # whitened residual: ln(0.9) / (2 % sqrt(1 - 0.3^2)) = 5.52 on the first stride (clipped
-    # to 5), 3.87 after; k = 0.73 (4 % design), h = 6.5: 4.27, then 7.40 > h on the second
+    # to 5), 3.87 after; k = 0.73 (4 % design), h = 6.49 (one false alarm per 70 000
+    # strides): the sum is 4.27, then 7.40 > h on the second shortened stride
     assert [(e.kind, e.stride_index) for e in ev] == [("stride_shortening", 61)]
     d = ev[0].detail
     assert d["detector"] == "cusum_shorter"
-    assert d["statistic"] > d["threshold"] == 6.5
+    assert d["threshold"] == pytest.approx(threshold(0.734, 70_000.0), abs=0.002)
+    assert d["statistic"] == pytest.approx(7.40, abs=0.01)
     assert d["deviation_pct"] == pytest.approx(-10.0, abs=0.01)
 
 
@@ -64,12 +67,12 @@ def test_no_alert_during_settling_and_baseline_strides() -> None:
 
 
 def test_rhythm_drift_and_irregularity_are_rhythm_loss() -> None:
-    drift = S.rhythm_drift(np.random.default_rng(1), S.DISTANCE, 0.08, 60, 30, noise=_noiseless())
+    drift = S.rhythm_drift(np.random.default_rng(1), S.DISTANCE, 0.05, 60, 30, noise=_noiseless())
     ev = [e for e in _run(drift.strides) if e.kind in ALERTS]
     assert ev[0].kind == "rhythm_loss"
     assert ev[0].detail["detector"] == "cusum_slower"
-    assert 60 <= ev[0].stride_index <= 62
-    faster = S.rhythm_drift(np.random.default_rng(1), S.SPRINT, -0.08, 60, 30, noise=_noiseless())
+    assert 60 <= ev[0].stride_index <= 65
+    faster = S.rhythm_drift(np.random.default_rng(1), S.SPRINT, -0.05, 60, 30, noise=_noiseless())
     ev = [e for e in _run(faster.strides) if e.kind in ALERTS]
     assert ev[0].detail["detector"] == "cusum_faster"
     hits = 0
@@ -155,7 +158,8 @@ def test_coach_target_sets_the_baseline() -> None:
     [
         ({"settle_strides": -1}, "settle_strides"),
         ({"ar1_phi": 0.99}, "ar1_phi"),
-        ({"shortening_h": math.nan}, "shortening_h"),
+        ({"shortening_false_alarm_strides": math.nan}, "shortening_false_alarm_strides"),
+        ({"drift_false_alarm_strides": 10.0}, "drift_false_alarm_strides"),
         ({"target_cadence_spm": 1000.0}, "target_cadence_spm"),
         ({"baseline_strides": 2.5}, "baseline_strides"),
     ],
@@ -166,8 +170,8 @@ def test_bad_settings_name_the_field(kw: dict[str, float], field: str) -> None:
 
 
 def test_event_presets() -> None:
-    d = AnalyzerSettings.for_event("distance", shortening_h=7.0)
-    assert d.settle_strides == 8 and d.shortening_h == 7.0
+    d = AnalyzerSettings.for_event("distance", irregular_h=7.0)
+    assert d.settle_strides == 8 and d.irregular_h == 7.0
     assert replace(d, settle_strides=3).settle_strides == 3
     with pytest.raises(ConfigError, match="event"):
         AnalyzerSettings.for_event("marathon")

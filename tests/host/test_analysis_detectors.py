@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -108,3 +109,41 @@ def test_rep_detector_hysteresis() -> None:
     assert not r.is_fast(0.9, 3.6)  # 133 steps/min: too low a cadence
     seq = [fast, fast, slow, fast, fast, fast, slow, slow, slow]
     assert [r.update(f) for f in seq] == [0, 0, 0, 0, 0, 1, 0, 0, -1]
+
+
+def test_threshold_matches_siegmund_and_simulation() -> None:
+    from stridecue.analysis.detectors import threshold
+
+    k = 0.5
+    h = threshold(k, 2000.0)
+    b = h + 1.166
+    assert (math.exp(2 * k * b) - 2 * k * b - 1) / (2 * k * k) == pytest.approx(2000.0, rel=0.01)
+    # mean run length of a CUSUM on simulated independent residuals is close to the design
+    rng = np.random.default_rng(3)
+    c = Cusum(k=k, h=h, clip=50.0)
+    runs, n = [], 0
+    for z in rng.standard_normal(400_000):
+        n += 1
+        if c.update(float(z)):
+            runs.append(n)
+            n = 0
+            c.reset()
+    assert 1500.0 < np.mean(runs) < 2700.0
+    assert threshold(0.8, 1e5) > threshold(0.8, 1e4) > threshold(1.2, 1e4)
+
+
+def test_spread_learns_sd_and_phi() -> None:
+    from stridecue.analysis.noise import Spread
+
+    y = ar1(np.random.default_rng(4), 20_000, 0.03, 0.5)
+    s = Spread(floor_sd=0.02, phi=0.3, prior_n=8, phi_prior_n=40, max_n=2000)
+    for a, b in itertools.pairwise(y):
+        s.add(float(b), float(a))
+    s.refresh()
+    assert s.sd == pytest.approx(0.03, rel=0.1)
+    assert s.phi == pytest.approx(0.5, abs=0.08)
+    quiet = Spread(floor_sd=0.02, phi=0.3, prior_n=8, phi_prior_n=40, max_n=2000)
+    for _ in range(100):
+        quiet.add(0.001, 0.001)
+    quiet.refresh()
+    assert quiet.sd == 0.02  # never below the floor

@@ -26,8 +26,9 @@ from stridecue.analysis.detectors import (
     Cusum,
     VarianceCusum,
     WithinTolerance,
-    allowance,
+    threshold,
 )
+from stridecue.analysis.noise import Spread
 from stridecue.analysis.reps import RepDetector, RepStats
 from stridecue.analysis.settings import AnalyzerSettings
 from stridecue.analysis.splits import SplitTracker
@@ -43,16 +44,23 @@ class _RepState:
     """Everything that lives for one rep: baselines, whiteners, detectors, splits."""
 
     __slots__ = (
+        "arl_l",
+        "arl_t",
         "bl",
         "bt",
+        "design_l",
+        "design_t",
         "down",
+        "joined",
         "k",
         "ready",
         "rhythm",
         "rhythm_by",
         "sc",
         "short",
+        "sl",
         "splits",
+        "st",
         "stats",
         "tol_l",
         "tol_t",
@@ -62,11 +70,17 @@ class _RepState:
         "wt",
     )  # fmt: skip
 
-    def __init__(self, s: AnalyzerSettings, index: int, t0_s: float) -> None:
+    def __init__(
+        self, s: AnalyzerSettings, index: int, t0_s: float, spread: tuple[Spread, Spread]
+    ) -> None:
         tt = None if s.target_cadence_spm is None else 120.0 / s.target_cadence_spm
         kw = {"window": s.baseline_strides, "guard": s.baseline_guard_strides}
-        self.bt = LogBaseline(**kw, max_n=s.baseline_max_strides, target=tt)
-        self.bl = LogBaseline(**kw, max_n=s.baseline_max_strides, target=s.target_stride_length_m)
+        self.st, self.sl = spread
+        self.bt = LogBaseline(**kw, max_n=s.baseline_max_strides, target=tt, spread=self.st)
+        self.bl = LogBaseline(
+            **kw, max_n=s.baseline_max_strides, target=s.target_stride_length_m, spread=self.sl
+        )
+        self.joined = 0
         self.k = 0
         self.ready = False
         self.rhythm = False
@@ -80,21 +94,42 @@ class _RepState:
 
     def arm(self, s: AnalyzerSettings, last_lt: float, last_ll: float) -> None:
         """Baseline learnt: build the whiteners and detectors for this athlete's spread."""
-        phi = s.ar1_phi
-        sd_t = max(s.time_cv_pct / 100.0, self.bt.sd)
-        sd_l = max(s.length_cv_pct / 100.0, self.bl.sd)
-        self.wt = Ar1Whitener(phi=phi, sd=sd_t)
-        self.wl = Ar1Whitener(phi=phi, sd=sd_l)
+        self.st.refresh()
+        self.sl.refresh()
+        self.wt = Ar1Whitener(phi=self.st.phi, sd=self.st.sd)
+        self.wl = Ar1Whitener(phi=self.sl.phi, sd=self.sl.sd)
         self.wt.prev = last_lt - self.bt.mean
         self.wl.prev = last_ll - self.bl.mean
-        kt = allowance(s.drift_design_pct / 100.0, phi, sd_t)
-        kl = allowance(s.shortening_design_pct / 100.0, phi, sd_l)
-        self.up = Cusum(k=kt, h=s.drift_h, clip=s.clip_sd)
-        self.down = Cusum(k=kt, h=s.drift_h, clip=s.clip_sd)
+        self.up = Cusum(k=0.0, h=0.0, clip=s.clip_sd)
+        self.down = Cusum(k=0.0, h=0.0, clip=s.clip_sd)
         self.var = VarianceCusum(ratio=s.irregular_cv_ratio, h=s.irregular_h, clip=s.clip_sd)
-        self.sc = Cusum(k=kl, h=s.shortening_h, clip=s.clip_sd)
+        self.sc = Cusum(k=0.0, h=0.0, clip=s.clip_sd)
+        self.design_t = s.drift_design_pct / 100.0
+        self.design_l = s.shortening_design_pct / 100.0
+        self.arl_t = s.drift_false_alarm_strides
+        self.arl_l = s.shortening_false_alarm_strides
+        self.retune()
         self.ready = True
 
+    def retune(self) -> None:
+        """Follow the athlete's learnt spread: rescale residuals and CUSUM allowances."""
+        self.st.refresh()
+        self.sl.refresh()
+        w = self.wt
+        w.phi = phi = self.st.phi
+        w.inv_sigma_e = inv = 1.0 / (self.st.sd * math.sqrt(1.0 - phi * phi))
+        self.up.k = self.down.k = k = 0.5 * self.design_t * (1.0 - phi) * inv
+        self.up.h = self.down.h = threshold(k, self.arl_t)
+        w = self.wl
+        w.phi = phi = self.sl.phi
+        w.inv_sigma_e = inv = 1.0 / (self.sl.sd * math.sqrt(1.0 - phi * phi))
+        self.sc.k = k = 0.5 * self.design_l * (1.0 - phi) * inv
+        self.sc.h = threshold(k, self.arl_l)
+
+    design_t: float
+    design_l: float
+    arl_t: float
+    arl_l: float
     wt: Ar1Whitener
     wl: Ar1Whitener
     up: Cusum
@@ -127,6 +162,23 @@ class Analyzer:
             maxlen=s.run_confirm_strides
         )
         self._last_t = _NAN
+        # the athlete's natural spread, carried from rep to rep
+        self.spread = (
+            Spread(
+                floor_sd=s.time_cv_pct / 100.0,
+                phi=s.ar1_phi,
+                prior_n=s.spread_prior_strides,
+                phi_prior_n=s.phi_prior_strides,
+                max_n=s.spread_memory_strides,
+            ),
+            Spread(
+                floor_sd=s.length_cv_pct / 100.0,
+                phi=s.ar1_phi,
+                prior_n=s.spread_prior_strides,
+                phi_prior_n=s.phi_prior_strides,
+                max_n=s.spread_memory_strides,
+            ),
+        )
 
     @property
     def rejected(self) -> dict[str, int]:
@@ -182,7 +234,7 @@ class Analyzer:
     def _start_rep(self) -> tuple[Event, ...]:
         first = self._recent[0]
         t0 = first[0] - first[1]
-        self.rep = rep = _RepState(self.settings, self.n_reps, t0)
+        self.rep = rep = _RepState(self.settings, self.n_reps, t0, self.spread)
         self.n_reps += 1
         events = [Event(t0, first[4], "rep_start", {"rep": rep.stats.index})]
         for t, st, sl, ct, i in self._recent:
@@ -247,7 +299,10 @@ class Analyzer:
             events = self._short_alarm(rep, events, t, i, sl, yl)
         if not (rep.rhythm or rep.short):
             rep.bt.add(lt)
-            rep.bl.add(ll)
+            if rep.bl.add(ll):
+                j = rep.joined = rep.joined + 1
+                if not j & 7:
+                    rep.retune()
         return _NONE if events is None else tuple(events)
 
     def _rhythm_alarm(
@@ -274,7 +329,7 @@ class Analyzer:
         detail = {
             "detector": by,
             "statistic": round(stat, 3),
-            "threshold": h,
+            "threshold": round(h, 3),
             "stride_time_s": round(st, 4),
             "baseline_stride_time_s": round(math.exp(rep.bt.mean), 4),
             "deviation_pct": round(100.0 * math.expm1(yt), 2),
@@ -291,7 +346,7 @@ class Analyzer:
         detail = {
             "detector": "cusum_shorter",
             "statistic": round(rep.sc.s, 3),
-            "threshold": rep.sc.h,
+            "threshold": round(rep.sc.h, 3),
             "stride_length_m": round(sl, 3),
             "baseline_stride_length_m": round(math.exp(rep.bl.mean), 3),
             "deviation_pct": round(100.0 * math.expm1(yl), 2),

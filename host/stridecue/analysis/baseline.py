@@ -5,12 +5,16 @@ variability. After that a stride joins the baseline only once it is ``guard`` st
 old, so a change the detectors are still weighing cannot pull the baseline along with
 it; the mean then covers at most ``max_n`` strides, so a long run follows slow drifts.
 A coach's target replaces the learned mean (the variability is still measured).
+Every stride that joins the baseline also teaches the athlete's :class:`Spread`.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections import deque
+
+from stridecue.analysis.noise import Spread
 
 
 class LogBaseline:
@@ -18,18 +22,30 @@ class LogBaseline:
 
     __slots__ = (
         "_delay",
+        "_first",
         "_guard",
         "_max_n",
         "_n",
+        "_prev",
         "_s1",
         "_s2",
+        "_spread",
         "_target",
         "_window",
         "mean",
+        "own",
         "sd",
     )
 
-    def __init__(self, *, window: int, guard: int, max_n: int, target: float | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        window: int,
+        guard: int,
+        max_n: int,
+        target: float | None = None,
+        spread: Spread | None = None,
+    ) -> None:
         self._window = window
         self._guard = guard
         self._max_n = max(max_n, window)
@@ -40,34 +56,58 @@ class LogBaseline:
         self.mean = math.log(target) if target is not None else math.nan
         self._target = target is not None
         self.sd = math.nan
+        self.own = math.nan
+        self._spread = spread
+        self._first: list[float] = []
+        self._prev = math.nan
 
     @property
     def ready(self) -> bool:
         """True once the learning window is full (``mean`` and ``sd`` are set)."""
         return self._n >= self._window
 
-    def add(self, y: float) -> None:
-        """Offer one stride's ``log(x)``; returns nothing, updates the baseline causally."""
+    def add(self, y: float) -> bool:
+        """Offer one stride's ``log(x)``; True when a stride joined the baseline."""
         if self._n < self._window:
             self._n += 1
             self._s1 += y
             self._s2 += y * y
+            self._first.append(y)
             if self._n == self._window:
-                m = self._s1 / self._n
-                var = max(0.0, (self._s2 - self._n * m * m) / (self._n - 1))
-                self.sd = math.sqrt(var)
-                if not self._target:
-                    self.mean = m
-            return
+                self._learnt()
+            return self._n == self._window
         d = self._delay
         d.append(y)
-        if len(d) > self._guard:
-            old = d.popleft()
-            if self._n < self._max_n:
-                self._n += 1
-            if not self._target:
-                self.mean += (old - self.mean) / self._n
+        if len(d) <= self._guard:
+            return False
+        old = d.popleft()
+        # spread is measured around the athlete's own mean, even when a target is set
+        dev = old - self.own
+        if self._spread is not None and self._prev == self._prev:
+            self._spread.add(dev, self._prev)
+        self._prev = dev
+        if self._n < self._max_n:
+            self._n += 1
+        self.own += dev / self._n
+        if not self._target:
+            self.mean = self.own
+        return True
+
+    def _learnt(self) -> None:
+        n = self._n
+        m = self._s1 / n
+        self.sd = math.sqrt(max(0.0, (self._s2 - n * m * m) / (n - 1)))
+        self.own = m
+        if not self._target:
+            self.mean = m
+        first = self._first
+        if self._spread is not None:
+            for a, b in itertools.pairwise(first):
+                self._spread.add(b - m, a - m)
+        self._prev = first[-1] - m
+        self._first = []
 
     def forget_recent(self) -> None:
         """Drop strides not yet in the baseline (they may already show the change)."""
         self._delay.clear()
+        self._prev = math.nan

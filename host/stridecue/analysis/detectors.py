@@ -97,6 +97,16 @@ def allowance(design: float, phi: float, sd: float) -> float:
     return 0.5 * design * (1.0 - phi) / (sd * math.sqrt(1.0 - phi * phi))
 
 
+def threshold(k: float, false_alarm_strides: float) -> float:
+    """CUSUM ``h`` that gives, on independent unit-normal residuals, a false alarm every
+    ``false_alarm_strides`` strides on average (Siegmund's approximation
+    ``ARL0 = (exp(2kb) - 2kb - 1) / (2k^2)``, ``b = h + 1.166``, for large ``2kb``)."""
+    kk = k if k > 0.05 else 0.05
+    b = math.log(2.0 * kk * kk * false_alarm_strides + 1.0) / (2.0 * kk)
+    h = b - 1.166
+    return h if h > 0.5 else 0.5
+
+
 class WithinTolerance:
     """Counts consecutive strides whose deviation stays inside ``[lo, hi]``."""
 

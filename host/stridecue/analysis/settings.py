@@ -1,8 +1,11 @@
 """Every analyzer parameter, named with its unit, with defaults for sprint and distance.
 
-Percentages are of the athlete's own baseline (4.0 means 4 %). The ``*_h`` thresholds
-are in units of evidence (sums of standardized deviations, see docs/detection.md):
-higher means fewer false alarms and later cues.
+Percentages are of the athlete's own baseline (4.0 means 4 %). Each CUSUM's alarm
+threshold is derived from ``*_false_alarm_strides``: how many strides of normal running,
+on average, between false alarms of that detector in the ideal model (independent
+residuals, exact baseline). Higher means fewer false alarms and later cues. The
+irregularity detector's threshold ``irregular_h`` is in units of evidence (log
+likelihood ratio, see docs/detection.md).
 """
 
 from __future__ import annotations
@@ -22,10 +25,13 @@ _RANGES: dict[str, tuple[float, float]] = {
     "length_cv_pct": (0.3, 20.0),
     "ar1_phi": (-0.9, 0.9),
     "clip_sd": (2.0, 50.0),
+    "spread_prior_strides": (0, 1000),
+    "phi_prior_strides": (0, 100000),
+    "spread_memory_strides": (10, 100000),
     "shortening_design_pct": (0.5, 30.0),
-    "shortening_h": (0.5, 100.0),
+    "shortening_false_alarm_strides": (100.0, 1e9),
     "drift_design_pct": (0.5, 30.0),
-    "drift_h": (0.5, 100.0),
+    "drift_false_alarm_strides": (100.0, 1e9),
     "irregular_cv_ratio": (1.1, 10.0),
     "irregular_h": (0.5, 100.0),
     "recovery_tolerance_pct": (0.1, 30.0),
@@ -44,6 +50,9 @@ _INTEGER = (
     "baseline_strides",
     "baseline_guard_strides",
     "baseline_max_strides",
+    "spread_prior_strides",
+    "phi_prior_strides",
+    "spread_memory_strides",
     "recovery_strides",
     "run_confirm_strides",
 )
@@ -60,16 +69,20 @@ class AnalyzerSettings:
     baseline_guard_strides: int = 16
     baseline_max_strides: int = 120
     # natural stride-to-stride variability: the least the analyzer assumes, and how much
-    # each stride resembles the previous one (AR(1) coefficient)
+    # each stride resembles the previous one (AR(1) coefficient) until it has learnt the
+    # athlete's own; the priors count as this many strides, the memory is this long
     time_cv_pct: float = 2.0
     length_cv_pct: float = 2.0
     ar1_phi: float = 0.3
+    spread_prior_strides: int = 8
+    phi_prior_strides: int = 40
+    spread_memory_strides: int = 600
     clip_sd: float = 5.0
-    # detectors: the change each is tuned for, and its alarm threshold
+    # detectors: the change each is tuned for, and how rarely it may cry wolf
     shortening_design_pct: float = 4.0
-    shortening_h: float = 6.5
+    shortening_false_alarm_strides: float = 70_000.0
     drift_design_pct: float = 4.5
-    drift_h: float = 5.5
+    drift_false_alarm_strides: float = 80_000.0
     irregular_cv_ratio: float = 2.0
     irregular_h: float = 9.0
     # recovery: back within tolerance for this many strides in a row
