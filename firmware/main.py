@@ -12,6 +12,8 @@ import machine
 import micropython
 from stridepod import boards
 
+_BONDS = "bonds.bin"  # BLE bond keys (written only for centrals bonded in pairing mode)
+
 
 def board_name():
     try:
@@ -64,6 +66,7 @@ def build(b, button, i2c, pwm, adc, radio, wdt, out, reader, root="/sessions"):
     )
     pod.fallback = Fallback(pod)
     ble = BleLink(radio, pod, b["title"], "%d.%d.%d" % VERSION)
+    ble.load_secrets(_BONDS)
     serial = SerialLink(pod, out)
     pod.links.append(ble)
     pod.links.append(serial)
@@ -78,6 +81,7 @@ def build(b, button, i2c, pwm, adc, radio, wdt, out, reader, root="/sessions"):
         button,
     )
     app.ble = ble
+    app.bonds_path = _BONDS
 
     def stop():
         raise KeyboardInterrupt

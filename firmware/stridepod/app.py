@@ -49,6 +49,7 @@ class App:
         self.samples = 0
         self.pairing_until = None
         self.ble = None  # a BleLink, for pairing mode and battery level
+        self.bonds_path = None  # where BLE bond keys are saved (every 10 s if changed)
         self._t = 0  # device ms of the last sample fed to the engine
         self._frac = 0  # sub-ms remainder of the sample clock (x rate_hz)
         self._rate = 0
@@ -148,6 +149,8 @@ class App:
             await rt.sleep_ms(_STATUS_MS)
             if self.ble is not None and self.pod.battery is not None:
                 self.ble.set_battery(self.pod.battery())
+            if self.ble is not None and self.bonds_path:
+                self.ble.save_secrets(self.bonds_path)
             self.pod.publish_status()
 
     async def watchdog(self):

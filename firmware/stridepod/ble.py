@@ -109,7 +109,11 @@ class BleLink:
         ble.active(True)
         self.name = pod_name(ble.config("mac")[1])
         ble.config(gap_name=self.name)
-        ble.config(bond=False, le_secure=True, mitm=False, io=_IO_NONE)
+        self.secure = True
+        try:
+            ble.config(bond=False, le_secure=True, mitm=False, io=_IO_NONE)
+        except (ValueError, OSError):
+            self.secure = False  # no pairing on this stack: BLE never bonds (fail closed)
         self.secrets = secrets if secrets is not None else {}
         self.secrets_dirty = False
         self._evq = [0] * (4 * _Q)  # event, conn, handle, bits (or value length)
@@ -146,9 +150,14 @@ class BleLink:
         if event == _IRQ_GET_SECRET:
             return self._get_secret(data[0], data[1], data[2])
         if event == _IRQ_SET_SECRET:
+            key = (data[0], bytes(data[1]))
+            if data[2] is None:  # the stack forgets a bond
+                self.secrets.pop(key, None)
+                self.secrets_dirty = True
+                return True
             if not self.pairing:
                 return False  # bonding only in pairing mode
-            self.secrets[(data[0], bytes(data[1]))] = bytes(data[2])
+            self.secrets[key] = bytes(data[2])
             self.secrets_dirty = True
             return True
         bits = 0
@@ -266,10 +275,41 @@ class BleLink:
         self.ble.gap_advertise(interval, self._adv, resp_data=self._resp)
 
     def set_pairing(self, on):
-        self.pairing = bool(on)
+        self.pairing = bool(on) and self.secure
         self.pod.pairing = self.pairing
-        self.ble.config(bond=self.pairing)
+        if self.secure:
+            self.ble.config(bond=self.pairing)
         self.pod.publish_status()
+
+    # ---- bonds survive a reboot: (type, key, value) records in a small file ----
+    def save_secrets(self, path):
+        if not self.secrets_dirty:
+            return False
+        try:
+            with open(path, "wb") as f:
+                for (t, k), v in self.secrets.items():
+                    f.write(bytes((t, len(k))) + k + bytes((len(v),)) + v)
+            self.secrets_dirty = False
+            return True
+        except OSError:
+            return False
+
+    def load_secrets(self, path):
+        try:
+            with open(path, "rb") as f:
+                b = f.read()
+        except OSError:
+            return 0
+        i = 0
+        while i + 2 <= len(b):
+            t, kl = b[i], b[i + 1]
+            k = b[i + 2 : i + 2 + kl]
+            j = i + 2 + kl
+            if j >= len(b) or j + 1 + b[j] > len(b):
+                break  # torn tail
+            self.secrets[(t, bytes(k))] = bytes(b[j + 1 : j + 1 + b[j]])
+            i = j + 1 + b[j]
+        return len(self.secrets)
 
     def set_battery(self, pct):
         self.ble.gatts_write(self.h_batt, bytes((pct,)))

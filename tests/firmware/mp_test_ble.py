@@ -223,3 +223,44 @@ def test_irq_only_queues():
         c.write(radio.handle_of(U(0x2A55)), b"\x04")
     assert link.lost_events == 40 - 16
     fl.close()
+
+
+def test_bonds_survive_a_reboot_and_can_be_forgotten():
+    import os
+
+    _pod, link, radio, _, fl = _setup()
+    _bonded(radio, link)
+    path = fl.root + "-bonds.bin"
+    assert link.save_secrets(path) and not link.save_secrets(path)  # only when changed
+    _pod2, link2, radio2, _, fl2 = _setup()
+    assert link2.load_secrets(path) == 1
+    c = radio2.connect(b"\x01\x02\x03\x04\x05\x06")
+    assert c.reencrypt()
+    link2._irq(30, (1, b"peer-\x01\x02\x03\x04\x05\x06", None))  # the stack drops the bond
+    assert link2.secrets == {} and link2.secrets_dirty
+    with open(path, "ab") as f:
+        f.write(b"\x01\x20abc")  # a torn record after the good one
+    _, link3, _, _, fl3 = _setup()
+    assert link3.load_secrets(path) == 1
+    os.remove(path)
+    for f in (fl, fl2, fl3):
+        f.close()
+
+
+def test_stack_without_pairing_fails_closed():
+    fl = Flash()
+    clock = Clock(0)
+    pod = Pod(clock, Store(fl.root, fl.fs).open())
+    radio = bluetooth.BLE()
+    real = radio.config
+
+    def no_security(*a, **kw):
+        if "le_secure" in kw or "bond" in kw:
+            raise ValueError("unknown config param")
+        return real(*a, **kw)
+
+    radio.config = no_security
+    link = bl.BleLink(radio, pod, "pico", "0.1.0")
+    link.set_pairing(True)
+    assert not link.secure and not pod.pairing
+    fl.close()
