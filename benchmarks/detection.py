@@ -1,0 +1,324 @@
+"""Detection benchmark: delay, misses and false alarms of the stride analyzer.
+
+Scenarios come from the stride-level simulator (``stridecue.sim.strides``), whose change
+points are known exactly; the real steady-running trials of ../shared/data/pyshoe_vicon
+are run through the same analyzer when present. Every number in docs/detection.md comes
+from this script:
+
+    python3 benchmarks/detection.py --seeds 400 --hours 100
+
+writes docs/detection_results.json and docs/figures/detection_tradeoff.png.
+Delay is counted in strides: 1 means the cue came on the first changed stride.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from stridecue.analysis import Analyzer, AnalyzerSettings
+from stridecue.sim import strides as S
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT.parent / "shared" / "data" / "pyshoe_vicon"
+ALERTS = ("rhythm_loss", "stride_shortening")
+
+
+def run(strides: Sequence[S.StrideTruth], settings: AnalyzerSettings) -> list[tuple[int, str]]:
+    """(stride index, kind) of every alert the analyzer raises over these strides."""
+    a = Analyzer(settings)
+    out: list[tuple[int, str]] = []
+    feed = a.feed_values
+    for s in strides:
+        for e in feed(s.t_s, s.stride_time_s, s.stride_length_m, s.contact_time_s):
+            if e.kind in ALERTS:
+                out.append((e.stride_index, e.kind))
+    return out
+
+
+def delays(
+    make: Callable[[np.random.Generator], S.Scenario],
+    kind: str,
+    settings: AnalyzerSettings,
+    seeds: int,
+    seed0: int = 0,
+) -> dict[str, Any]:
+    """Detection delay of ``kind`` after the scenario's change point, over many seeds."""
+    d: list[int] = []
+    misses = 0
+    early = 0
+    for seed in range(seed0, seed0 + seeds):
+        sc = make(np.random.default_rng(seed))
+        cp = next(c for c in sc.change_points if c.kind == kind)
+        alerts = run(sc.strides, settings)
+        if any(i < cp.index and k == kind for i, k in alerts):
+            early += 1
+        after = [i for i, k in alerts if k == kind and i >= cp.index]
+        if after:
+            d.append(after[0] - cp.index + 1)
+        else:
+            misses += 1
+    return {
+        "trials": seeds,
+        "median_strides": statistics.median(d) if d else None,
+        "p90_strides": float(np.percentile(d, 90)) if d else None,
+        "misses": misses,
+        "alarm_before_change": early,
+    }
+
+
+def false_alarms(
+    profile: S.Profile,
+    noise: S.Noise,
+    settings: AnalyzerSettings,
+    hours: float,
+    seed0: int = 10_000,
+    mode: str = "reps",
+) -> dict[str, Any]:
+    """Alerts per hour of steady running: sessions of even 400 m reps, or 15 min runs."""
+    run_s = 0.0
+    counts = dict.fromkeys(ALERTS, 0)
+    seed = seed0
+    while run_s < hours * 3600.0:
+        rng = np.random.default_rng(seed)
+        seed += 1
+        if mode == "reps":
+            # a session: 6 x 400 m at even pace, 90 s recovery jogs (jog time not counted)
+            sc = S.session(rng, profile, 6, 400.0, 90.0, fatigue_from_m=None, noise=noise)
+            run_s += sum(s.stride_time_s for s in sc.strides if s.speed_mps > 3.0)
+        else:
+            sc = S.steady(rng, profile, int(900.0 / profile.stride_time_s), noise)
+            run_s += sc.strides[-1].t_s - sc.strides[0].t_s + sc.strides[0].stride_time_s
+        for _, k in run(sc.strides, settings):
+            counts[k] += 1
+    h = run_s / 3600.0
+    total = sum(counts.values())
+    return {
+        "hours": round(h, 1),
+        "alarms": total,
+        "per_hour": round(total / h, 3),
+        "by_kind_per_hour": {k: round(v / h, 3) for k, v in counts.items()},
+    }
+
+
+def fatigue_400(
+    profile: S.Profile, noise: S.Noise, settings: AnalyzerSettings, seeds: int
+) -> dict[str, Any]:
+    """A 400 m rep fading from 250 m (8 % shorter, 3 % slower at the line)."""
+    d: list[int] = []
+    held: list[float] = []
+    misses = 0
+    for seed in range(seeds):
+        sc = S.rep(np.random.default_rng(50_000 + seed), profile, 400.0, 250.0, noise=noise)
+        cp = next(c for c in sc.change_points if c.kind == "stride_shortening")
+        hits = [i for i, k in run(sc.strides, settings) if k == "stride_shortening"]
+        after = [i for i in hits if i >= cp.index]
+        if after:
+            d.append(after[0] - cp.index + 1)
+            held.append(sum(s.stride_length_m for s in sc.strides[: after[0] + 1]))
+        else:
+            misses += 1
+    return {
+        "trials": seeds,
+        "median_strides_after_3pct_down": statistics.median(d) if d else None,
+        "median_cued_at_m": round(statistics.median(held), 1) if held else None,
+        "misses": misses,
+    }
+
+
+def scenario_table(
+    profile: S.Profile, noise: S.Noise, settings: AnalyzerSettings, seeds: int
+) -> dict[str, Any]:
+    P, nz, st = profile, noise, settings
+    out: dict[str, Any] = {}
+    for drop in (0.03, 0.05, 0.10):
+        out[f"shortening_{drop:.0%}"] = delays(
+            lambda g, d=drop: S.shortening(g, P, d, noise=nz), "stride_shortening", st, seeds
+        )
+    for cv in (0.04, 0.06, 0.08):
+        out[f"irregular_cv_{cv:.0%}"] = delays(
+            lambda g, c=cv: S.rhythm_irregular(g, P, c, noise=nz), "rhythm_loss", st, seeds
+        )
+    for drift in (0.05, -0.05):
+        out[f"drift_{drift:+.0%}"] = delays(
+            lambda g, d=drift: S.rhythm_drift(g, P, d, noise=nz), "rhythm_loss", st, seeds
+        )
+    out["drift_+5%_over_20_strides"] = delays(
+        lambda g: S.rhythm_drift(g, P, 0.05, ramp_strides=20, noise=nz), "rhythm_loss", st, seeds
+    )
+    return out
+
+
+def real_pyshoe(settings: AnalyzerSettings) -> dict[str, Any] | None:
+    """Strides of the 10 PyShoe jogging trials (times from the annotations, lengths Vicon)."""
+    folder = DATA / "stride_annotations_mtahakoroglu"
+    if not folder.is_dir():
+        return None
+    trials = []
+    strides = 0
+    seconds = 0.0
+    alerts: list[dict[str, Any]] = []
+    for f in sorted(folder.glob("2017-11-27-*_strideIndex_timestamp_gcpX_gcpY.csv")):
+        a = np.loadtxt(f, delimiter=",", skiprows=1)
+        t = a[:, 1]
+        st = np.diff(t)
+        sl = np.linalg.norm(np.diff(a[:, 2:4], axis=0), axis=1)
+        an = Analyzer(settings)
+        n_alerts = 0
+        for k in range(st.size):
+            for e in an.feed_values(float(t[k + 1]), float(st[k]), float(sl[k])):
+                if e.kind in ALERTS:
+                    n_alerts += 1
+                    alerts.append({"trial": f.name[:19], **e.as_json()})
+        an.finish()
+        trials.append(
+            {
+                "trial": f.name[:19],
+                "strides": int(st.size),
+                "accepted": an.n_accepted,
+                "stride_time_cv": round(float(np.std(st) / np.mean(st)), 3),
+                "stride_length_cv": round(float(np.std(sl) / np.mean(sl)), 3),
+                "alerts": n_alerts,
+            }
+        )
+        strides += an.n_accepted
+        seconds += float(np.sum(st))
+    return {
+        "trials": trials,
+        "strides": strides,
+        "minutes": round(seconds / 60.0, 2),
+        "alerts": alerts,
+    }
+
+
+def tradeoff(
+    noise: S.Noise, seeds: int, hours: float, spacings: Sequence[float]
+) -> dict[str, list[dict[str, Any]]]:
+    """Stride-shortening threshold sweep: false alarms/hour against median delay."""
+    out: dict[str, list[dict[str, Any]]] = {}
+    for P in (S.SPRINT, S.DISTANCE):
+        rows = []
+        for spacing in spacings:
+            st = AnalyzerSettings.for_event(P.name, shortening_false_alarm_strides=spacing)
+            fa = false_alarms(P, noise, st, hours, mode="reps")
+            row: dict[str, Any] = {
+                "false_alarm_strides": spacing,
+                "shortening_fa_per_hour": fa["by_kind_per_hour"]["stride_shortening"],
+            }
+            for drop in (0.03, 0.05, 0.10):
+                r = delays(
+                    lambda g, d=drop, P=P: S.shortening(g, P, d, noise=noise),
+                    "stride_shortening",
+                    st,
+                    seeds,
+                )
+                row[f"median_{drop:.0%}"] = r["median_strides"]
+            rows.append(row)
+        out[P.name] = rows
+    return out
+
+
+def plot_tradeoff(curves: dict[str, list[dict[str, Any]]], default: float, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4), sharey=True)
+    for ax, (name, rows) in zip(axes, curves.items(), strict=True):
+        fa = [max(r["shortening_fa_per_hour"], 0.01) for r in rows]
+        for key, mark in (("median_3%", "o-"), ("median_5%", "s-"), ("median_10%", "^-")):
+            ax.plot(fa, [r[key] for r in rows], mark, label=f"{key[7:]} shorter")
+            for r, x in zip(rows, fa, strict=True):
+                if r["false_alarm_strides"] == default and key == "median_3%":
+                    ax.annotate(
+                        f"default: {default:,.0f} strides",
+                        (x, r[key]),
+                        textcoords="offset points",
+                        xytext=(8, 8),
+                    )
+        ax.axvline(1.0, color="grey", ls=":", lw=1)
+        ax.set_xscale("log")
+        ax.set_title(f"{name} profile (simulated, 2 % CV, AR(1) phi 0.3)")
+        ax.set_xlabel("stride-shortening false alarms per hour (6 x 400 m, even pace)")
+        ax.grid(alpha=0.3)
+    axes[0].set_ylabel("median detection delay (strides)")
+    axes[0].legend()
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def throughput(n: int = 200_000) -> int:
+    """Strides per second through Analyzer.feed_values on one core (best of 3)."""
+    sc = S.steady(np.random.default_rng(0), S.SPRINT, n, S.Noise(phi=0.3))
+    rows = [(s.t_s, s.stride_time_s, s.stride_length_m, s.contact_time_s) for s in sc.strides]
+    best = 0.0
+    for _ in range(3):
+        feed = Analyzer().feed_values
+        t = time.perf_counter()
+        for r in rows:
+            feed(*r)
+        best = max(best, n / (time.perf_counter() - t))
+    return int(best)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--seeds", type=int, default=400, help="trials per change scenario")
+    ap.add_argument("--hours", type=float, default=100.0, help="steady running per FA figure")
+    ap.add_argument("--out", type=Path, default=ROOT / "docs" / "detection_results.json")
+    ap.add_argument(
+        "--figure", type=Path, default=ROOT / "docs" / "figures" / "detection_tradeoff.png"
+    )
+    args = ap.parse_args(argv)
+    t0 = time.perf_counter()
+    conditions = {
+        "cv2_phi0.3": S.Noise(time_cv=0.02, length_cv=0.02, phi=0.3),
+        "cv2_phi0.5": S.Noise(time_cv=0.02, length_cv=0.02, phi=0.5),
+        "cv1.5_phi0.3": S.Noise(time_cv=0.015, length_cv=0.015, phi=0.3),
+        "cv3_phi0.3": S.Noise(time_cv=0.03, length_cv=0.03, phi=0.3),
+    }
+    results: dict[str, Any] = {"seeds": args.seeds, "hours": args.hours, "conditions": {}}
+    for cname, nz in conditions.items():
+        per: dict[str, Any] = {}
+        headline = cname == "cv2_phi0.3"
+        for P in (S.SPRINT, S.DISTANCE):
+            st = AnalyzerSettings.for_event(P.name)
+            seeds = args.seeds if headline else max(args.seeds // 2, 20)
+            hours = args.hours if headline else args.hours / 4
+            row = scenario_table(P, nz, st, seeds)
+            row["fatigue_400m"] = fatigue_400(P, nz, st, seeds)
+            row["false_alarms_reps"] = false_alarms(P, nz, st, hours, mode="reps")
+            row["false_alarms_continuous"] = false_alarms(P, nz, st, hours, mode="continuous")
+            per[P.name] = row
+            print(cname, P.name, json.dumps(row), flush=True)
+        results["conditions"][cname] = per
+    sweep = (500.0, 2_000.0, 10_000.0, 30_000.0, 70_000.0, 200_000.0, 1_000_000.0)
+    curves = tradeoff(conditions["cv2_phi0.3"], max(args.seeds // 2, 20), args.hours / 4, sweep)
+    results["tradeoff_shortening_h"] = curves
+    plot_tradeoff(curves, AnalyzerSettings().shortening_false_alarm_strides, args.figure)
+    results["throughput_strides_per_s"] = throughput()
+    real_settings = AnalyzerSettings(
+        run_min_speed_mps=0.5,
+        run_min_cadence_spm=60.0,
+        settle_strides=2,
+        baseline_strides=8,
+    )
+    results["real_pyshoe"] = real_pyshoe(real_settings)
+    results["seconds"] = round(time.perf_counter() - t0, 1)
+    args.out.write_text(json.dumps(results, indent=1) + "\n")
+    print(f"wrote {args.out} and {args.figure} in {results['seconds']} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
