@@ -1,35 +1,81 @@
-"""``sim:SCENARIO``: the pod firmware's simulation board, spawned on a pty.
+"""``sim:SCENARIO``: a simulated athlete on the pod firmware's simulation board.
 
-The spawner belongs to the simulator (``stridecue.sim.pod``); until it is part of
-this install, opening a ``sim:`` link says so instead of pretending.
+The scenario (``stridecue.sim.scenarios``; parameters as ``sim:rep,speed_mps=6``,
+and ``speed=10`` plays it ten times faster than real time)
+is run through the IMU simulator, and the firmware's simulation board replays
+that IMU on a pty (``stridecue.sim.pod.SimPod``); the host then talks to it with
+the ordinary ``serial:`` link, exactly as to a pod on USB.
 """
 
 from __future__ import annotations
 
+import asyncio
+import tempfile
+from pathlib import Path
 from typing import Any
 
-from stridecue.errors import LinkError
-from stridecue.links.base import Link
-from stridecue.protocol import Cue
+from stridecue.errors import ConfigError
+from stridecue.links.base import LinkState
+from stridecue.links.serial import SerialLink
 
 
-class SimLink(Link):
+def parse_scenario(target: str) -> tuple[str, dict[str, float]]:
+    """``rep,speed_mps=6,distance_m=400`` → ("rep", {...}); ConfigError names a bad field."""
+    name, *pairs = target.split(",")
+    params: dict[str, float] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        try:
+            params[key.strip()] = float(value)
+        except ValueError:
+            sep = ""
+        if not sep:
+            raise ConfigError(
+                f"sim:{target}: scenario parameter {pair!r} must be NAME=NUMBER "
+                "(e.g. sim:rep,speed_mps=6)"
+            ) from None
+    return name.strip(), params
+
+
+class SimLink(SerialLink):
     scheme = "sim"
 
     def __init__(self, spec: str, target: str, **options: Any) -> None:
-        raise LinkError(
-            f"{spec}: simulated pods are not available yet in this version of stridecue; "
-            "use replay:SESSION or serial:PORT"
-        )
+        super().__init__(spec, target, **options)
+        self.scenario, self.params = parse_scenario(target)
+        # "speed" in the spec (sim:steady,speed=10) is the playback speed, not the scenario's
+        self.speed = float(self.params.pop("speed", options.get("speed", 1.0)))
+        self.seed = int(options.get("seed", 0))
+        self.info.pod = self.info.name = f"sim-{self.scenario}"
+        self.info.extra["simulated"] = "yes"
+        self.simpod: Any = None
+        self._tmp: tempfile.TemporaryDirectory[str] | None = None
 
-    async def connect(self) -> None:  # pragma: no cover - never constructed
-        raise NotImplementedError
+    async def connect(self) -> None:
+        from stridecue.sim import scenarios
+        from stridecue.sim.imu import ImuConfig, simulate
+        from stridecue.sim.pod import SimPod, write_counts
 
-    async def write_cue(self, cue: Cue) -> None:  # pragma: no cover
-        raise NotImplementedError
+        self._set_state(LinkState.CONNECTING)
+        sc = scenarios.build(self.scenario, **self.params)
+        self._tmp = tempfile.TemporaryDirectory(prefix="stridecue-sim-")
+        work = Path(self._tmp.name)
+        rec = await asyncio.to_thread(simulate, sc.bouts, ImuConfig(), seed=self.seed, tail_s=3.0)
+        imu = write_counts(work / "imu.txt", rec)
+        self.simpod = SimPod(imu, speed=self.speed, store_dir=work / "store")
+        self.target = self.simpod.start()
+        self.info.extra["scenario"] = sc.description
+        try:
+            await super().connect()
+        except BaseException:
+            await self.close()
+            raise
 
-    async def _send_control(self, data: bytes) -> None:  # pragma: no cover
-        raise NotImplementedError
-
-    async def close(self) -> None:  # pragma: no cover
-        raise NotImplementedError
+    async def close(self) -> None:
+        await super().close()
+        if self.simpod is not None:
+            self.simpod.close()
+            self.simpod = None
+        if self._tmp is not None:
+            self._tmp.cleanup()
+            self._tmp = None
