@@ -148,7 +148,7 @@ def _hardware(board):
         adc = ADC(Pin(board["bat_adc"]), atten=ADC.ATTN_11DB)
     else:
         adc = ADC(Pin(board["bat_adc"]))
-    button = Pin(board["button"], Pin.IN)  # R7 is the pull-up
+    button = Pin(board["button"], Pin.IN, Pin.PULL_UP)  # as main.py; R7 too
     led = Pin(board["led"], Pin.OUT)
     return {"i2c": i2c, "pwm": pwm, "adc": adc, "button": button, "led": led}
 

@@ -280,18 +280,54 @@ def test_bring_up_names_the_commands_for_both_boards() -> None:
         assert cmd in text, cmd
 
 
-def test_device_cli_accepts_the_documented_options() -> None:
+def _cli(*args: str) -> subprocess.CompletedProcess[str]:
+    cmd = [sys.executable, "-m", "stridecue", *args]
+    return subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=False)
+
+
+def _help(capsys: pytest.CaptureFixture[str], *args: str) -> str:
+    # argparse prints --help and exits 0; in-process keeps this test fast
+    from stridecue.cli import build_parser
+
+    with pytest.raises(SystemExit) as stop:
+        build_parser().parse_args([*args, "--help"])
+    assert stop.value.code == 0
+    return capsys.readouterr().out
+
+
+# Every stridecue command bring-up.md uses, with the options it uses.
+DOCUMENTED = [
+    (("device", "install"), ("--board", "--port", "--dry-run")),
+    (("device", "info"), ("--port",)),
+    (("scan",), ()),
+    (("pair",), ("ble:NAME-or-ADDRESS",)),
+    (("live",), ("ble:NAME-or-ADDRESS", "serial:PORT", "--athlete", "--no-cues")),
+]
+
+
+@pytest.mark.parametrize(("command", "options"), DOCUMENTED)
+def test_documented_commands_accept_the_documented_options(
+    capsys: pytest.CaptureFixture[str], command: tuple[str, ...], options: tuple[str, ...]
+) -> None:
+    top = _help(capsys)
+    if not re.search(rf"^\s+{command[0]}\s", top, re.M):
+        pytest.skip(f"`stridecue {command[0]}` is not in the CLI yet")
+    text = _help(capsys, *command)
+    for option in options:
+        assert option in text, (command, option)
+    doc = (HW / "bring-up.md").read_text()
+    assert f"stridecue {' '.join(command)}" in doc, command
+
+
+def test_device_install_dry_run_lists_the_board_for_each_board() -> None:
     if not list((ROOT / "host" / "stridecue" / "commands").glob("device*.py")):
         pytest.skip("stridecue device is not built yet (issue 5)")
-    r = subprocess.run(
-        [sys.executable, "-m", "stridecue", "device", "install", "--help"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert r.returncode == 0, r.stderr
-    assert "--board" in r.stdout and "--port" in r.stdout
+    for name in BOARDS.names():
+        r = _cli("device", "install", "--board", name, "--port", "/dev/null", "--dry-run")
+        assert r.returncode == 0, r.stderr
+        assert name in r.stdout, r.stdout
+    r = _cli("device", "install", "--board", "esp32", "--port", "/dev/null", "--dry-run")
+    assert r.returncode != 0 and "esp32s3" in r.stderr, r.stderr
 
 
 def test_hardware_docs_exist_and_their_links_resolve() -> None:
@@ -325,3 +361,11 @@ def test_selftest_compiles_for_the_pod(tmp_path: Path) -> None:
     )
     assert r.returncode == 0, r.stderr
     assert out.stat().st_size > 0
+
+
+def test_readme_cost_per_pod_matches_the_bom() -> None:
+    text = (HW / "README.md").read_text()
+    for board in BOARDS.names():
+        rows = [r for r in bom() if r["boards"] in ("all", board)]
+        total = sum(float(r["unit_price_usd_est"]) * int(r["qty"]) for r in rows)
+        assert f"about {total:.0f} USD for the" in text, (board, total)
