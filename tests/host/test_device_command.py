@@ -168,3 +168,33 @@ def test_info_times_out_clearly(pty_pair: tuple[int, str]) -> None:
         from stridecue.commands.device import read_status
 
         read_status(pty_pair[1], 0.3)
+
+
+def test_install_runs_the_plan(
+    pty_pair: tuple[int, str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # a stand-in `mpremote` on PATH records its argv; everything else is real:
+    # mpy-cross compiles, the break bytes go down the pty
+    log = tmp_path / "mpremote.log"
+    fake = tmp_path / "bin" / "mpremote"
+    fake.parent.mkdir()
+    fake.write_text(
+        f"#!{sys.executable}\nimport json, sys\n"
+        f"open({str(log)!r}, 'a').write(json.dumps(sys.argv[1:]) + '\\n')\n"
+    )
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{fake.parent}{os.pathsep}{os.environ['PATH']}")
+    master, port = pty_pair
+    code, out, _ = _cli(capsys, "device", "install", "--port", port, "--board", "pico2w")
+    assert code == 0 and f"installed the StrideCue firmware (pico2w) on {port}" in out
+    assert os.read(master, 64) == deploy.BREAK
+    import json
+
+    ran = [json.loads(x) for x in log.read_text().splitlines()]
+    plan = deploy.install_plan(port, "pico2w")
+    assert ran == [c[1:] for c in plan.mpremote]
+    staged = sorted(p.name for p in (plan.build_dir / "stridepod").iterdir())
+    assert staged == [m.replace(".py", ".mpy") for m in MODULES]
