@@ -25,6 +25,7 @@ sys.path.insert(0, "tests/firmware/fakes")
 sys.path.insert(0, "tests/firmware")
 
 RUN_MS = int(sys.argv[1]) if len(sys.argv) > 1 else 6000
+ROMFS = sys.argv[2] if len(sys.argv) > 2 else None  # a ROMFS image of the .mpy files
 
 
 class RamBlockDev:
@@ -138,6 +139,15 @@ os.mount(os.VfsLfs2(bd), "/flash")
 import bluetooth  # noqa: E402  (the fake; its objects count as the stack's)
 
 radio = bluetooth.BLE()
+if ROMFS:
+    # bytecode runs in place from a ROM image (on a pod: a flash partition,
+    # memory-mapped; here a buffer allocated before the baseline)
+    import vfs
+
+    with open(ROMFS, "rb") as f:
+        _image = f.read()
+    vfs.mount(vfs.VfsRom(_image), "/rom")
+    sys.path.insert(0, "/rom")
 gc.collect()
 BASE = gc.mem_alloc()
 

