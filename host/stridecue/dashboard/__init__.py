@@ -5,8 +5,8 @@ connects live links (and sends manual cues), ``ReplayPlayer`` plays a recorded
 session, and ``Dashboard`` serves the page with Bokeh from the running event loop.
 """
 
-from stridecue.dashboard.feed import AnalyzerAlert, Feed
-from stridecue.dashboard.live import MANUAL_CUE, LiveHub
+from stridecue.dashboard.feed import Feed
+from stridecue.dashboard.live import LiveHub
 from stridecue.dashboard.replay import ReplayPlayer, Timeline
 from stridecue.dashboard.server import DEFAULT_HOST, DEFAULT_PORT, Dashboard
 from stridecue.dashboard.state import LiveState
@@ -15,8 +15,6 @@ from stridecue.dashboard.targets import Targets
 __all__ = [
     "DEFAULT_HOST",
     "DEFAULT_PORT",
-    "MANUAL_CUE",
-    "AnalyzerAlert",
     "Dashboard",
     "Feed",
     "LiveHub",

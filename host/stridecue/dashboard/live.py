@@ -1,9 +1,9 @@
 """Live pods into the dashboard, and the coach's buttons back to the pods.
 
-:class:`LiveHub` reads every link's records into a :class:`Feed` and implements the
-page's :class:`~stridecue.dashboard.controls.Controls`: a manual cue goes to the
-athlete's pod through that link's ``write_cue``. It needs only this much of a link,
-so any link of ``stridecue.links`` (BLE, serial, sim, replay) fits.
+:class:`LiveHub` reads every link's records into a :class:`Feed` (which runs each
+athlete's analyzer), sends the cue policy's cues, records everything when given a
+recorder, and implements the page's :class:`~stridecue.dashboard.controls.Controls`:
+a manual cue goes to the athlete's pod through that link's ``write_cue``.
 """
 
 from __future__ import annotations
@@ -11,78 +11,41 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Callable
-from typing import Protocol
+from collections.abc import Callable
 
-from stridecue.dashboard.feed import Feed, StrideHook
+from stridecue.analysis import CuePolicy
+from stridecue.dashboard.feed import Feed
 from stridecue.dashboard.state import LiveState
 from stridecue.dashboard.targets import Targets
 from stridecue.errors import ConfigError
-from stridecue.protocol import Cue
-from stridecue.protocol.records import Pattern
+from stridecue.links import Channel, Link, LinkState
+from stridecue.protocol import Cue, StrideEvent
+from stridecue.recorder import Recorder
 
 log = logging.getLogger(__name__)
 
-MANUAL_CUE = Cue(Pattern.PULSE, intensity_pct=100, repeat=1, duration_ms=400)
-
-
-class ReceivedLike(Protocol):
-    @property
-    def pod(self) -> str: ...
-
-    @property
-    def host_ns(self) -> int: ...
-
-    @property
-    def record(self) -> object: ...
-
-
-class StateLike(Protocol):
-    @property
-    def value(self) -> str: ...
-
-
-class LinkLike(Protocol):
-    """The part of ``stridecue.links.Link`` the dashboard uses."""
-
-    @property
-    def pod(self) -> str: ...
-
-    on_state: list[Callable[..., None]]
-
-    @property
-    def state(self) -> StateLike: ...
-
-    def records(self) -> AsyncIterator[ReceivedLike]: ...
-
-    async def write_cue(self, cue: Cue) -> None: ...
-
-
-MarkSink = Callable[[str, str], None]  # (pod, text): e.g. the recorder's mark writer
-
 
 class LiveHub:
-    """Feeds the state from links; routes coach actions to pods, the feed and marks."""
+    """Feeds the state from links; routes coach actions to pods, the feed and the recorder."""
 
     def __init__(
         self,
         state: LiveState,
-        links: list[LinkLike],
+        links: list[Link],
         *,
         t0_ns: int | None = None,
-        on_stride: StrideHook | None = None,
-        on_mark: MarkSink | None = None,
-        on_targets: Callable[[str, Targets], None] | None = None,
         names: dict[str, str] | None = None,
+        auto_cues: bool = True,
+        recorder: Recorder | None = None,
     ) -> None:
         self.state = state
         self.links = links
-        self.feed = Feed(
-            state, t0_ns=time.time_ns() if t0_ns is None else t0_ns, on_stride=on_stride
-        )
-        self.on_mark = on_mark
-        self.on_targets = on_targets
-        self._by_pod: dict[str, LinkLike] = {}
+        self.feed = Feed(state, t0_ns=time.time_ns() if t0_ns is None else t0_ns)
+        self.auto_cues = auto_cues
+        self.recorder = recorder
+        self.policies: dict[str, CuePolicy] = {}
+        self._seen: dict[str, int] = {}
+        self._by_pod: dict[str, Link] = {}
         self._tasks: list[asyncio.Task[None]] = []
         for link in links:
             self._by_pod[link.pod] = link
@@ -91,7 +54,7 @@ class LiveHub:
             self.feed.link_state(link.pod, link.state.value)
 
     def _state_cb(self, pod: str) -> Callable[..., None]:
-        def cb(_link: object, new: StateLike) -> None:
+        def cb(_link: object, new: LinkState) -> None:
             self.feed.link_state(pod, new.value)
 
         return cb
@@ -107,10 +70,35 @@ class LiveHub:
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks.clear()
 
-    async def _pump(self, link: LinkLike) -> None:
+    async def _pump(self, link: Link) -> None:
         async for rec in link.records():
-            self._by_pod.setdefault(rec.pod, link)
-            self.feed.record(rec.pod, rec.host_ns, rec.record, arrived_ms=time.time() * 1000.0)
+            pod = rec.pod
+            self._by_pod.setdefault(pod, link)
+            if self.recorder is not None:
+                self.recorder.write(rec)
+            self.feed.record(pod, rec.host_ns, rec.record, arrived_ms=time.time() * 1000.0)
+            if self.auto_cues and isinstance(rec.record, StrideEvent):
+                await self._policy(pod, self.feed.t_s(rec.host_ns))
+
+    async def _policy(self, pod: str, t: float) -> None:
+        events = self.feed.events.get(pod, [])
+        new = events[self._seen.get(pod, 0) :]
+        self._seen[pod] = len(events)
+        policy = self.policies.setdefault(pod, CuePolicy())
+        for decision in policy.update(t, new):
+            if decision.action == "send" and decision.cue is not None:
+                log.info("%s: cue %s (%s)", pod, decision.cue.pattern.name, decision.reason)
+                await self._send(pod, decision.cue)
+
+    async def _send(self, pod: str, cue: Cue) -> None:
+        link = self._by_pod.get(pod)
+        if link is None:
+            raise ConfigError(f"no pod {pod!r} on this dashboard; known: {sorted(self._by_pod)}")
+        await link.write_cue(cue)
+        now = time.time_ns()
+        if self.recorder is not None:
+            self.recorder.write_sent(pod, Channel.CUE, bytes(cue), now)
+        self.feed.cue_sent(pod, self.feed.t_s(now), cue)
 
     def _now(self) -> float:
         return self.feed.t_s(time.time_ns())
@@ -121,11 +109,10 @@ class LiveHub:
         return True
 
     async def cue(self, pod: str) -> None:
-        link = self._by_pod.get(pod)
-        if link is None:
-            raise ConfigError(f"no pod {pod!r} on this dashboard; known: {sorted(self._by_pod)}")
-        await link.write_cue(MANUAL_CUE)
-        self.feed.cue_sent(pod, self._now(), MANUAL_CUE)
+        policy = self.policies.setdefault(pod, CuePolicy())
+        decision = policy.manual(self._now())
+        assert decision.cue is not None
+        await self._send(pod, decision.cue)
 
     def lap(self, pod: str) -> None:
         self.feed.mark(pod, self._now(), "lap")
@@ -141,9 +128,17 @@ class LiveHub:
 
     def set_targets(self, pod: str, targets: Targets) -> None:
         self.feed.set_targets(pod, targets)
-        if self.on_targets is not None:
-            self.on_targets(pod, targets)
+        parts = [
+            f"{name} {value:g}"
+            for name, value in (
+                ("cadence", targets.cadence_spm),
+                ("stride length", targets.stride_length_m),
+                ("400 m goal", targets.goal_400_s),
+            )
+            if value is not None
+        ]
+        self._mark(pod, "targets: " + (", ".join(parts) or "none"))
 
     def _mark(self, pod: str, text: str) -> None:
-        if self.on_mark is not None:
-            self.on_mark(pod, text)
+        if self.recorder is not None:
+            self.recorder.mark(text, athlete=pod)

@@ -1,0 +1,111 @@
+"""The report's PNG figures, drawn with matplotlib's object API (no pyplot, no display)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+
+from stridecue.report.data import AthleteData, Rep
+
+CADENCE = "#1f77b4"
+LENGTH = "#c2378f"
+ALERT_STYLE = {
+    "rhythm_loss": ("#d62728", "rhythm lost"),
+    "stride_shortening": ("#ff7f0e", "strides shortening"),
+    "recovered": ("#2ca02c", "recovered"),
+}
+DPI = 110
+
+
+def _shade_reps(ax: Axes, reps: list[Rep], label: bool) -> None:
+    for r in reps:
+        ax.axvspan(r.start_s, r.end_s, color="#2ca02c", alpha=0.10, lw=0)
+        if label:
+            mid = (r.start_s + r.end_s) / 2
+            ax.text(mid, 0.98, f"rep {r.index + 1}", transform=ax.get_xaxis_transform(),
+                    ha="center", va="top", fontsize=8, color="#2a7a2a")  # fmt: skip
+
+
+def session_figure(a: AthleteData, path: Path) -> Path:
+    """Cadence and stride length over the session, reps shaded, alerts and cues marked."""
+    fig = Figure(figsize=(10, 5.2), dpi=DPI, layout="constrained")
+    ax1, ax2 = fig.subplots(2, 1, sharex=True)
+    t = [s.t_s for s in a.strides]
+    ax1.plot(t, [s.cadence_spm for s in a.strides], color=CADENCE, lw=1.2, label="cadence")
+    ax2.plot(t, [s.stride_length_m for s in a.strides], color=LENGTH, lw=1.2, label="stride length")
+    ax1.set_ylabel("cadence (steps/min)")
+    ax2.set_ylabel("stride length (m)")
+    ax2.set_xlabel("session time (s)")
+    for ax, first in ((ax1, True), (ax2, False)):
+        _shade_reps(ax, a.reps, label=first)
+        ax.grid(alpha=0.3)
+        seen: set[str] = set()
+        for e in a.events:
+            style = ALERT_STYLE.get(e.kind)
+            if style is None:
+                continue
+            color, name = style
+            ax.axvline(
+                e.t_s, color=color, lw=1.2, ls="--" if e.kind == "recovered" else "-",
+                label=name if first and name not in seen else None,
+            )  # fmt: skip
+            seen.add(name)
+    if a.cues:
+        ymax = max((s.cadence_spm for s in a.strides), default=200.0)
+        ax1.scatter(
+            [c[0] for c in a.cues], [ymax * 1.02] * len(a.cues), marker="v", color="#9467bd",
+            s=40, zorder=3, label="cue sent",
+        )  # fmt: skip
+    ax1.legend(loc="lower left", fontsize=8, ncol=5, framealpha=0.85)
+    fig.suptitle(f"{a.name}: cadence and stride length (green: reps)", fontsize=11)
+    fig.savefig(path)
+    return path
+
+
+def splits_figure(a: AthleteData, plan_s: tuple[float, ...], path: Path) -> Path | None:
+    """100 m split times of every rep side by side; the plan as a dashed line when set."""
+    reps = [r for r in a.reps if r.splits_s]
+    if not reps:
+        return None
+    fig = Figure(figsize=(10, 3.4), dpi=DPI, layout="constrained")
+    ax = fig.subplots()
+    n = max(len(r.splits_s) for r in reps)
+    width = 0.8 / len(reps)
+    for k, r in enumerate(reps):
+        xs = [i + (k - (len(reps) - 1) / 2) * width for i in range(len(r.splits_s))]
+        bars = ax.bar(xs, r.splits_s, width=width * 0.95, label=f"rep {r.index + 1}")
+        ax.bar_label(bars, fmt="%.1f", fontsize=7)
+    if plan_s:
+        xs = list(range(min(n, len(plan_s))))
+        ax.plot(xs, plan_s[: len(xs)], "k--", marker="_", ms=20, label="plan")
+    ax.set_xticks(range(n), [f"{100 * (i + 1)} m" for i in range(n)])
+    ax.set_ylabel("split time (s)")
+    ax.set_title(f"{a.name}: 100 m splits", fontsize=11)
+    ax.legend(fontsize=8, ncol=6)
+    ax.grid(axis="y", alpha=0.3)
+    fig.savefig(path)
+    return path
+
+
+def relay_figure(
+    incoming: AthleteData, outgoing: AthleteData, t_x: float, zone_end_s: float, path: Path
+) -> Path:
+    """Both runners' speeds through the exchange on one time axis."""
+    fig = Figure(figsize=(10, 3.6), dpi=DPI, layout="constrained")
+    ax = fig.subplots()
+    lo, hi = t_x - 6.0, max(zone_end_s, t_x) + 6.0
+    for a, color in ((incoming, "#1f77b4"), (outgoing, "#d62728")):
+        pts = [(s.t_s, s.speed_mps) for s in a.strides if lo <= s.t_s <= hi]
+        ax.plot([p[0] for p in pts], [p[1] for p in pts], "-o", ms=3, color=color, label=a.name)
+    ax.axvspan(t_x, zone_end_s, color="#ffbf00", alpha=0.2, lw=0, label="outgoing's first 30 m")
+    ax.axvline(t_x, color="k", lw=1, ls=":")
+    ax.set_xlim(lo, hi)
+    ax.set_xlabel("session time (s)")
+    ax.set_ylabel("speed (m/s, per stride)")
+    ax.set_title(f"exchange {incoming.name} \u2192 {outgoing.name}", fontsize=11)
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3)
+    fig.savefig(path)
+    return path

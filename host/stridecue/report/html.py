@@ -1,0 +1,166 @@
+"""Write the session report: one self-contained folder with index.html and its PNG figures."""
+
+from __future__ import annotations
+
+import html
+import itertools
+import re
+from collections.abc import Sequence
+from pathlib import Path
+
+from stridecue.dashboard.targets import Targets
+from stridecue.report import figures
+from stridecue.report.data import AthleteData, SessionData
+from stridecue.report.relay import ZONE_M, find_exchange
+
+_CSS = """
+body{font-family:system-ui,sans-serif;max-width:1100px;margin:1em auto;color:#222}
+table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ccc;padding:3px 8px;
+text-align:right}th{background:#f3f3f3}td:first-child,th:first-child{text-align:left}
+img{max-width:100%}.note{color:#666;font-size:90%}h2{border-top:2px solid #ddd;padding-top:.5em}
+.alert{color:#c0392b}
+"""
+
+
+DASH = "\u2013"
+ARROW = " \u2192 "
+
+
+def _e(x: object) -> str:
+    return html.escape(str(x))
+
+
+def _num(x: object, spec: str) -> str:
+    return "\u2013" if x is None else format(float(str(x)), spec)
+
+
+def _slug(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_-]+", "-", name).strip("-") or "athlete"
+
+
+def _rep_table(a: AthleteData) -> str:
+    rows = []
+    for r in a.reps:
+        s = r.summary
+        fi = r.fatigue_index
+        contact = s.get("mean_contact_time_s")
+        rows.append(
+            "<tr>"
+            f"<td>rep {r.index + 1}</td><td>{r.start_s:.1f}</td>"
+            f"<td>{_num(s.get('duration_s'), '.1f')}</td>"
+            f"<td>{_num(s.get('distance_m'), '.0f')}</td><td>{s.get('strides', 0)}</td>"
+            f"<td>{_num(s.get('mean_cadence_spm'), '.0f')}</td>"
+            f"<td>{_num(s.get('mean_stride_length_m'), '.2f')}</td>"
+            f"<td>{_num(None if contact is None else 1000 * contact, '.0f')}</td>"
+            f"<td>{s.get('alerts', 0)}</td><td>{_num(s.get('form_held_m'), '.0f')}</td>"
+            f"<td>{DASH if fi is None else f'{100 * fi:.1f} %'}</td>"
+            f"<td>{' / '.join(f'{x:.1f}' for x in r.splits_s) or DASH}</td>"
+            "</tr>"
+        )  # fmt: skip
+    if not rows:
+        return '<p class="note">No rep detected (no sustained running in this session).</p>'
+    head = (
+        "<tr><th>rep</th><th>start s</th><th>time s</th><th>distance m</th><th>strides</th>"
+        "<th>cadence spm</th><th>stride m</th><th>contact ms</th><th>alerts</th>"
+        "<th>form held m</th><th>fatigue index</th><th>100 m splits s</th></tr>"
+    )
+    return f"<table>{head}{''.join(rows)}</table>"
+
+
+def _alert_list(a: AthleteData) -> str:
+    items = [
+        f"<li><b>{e.t_s:.1f} s</b> {_e(e.kind.replace('_', ' '))}: "
+        f"{_num(e.detail.get('deviation_pct'), '+.1f')} % vs baseline, at "
+        f"{_num(e.detail.get('distance_m'), '.0f')} m in the rep "
+        f"({_e(e.detail.get('detector'))})</li>"
+        for e in a.alerts
+    ]  # fmt: skip
+    cues = f"{len(a.cues)} cue(s) sent" + (
+        ": " + ", ".join(f"{t:.1f} s {_e(p)}" for t, p in a.cues[:12]) if a.cues else ""
+    )
+    body = f"<ul class='alert'>{''.join(items)}</ul>" if items else "<p>No alerts.</p>"
+    return body + f"<p>{cues}.</p>"
+
+
+def _athlete(a: AthleteData, out: Path, targets: Targets) -> str:
+    slug = _slug(a.name)
+    parts = [f"<h2 id='{slug}'>{_e(a.name)} <span class='note'>pod {_e(a.pod)}</span></h2>"]
+    if not a.strides:
+        return parts[0] + "<p class='note'>No strides recorded for this athlete.</p>"
+    cad = [s.cadence_spm for s in a.strides]
+    parts.append(
+        f"<p>{len(a.strides)} strides, {a.distance_m:.0f} m, cadence "
+        f"{min(cad):.0f}\u2013{max(cad):.0f} steps/min, {len(a.reps)} rep(s), "
+        f"{len(a.alerts)} alert(s), battery {_num(a.battery_pct, '.0f')} %.</p>"
+    )
+    fig = figures.session_figure(a, out / f"{slug}-session.png")
+    parts.append(f"<img src='{fig.name}' alt='cadence and stride length of {_e(a.name)}'>")
+    parts.append("<h3>Reps</h3>" + _rep_table(a))
+    parts.append(
+        "<p class='note'>Fatigue index: the last full 100 m split over the best one, minus 1 "
+        "(0 % = held pace; 10 % = the last 100 m took 10 % longer than the best). "
+        "Form held: metres run in the rep before the first alert.</p>"
+    )
+    splits = figures.splits_figure(a, targets.split_plan_s(), out / f"{slug}-splits.png")
+    if splits is not None:
+        parts.append(f"<h3>100 m splits</h3><img src='{splits.name}' alt='100 m splits'>")
+    parts.append("<h3>Alerts and cues</h3>" + _alert_list(a))
+    return "\n".join(parts)
+
+
+def _relay(data: SessionData, order: Sequence[str], out: Path) -> str:
+    if len(order) < 2:
+        return ""
+    legs = [data.athlete(k) for k in order]
+    parts = [f"<h2 id='relay'>Relay exchanges</h2><p class='note'>Order: "
+             f"{ARROW.join(_e(a.name) for a in legs)}. The shaded band is the outgoing "
+             f"runner's first {ZONE_M:.0f} m.</p>"]  # fmt: skip
+    for k, (inc, outg) in enumerate(itertools.pairwise(legs)):
+        x = find_exchange(inc, outg)
+        if x is None:
+            parts.append(f"<p>{_e(inc.name)} \u2192 {_e(outg.name)}: no exchange found.</p>")
+            continue
+        png = figures.relay_figure(
+            inc, outg, x.t_start_s, x.t_zone_end_s, out / f"relay-{k + 1}.png"
+        )
+        parts.append(
+            f"<p>{_e(inc.name)} \u2192 {_e(outg.name)}: outgoing starts at {x.t_start_s:.1f} s, "
+            f"zone run in {x.t_zone_end_s - x.t_start_s:.1f} s; at the end of it "
+            f"{_e(inc.name)} ran {_num(x.incoming_speed_mps, '.1f')} m/s and "
+            f"{_e(outg.name)} {_num(x.outgoing_speed_mps, '.1f')} m/s.</p>"
+            f"<img src='{png.name}' alt='relay exchange {k + 1}'>"
+        )  # fmt: skip
+    return "\n".join(parts)
+
+
+def write(
+    data: SessionData,
+    out: Path,
+    *,
+    relay: Sequence[str] = (),
+    targets: Targets | None = None,
+) -> Path:
+    """Write ``out/index.html`` and its figures; returns the HTML path."""
+    out.mkdir(parents=True, exist_ok=True)
+    targets = targets or Targets()
+    toc = " \u00b7 ".join(f"<a href='#{_slug(a.name)}'>{_e(a.name)}</a>" for a in data.athletes)
+    problems = "".join(f"<li>{_e(p)}</li>" for p in data.problems)
+    body = [
+        f"<h1>StrideCue session {_e(data.name)}</h1>",
+        f"<p>{data.start:%Y-%m-%d %H:%M} UTC, {data.duration_s / 60:.1f} min, "
+        f"{len(data.athletes)} athlete(s): {toc}</p>",
+        f"<p class='note'>Recording problems:</p><ul>{problems}</ul>" if problems else "",
+        *(_athlete(a, out, targets) for a in data.athletes),
+        _relay(data, relay, out),
+        "<p class='note'>Made by <code>stridecue report</code>. Reps, alerts and splits come "
+        "from the same streaming analyzer that ran live.</p>",
+    ]
+    page = (
+        "<!doctype html><html><head><meta charset='utf-8'>"
+        f"<title>StrideCue {_e(data.name)}</title><style>{_CSS}</style></head><body>"
+        + "\n".join(body)
+        + "</body></html>"
+    )
+    path = out / "index.html"
+    path.write_text(page, encoding="utf-8")
+    return path
