@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import os
 import subprocess
@@ -12,6 +13,7 @@ from pathlib import Path
 import pytest
 from stridecue.cli import main
 from stridecue.commands.demo import _View
+from stridecue.errors import LinkError
 from stridecue.protocol import Cue, StrideEvent, decode_record
 from stridecue.protocol.records import Kind
 from stridecue.session import Session, find_sessions
@@ -112,3 +114,19 @@ def test_live_view_draws_every_athlete() -> None:
         assert name in text
     assert "3.90" in text and "194" in text  # Ben's stride length and cadence
     assert "[Ben] stride shortening at stride 60" in text
+
+
+def test_a_pod_that_dies_is_reported_and_the_demo_still_ends(tmp_path: Path) -> None:
+    # a "board" that exits at once: the link is lost, the demo says so and stops
+    dead = tmp_path / "dead-board"
+    dead.write_text("#!/bin/sh\necho 'simboard: cannot start (test)' >&2\nexit 3\n")
+    dead.chmod(0o755)
+    demo = Demo(
+        duration_s=20.0, athletes=1, speed=20.0, sessions_dir=tmp_path / "s", interpreter=str(dead)
+    )
+    t0 = time.monotonic()
+    with pytest.raises(LinkError, match=r"simulated pod of Ada stopped .*cannot start \(test\)"):
+        asyncio.run(demo.run())
+    assert time.monotonic() - t0 < 20.0
+    (session,) = find_sessions(tmp_path / "s")
+    assert Session.open(session).meta["end_time"] is not None  # closed cleanly

@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from stridecue.analysis import Analyzer, CuePolicy, Event
-from stridecue.errors import ConfigError
-from stridecue.links import Channel, Link, LinkState, open_link
+from stridecue.errors import ConfigError, LinkError
+from stridecue.links import Channel, Link, open_link
 from stridecue.protocol import LogLine, StrideEvent
 from stridecue.recorder import Recorder
 from stridecue.sim import scenarios
@@ -73,6 +73,7 @@ class AthleteState:
     cues_sent: int = 0
     motor_on: int = 0
     done: bool = False
+    error: str = ""  # why the simulated pod stopped early, if it did
 
     @property
     def cadence_spm(self) -> float:
@@ -183,15 +184,19 @@ class Demo:
                     link.info.pod = f"sim-{a.name.lower()}"
                     a.pod, a.link = link.info.pod, link.spec
                     links.append(link)
-                await asyncio.gather(*(ln.connect() for ln in links))
+                try:
+                    await asyncio.gather(*(ln.connect() for ln in links))
+                except LinkError:
+                    self._why_dead(pods)
+                    raise
                 for a, link in zip(self.athletes, links, strict=True):
                     link.info.extra["simulated"] = "yes"
                     recorder.add_pod(link.info, link=link.spec, athlete=a.name)
                     a.state = "live"
                 deadline = self.duration_s / self.speed + 20.0
                 tasks = [
-                    self._follow(a, ln, recorder)
-                    for a, ln in zip(self.athletes, links, strict=True)
+                    self._follow(a, ln, pod, recorder)
+                    for a, ln, pod in zip(self.athletes, links, pods, strict=True)
                 ]
                 done = asyncio.gather(*tasks)
                 try:
@@ -206,11 +211,23 @@ class Demo:
                     with contextlib.suppress(Exception):
                         await link.close()
                 for pod in pods:
-                    pod.stop()
+                    pod.close()
                 recorder.close()
         return DemoResult(recorder.path, self.athletes, time.monotonic() - t0, interp)
 
-    async def _follow(self, a: AthleteState, link: Link, recorder: Recorder) -> None:
+    def _why_dead(self, pods: list[SimPod]) -> None:
+        """Raise LinkError with the board's own words when a simulated pod has exited."""
+        time.sleep(0.2)  # let a dying board finish writing stderr
+        for a, pod in zip(self.athletes, pods, strict=False):
+            if not pod.alive():
+                lines = [ln for ln in pod.stderr().splitlines() if ln.strip()]
+                why = lines[-1] if lines else "no message"
+                raise LinkError(
+                    f"the simulated pod of {a.name} stopped ({pod.interpreter}): {why}; "
+                    "reinstall stridecue, or run `stridecue -v demo` for details"
+                )
+
+    async def _follow(self, a: AthleteState, link: Link, pod: SimPod, recorder: Recorder) -> None:
         analyzer = Analyzer()
         policy = CuePolicy()
         async for item in link.records():
@@ -244,9 +261,12 @@ class Demo:
                     a.state = "finished"
                     self.on_event(a, "run finished")
                     return
-            if link.state is LinkState.CLOSED:
-                a.state = "lost"
-                return
+        # the link ended before the run did: the simulated pod stopped
+        a.state = "lost"
+        await asyncio.sleep(0.2)  # let the board's exit and its stderr land
+        lines = [ln for ln in pod.stderr().splitlines() if ln.strip()]
+        a.error = lines[-1] if lines else f"link {link.state.value}, board alive={pod.alive()}"
+        self.on_event(a, f"simulated pod stopped: {a.error}")
 
     def _event(self, a: AthleteState, e: Event) -> None:
         if e.kind in ("rhythm_loss", "stride_shortening", "recovered"):
