@@ -177,3 +177,16 @@ def test_event_presets() -> None:
         AnalyzerSettings.for_event("marathon")
     with pytest.raises(ConfigError, match="unknown"):
         AnalyzerSettings.for_event("sprint", nonsense=1.0)
+
+
+def test_goal_time_can_set_the_stride_length_baseline() -> None:
+    # 0.48 s strides of 3.6 m = 7.5 m/s; a 50 s goal needs 8 m/s -> 3.84 m at this rhythm
+    sc = S.steady(np.random.default_rng(3), S.SPRINT, 100, _noiseless())
+    only_splits = AnalyzerSettings(goal_400m_s=50.0)
+    assert [e for e in _run(sc.strides, only_splits) if e.kind in ALERTS] == []
+    s = AnalyzerSettings(goal_400m_s=50.0, goal_sets_stride_length=True)
+    ev = [e for e in _run(sc.strides, s) if e.kind in ALERTS]
+    assert [e.kind for e in ev] == ["stride_shortening"]
+    assert ev[0].detail["baseline_stride_length_m"] == pytest.approx(3.84, abs=0.01)
+    with pytest.raises(ConfigError, match="goal_sets_stride_length"):
+        AnalyzerSettings(goal_sets_stride_length=1)  # type: ignore[arg-type]

@@ -63,6 +63,12 @@ def test_target_options(tmp_path: Path) -> None:
     assert kinds == ["stride_shortening"]
     r = _cli(str(p), "--json", "--target-cadence", "500")
     assert r.returncode == 2 and "target_cadence_spm" in r.stderr
+    r = _cli(str(p), "--json", "--goal-400m", "50", "--goal-baseline")
+    assert [json.loads(x)["detail"]["baseline_stride_length_m"] for x in r.stdout.splitlines()] == [
+        3.84
+    ]
+    r = _cli(str(p), "--goal-baseline")
+    assert r.returncode == 2 and "--goal-400m" in r.stderr
 
 
 def test_bad_values_are_counted_not_fatal(tmp_path: Path) -> None:

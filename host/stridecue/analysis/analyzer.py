@@ -94,6 +94,9 @@ class _RepState:
 
     def arm(self, s: AnalyzerSettings, last_lt: float, last_ll: float) -> None:
         """Baseline learnt: build the whiteners and detectors for this athlete's spread."""
+        if s.goal_sets_stride_length and s.goal_400m_s and s.target_stride_length_m is None:
+            # the stride length that holds goal pace at this rhythm: speed x stride time
+            self.bl.set_target(400.0 / s.goal_400m_s * math.exp(self.bt.mean))
         self.st.refresh()
         self.sl.refresh()
         self.wt = Ar1Whitener(phi=self.st.phi, sd=self.st.sd)

@@ -107,6 +107,11 @@ class LogBaseline:
         self._prev = first[-1] - m
         self._first = []
 
+    def set_target(self, x: float) -> None:
+        """From now on the baseline mean is ``log(x)`` (the spread is still learnt)."""
+        self._target = True
+        self.mean = math.log(x)
+
     def forget_recent(self) -> None:
         """Drop strides not yet in the baseline (they may already show the change)."""
         self._delay.clear()

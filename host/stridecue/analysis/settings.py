@@ -96,11 +96,18 @@ class AnalyzerSettings:
     target_cadence_spm: float | None = None
     target_stride_length_m: float | None = None
     goal_400m_s: float | None = None
+    # with a goal time and no stride-length target: judge strides against the length
+    # that holds goal pace at the athlete's rhythm (otherwise the goal only feeds splits)
+    goal_sets_stride_length: bool = False
     split_m: float = 100.0
 
     def __post_init__(self) -> None:
         for f in fields(self):
             v = getattr(self, f.name)
+            if f.name == "goal_sets_stride_length":
+                if not isinstance(v, bool):
+                    raise ConfigError(f"goal_sets_stride_length={v!r} must be True or False")
+                continue
             if v is None and f.name in _OPTIONAL:
                 continue
             lo, hi = _RANGES[f.name]
@@ -110,7 +117,7 @@ class AnalyzerSettings:
                 raise ConfigError(f"{f.name}={v!r} must be within {lo:g}..{hi:g}")
 
     @classmethod
-    def for_event(cls, event: str, **overrides: float | int | None) -> AnalyzerSettings:
+    def for_event(cls, event: str, **overrides: float | int | bool | None) -> AnalyzerSettings:
         """Defaults for ``"sprint"`` (200-400 m reps) or ``"distance"`` (800 m and up)."""
         if event == "sprint":
             base = cls()

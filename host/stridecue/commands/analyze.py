@@ -58,6 +58,11 @@ def register(sub: Any) -> None:
     )
     p.add_argument("--goal-400m", type=float, metavar="S", help="400 m goal time for splits")
     p.add_argument(
+        "--goal-baseline",
+        action="store_true",
+        help="with --goal-400m: judge stride length against the length that holds goal pace",
+    )
+    p.add_argument(
         "--all", action="store_true", help="also print rep starts/ends, splits and rep summaries"
     )
     p.set_defaults(func=run)
@@ -117,11 +122,14 @@ def _number(path: Path, line: int, name: str, text: str) -> float:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.goal_baseline and args.goal_400m is None:
+        raise StrideCsvError("--goal-baseline needs --goal-400m SECONDS (the goal time)")
     settings = AnalyzerSettings.for_event(
         args.event,
         target_cadence_spm=args.target_cadence,
         target_stride_length_m=args.target_stride_length,
         goal_400m_s=args.goal_400m,
+        goal_sets_stride_length=args.goal_baseline,
     )
     analyzer = Analyzer(settings)
     out = sys.stdout
