@@ -287,3 +287,24 @@ def test_cues_play_or_are_counted():
     assert not pod.cue(ok, permitted=False)
     assert pod.cues_bad == len(bad) + 1 and pod.cues_played == 1
     fl.close()
+
+
+def test_start_on_a_full_flash_still_streams():
+    fl = Flash(size=8192)
+    pod, link, _, _, _ = _pod(fl)
+    try:
+        for i in range(100):  # other files fill the flash, each one closed
+            with fl.fs.open(fl.root + "/junk%d" % i, "wb") as f:
+                f.write(bytes(256))
+    except OSError:
+        pass  # full
+    pod.control(_req(1, 1, struct.pack("<I", 5)), link)
+    assert _reply(link)[2] == proto.R_OK
+    _strides(pod, 3)
+    assert _seqs(link.strides) == [0, 1, 2]
+    pod.control(_req(11, 2), link)
+    assert link.records[-1][4] == 100  # storage_pct
+    pod.control(_req(6, 3, struct.pack("<IH", 0, 3)), link)
+    _drain(pod)
+    assert _seqs(link.records[-3:]) == [0, 1, 2]  # from the RAM ring
+    fl.close()
