@@ -134,8 +134,11 @@ def _read_coach(loop: asyncio.AbstractEventLoop, practice: Practice) -> None:
             practice.mark(text)
 
     def reader() -> None:
-        for line in sys.stdin:
-            loop.call_soon_threadsafe(on_line, line)
+        try:
+            for line in sys.stdin:
+                loop.call_soon_threadsafe(on_line, line)
+        except (OSError, ValueError, RuntimeError):
+            return  # no usable stdin (closed, or the loop has ended)
 
     if sys.stdin is not None and not sys.stdin.closed:
         threading.Thread(target=reader, name="coach input", daemon=True).start()
@@ -149,7 +152,7 @@ async def run_practice(
     practice.on_event = view.event
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError, RuntimeError):
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
             loop.add_signal_handler(sig, practice.stop)
     await practice.connect()
     _read_coach(loop, practice)

@@ -21,6 +21,7 @@ from stridecue.links.base import Channel, Link, LinkState, Received, decode_pod_
 from stridecue.links.seqtrack import SeqTracker, backfill
 from stridecue.protocol import (
     ControlReply,
+    ControlRequest,
     Cue,
     FrameDecoder,
     LogLine,
@@ -28,6 +29,7 @@ from stridecue.protocol import (
     StrideEvent,
     encode_frame,
 )
+from stridecue.protocol.records import Opcode
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +49,7 @@ class SerialLink(Link):
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._status_seen = asyncio.Event()
 
     async def connect(self) -> None:
         self._set_state(LinkState.CONNECTING)
@@ -66,11 +69,15 @@ class SerialLink(Link):
             await self._sync_clock()
 
     async def _sync_clock(self) -> None:
+        """Clock offset, then the pod's status (firmware version) for the session notes."""
         try:
             offset, unc = await self.time_sync()
             log.info("%s: clock offset %.1f ms ± %.1f", self.spec, offset, unc)
-        except LinkError as e:
-            log.warning("%s: no time sync (%s); device times stay unmapped", self.spec, e)
+            self._status_seen.clear()
+            await self.control(ControlRequest(Opcode.GET_STATUS, self.token()))
+            await asyncio.wait_for(self._status_seen.wait(), 1.0)
+        except (LinkError, TimeoutError) as e:
+            log.warning("%s: no time sync or status (%s); device times stay unmapped", self.spec, e)
 
     def _read_loop(self) -> None:
         ser = self._ser
@@ -107,6 +114,7 @@ class SerialLink(Link):
                 log.info("%s pod: %s", self.spec, record.text)
             elif isinstance(record, Status):
                 self.info.firmware = ".".join(map(str, record.firmware))
+                self._status_seen.set()
             self._push(Received(self.pod, host_ns, Channel.POD, raw, record))
 
     def _write(self, record: bytes) -> None:

@@ -1,0 +1,182 @@
+"""The scan, pair, live, record, replay and sessions commands, run as a user runs them."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from bluez.pods import BlePodLink, heart_rate_strap
+from bluez.standin import StandInBluez
+from linkpod import LinkPod
+from stridecue.cli import main
+from stridecue.protocol import StrideEvent
+from stridecue.session import Session
+from test_ble_link import bluez  # noqa: F401  (the stand-in BlueZ fixture)
+
+COMMANDS = {
+    "scan": "StrideCue service",
+    "pair": "pairing mode",
+    "live": "cadence, stride length",
+    "record": "Ctrl-C or --duration",
+    "replay": "byte for byte",
+    "sessions": "athletes",
+}
+
+
+def cli(
+    *args: str, stdin: str = "", env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "stridecue", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, **(env or {})},
+        check=False,
+    )
+
+
+def run_main(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    """The CLI in this process (its start-up imports every command once)."""
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+async def acli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    """The CLI in a thread (its own event loop) while this loop serves the stand-in BlueZ."""
+    code = await asyncio.to_thread(main, list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.mark.parametrize("command", sorted(COMMANDS))
+def test_help(command: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as done:
+        main([command, "--help"])
+    out = capsys.readouterr().out
+    assert done.value.code == 0 and f"usage: stridecue {command}" in out
+    assert COMMANDS[command] in " ".join(out.split())
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["live", "bogus:x"], "unknown link 'bogus:x': use one of ble:NAME-or-ADDRESS"),
+        (["record", "serial:/dev/nope-0"], "cannot open serial port /dev/nope-0"),
+        (["record", "sim:jog"], "unknown scenario 'jog': allowed"),
+        (["record", "sim:steady,fast"], "must be NAME=NUMBER"),
+        (["live", "replay:x", "--athlete", "Ana"], "--athlete 'Ana': write POD=NAME"),
+        (["replay", "nowhere"], "no session 'nowhere'"),
+        (["replay", "x", "--speed", "0"], "--speed=0 is out of range: allowed 0.1..1000"),
+        (["scan", "--timeout", "0.1"], "--timeout=0.1 is out of range"),
+        (["pair", "serial:/dev/ttyACM0"], "only Bluetooth pods are paired"),
+    ],
+)
+def test_bad_input_says_how_to_fix_it(
+    args: list[str], message: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    extra = ["--sessions-dir", str(tmp_path)] if args[0] not in ("pair", "scan") else []
+    code, out, err = run_main(capsys, *args, *extra)
+    assert code == 2, out + err
+    assert message in err
+
+
+def test_record_a_simulated_pod_then_list_and_replay(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    sessions = str(tmp_path)
+    r = cli(
+        "record",
+        "sim:steady,speed=20",
+        "--athlete",
+        "sim-steady=Ana",
+        "--duration",
+        "6",
+        "--headless",
+        "--label",
+        "track",
+        "--sessions-dir",
+        sessions,
+        stdin="lap 1\ncue Ana\n",
+    )
+    assert r.returncode == 0, r.stderr
+    assert "Ana: " in r.stdout and "session recorded:" in r.stdout
+    (path,) = [p for p in tmp_path.iterdir() if p.name.endswith("-track")]
+    s = Session.open(path)
+    assert s.meta["athletes"] == {"sim-steady": "Ana"} and s.meta["end_time"]
+    assert s.meta["pods"]["sim-steady"]["link"] == "sim:steady,speed=20"
+    strides = [StrideEvent.from_bytes(f.raw) for f in s.files["sim-steady"].frames if f.raw[0] == 1]
+    assert len(strides) >= 40
+    assert [e.seq for e in strides] == list(range(strides[0].seq, strides[0].seq + len(strides)))
+    assert [m.text for m in s.marks()] == ["lap 1"]
+    assert any(f.channel == 3 for f in s.files["sim-steady"].frames)  # the coach's cue, sent
+    code, out, _ = run_main(capsys, "sessions", "--sessions-dir", sessions)
+    assert code == 0 and path.name in out and "Ana" in out and "0:00:0" in out
+    code, out, err = run_main(
+        capsys, "replay", path.name, "--sessions-dir", sessions, "--fast", "--headless"
+    )
+    assert code == 0, err
+    assert f"Ana: {len(strides)} strides" in out
+    # a recording cut short mid-frame still replays, and says what was skipped
+    f = path / "pods" / "sim-steady.scf"
+    os.truncate(f, f.stat().st_size - 3)
+    code, out, err = run_main(capsys, "replay", str(path), "--fast", "--headless", "--no-analysis")
+    assert code == 0 and "damaged recording: sim-steady.scf" in err
+    assert "skipped (record cut short)" in err
+    assert json.loads((path / "session.json").read_text())["pods"]["sim-steady"]["firmware"]
+
+
+async def test_scan_pair_and_record_over_ble(
+    bluez: StandInBluez,  # noqa: F811
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("STRIDECUE_SESSIONS", str(tmp_path))
+    pod = LinkPod()
+    radio = BlePodLink(bluez, "AA:BB:CC:DD:EE:01", pod)
+    heart_rate_strap(bluez, "11:22:33:44:55:66")
+    code, out, err = await acli(capsys, "scan", "--timeout", "1")
+    assert code == 0, err
+    assert "StrideCue-EE01" in out and "AA:BB:CC:DD:EE:01" in out and "87%" in out
+    assert "HRM-Pro" not in out
+    code, out, err = await acli(capsys, "pair", "ble:StrideCue-EE01")
+    assert code == 2 and "pairing mode" in err
+    radio.device.peripheral.pairing_mode = True
+    code, out, err = await acli(capsys, "pair", "ble:StrideCue-EE01")
+    assert code == 0 and "bonded with StrideCue-EE01" in out, err
+    (tmp_path / "roster.toml").write_text('"StrideCue-EE01" = "Ana"\n')
+
+    async def run() -> None:
+        while True:
+            await asyncio.sleep(0.05)
+            pod.stride()
+
+    runner = asyncio.create_task(run())
+    try:
+        code, out, err = await acli(
+            capsys, "record", "ble:StrideCue-EE01", "--duration", "2", "--headless"
+        )
+    finally:
+        runner.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await runner
+    assert code == 0, err
+    (path,) = [p for p in tmp_path.iterdir() if p.is_dir()]
+    s = Session.open(path)
+    assert s.athletes == {"AA:BB:CC:DD:EE:01": "Ana"}
+    assert s.meta["pods"]["AA:BB:CC:DD:EE:01"]["firmware"] == "0.1.0"
+    seqs = [
+        StrideEvent.from_bytes(f.raw).seq
+        for f in s.files["AA:BB:CC:DD:EE:01"].frames
+        if f.raw[0] == 1
+    ]
+    assert len(seqs) >= 15 and seqs == list(range(seqs[0], seqs[0] + len(seqs)))
