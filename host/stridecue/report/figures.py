@@ -83,7 +83,7 @@ def splits_figure(a: AthleteData, plan_s: tuple[float, ...], path: Path) -> Path
     ax.set_xticks(range(n), [f"{100 * (i + 1)} m" for i in range(n)])
     ax.set_ylabel("split time (s)")
     ax.set_title(f"{a.name}: 100 m splits", fontsize=11)
-    ax.legend(fontsize=8, ncol=6)
+    ax.legend(fontsize=8, ncol=6, loc="lower right")
     ax.grid(axis="y", alpha=0.3)
     fig.savefig(path)
     return path
