@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import io
 import os
+import re
 import subprocess
 import sys
 import time
@@ -12,7 +12,6 @@ from pathlib import Path
 
 import pytest
 from stridecue.cli import main
-from stridecue.commands.demo import _View
 from stridecue.errors import LinkError
 from stridecue.protocol import Cue, StrideEvent, decode_record
 from stridecue.protocol.records import Kind
@@ -30,7 +29,7 @@ def _cli(
         capture_output=True,
         text=True,
         timeout=timeout_s,
-        env={**os.environ, "PYTHONWARNINGS": "error"},
+        env={**os.environ, "PYTHONWARNINGS": "error", "STRIDECUE_SESSIONS": str(cwd / "sessions")},
         check=False,
     )
     return proc, time.monotonic() - t0
@@ -41,7 +40,7 @@ def test_plain_demo_ends_by_itself_and_records_a_session(tmp_path: Path) -> None
     proc, wall = _cli(["demo"], tmp_path, timeout_s=90)
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
     assert wall < 45.0
-    assert "recorded session:" in proc.stdout
+    assert "session recorded:" in proc.stdout
     sessions = find_sessions(tmp_path / "sessions")
     assert len(sessions) == 1
     s = Session.open(sessions[0])
@@ -68,6 +67,7 @@ def test_headless_demo_with_options(tmp_path: Path) -> None:
     proc, _ = _cli([*args, "--sessions-dir", "out"], tmp_path, timeout_s=60)
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
     assert "[Ada] run finished" in proc.stdout and "[Ben] run finished" in proc.stdout
+    assert re.search(r"Ada: \d+ m at 4.5 m/s; motor ran \d+x; finished", proc.stdout)
     (path,) = find_sessions(tmp_path / "out")
     assert len(Session.open(path).pods) == 2
 
@@ -100,22 +100,6 @@ def test_squad_paces_differ_and_one_athlete_fades() -> None:
     assert any(c.kind == "stride_shortening" for c in fading[0].change_points)
 
 
-def test_live_view_draws_every_athlete() -> None:
-    demo = Demo(duration_s=60.0, athletes=3)
-    demo.athletes = [a for a, _ in squad(3, 60.0)]
-    demo.athletes[1].last = StrideEvent(5, 12_000, 620, 150, 3900)
-    demo.athletes[1].alerts.append("stride_shortening")
-    out = io.StringIO()
-    view = _View(demo, out, live=True)
-    view.event(demo.athletes[1], "stride shortening at stride 60")
-    view.draw()
-    text = out.getvalue()
-    for name in ("Ada", "Ben", "Cleo"):
-        assert name in text
-    assert "3.90" in text and "194" in text  # Ben's stride length and cadence
-    assert "[Ben] stride shortening at stride 60" in text
-
-
 def test_a_pod_that_dies_is_reported_and_the_demo_still_ends(tmp_path: Path) -> None:
     # a "board" that exits at once: the link is lost, the demo says so and stops
     dead = tmp_path / "dead-board"
@@ -125,8 +109,16 @@ def test_a_pod_that_dies_is_reported_and_the_demo_still_ends(tmp_path: Path) -> 
         duration_s=20.0, athletes=1, speed=20.0, sessions_dir=tmp_path / "s", interpreter=str(dead)
     )
     t0 = time.monotonic()
-    with pytest.raises(LinkError, match=r"simulated pod of Ada stopped .*cannot start \(test\)"):
-        asyncio.run(demo.run())
+    # the board dies before or after the host opened its pty: either way the demo
+    # ends at once and says why, in the board's own words
+    try:
+        result = asyncio.run(demo.run())
+    except LinkError as e:
+        assert re.search(r"simulated pod of Ada stopped .*cannot start \(test\)", str(e))
+    else:
+        (a,) = result.athletes
+        assert not a.done
+        assert "cannot start (test)" in a.error
     assert time.monotonic() - t0 < 20.0
     (session,) = find_sessions(tmp_path / "s")
     assert Session.open(session).meta["end_time"] is not None  # closed cleanly

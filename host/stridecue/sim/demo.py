@@ -2,39 +2,41 @@
 
 Each athlete is a scenario run through the IMU simulator, replayed by its own
 simulation board (the pod firmware on MicroPython, or on CPython when the unix
-port is not installed) on a pty. The host connects to every board with the real
-``serial:`` link, exactly as to a pod on USB, records every frame, feeds each
-stride to that athlete's analyzer and cue policy, and writes the cues back, which
-the firmware plays on its (simulated) motor.
+port is not installed) on a pty. From there on it is an ordinary practice: the
+host connects to every board with the ``serial:`` link, exactly as to a pod on USB,
+and runs the same pipeline and view as ``stridecue record``
+(:class:`stridecue.practice.Practice`, :func:`stridecue.liveview.run_practice`):
+every frame recorded, each stride analysed, cues written back, which the firmware
+plays on its (simulated) motor. The practice ends when every board has played its
+whole file (its ``imu end`` log frame), or at a deadline.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import math
 import tempfile
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
-from stridecue.analysis import Analyzer, CuePolicy, Event
 from stridecue.errors import ConfigError, LinkError
-from stridecue.links import Channel, Link, open_link
-from stridecue.protocol import LogLine, StrideEvent
+from stridecue.links import Link, Received, open_link
+from stridecue.links.replay import sessions_root
+from stridecue.liveview import run_practice
+from stridecue.practice import Practice
+from stridecue.protocol import LogLine
 from stridecue.recorder import Recorder
 from stridecue.sim import scenarios
 from stridecue.sim.imu import ImuConfig, simulate
 from stridecue.sim.pod import SimPod, write_counts
 
 LIMITS = {
-    "duration_s": (20.0, 3600.0),
+    "duration": (20.0, 3600.0),
     "athletes": (1, 8),
     "speed": (0.5, 100.0),
 }
 
-# name, pace (m/s), fades: the first athletes of the squad; more repeat the paces
+# name, pace (m/s), fades: the squad in order; more athletes repeat it
 SQUAD = (
     ("Ada", 4.5, False),
     ("Ben", 6.5, True),
@@ -47,55 +49,38 @@ SQUAD = (
 )
 
 
-def check(name: str, value: float) -> None:
-    lo, hi = LIMITS[name]
+def check(option: str, value: float) -> None:
+    lo, hi = LIMITS[option]
     if not (math.isfinite(value) and lo <= value <= hi):
-        raise ConfigError(
-            f"--{name.replace('_s', '').replace('_', '-')}={value:g} is out of "
-            f"range: allowed {lo:g}..{hi:g}"
-        )
+        raise ConfigError(f"--{option}={value:g} is out of range: allowed {lo:g}..{hi:g}")
 
 
 @dataclass
-class AthleteState:
-    """What the view shows for one athlete; updated as records arrive."""
+class Athlete:
+    """One virtual athlete: who, how fast, and how their run went."""
 
     name: str
     pace_mps: float
     fades: bool
+    description: str = ""
     pod: str = ""
-    link: str = ""
-    state: str = "starting"
     strides: int = 0
-    distance_m: float = 0.0
-    last: StrideEvent | None = None
-    alerts: list[str] = field(default_factory=list)
-    cues_sent: int = 0
-    motor_on: int = 0
-    done: bool = False
+    cues: int = 0
+    motor_on: int = 0  # times the simulated motor switched on
+    done: bool = False  # the board played its whole IMU file
     error: str = ""  # why the simulated pod stopped early, if it did
-
-    @property
-    def cadence_spm(self) -> float:
-        return self.last.cadence_spm if self.last else math.nan
-
-    @property
-    def speed_mps(self) -> float:
-        s = self.last
-        return s.stride_length_m / s.stride_time_s if s and s.stride_time_ms else math.nan
 
 
 @dataclass
 class DemoResult:
     session: Path
-    athletes: list[AthleteState]
+    athletes: list[Athlete]
     wall_s: float
     interpreter: str
+    practice: Practice
 
 
-def squad(
-    n: int, duration_s: float, seed: int = 0
-) -> list[tuple[AthleteState, scenarios.Scenario]]:
+def squad(n: int, duration_s: float, seed: int = 0) -> list[tuple[Athlete, scenarios.Scenario]]:
     """``n`` athletes, each with a scenario that fills ``duration_s`` of practice."""
     out = []
     for k in range(n):
@@ -111,12 +96,36 @@ def squad(
             seed=seed + k,
             rest_s=2.0,
         )
-        out.append((AthleteState(name, pace, fades), sc))
+        out.append((Athlete(name, pace, fades, sc.description, f"sim-{name.lower()}"), sc))
     return out
 
 
+class DemoPractice(Practice):
+    """A practice that also watches the boards' log frames: motor activity, end of run."""
+
+    def __init__(self, links: list[Link], athletes: list[Athlete], **kw: object) -> None:
+        super().__init__(links, **kw)  # type: ignore[arg-type]
+        self.athletes = {a.pod: a for a in athletes}
+
+    async def handle(self, link: Link, item: Received) -> None:
+        await super().handle(link, item)
+        rec = item.record
+        a = self.athletes.get(item.pod)
+        if a is None or not isinstance(rec, LogLine):
+            return
+        if rec.text.startswith("motor ") and rec.text != "motor 0":
+            a.motor_on += 1
+        elif rec.text.startswith("imu end"):
+            a.done = True
+            row = self.rows.get(item.pod)
+            if row is not None:
+                self.on_event(row, "run finished")
+            if all(x.done for x in self.athletes.values()):
+                self.stop()
+
+
 class Demo:
-    """Runs the practice; ``on_update`` is called whenever something changed."""
+    """Simulates the squad, starts the boards, and runs the practice."""
 
     def __init__(
         self,
@@ -124,158 +133,111 @@ class Demo:
         duration_s: float = 60.0,
         athletes: int = 3,
         speed: float = 10.0,
-        sessions_dir: Path = Path("sessions"),
+        sessions_dir: Path | None = None,
         seed: int = 0,
         interpreter: str | None = None,
-        on_event: Callable[[AthleteState, str], None] | None = None,
+        headless: bool = True,
     ) -> None:
-        check("duration_s", duration_s)
+        check("duration", duration_s)
         check("athletes", athletes)
         check("speed", speed)
         self.duration_s = duration_s
         self.n = athletes
         self.speed = speed
-        self.sessions_dir = sessions_dir
+        self.sessions_dir = sessions_dir or sessions_root()
         self.seed = seed
         self.interpreter = interpreter
-        self.on_event = on_event or (lambda a, text: None)
-        self.athletes: list[AthleteState] = []
+        self.headless = headless
 
     async def run(self) -> DemoResult:
         t0 = time.monotonic()
+        plan = squad(self.n, self.duration_s, self.seed)
+        athletes = [a for a, _ in plan]
         with tempfile.TemporaryDirectory(prefix="stridecue-demo-") as tmp:
             work = Path(tmp)
-            plan = squad(self.n, self.duration_s, self.seed)
-            self.athletes = [a for a, _ in plan]
             files = []
-            for k, (a, sc) in enumerate(plan):
+            for k, (_, sc) in enumerate(plan):
                 rec = simulate(sc.bouts, ImuConfig(), seed=self.seed + k, tail_s=3.0)
                 files.append(write_counts(work / f"athlete{k}.txt", rec))
-                a.state = "simulated"
-            rec_names = {f"sim-{a.name.lower()}": a.name for a in self.athletes}
+            self.sessions_dir.mkdir(parents=True, exist_ok=True)
             recorder = Recorder.create(
                 self.sessions_dir,
                 label="demo",
-                athletes=rec_names,
                 settings={
                     "demo": True,
                     "speed": self.speed,
                     "duration_s": self.duration_s,
-                    "scenarios": {a.name: sc.description for a, sc in plan},
+                    "scenarios": {a.name: a.description for a in athletes},
                 },
             )
             pods: list[SimPod] = []
-            links: list[Link] = []
-            interp = ""
             try:
-                max_wall = self.duration_s / self.speed + 60.0
-                for k, a in enumerate(self.athletes):
+                links = []
+                for k, a in enumerate(athletes):
                     pod = SimPod(
                         files[k],
                         speed=self.speed,
                         store_dir=work / f"store{k}",
-                        max_wall_s=max_wall,
+                        max_wall_s=self.duration_s / self.speed + 60.0,
                         interpreter=self.interpreter,
                     )
                     pods.append(pod)
-                    interp = pod.interpreter
-                    device = pod.start()
-                    link = open_link(f"serial:{device}")
-                    link.info.pod = f"sim-{a.name.lower()}"
-                    a.pod, a.link = link.info.pod, link.spec
-                    links.append(link)
-                try:
-                    await asyncio.gather(*(ln.connect() for ln in links))
-                except LinkError:
-                    self._why_dead(pods)
-                    raise
-                for a, link in zip(self.athletes, links, strict=True):
+                    link = open_link(f"serial:{pod.start()}")
+                    link.info.pod = a.pod
                     link.info.extra["simulated"] = "yes"
-                    recorder.add_pod(link.info, link=link.spec, athlete=a.name)
-                    a.state = "live"
-                deadline = self.duration_s / self.speed + 20.0
-                tasks = [
-                    self._follow(a, ln, pod, recorder)
-                    for a, ln, pod in zip(self.athletes, links, pods, strict=True)
-                ]
-                done = asyncio.gather(*tasks)
+                    links.append(link)
+                practice = DemoPractice(
+                    links,
+                    athletes,
+                    roster={a.pod: a.name for a in athletes},
+                    recorder=recorder,
+                )
+                title = (
+                    f"StrideCue demo: {self.n} virtual athletes, {self.speed:g}x real time, "
+                    f"recording to {recorder.path}"
+                )
                 try:
-                    await asyncio.wait_for(done, deadline)
-                except TimeoutError:
-                    for a in self.athletes:
-                        if not a.done:
-                            a.state = "timed out"
-                            self.on_event(a, "no end of run within the demo's time; stopped")
+                    await run_practice(
+                        practice,
+                        title,
+                        headless=self.headless,
+                        duration_s=self.duration_s / self.speed + 20.0,
+                    )
+                except LinkError:
+                    self._why_dead(athletes, pods)
+                    raise
+                self._collect(practice, athletes, pods)
             finally:
-                for link in links:
-                    with contextlib.suppress(Exception):
-                        await link.close()
                 for pod in pods:
                     pod.close()
                 recorder.close()
-        return DemoResult(recorder.path, self.athletes, time.monotonic() - t0, interp)
+        interp = pods[0].interpreter if pods else ""
+        return DemoResult(recorder.path, athletes, time.monotonic() - t0, interp, practice)
 
-    def _why_dead(self, pods: list[SimPod]) -> None:
+    @staticmethod
+    def _last_words(pod: SimPod) -> str:
+        lines = [ln for ln in pod.stderr().splitlines() if ln.strip()]
+        return lines[-1] if lines else "no message"
+
+    def _why_dead(self, athletes: list[Athlete], pods: list[SimPod]) -> None:
         """Raise LinkError with the board's own words when a simulated pod has exited."""
         time.sleep(0.2)  # let a dying board finish writing stderr
-        for a, pod in zip(self.athletes, pods, strict=False):
+        for a, pod in zip(athletes, pods, strict=False):
             if not pod.alive():
-                lines = [ln for ln in pod.stderr().splitlines() if ln.strip()]
-                why = lines[-1] if lines else "no message"
                 raise LinkError(
-                    f"the simulated pod of {a.name} stopped ({pod.interpreter}): {why}; "
-                    "reinstall stridecue, or run `stridecue -v demo` for details"
+                    f"the simulated pod of {a.name} stopped ({pod.interpreter}): "
+                    f"{self._last_words(pod)}; reinstall stridecue, or run `stridecue -v demo`"
                 )
 
-    async def _follow(self, a: AthleteState, link: Link, pod: SimPod, recorder: Recorder) -> None:
-        analyzer = Analyzer()
-        policy = CuePolicy()
-        async for item in link.records():
-            recorder.write(item)
-            rec = item.record
-            if isinstance(rec, StrideEvent):
-                a.strides += 1
-                a.distance_m += rec.stride_length_m
-                a.last = rec
-                t_s = rec.t_contact_ms / 1000.0
-                events = analyzer.feed_values(
-                    t_s, rec.stride_time_s, rec.stride_length_m, rec.contact_time_s, rec.seq
+    def _collect(self, practice: Practice, athletes: list[Athlete], pods: list[SimPod]) -> None:
+        time.sleep(0.1)
+        for a, pod in zip(athletes, pods, strict=True):
+            row = practice.rows.get(a.pod)
+            if row is not None:
+                a.strides, a.cues = row.strides, row.cues
+            if not a.done:
+                a.error = (
+                    f"board exited: {self._last_words(pod)}"
+                    if not pod.alive()
+                    else "run not finished by the deadline"
                 )
-                for e in events:
-                    self._event(a, e)
-                for d in policy.update(t_s, events):
-                    if d.action == "send" and d.cue is not None:
-                        await link.write_cue(d.cue)
-                        recorder.write_sent(a.pod, Channel.CUE, bytes(d.cue))
-                        a.cues_sent += 1
-                        self.on_event(a, f"cue {d.cue.pattern.name.lower()}: {d.reason}")
-            elif isinstance(rec, LogLine):
-                text = rec.text
-                if text.startswith("motor "):
-                    if text != "motor 0":
-                        a.motor_on += 1
-                elif text.startswith("imu end"):
-                    for e in analyzer.finish():
-                        self._event(a, e)
-                    a.done = True
-                    a.state = "finished"
-                    self.on_event(a, "run finished")
-                    return
-        # the link ended before the run did: the simulated pod stopped
-        a.state = "lost"
-        await asyncio.sleep(0.2)  # let the board's exit and its stderr land
-        lines = [ln for ln in pod.stderr().splitlines() if ln.strip()]
-        a.error = lines[-1] if lines else f"link {link.state.value}, board alive={pod.alive()}"
-        self.on_event(a, f"simulated pod stopped: {a.error}")
-
-    def _event(self, a: AthleteState, e: Event) -> None:
-        if e.kind in ("rhythm_loss", "stride_shortening", "recovered"):
-            a.alerts.append(e.kind)
-            self.on_event(a, f"{e.kind.replace('_', ' ')} at stride {e.stride_index}")
-        elif e.kind == "rep_summary":
-            d = e.detail
-            self.on_event(
-                a,
-                f"rep summary: {d.get('strides')} strides, {d.get('distance_m')} m, "
-                f"{d.get('mean_cadence_spm')} spm, form held {d.get('form_held_m')} m",
-            )
