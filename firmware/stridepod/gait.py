@@ -35,12 +35,23 @@
 import array
 
 try:
+    import micropython
     from micropython import const
-except ImportError:  # CPython
+except ImportError:  # CPython runs the same source as plain Python
 
     def const(x):
         return x
 
+    class micropython:  # stands in for the MicroPython module
+        @staticmethod
+        def viper(f):
+            return f
+
+        @staticmethod
+        def native(f):
+            return f
+
+    ptr8 = ptr32 = None  # viper pointer annotations (no effect on CPython)
 
 from stridepod.proto import F_ACC_SAT, F_FIRST, F_GAP, F_GYR_SAT, F_LOW_QUALITY, F_TURN
 
@@ -84,6 +95,309 @@ _ST_WAIT = const(0)  # no stance seen yet: nothing integrated
 _ST_STANCE = const(1)
 _ST_SWING = const(2)
 
+# ring buffer: _RF ints per sample
+_RT = const(0)  # t_ms
+_RAX = const(1)  # acc x, y, z (mg), gyro x, y, z (0.1 dps) at _RAX + 0..5, + _B
+_REA = const(7)  # per-sample | |a|^2 - g^2 |, (4 mg)^2
+_REG = const(8)  # per-sample |w|^2, (0.4 dps)^2
+_RWG = const(9)  # window sum of _REG centred on this sample
+_RF = const(10)
+
+# engine state: one int array shared by the viper core and the Python logic
+_S_HEAD = const(0)  # ring write position (wraps, multiple of the ring size kept)
+_S_FILL = const(1)  # samples seen, saturating
+_S_SUMA = const(2)  # window sums of _REA, _REG
+_S_SUMG = const(3)
+_S_Q0 = const(4)  # attitude quaternion, body -> navigation, Q14, + _B
+_S_Q1 = const(5)
+_S_Q2 = const(6)
+_S_Q3 = const(7)
+_S_RX = const(8)  # error-feedback remainders of the gyro increments
+_S_RY = const(9)
+_S_RZ = const(10)
+_S_VX = const(11)  # horizontal velocity since the origin, mg * samples
+_S_VY = const(12)
+_S_PX = const(13)  # horizontal position since the origin, mg * samples^2
+_S_PY = const(14)
+_S_N = const(15)  # samples since the origin
+_S_FX = const(16)  # stance sums of the navigation-frame specific force, mg
+_S_FY = const(17)
+_S_FZ = const(18)
+_S_FN = const(19)
+_S_STATE = const(20)
+_S_NSW = const(21)  # samples in this swing
+_S_NST = const(22)  # samples in this stance
+_S_EMIN = const(23)  # stillest window energy of this stance
+_S_OQ0 = const(24)  # attitude at the origin (turn reference), + _B
+_S_OQ1 = const(25)
+_S_OQ2 = const(26)
+_S_OQ3 = const(27)
+_S_TO_OPEN = const(28)  # toe-off search: open, peak energy, ring index
+_S_TO_PK = const(29)
+_S_TO_I = const(30)
+_S_LAST = const(31)  # t_ms of the last stored sample
+_S_CFX = const(32)  # specific force of the last sample, mg
+_S_CFY = const(33)
+_S_CFZ = const(34)
+# configuration (set once)
+_S_MASK = const(35)
+_S_W = const(36)
+_S_D = const(37)
+_S_THRA = const(38)
+_S_THRG = const(39)
+_S_ASAT = const(40)
+_S_GSAT = const(41)
+_S_KG = const(42)
+_S_MAXSW = const(43)
+_S_TOMAX = const(44)
+_S_TOMIN = const(45)
+_S_HOLD = const(46)
+_S_PER = const(47)  # nominal sample period, ms (rounded up)
+_S_SIZE = const(48)
+
+_EV_NONE = const(0)  # handled in the core
+_EV_WAIT = const(1)  # still sample while waiting for the first stance
+_EV_LAND = const(2)  # still sample after a swing
+_EV_LEVEL = const(3)  # a stance block is ready for levelling
+_EV_TOE_OFF = const(4)  # first moving sample after a stance
+_EV_LONG = const(5)  # swing longer than any gait swing
+_EV_TO = const(6)  # the toe-off search has found the push-off peak
+_J_SAT = const(1 << 16)  # added to _ingest's result when that sample is clipped
+_H_WRAP = const(1 << 24)  # head counter wraps here (keeps it a small int)
+_B = const(1 << 20)  # bias of signed values in the state and ring arrays (viper
+# loads from ptr32 are unsigned; v + _B is positive for |v| < 2**20)
+
+
+@micropython.viper
+def _ingest(
+    st: ptr32, ring: ptr32, bits: ptr8, t: int, ax: int, ay: int, az: int, gx: int, gy: int, gz: int
+) -> int:
+    # store one sample, update the stance window; -> ring index of the delayed
+    # sample to process next (+ _J_SAT if it is clipped), -1 while the delay
+    # line fills, -2 for a repeated or older timestamp, -3 for a gap (neither
+    # is stored: Python decides)
+    if st[_S_FILL]:
+        dt = t - int(st[_S_LAST])
+        if dt <= 0:
+            return -2
+        if dt > (int(st[_S_PER]) * 5) >> 1:
+            return -3
+    st[_S_LAST] = t
+    if ax > _ACC_CLAMP:
+        ax = _ACC_CLAMP
+    elif ax < -_ACC_CLAMP:
+        ax = -_ACC_CLAMP
+    if ay > _ACC_CLAMP:
+        ay = _ACC_CLAMP
+    elif ay < -_ACC_CLAMP:
+        ay = -_ACC_CLAMP
+    if az > _ACC_CLAMP:
+        az = _ACC_CLAMP
+    elif az < -_ACC_CLAMP:
+        az = -_ACC_CLAMP
+    if gx > _GYR_CLAMP:
+        gx = _GYR_CLAMP
+    elif gx < -_GYR_CLAMP:
+        gx = -_GYR_CLAMP
+    if gy > _GYR_CLAMP:
+        gy = _GYR_CLAMP
+    elif gy < -_GYR_CLAMP:
+        gy = -_GYR_CLAMP
+    if gz > _GYR_CLAMP:
+        gz = _GYR_CLAMP
+    elif gz < -_GYR_CLAMP:
+        gz = -_GYR_CLAMP
+    m = st[_S_MASK]
+    h = st[_S_HEAD]
+    i = h & m
+    b = i * _RF
+    ring[b] = t
+    ring[b + 1] = ax + _B
+    ring[b + 2] = ay + _B
+    ring[b + 3] = az + _B
+    ring[b + 4] = gx + _B
+    ring[b + 5] = gy + _B
+    ring[b + 6] = gz + _B
+    f = 0
+    s = st[_S_GSAT]
+    if gx >= s or gx <= -s:
+        f = 1
+    if gy >= s or gy <= -s:
+        f |= 2
+    if gz >= s or gz <= -s:
+        f |= 4
+    s = st[_S_ASAT]
+    if ax >= s or ax <= -s or ay >= s or ay <= -s or az >= s or az <= -s:
+        f |= 8
+    bits[i] = f
+    # per-sample stance energies (4 mg and 0.4 dps units keep squares small)
+    x = ax >> 2
+    y = ay >> 2
+    z = az >> 2
+    a = x * x + y * y + z * z - _G2
+    if a < 0:
+        a = -a
+    if a > _E_CLAMP:
+        a = _E_CLAMP
+    x = gx >> 2
+    y = gy >> 2
+    z = gz >> 2
+    g = x * x + y * y + z * z
+    if g > _E_CLAMP:
+        g = _E_CLAMP
+    ring[b + _REA] = a
+    ring[b + _REG] = g
+    w = st[_S_W]
+    n = st[_S_FILL] + 1
+    sa = st[_S_SUMA] + a
+    sg = st[_S_SUMG] + g
+    if n > w:
+        k = ((h - w) & m) * _RF
+        sa -= ring[k + _REA]
+        sg -= ring[k + _REG]
+    st[_S_SUMA] = sa
+    st[_S_SUMG] = sg
+    h += 1
+    if h >= _H_WRAP:
+        h -= _H_WRAP >> 1
+    st[_S_HEAD] = h
+    d = st[_S_D]
+    if n > d + 4:
+        n = d + 4
+    st[_S_FILL] = n
+    # stillness verdict for the window centre
+    if n >= w:
+        c = (h - 1 - (w >> 1)) & m
+        ring[c * _RF + _RWG] = sg
+        if sa < st[_S_THRA] and sg < st[_S_THRG]:
+            bits[c] = bits[c] | 16
+    if n <= d + 1:
+        return -1
+    j = (h - 1 - d) & m
+    if bits[j] & 15:
+        return j + _J_SAT
+    return j
+
+
+@micropython.viper
+def _advance(st: ptr32, ring: ptr32, bits: ptr8, j: int, again: int) -> int:
+    # one delayed sample: attitude, navigation-frame force, integration, and
+    # the common stance / swing bookkeeping; -> _EV_* for what Python must do
+    f = int(bits[j])
+    b = j * _RF
+    state = st[_S_STATE]
+    if not again:
+        # attitude: q <- q * (c, hx, hy, hz), error-feedback rounding.
+        # (viper ptr32 loads are unsigned: signed values are stored + _B)
+        kg = int(st[_S_KG])
+        t = (int(ring[b + 4]) - _B) * kg + int(st[_S_RX])
+        hx = t >> 16
+        st[_S_RX] = t - (hx << 16)
+        t = (int(ring[b + 5]) - _B) * kg + int(st[_S_RY])
+        hy = t >> 16
+        st[_S_RY] = t - (hy << 16)
+        t = (int(ring[b + 6]) - _B) * kg + int(st[_S_RZ])
+        hz = t >> 16
+        st[_S_RZ] = t - (hz << 16)
+        hc = _ONE - ((hx * hx + hy * hy + hz * hz) >> 15)
+        q0 = int(st[_S_Q0]) - _B
+        q1 = int(st[_S_Q1]) - _B
+        q2 = int(st[_S_Q2]) - _B
+        q3 = int(st[_S_Q3]) - _B
+        w = (q0 * hc - q1 * hx - q2 * hy - q3 * hz + _HALF) >> _Q
+        x = (q0 * hx + q1 * hc + q2 * hz - q3 * hy + _HALF) >> _Q
+        y = (q0 * hy - q1 * hz + q2 * hc + q3 * hx + _HALF) >> _Q
+        z = (q0 * hz + q1 * hy - q2 * hx + q3 * hc + _HALF) >> _Q
+        # renormalise (first order): scale = (3 - |q|^2) / 2
+        s = (3 * (1 << 28) - (w * w + x * x + y * y + z * z)) >> 15
+        w = (w * s + _HALF) >> _Q
+        x = (x * s + _HALF) >> _Q
+        y = (y * s + _HALF) >> _Q
+        z = (z * s + _HALF) >> _Q
+        st[_S_Q0] = w + _B
+        st[_S_Q1] = x + _B
+        st[_S_Q2] = y + _B
+        st[_S_Q3] = z + _B
+        ax = int(ring[b + 1]) - _B
+        ay = int(ring[b + 2]) - _B
+        az = int(ring[b + 3]) - _B
+        # body -> navigation rotation (Q13) applied to the specific force
+        ww = w * w
+        xx = x * x
+        yy = y * y
+        zz = z * z
+        xy = x * y
+        wz = w * z
+        xz = x * z
+        wy = w * y
+        yz = y * z
+        wx = w * x
+        fx = ((ww + xx - yy - zz) >> 15) * ax + ((xy - wz) >> 14) * ay + ((xz + wy) >> 14) * az
+        fy = ((xy + wz) >> 14) * ax + ((ww - xx + yy - zz) >> 15) * ay + ((yz - wx) >> 14) * az
+        fz = ((xz - wy) >> 14) * ax + ((yz + wx) >> 14) * ay + ((ww - xx - yy + zz) >> 15) * az
+        fx >>= _RQ
+        fy >>= _RQ
+        fz >>= _RQ
+        st[_S_CFX] = fx
+        st[_S_CFY] = fy
+        st[_S_CFZ] = fz
+        if state == _ST_WAIT:
+            return _EV_WAIT if f & 16 else _EV_NONE
+        # horizontal velocity and position since the origin
+        vx = st[_S_VX] + fx
+        vy = st[_S_VY] + fy
+        st[_S_VX] = vx
+        st[_S_VY] = vy
+        st[_S_PX] = st[_S_PX] + vx
+        st[_S_PY] = st[_S_PY] + vy
+        st[_S_N] = st[_S_N] + 1
+        if state == _ST_SWING:
+            if f & 16:
+                return _EV_LAND
+            n = st[_S_NSW] + 1
+            st[_S_NSW] = n
+            if st[_S_TO_OPEN]:
+                # toe-off: the push-off rotation peaks, then collapses
+                e = ring[b + _REG]
+                pk = st[_S_TO_PK]
+                if e > pk:
+                    st[_S_TO_PK] = e
+                    st[_S_TO_I] = j
+                elif e * 16 < pk * TO_DROP16 and pk > st[_S_TOMIN]:
+                    st[_S_TO_OPEN] = 0
+                    return _EV_TO
+                if n > st[_S_TOMAX]:
+                    st[_S_TO_OPEN] = 0
+            if n > st[_S_MAXSW]:
+                return _EV_LONG
+            return _EV_NONE
+    if again < 2:
+        if not f & 16:
+            return _EV_TOE_OFF
+        # a still sample of a stance
+        st[_S_FX] = st[_S_FX] + st[_S_CFX]
+        st[_S_FY] = st[_S_FY] + st[_S_CFY]
+        st[_S_FZ] = st[_S_FZ] + st[_S_CFZ]
+        st[_S_FN] = st[_S_FN] + 1
+        st[_S_NST] = st[_S_NST] + 1
+        if st[_S_FN] >= TILT_BLOCK:
+            return _EV_LEVEL  # Python levels, then calls again with again=2
+    e = ring[b + _RWG]
+    if e < st[_S_EMIN] or st[_S_NST] > st[_S_HOLD]:
+        # stiller than any sample of this stance so far (or standing for a
+        # while: the latest still sample): the new origin
+        st[_S_EMIN] = e
+        st[_S_OQ0] = st[_S_Q0]
+        st[_S_OQ1] = st[_S_Q1]
+        st[_S_OQ2] = st[_S_Q2]
+        st[_S_OQ3] = st[_S_Q3]
+        st[_S_VX] = 0
+        st[_S_VY] = 0
+        st[_S_PX] = 0
+        st[_S_PY] = 0
+        st[_S_N] = 0
+    return _EV_NONE
+
 
 def isqrt(n):
     # integer square root (floor) by Newton's method, small ints only
@@ -112,46 +426,40 @@ class GaitEngine:
             raise ValueError("acc_range_g 2..32, gyro_range_dps 125..4000")
         self.rate_hz = rate_hz
         r = rate_hz
-        self._period_ms = 1000 // r if 1000 % r == 0 else 1000 // r + 1
         w = max(3, (WINDOW_MS * r + 500) // 1000) | 1  # odd, centred
-        self._w = w
-        self._d = max(w // 2 + 2, (LOOKAHEAD_MS * r + 999) // 1000)
+        d = max(w // 2 + 2, (LOOKAHEAD_MS * r + 999) // 1000)
         self._back = (LOOKBACK_MS * r + 999) // 1000
-        n = _pow2_at_least(self._d + self._back + 2)
+        n = _pow2_at_least(d + self._back + 2)
         self._mask = n - 1
-        self._t = array.array("i", [0] * n)
-        self._ax = array.array("i", [0] * n)
-        self._ay = array.array("i", [0] * n)
-        self._az = array.array("i", [0] * n)
-        self._gx = array.array("i", [0] * n)
-        self._gy = array.array("i", [0] * n)
-        self._gz = array.array("i", [0] * n)
-        self._ea = array.array("i", [0] * n)
-        self._eg = array.array("i", [0] * n)
-        self._wg = array.array("i", [0] * n)  # window gyro energy, at the window centre
+        self._ring = array.array("i", [0] * (n * _RF))
         self._bits = bytearray(n)  # 1,2,4: gyro x,y,z clipped; 8: acc clipped; 16: still
+        st = array.array("i", [0] * _S_SIZE)
+        self._st = st
+        st[_S_MASK] = n - 1
+        st[_S_PER] = 1000 // r if 1000 % r == 0 else 1000 // r + 1
+        st[_S_W] = w
+        st[_S_D] = d
         # thresholds as window sums of the per-sample energies
         g4 = GYR_STANCE_DPS * 10 >> 2  # in 0.4 dps
-        self._thr_g = w * g4 * g4
+        st[_S_THRG] = w * g4 * g4
         # | |a|^2 - g^2 | in (4 mg)^2: 2 * g * dev (first order)
-        self._thr_a = w * 2 * 250 * (ACC_STANCE_MG >> 2)
-        self._acc_sat = acc_range_g * SAT_PERMILLE
-        self._gyr_sat = gyro_range_dps * SAT_PERMILLE // 100
+        st[_S_THRA] = w * 2 * 250 * (ACC_STANCE_MG >> 2)
+        st[_S_ASAT] = acc_range_g * SAT_PERMILLE
+        st[_S_GSAT] = gyro_range_dps * SAT_PERMILLE // 100
         # gyro 0.1 dps -> half-angle increment in Q14 per sample, scaled by 2**16:
         # h = w * 0.1 * pi / 180 / 2 / rate * 2**14
-        self._kg = (16384 * 65536 * 314159 // 100000 // 3600 + r // 2) // r
+        st[_S_KG] = (16384 * 65536 * 314159 // 100000 // 3600 + r // 2) // r
+        st[_S_MAXSW] = MAX_SWING_MS * r // 1000
+        st[_S_TOMAX] = TO_MAX_MS * r // 1000
+        g4 = TO_MIN_DPS * 10 >> 2
+        st[_S_TOMIN] = g4 * g4
+        st[_S_HOLD] = HOLD_MS * r // 1000
         # position units mg*sample^2 per mm: 1 / (9.80665e-3 m/s^2 * dt^2 * 1000)
         self._kmm = (r * r * 100000 + 490332) // 980665
         self._min_swing = MIN_SWING_MS * r // 1000
-        self._max_swing = MAX_SWING_MS * r // 1000
         self._rest = REST_MS * r // 1000
-        self._hold = HOLD_MS * r // 1000
-        self._to_off = TO_OFFSET_MS
-        self._to_max = TO_MAX_MS * r // 1000
-        g4 = TO_MIN_DPS * 10 >> 2
-        self._to_min = g4 * g4
         self._ic_back = (IC_BACK_MS * r + 999) // 1000
-        self._min_stride_gap = self._min_swing
+        self._plat0 = array.array("i", [0, 0, 0])  # plateau start per gyro axis
         self.t_contact_ms = 0
         self.stride_ms = 0
         self.contact_ms = 0
@@ -161,334 +469,168 @@ class GaitEngine:
 
     def reset(self):
         # forget motion state (kept: configuration and buffers)
-        self._head = 0  # samples written so far
-        self._last_t = 0
-        self._sum_a = 0
-        self._sum_g = 0
-        self._q0 = _ONE
-        self._q1 = 0
-        self._q2 = 0
-        self._q3 = 0
-        self._rx = 0  # error-feedback remainders of the gyro increments
-        self._ry = 0
-        self._rz = 0
-        self._state = _ST_WAIT
-        self._n = 0  # samples in this swing / stance
-        self._vx = 0
-        self._vy = 0
-        self._px = 0
-        self._py = 0
-        self._fx = 0  # stance sums of nav-frame specific force
-        self._fy = 0
-        self._fz = 0
-        self._fn = 0
+        st = self._st
+        for k in range(_S_MASK):
+            st[k] = 0
+        for k in (_S_Q1, _S_Q2, _S_Q3, _S_OQ1, _S_OQ2, _S_OQ3):
+            st[k] = _B
+        st[_S_Q0] = _ONE + _B
+        st[_S_OQ0] = _ONE + _B
+        st[_S_EMIN] = _E_BIG
+        st[_S_STATE] = _ST_WAIT
         self._pending = F_FIRST  # flags gathered for the stride in progress
         self._ic_ms = -1  # contact of the stance the stride starts from
         self._to_ms = 0
         self._tilt = 0  # last levelling angle, mrad
-        self._hx0 = 0  # horizontal reference axis at toe-off (Q13)
+        self._hx0 = 0  # horizontal reference axis at the origin (Q13)
         self._hy0 = 0
         self._hax = 0
-        self._oq0 = _ONE
-        self._oq1 = 0
-        self._oq2 = 0
-        self._oq3 = 0
         self._cx = 0
         self._cy = 0
-        self._nsw = 0
-        self._nst = 0
-        self._emin = _E_BIG
         self._fresh = True
-        self._to_open = False
-        self._to_pk = 0
-        self._to_i = 0
-        self._plat0 = array.array("i", [0, 0, 0])  # plateau start per gyro axis
 
     # ---------------------------------------------------------------- input
+    @micropython.native
     def push(self, t_ms, ax, ay, az, gx, gy, gz):
-        if self._head:
-            dt = t_ms - self._last_t
-            p = self._period_ms
-            if dt <= 0:
-                self._pending |= F_GAP  # duplicate or out of order: drop it
+        st = self._st
+        ring = self._ring
+        bits = self._bits
+        j = _ingest(st, ring, bits, t_ms, ax, ay, az, gx, gy, gz)
+        if j < 0:
+            if j == -1:
                 return False
-            if dt > (p * 5) >> 1:
-                self._pending |= F_GAP
-                miss = dt // p - 1
-                if miss > GAP_FILL_MAX:
-                    self._abort(F_GAP)
-                else:
-                    done = False
-                    while miss > 0:
-                        done = self._put(t_ms - miss * p, ax, ay, az, gx, gy, gz) or done
-                        miss -= 1
-                    return self._put(t_ms, ax, ay, az, gx, gy, gz) or done
-        return self._put(t_ms, ax, ay, az, gx, gy, gz)
+            return self._irregular(j, t_ms, ax, ay, az, gx, gy, gz)
+        if j >= _J_SAT:
+            j -= _J_SAT
+            self._saturated(j)
+        ev = _advance(st, ring, bits, j, 0)
+        if ev == _EV_NONE:
+            return False
+        return self._event(j, ev)
+
+    def _irregular(self, code, t_ms, ax, ay, az, gx, gy, gz):
+        # a repeated timestamp (dropped) or a gap (held samples fill a short
+        # one; a long one ends the stride in progress)
+        self._pending |= F_GAP
+        if code == -2:
+            return False
+        st = self._st
+        p = st[_S_PER]
+        miss = (t_ms - st[_S_LAST]) // p - 1
+        done = False
+        if miss > GAP_FILL_MAX:
+            self._abort(F_GAP)
+            miss = 0
+        while miss > 0:
+            tk = t_ms - miss * p
+            st[_S_LAST] = tk - p
+            done = self.push(tk, ax, ay, az, gx, gy, gz) or done
+            miss -= 1
+        st[_S_LAST] = t_ms - p
+        return self.push(t_ms, ax, ay, az, gx, gy, gz) or done
 
     def _abort(self, why):
         # a long gap, or a swing too long for gait: drop the stride in progress
-        if self._state == _ST_SWING:
-            self._state = _ST_WAIT
+        if self._st[_S_STATE] == _ST_SWING:
+            self._st[_S_STATE] = _ST_WAIT
         self._pending |= why | F_FIRST
 
-    def _put(self, t_ms, ax, ay, az, gx, gy, gz):
-        self._last_t = t_ms
-        m = self._mask
-        h = self._head
-        i = h & m
-        if ax > _ACC_CLAMP:
-            ax = _ACC_CLAMP
-        elif ax < -_ACC_CLAMP:
-            ax = -_ACC_CLAMP
-        if ay > _ACC_CLAMP:
-            ay = _ACC_CLAMP
-        elif ay < -_ACC_CLAMP:
-            ay = -_ACC_CLAMP
-        if az > _ACC_CLAMP:
-            az = _ACC_CLAMP
-        elif az < -_ACC_CLAMP:
-            az = -_ACC_CLAMP
-        if gx > _GYR_CLAMP:
-            gx = _GYR_CLAMP
-        elif gx < -_GYR_CLAMP:
-            gx = -_GYR_CLAMP
-        if gy > _GYR_CLAMP:
-            gy = _GYR_CLAMP
-        elif gy < -_GYR_CLAMP:
-            gy = -_GYR_CLAMP
-        if gz > _GYR_CLAMP:
-            gz = _GYR_CLAMP
-        elif gz < -_GYR_CLAMP:
-            gz = -_GYR_CLAMP
-        self._t[i] = t_ms
-        self._ax[i] = ax
-        self._ay[i] = ay
-        self._az[i] = az
-        self._gx[i] = gx
-        self._gy[i] = gy
-        self._gz[i] = gz
-        bits = 0
-        s = self._gyr_sat
-        if gx >= s or gx <= -s:
-            bits = 1
-        if gy >= s or gy <= -s:
-            bits |= 2
-        if gz >= s or gz <= -s:
-            bits |= 4
-        s = self._acc_sat
-        if ax >= s or ax <= -s or ay >= s or ay <= -s or az >= s or az <= -s:
-            bits |= 8
-        # per-sample stance energies (4 mg and 0.4 dps units keep squares small)
-        a = (ax >> 2) * (ax >> 2) + (ay >> 2) * (ay >> 2) + (az >> 2) * (az >> 2) - _G2
-        if a < 0:
-            a = -a
-        if a > _E_CLAMP:
-            a = _E_CLAMP
-        g = (gx >> 2) * (gx >> 2) + (gy >> 2) * (gy >> 2) + (gz >> 2) * (gz >> 2)
-        if g > _E_CLAMP:
-            g = _E_CLAMP
-        self._ea[i] = a
-        self._eg[i] = g
-        w = self._w
-        k = (h - w) & m
-        if h >= w:
-            sa = self._sum_a + a - self._ea[k]
-            sg = self._sum_g + g - self._eg[k]
-        else:
-            sa = self._sum_a + a
-            sg = self._sum_g + g
-        self._sum_a = sa
-        self._sum_g = sg
-        self._bits[i] = bits
-        h += 1
-        self._head = h
-        # stillness verdict for the window centre
-        if h >= w:
-            c = (h - 1 - (w >> 1)) & m
-            self._wg[c] = sg
-            if sa < self._thr_a and sg < self._thr_g:
-                self._bits[c] |= 16
-        d = self._d
-        if h <= d + 1:
+    # ------------------------------------------------- events (rare, Python)
+    def _event(self, j, ev):
+        st = self._st
+        if ev == _EV_TO:
+            self._to_ms = self._ring[st[_S_TO_I] * _RF + _RT]
             return False
-        return self._step((h - 1 - d) & m)
-
-    # ------------------------------------------------------- delayed sample
-    def _step(self, j):
-        bits = self._bits[j]
-        gx = self._gx[j]
-        gy = self._gy[j]
-        gz = self._gz[j]
-        if bits & 15:
-            if bits & 7:
-                self._pending |= F_GYR_SAT
-                if bits & 1:
-                    gx = self._bridge(self._gx, j, 0, 1)
-                if bits & 2:
-                    gy = self._bridge(self._gy, j, 1, 2)
-                if bits & 4:
-                    gz = self._bridge(self._gz, j, 2, 4)
-            if bits & 8:
-                self._pending |= F_ACC_SAT
-        # attitude: q <- q * (c, hx, hy, hz), error-feedback rounding
-        kg = self._kg
-        t = gx * kg + self._rx
-        hx = t >> 16
-        self._rx = t - (hx << 16)
-        t = gy * kg + self._ry
-        hy = t >> 16
-        self._ry = t - (hy << 16)
-        t = gz * kg + self._rz
-        hz = t >> 16
-        self._rz = t - (hz << 16)
-        hc = _ONE - ((hx * hx + hy * hy + hz * hz) >> 15)
-        q0 = self._q0
-        q1 = self._q1
-        q2 = self._q2
-        q3 = self._q3
-        w = (q0 * hc - q1 * hx - q2 * hy - q3 * hz + _HALF) >> _Q
-        x = (q0 * hx + q1 * hc + q2 * hz - q3 * hy + _HALF) >> _Q
-        y = (q0 * hy - q1 * hz + q2 * hc + q3 * hx + _HALF) >> _Q
-        z = (q0 * hz + q1 * hy - q2 * hx + q3 * hc + _HALF) >> _Q
-        # renormalise (first order): scale = (3 - |q|^2) / 2
-        s = (3 * (1 << 28) - (w * w + x * x + y * y + z * z)) >> 15
-        w = (w * s + _HALF) >> _Q
-        x = (x * s + _HALF) >> _Q
-        y = (y * s + _HALF) >> _Q
-        z = (z * s + _HALF) >> _Q
-        self._q0 = w
-        self._q1 = x
-        self._q2 = y
-        self._q3 = z
-        ax = self._ax[j]
-        ay = self._ay[j]
-        az = self._az[j]
-        # rows 0 and 1 of the body->navigation rotation (Q13)
-        ww = w * w
-        xx = x * x
-        yy = y * y
-        zz = z * z
-        xy = x * y
-        wz = w * z
-        xz = x * z
-        wy = w * y
-        yz = y * z
-        wx = w * x
-        fx = ((ww + xx - yy - zz) >> 15) * ax + ((xy - wz) >> 14) * ay + ((xz + wy) >> 14) * az
-        fy = ((xy + wz) >> 14) * ax + ((ww - xx + yy - zz) >> 15) * ay + ((yz - wx) >> 14) * az
-        fx >>= _RQ
-        fy >>= _RQ
-        st = self._state
-        if st == _ST_WAIT:
-            if not bits & 16:
-                return False
-            self._state = st = _ST_STANCE
-            self._ic_ms = self._t[j]
+        if ev == _EV_LONG:
+            self._abort(0)
+            return False
+        if ev == _EV_LEVEL:
+            self._level_now(j)
+            return False
+        if ev == _EV_TOE_OFF:
+            self._toe_off(j)
+            return False
+        done = False
+        if ev == _EV_WAIT:
+            self._ic_ms = self._ring[j * _RF + _RT]
             self._fresh = True
             self._enter_stance()
-        # horizontal velocity and position since the origin (stillest sample)
-        vx = self._vx + fx
-        vy = self._vy + fy
-        self._vx = vx
-        self._vy = vy
-        self._px += vx
-        self._py += vy
-        self._n += 1
-        done = False
-        if st == _ST_SWING:
-            if not bits & 16:
-                self._nsw += 1
-                if self._to_open:
-                    self._track_toe_off(j)
-                if self._nsw > self._max_swing:
-                    self._abort(0)
-                return False
-            self._state = _ST_STANCE
-            if self._nsw >= self._min_swing:
-                done = self._stride_end(j)
-            # else: stance chatter, the same stance goes on
-        fz = ((xz - wy) >> 14) * ax + ((yz + wx) >> 14) * ay + ((ww - xx - yy + zz) >> 15) * az
-        fz >>= _RQ
-        if bits & 16:
-            self._fx += fx
-            self._fy += fy
-            self._fz += fz
-            self._fn += 1
-            self._nst += 1
-            e = self._wg[j]
-            if self._fn >= TILT_BLOCK:
-                self._level()
-                if self._fresh and self._tilt > RELEVEL_MRAD:
-                    self._emin = _E_BIG  # still levelling after start-up: origin later
-            if e < self._emin or self._nst > self._hold:
-                # stiller than any sample of this stance so far (or standing for
-                # a while: the latest still sample): new origin
-                self._emin = e
-                self._oq0 = self._q0  # attitude at the origin (turn reference)
-                self._oq1 = self._q1
-                self._oq2 = self._q2
-                self._oq3 = self._q3
-                self._vx = 0
-                self._vy = 0
-                self._px = 0
-                self._py = 0
-                self._n = 0
-            return done
-        # stance over: toe-off
-        if self._fn:
-            self._level()
-        self._to_ms = self._t[j] + self._to_off
-        self._to_open = True
-        self._to_pk = 0
-        if self._nst > self._rest:
-            self._pending |= F_FIRST
-        self._state = _ST_SWING
-        self._fresh = False
-        self._nsw = 0
-        self._ref_axis()
+        elif st[_S_NSW] >= self._min_swing:  # _EV_LAND after a real swing
+            done = self._stride_end(j)
+        # else: stance chatter, the same stance goes on
+        st[_S_STATE] = _ST_STANCE
+        if _advance(st, self._ring, self._bits, j, 1) == _EV_LEVEL:
+            self._level_now(j)
         return done
 
-    def _track_toe_off(self, j):
-        # toe-off: the push-off rotation peaks, then collapses as the toe leaves
-        e = self._eg[j]
-        if e > self._to_pk:
-            self._to_pk = e
-            self._to_i = j
-        elif e * 16 < self._to_pk * TO_DROP16 and self._to_pk > self._to_min:
-            self._to_ms = self._t[self._to_i]
-            self._to_open = False
-        if self._nsw > self._to_max:
-            self._to_open = False
+    def _level_now(self, j):
+        self._level()
+        if self._fresh and self._tilt > RELEVEL_MRAD:
+            self._st[_S_EMIN] = _E_BIG  # still levelling after start-up: origin later
+        _advance(self._st, self._ring, self._bits, j, 2)
+
+    def _toe_off(self, j):
+        st = self._st
+        if st[_S_FN]:
+            self._level()
+        self._to_ms = self._ring[j * _RF + _RT] + TO_OFFSET_MS
+        st[_S_TO_OPEN] = 1
+        st[_S_TO_PK] = 0
+        if st[_S_NST] > self._rest:
+            self._pending |= F_FIRST
+        st[_S_STATE] = _ST_SWING
+        self._fresh = False
+        st[_S_NSW] = 0
+        self._ref_axis()
 
     def _enter_stance(self):
-        self._emin = _E_BIG
-        self._nst = 0
-        self._fn = 0
-        self._fx = 0
-        self._fy = 0
-        self._fz = 0
+        st = self._st
+        st[_S_EMIN] = _E_BIG
+        st[_S_NST] = 0
+        st[_S_FN] = 0
+        st[_S_FX] = 0
+        st[_S_FY] = 0
+        st[_S_FZ] = 0
 
-    # ------------------------------------------------ per-stance / per-stride
-    def _bridge(self, g, j, a, bit):
-        # replace a clipped gyro sample with a parabola over its plateau
+    def _saturated(self, j):
+        f = self._bits[j]
+        if f & 7:
+            self._pending |= F_GYR_SAT
+            b = j * _RF + _RAX + 3
+            for a in (0, 1, 2):
+                if f & (1 << a):
+                    v = self._bridge(j, a)
+                    if v > _GYR_CLAMP:
+                        v = _GYR_CLAMP
+                    elif v < -_GYR_CLAMP:
+                        v = -_GYR_CLAMP
+                    self._ring[b + a] = v + _B
+        if f & 8:
+            self._pending |= F_ACC_SAT
+
+    def _bridge(self, j, a):
+        # a clipped gyro sample -> a parabola over its plateau, fitted to the
+        # slopes entering and leaving the plateau (seen through the look-ahead)
         m = self._mask
         bits = self._bits
+        ring = self._ring
+        bit = 1 << a
+        o = _RAX + 3 + a
         if not bits[(j - 1) & m] & bit:
             self._plat0[a] = j
         p0 = self._plat0[a]
         u = (j - p0) & m
-        # plateau end within the look-ahead
-        last = (self._head - 1) & m
+        last = (self._st[_S_HEAD] - 1) & m
         p1 = j
         while p1 != last and bits[(p1 + 1) & m] & bit:
             p1 = (p1 + 1) & m
         n = ((p1 - p0) & m) + 1
-        v = g[j]
-        s_in = v - g[(p0 - 1) & m]
+        v = ring[j * _RF + o] - _B
+        s_in = v + _B - ring[((p0 - 1) & m) * _RF + o]
         if s_in < 0:
             s_in = -s_in
         if p1 != last:
-            s_out = v - g[(p1 + 1) & m]
+            s_out = v + _B - ring[((p1 + 1) & m) * _RF + o]
             if s_out < 0:
                 s_out = -s_out
         else:
@@ -498,14 +640,15 @@ class GaitEngine:
 
     def _level(self):
         # rotate the attitude so the mean stance specific force points up
-        n = self._fn
-        fx = self._fx // n
-        fy = self._fy // n
-        fz = self._fz // n
-        self._fx = 0
-        self._fy = 0
-        self._fz = 0
-        self._fn = 0
+        st = self._st
+        n = st[_S_FN]
+        fx = st[_S_FX] // n
+        fy = st[_S_FY] // n
+        fz = st[_S_FZ] // n
+        st[_S_FX] = 0
+        st[_S_FY] = 0
+        st[_S_FZ] = 0
+        st[_S_FN] = 0
         hh = isqrt(fx * fx + fy * fy)
         if hh == 0:
             return
@@ -519,20 +662,20 @@ class GaitEngine:
             hy = -(fx << 12) // hh
         self._tilt = isqrt(hx * hx + hy * hy) * 2000 >> 14
         hc = _ONE - ((hx * hx + hy * hy) >> 15)
-        q0 = self._q0
-        q1 = self._q1
-        q2 = self._q2
-        q3 = self._q3
+        q0 = st[_S_Q0] - _B
+        q1 = st[_S_Q1] - _B
+        q2 = st[_S_Q2] - _B
+        q3 = st[_S_Q3] - _B
         # q <- (hc, hx, hy, 0) * q   (rotation applied in the navigation frame)
         w = (hc * q0 - hx * q1 - hy * q2 + _HALF) >> _Q
         x = (hc * q1 + hx * q0 + hy * q3 + _HALF) >> _Q
         y = (hc * q2 - hx * q3 + hy * q0 + _HALF) >> _Q
         z = (hc * q3 + hx * q2 - hy * q1 + _HALF) >> _Q
         s = (3 * (1 << 28) - (w * w + x * x + y * y + z * z)) >> 15
-        self._q0 = (w * s + _HALF) >> _Q
-        self._q1 = (x * s + _HALF) >> _Q
-        self._q2 = (y * s + _HALF) >> _Q
-        self._q3 = (z * s + _HALF) >> _Q
+        st[_S_Q0] = ((w * s + _HALF) >> _Q) + _B
+        st[_S_Q1] = ((x * s + _HALF) >> _Q) + _B
+        st[_S_Q2] = ((y * s + _HALF) >> _Q) + _B
+        st[_S_Q3] = ((z * s + _HALF) >> _Q) + _B
 
     def _col(self, k, w, x, y, z):
         # horizontal part (x, y) of body axis k in the navigation frame, Q13
@@ -548,9 +691,10 @@ class GaitEngine:
 
     def _ref_axis(self):
         # heading reference: the body axis lying most horizontal at the origin
+        st = self._st
         best = -1
         for k in (0, 1, 2):
-            self._col(k, self._oq0, self._oq1, self._oq2, self._oq3)
+            self._col(k, st[_S_OQ0] - _B, st[_S_OQ1] - _B, st[_S_OQ2] - _B, st[_S_OQ3] - _B)
             e = self._cx * self._cx + self._cy * self._cy
             if e > best:
                 best = e
@@ -562,11 +706,12 @@ class GaitEngine:
         # impact: largest |acc| deviation in the look-back before stance onset;
         # contact: the quietest rotation just before it (heel meets the ground)
         m = self._mask
+        ring = self._ring
         best = -1
         bi = j
         k = j
         for _ in range(self._back):
-            e = self._ea[k]
+            e = ring[k * _RF + _REA]
             if e > best:
                 best = e
                 bi = k
@@ -575,18 +720,19 @@ class GaitEngine:
         ci = bi
         k = bi
         for _ in range(self._ic_back):
-            e = self._eg[k]
+            e = ring[k * _RF + _REG]
             if e < best:
                 best = e
                 ci = k
             k = (k - 1) & m
-        return self._t[ci]
+        return ring[ci * _RF + _RT]
 
     def _stride_end(self, j):
-        n = self._n
-        # ZUPT: velocity error linear over the swing -> exact position fix
-        px = self._px - self._vx * (n + 1) // 2
-        py = self._py - self._vy * (n + 1) // 2
+        st = self._st
+        n = st[_S_N]
+        # ZUPT: velocity error linear since the origin -> exact position fix
+        px = st[_S_PX] - st[_S_VX] * (n + 1) // 2
+        py = st[_S_PY] - st[_S_VY] * (n + 1) // 2
         k = self._kmm
         xm = px // k
         ym = py // k
@@ -596,12 +742,12 @@ class GaitEngine:
         ic = self._contact_ms(j)
         flags = self._pending
         # residual velocity in cm/s: v[mg*samples] * 9.80665e-3 * 100 / rate
-        vx = self._vx >> 6
-        vy = self._vy >> 6
+        vx = st[_S_VX] >> 6
+        vy = st[_S_VY] >> 6
         vres = (isqrt(vx * vx + vy * vy) << 6) * 98 // (self.rate_hz * 100)
         if self._tilt > LOWQ_TILT_MRAD or vres > LOWQ_VEL_MPS100 or length > MAX_STRIDE_MM:
             flags |= F_LOW_QUALITY
-        self._col(self._hax, self._q0, self._q1, self._q2, self._q3)
+        self._col(self._hax, st[_S_Q0] - _B, st[_S_Q1] - _B, st[_S_Q2] - _B, st[_S_Q3] - _B)
         hx = self._cx
         hy = self._cy
         cs = hx * self._hx0 + hy * self._hy0
