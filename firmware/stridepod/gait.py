@@ -1,37 +1,48 @@
 # Gait engine: one foot-mounted 6-axis IMU in, one record per stride out.
 #
-# API (the host simulator, the pod main loop and the evaluation tools use it):
-#   eng = GaitEngine(rate_hz, acc_range_g, gyro_range_dps)
-#     rate_hz: nominal sample rate (20..2000); the ranges are the sensor's
-#     full scale, used to detect clipped samples. The constructor allocates.
+# API (the pod main loop, the host simulator and the evaluation tools use it):
+#   eng = GaitEngine(rate_hz, acc_range_g=16, gyro_range_dps=2000)
+#     rate_hz: nominal sample rate (20..2000); the ranges are the sensor's full
+#     scale, used to detect clipped samples. The constructor allocates (once).
 #   done = eng.push(t_ms, ax, ay, az, gx, gy, gz)
-#     INTEGER inputs only: t_ms device time in ms (monotonic, keep < 2**30;
-#     the engine only uses differences), acc in mg (1 g = 1000), gyro in
-#     0.1 deg/s (2000 dps = 20000), in the sensor frame, any mounting.
-#     Returns True when a stride has just been completed. The stride is then
-#     readable from eng.t_contact_ms, eng.stride_ms, eng.contact_ms,
-#     eng.length_mm, eng.flags (F_* bits of stridepod.proto).
-#   A stride runs from one foot contact to the next contact of the SAME foot,
-#   so cadence in steps/min for a one-foot pod is 2 * 60000 / stride_ms.
-#   Output lags the input by LOOKAHEAD_MS (centred stance window, look-ahead
-#   for bridging clipped gyro plateaus).
+#     INTEGER inputs only: t_ms device time in ms (0 <= t_ms < 2**30, rising;
+#     a repeated or older t_ms is dropped, a gap is filled or ends the stride,
+#     both set F_GAP), acc in mg (1 g = 1000, clamped to +-32767), gyro in
+#     0.1 deg/s (2000 dps = 20000, clamped to +-32767), in the sensor frame,
+#     any mounting, either foot. Returns True when a stride has just been
+#     completed; the stride is then readable from
+#       eng.t_contact_ms  device time of the foot contact that starts it
+#       eng.stride_ms     contact to the next contact of the SAME foot
+#       eng.contact_ms    ground contact: contact to toe-off
+#       eng.length_mm     horizontal distance between the two stances
+#       eng.flags         F_* bits of stridepod.proto (F_ACC_SAT, F_GYR_SAT,
+#                         F_LOW_QUALITY, F_GAP, F_FIRST, F_TURN)
+#   Cadence in steps/min for a one-foot pod is 2 * 60000 / stride_ms.
+#   The first stride after standing (F_FIRST) starts at the start of the
+#   standing stance, so its stride_ms and contact_ms are not gait figures.
+#   Strides are reported about LOOKAHEAD_MS after the next stance begins.
 #
-# Method (all per-sample work is small-int arithmetic, nothing allocated):
-#   - stance (zero velocity) when, over a short centred window, the gyro
-#     energy and the deviation of |acc|^2 from 1 g^2 are both small (SHOE-like
-#     detector on norms: orientation agnostic);
+# Method. Per sample only small ints (< 2**30) in preallocated arrays, in two
+# viper functions (_ingest, _advance); per-stride work in plain Python.
+#   - stance (zero velocity): over a short centred window the gyro energy and
+#     the deviation of |acc|^2 from 1 g^2 are both small (a SHOE-like detector
+#     on norms: orientation agnostic);
 #   - attitude: Q14 quaternion integrated from gyro increments (error-feedback
-#     rounding so slow rates are not lost), levelled during every stance from
-#     the mean specific force (tilt only; yaw is free, which stride length in
-#     the horizontal plane does not need);
-#   - swing: specific force rotated into the navigation frame, horizontal
-#     velocity and position integrated as ints; at the next stance the
-#     velocity error is taken as linear over the swing (ZUPT) and the
+#     rounding so slow rates are not lost), levelled in every stance from the
+#     mean specific force (tilt only; yaw is free: stride length is measured
+#     in the horizontal plane, where yaw does not matter);
+#   - horizontal velocity and position are integrated from the stillest sample
+#     of a stance (the origin) to the first still sample of the next stance;
+#     the velocity error is taken as linear over that span (ZUPT) and the
 #     position corrected exactly: p - v_end * (n + 1) / 2;
-#   - clipped gyro plateaus are bridged with a parabola fitted to the slopes
-#     entering and leaving the plateau (seen through the look-ahead);
-#   - contact = largest |acc| deviation shortly before stance is detected
-#     (the impact), toe-off = end of stance plus a short push-off offset.
+#   - a clipped gyro sample is replaced by a parabola over its plateau fitted
+#     to the slopes entering and leaving it (seen through the look-ahead);
+#   - contact: the quietest rotation just before the impact (largest |acc|
+#     deviation before stance onset); toe-off: the push-off rotation peak,
+#     where the rate then collapses as the toe leaves the ground.
+# One source: MicroPython compiles the viper/native functions to machine code;
+# CPython runs the same text as plain Python (stand-ins below) with the same
+# integer results.
 import array
 
 try:
