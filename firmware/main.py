@@ -35,7 +35,7 @@ def make_pins(b):
     return button, i2c, pwm, adc
 
 
-def build(b, button, i2c, pwm, adc, radio, wdt, out, reader, root="/sessions"):
+def build(b, button, i2c, pwm, adc, radio, wdt, out, reader, root="/sessions", imu_int=None):
     # every part of the pod from its hardware; -> (app, link reader coroutines).
     # Hardware comes in here too, so a test runs this on the unix port.
     from stridepod import VERSION, rt
@@ -82,6 +82,8 @@ def build(b, button, i2c, pwm, adc, radio, wdt, out, reader, root="/sessions"):
     )
     app.ble = ble
     app.bonds_path = _BONDS
+    if imu_int is not None:
+        app.use_fifo_interrupt(imu_int, imu_int.IRQ_RISING)
 
     def stop():
         raise KeyboardInterrupt
@@ -110,8 +112,10 @@ def main():
 
     reader = asyncio.StreamReader(sys.stdin.buffer)
     wdt = machine.WDT(timeout=8000)
+    imu_int = machine.Pin(b["imu_int"], machine.Pin.IN)
+    out = sys.stdout.buffer.write
     app, readers = build(
-        b, button, i2c, pwm, adc, bluetooth.BLE(), wdt, sys.stdout.buffer.write, reader
+        b, button, i2c, pwm, adc, bluetooth.BLE(), wdt, out, reader, imu_int=imu_int
     )
 
     micropython.kbd_intr(-1)  # frames may hold 0x03; serial_link watches for the escape

@@ -27,6 +27,7 @@ except ImportError:  # CPython
 _TICKS_MASK = const(0x3FFFFFFF)  # ms ticks wrap like time.ticks_ms (2**30)
 _MAX_READS = const(8)  # FIFO reads per poll (catching up after a stall)
 _POLL_MS = const(20)  # FIFO read period in a session (~8 samples at 416 Hz)
+_WTM_TIMEOUT_MS = const(100)  # with INT1: longest wait for a watermark
 _IDLE_MS = const(250)  # sampling task period when no session runs
 _STATUS_MS = const(10000)
 _WDT_FEED_MS = const(1000)
@@ -56,6 +57,7 @@ class App:
         self._beat = self.clock_ms()
         self._fresh = True
         self._wake = rt.Flag()
+        self._fifo_flag = None  # set by the IMU's INT1 (FIFO watermark), if wired
         self._pressed = None  # device ms the button went down
         self._used = False
         self.tasks = []
@@ -136,7 +138,20 @@ class App:
     async def sampling(self):
         while True:
             self.poll()
-            await rt.sleep_ms(_POLL_MS if self.pod.running() else _IDLE_MS)
+            if not self.pod.running():
+                await rt.sleep_ms(_IDLE_MS)
+            elif self._fifo_flag is not None:
+                # woken by the FIFO watermark (INT1); the timeout covers a lost edge
+                await rt.wait_flag(self._fifo_flag, _WTM_TIMEOUT_MS)
+            else:
+                await rt.sleep_ms(_POLL_MS)
+
+    def use_fifo_interrupt(self, pin, rising):
+        # INT1 of the IMU rises at the FIFO watermark: the pin IRQ only sets a
+        # flag, the sampling task reads the FIFO (fewer wake-ups than polling)
+        flag = rt.Flag()
+        self._fifo_flag = flag
+        pin.irq(handler=lambda p: flag.set(), trigger=rising)
 
     async def follow_ups(self):
         while True:

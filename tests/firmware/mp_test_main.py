@@ -40,6 +40,7 @@ def _build(board, chip):
     out = Out()
     pwm = PWM(Pin(b["motor"]), freq=b["motor_pwm_freq"])
     radio = bluetooth.BLE()
+    int1 = Pin(b["imu_int"], Pin.IN)
     app, readers = main.build(
         b,
         Pin(b["button"], Pin.IN, Pin.PULL_UP),
@@ -51,7 +52,9 @@ def _build(board, chip):
         out,
         None,
         fl.root,
+        int1,
     )
+    assert int1.handler is not None  # FIFO watermark wakes the sampling task
     return app, readers, out, radio, fl
 
 
