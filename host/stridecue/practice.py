@@ -29,6 +29,7 @@ from stridecue.roster import athlete_for
 log = logging.getLogger(__name__)
 
 ALERTS = {"rhythm_loss": "rhythm lost", "stride_shortening": "strides shortening"}
+_NO_CUES: list[tuple[Row, Cue, str]] = []  # shared, never appended to
 
 
 @dataclass
@@ -141,30 +142,41 @@ class Practice:
         return row
 
     async def _follow(self, link: Link) -> None:
+        take = self.take
         async for item in link.records():
-            await self.handle(link, item)
+            decided = take(link, item)
+            if decided:
+                for row, cue, why in decided:
+                    await self._send(row, link, cue, why, item.host_ns)
 
     async def handle(self, link: Link, item: Received) -> None:
+        """Take one received record and send the cues it caused."""
+        for row, cue, why in self.take(link, item):
+            await self._send(row, link, cue, why, item.host_ns)
+
+    def take(self, link: Link, item: Received) -> list[tuple[Row, Cue, str]]:
+        """Record, show and analyse one received record; returns the cues to send."""
         self.frames += 1
         if self.recorder is not None and item.channel in (Channel.POD, Channel.RSC):
             self.recorder.write(item)
-        row = self._row(item.pod, link)
+        row = self.rows.get(item.pod) or self._row(item.pod, link)
         row.last_ns = item.host_ns
         rec = item.record
         if isinstance(rec, StrideEvent):
             row.strides += 1
             row.cadence_spm = rec.cadence_spm
-            row.stride_length_m = rec.stride_length_m
+            row.stride_length_m = rec.stride_length_mm / 1000.0
             row.contact_ms = rec.contact_time_ms
             if self.analyze:
-                await self._analyze(row, link, item, rec)
+                return self._analyze(row, rec)
         elif isinstance(rec, RscMeasurement):
             row.rsc_only = True
             row.strides += 1
             row.cadence_spm = rec.cadence_spm
             row.stride_length_m = rec.stride_length_m or math.nan
+        return _NO_CUES
 
-    async def _analyze(self, row: Row, link: Link, item: Received, rec: StrideEvent) -> None:
+    def _analyze(self, row: Row, rec: StrideEvent) -> list[tuple[Row, Cue, str]]:
         t_s = rec.t_contact_ms / 1000.0
         events = row.analyzer.feed_values(
             t_s,
@@ -175,9 +187,13 @@ class Practice:
         )
         for e in events:
             self._event(row, e)
+        out = _NO_CUES
         for d in row.policy.update(t_s, events):
             if d.action == "send" and d.cue is not None and self.send_cues:
-                await self._send(row, link, d.cue, d.reason, item.host_ns)
+                if out is _NO_CUES:
+                    out = []
+                out.append((row, d.cue, d.reason))
+        return out
 
     async def _send(self, row: Row, link: Link, cue: Cue, why: str, t_ns: int) -> None:
         try:

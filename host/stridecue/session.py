@@ -26,7 +26,6 @@ skipped, and yields everything before it.
 
 from __future__ import annotations
 
-import heapq
 import json
 import logging
 import re
@@ -36,7 +35,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from stridecue.errors import StrideCueError
 
@@ -58,8 +57,7 @@ class SessionError(StrideCueError):
     """A session folder that is missing, unreadable or not a session."""
 
 
-@dataclass(frozen=True, slots=True)
-class StoredFrame:
+class StoredFrame(NamedTuple):
     channel: int
     host_ns: int
     raw: bytes
@@ -89,29 +87,53 @@ def encode_stored(channel: int, host_ns: int, raw: bytes) -> bytes:
     return head + CRC.pack(zlib.crc32(head))
 
 
-@dataclass(slots=True)
 class FrameFile:
-    """The checked contents of one ``.scf`` file."""
+    """The checked contents of one ``.scf`` file, as three parallel columns."""
 
-    path: Path
-    frames: list[StoredFrame]
-    bad_tail: BadTail | None = None
+    __slots__ = ("_frames", "bad_tail", "channels", "path", "raws", "times")
+
+    def __init__(
+        self,
+        path: Path,
+        channels: list[int] | None = None,
+        times: list[int] | None = None,
+        raws: list[bytes] | None = None,
+        bad_tail: BadTail | None = None,
+    ) -> None:
+        self.path = path
+        self.channels = channels or []
+        self.times = times or []  # host ns
+        self.raws = raws or []
+        self.bad_tail = bad_tail
+        self._frames: list[StoredFrame] | None = None
+
+    @property
+    def frames(self) -> list[StoredFrame]:
+        if self._frames is None:
+            self._frames = list(map(StoredFrame, self.channels, self.times, self.raws))
+        return self._frames
+
+    def __len__(self) -> int:
+        return len(self.raws)
 
     @classmethod
     def read(cls, path: Path) -> FrameFile:
         data = path.read_bytes()
         if not data.startswith(MAGIC):
             if MAGIC.startswith(data):  # killed before the header was complete
-                return cls(path, [], BadTail(path, 0, len(data), "file header cut short"))
+                return cls(path, bad_tail=BadTail(path, 0, len(data), "file header cut short"))
             raise SessionError(f"{path}: not a StrideCue frame file (no {MAGIC!r} header)")
-        frames, tail = scan(data, len(MAGIC), path)
-        return cls(path, frames, tail)
+        ff = cls(path)
+        ff.bad_tail = scan(data, len(MAGIC), ff)
+        return ff
 
 
-def scan(data: bytes, start: int, path: Path) -> tuple[list[StoredFrame], BadTail | None]:
-    """Parse records from ``start``; stop at the first bad one and say why."""
-    frames: list[StoredFrame] = []
-    append = frames.append
+def scan(data: bytes, start: int, into: FrameFile) -> BadTail | None:
+    """Parse records from ``start`` into ``into``; stop at the first bad one and say why."""
+    path = into.path
+    add_ch = into.channels.append
+    add_t = into.times.append
+    add_raw = into.raws.append
     unpack_head = HEADER.unpack_from
     unpack_crc = CRC.unpack_from
     crc32 = zlib.crc32
@@ -121,18 +143,20 @@ def scan(data: bytes, start: int, path: Path) -> tuple[list[StoredFrame], BadTai
     hs = HEADER.size
     while off < end:
         if end - off < hs:
-            return frames, BadTail(path, off, end - off, "record header cut short")
+            return BadTail(path, off, end - off, "record header cut short")
         marker, channel, n, host_ns = unpack_head(data, off)
         if marker != MARKER or not 1 <= n <= MAX_PAYLOAD:
-            return frames, BadTail(path, off, end - off, "not a record start (corrupted)")
+            return BadTail(path, off, end - off, "not a record start (corrupted)")
         stop = off + hs + n
         if stop + 4 > end:
-            return frames, BadTail(path, off, end - off, "record cut short")
+            return BadTail(path, off, end - off, "record cut short")
         if crc32(view[off:stop]) != unpack_crc(data, stop)[0]:
-            return frames, BadTail(path, off, end - off, "CRC mismatch (corrupted)")
-        append(StoredFrame(channel, host_ns, data[off + hs : stop]))
+            return BadTail(path, off, end - off, "CRC mismatch (corrupted)")
+        add_ch(channel)
+        add_t(host_ns)
+        add_raw(data[off + hs : stop])
         off = stop + 4
-    return frames, None
+    return None
 
 
 def slug(pod: str) -> str:
@@ -179,7 +203,7 @@ class Session:
             if f.is_file():
                 session.files[pod] = FrameFile.read(f)
             else:
-                session.files[pod] = FrameFile(f, [])
+                session.files[pod] = FrameFile(f)
         return session
 
     @property
@@ -198,9 +222,27 @@ class Session:
 
     def merged(self) -> Iterator[tuple[str, StoredFrame]]:
         """Every stored frame of every pod, in host time order (stable per pod)."""
-        streams = [_keyed(i, pod, ff) for i, (pod, ff) in enumerate(self.files.items())]
-        for _, _, pod, frame in heapq.merge(*streams):
-            yield pod, frame
+        pods, channels, times, raws = self.columns()
+        for i in self.order(times):
+            yield pods[i], StoredFrame(channels[i], times[i], raws[i])
+
+    def columns(self) -> tuple[list[str], list[int], list[int], list[bytes]]:
+        """All pods' frames concatenated: pod id, channel, host ns, raw bytes."""
+        pods: list[str] = []
+        channels: list[int] = []
+        times: list[int] = []
+        raws: list[bytes] = []
+        for pod, ff in self.files.items():
+            pods += [pod] * len(ff)
+            channels += ff.channels
+            times += ff.times
+            raws += ff.raws
+        return pods, channels, times, raws
+
+    @staticmethod
+    def order(times: list[int]) -> list[int]:
+        """Indices in host time order; ties keep file order (a stable sort)."""
+        return sorted(range(len(times)), key=times.__getitem__)
 
     def marks(self) -> list[Mark]:
         out: list[Mark] = []
@@ -217,8 +259,8 @@ class Session:
 
     def span_ns(self) -> tuple[int, int] | None:
         """First and last host time over all stored frames, or None when empty."""
-        firsts = [f.frames[0].host_ns for f in self.files.values() if f.frames]
-        lasts = [f.frames[-1].host_ns for f in self.files.values() if f.frames]
+        firsts = [f.times[0] for f in self.files.values() if f.times]
+        lasts = [f.times[-1] for f in self.files.values() if f.times]
         return (min(firsts), max(lasts)) if firsts else None
 
     def duration_s(self) -> float:
@@ -227,10 +269,6 @@ class Session:
             return float(self.meta["duration_s"])
         span = self.span_ns()
         return (span[1] - span[0]) / 1e9 if span else 0.0
-
-
-def _keyed(i: int, pod: str, ff: FrameFile) -> Iterator[tuple[int, int, str, StoredFrame]]:
-    return ((f.host_ns, i, pod, f) for f in ff.frames)
 
 
 def find_sessions(root: Path) -> list[Path]:

@@ -16,6 +16,7 @@ import struct
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from stridecue.errors import LinkError
 from stridecue.links.fastdecode import fast_decode
@@ -49,8 +50,7 @@ class LinkState(enum.Enum):
     CLOSED = "closed"
 
 
-@dataclass(frozen=True, slots=True)
-class Received:
+class Received(NamedTuple):
     """One record as received: its raw bytes, decoded form and host receive time."""
 
     pod: str  # the pod's id on this link (BLE address, serial port, recorded id)

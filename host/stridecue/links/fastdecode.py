@@ -30,17 +30,20 @@ def _flags(value: int) -> StrideFlag:
     return flag
 
 
+_S_SEQ, _S_T, _S_ST, _S_CT, _S_SL, _S_FL = _SET
+
+
 def fast_stride(raw: bytes) -> StrideEvent:
     """A stride event from exactly 18 bytes already known to start ``01 01``."""
     seq, t, st, ct, sl, fl = _UNPACK(raw)
-    s_seq, s_t, s_st, s_ct, s_sl, s_fl = _SET
     ev: StrideEvent = _NEW(StrideEvent)
-    s_seq(ev, seq)
-    s_t(ev, t)
-    s_st(ev, st)
-    s_ct(ev, ct)
-    s_sl(ev, sl)
-    s_fl(ev, _flags(fl))
+    _S_SEQ(ev, seq)
+    _S_T(ev, t)
+    _S_ST(ev, st)
+    _S_CT(ev, ct)
+    _S_SL(ev, sl)
+    flag = _FLAGS.get(fl)
+    _S_FL(ev, flag if flag is not None else _flags(fl))
     return ev
 
 
