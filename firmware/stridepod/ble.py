@@ -143,7 +143,7 @@ class BleLink:
         vals = ("StrideCue", "SC-1", fw, title)
         for i in range(4):
             w(dis[i], vals[i].encode())
-        w(self.h_batt, b"\xff")
+        w(self.h_batt, b"\x00")  # until the first reading (status task, 10 s)
 
     # ---- IRQ: store and signal only ----
     def _irq(self, event, data):
@@ -312,6 +312,8 @@ class BleLink:
         return len(self.secrets)
 
     def set_battery(self, pct):
+        if pct > 100:
+            return  # unknown (no cell reading): Battery Level allows 0..100 only
         self.ble.gatts_write(self.h_batt, bytes((pct,)))
         for conn in self.conns:
             self._notify(conn, self.h_batt, None)
