@@ -161,12 +161,12 @@ class App:
 
     async def status(self):
         while True:
-            await rt.sleep_ms(_STATUS_MS)
             if self.ble is not None and self.pod.battery is not None:
                 self.ble.set_battery(self.pod.battery())
             if self.ble is not None and self.bonds_path:
                 self.ble.save_secrets(self.bonds_path)
             self.pod.publish_status()
+            await rt.sleep_ms(_STATUS_MS)
 
     async def watchdog(self):
         while True:

@@ -143,7 +143,7 @@ class BleLink:
         vals = ("StrideCue", "SC-1", fw, title)
         for i in range(4):
             w(dis[i], vals[i].encode())
-        w(self.h_batt, b"\x00")  # until the first reading (status task, 10 s)
+        w(self.h_batt, b"\x00")  # until the first reading (status task, at start)
 
     # ---- IRQ: store and signal only ----
     def _irq(self, event, data):
