@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 from bluez.daemon import dbus_daemon
+from bluez.fwpod import FirmwarePod
 from bluez.pods import BlePodLink, RscFootPod, heart_rate_strap
 from bluez.standin import StandInBluez
-from linkpod import LinkPod
 from stridecue.errors import LinkError
 from stridecue.links import Channel, Link, LinkState, Received, open_link
 from stridecue.links.ble import BleLink, NotAPod, PairFirst, pair, scan
@@ -32,14 +32,15 @@ async def bluez(monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[StandInBluez]:
     try:
         with dbus_daemon(tmp) as address:
             monkeypatch.setenv("DBUS_SYSTEM_BUS_ADDRESS", address)
-            async with StandInBluez(address) as bz:
+            async with StandInBluez(address, workdir=tmp) as bz:
                 yield bz
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def add_pod(bz: StandInBluez, address: str, paired: bool = True) -> tuple[LinkPod, BlePodLink]:
-    pod = LinkPod()
+def add_pod(bz: StandInBluez, address: str, paired: bool = True) -> tuple[FirmwarePod, BlePodLink]:
+    """A pod running the firmware's own service code, on the stand-in radio."""
+    pod = FirmwarePod(bz.workdir / f"store-{address.replace(':', '')}")
     radio = BlePodLink(bz, address, pod)
     radio.device.paired = paired
     return pod, radio
@@ -104,7 +105,7 @@ async def test_connect_receive_strides_and_send_a_cue(bluez: StandInBluez) -> No
         pod.stride()
     await until(lambda: len(got.seqs()) == 5)
     strides = [i for i in got.items if isinstance(i.record, StrideEvent)]
-    assert [i.raw for i in strides] == [pod.strides[s] for s in range(1, 6)]
+    assert [i.raw for i in strides] == [pod.strides[s] for s in sorted(pod.strides)]
     assert all(i.channel is Channel.POD and i.pod == POD1 for i in strides)
     await link.write_cue(Cue(Pattern.RHYTHM, 90, 3))
     await until(lambda: len(pod.cues) == 1)
@@ -137,7 +138,8 @@ async def test_dropout_reconnect_backfill_every_seq_exactly_once(
     await until(lambda: len(got.seqs()) == 30)
     for _ in range(10):
         pod.stride()
-    radio.stride(pod.strides[35], 18, b"\x00", 0)  # the radio repeats a notification
+    f = pod.first_seq
+    radio.stride(pod.strides[f + 34], 18, b"\x00", 0)  # the radio repeats a notification
     await until(lambda: len(got.seqs()) == 40)
     await link.close()
     await got.done()
@@ -145,13 +147,13 @@ async def test_dropout_reconnect_backfill_every_seq_exactly_once(
     assert isinstance(link, BleLink) and link.reconnects == 1 and link.tracker.duplicates == 1
     stored = Session.open(tmp_path / "session").files[POD1].frames
     seqs = [StrideEvent.from_bytes(f.raw).seq for f in stored if f.raw[0] == 0x01]
-    assert sorted(seqs) == list(range(1, 41))  # every number, exactly once
+    assert sorted(seqs) == list(range(f, f + 40))  # every number, exactly once
     backfilled = [
         StrideEvent.from_bytes(f.raw).seq
         for f in stored
         if f.raw[0] == 0x01 and StrideEvent.from_bytes(f.raw).flags & StrideFlag.BACKFILLED
     ]
-    assert backfilled == list(range(11, 31))
+    assert backfilled == list(range(f + 10, f + 30))
     assert radio.device.connects == 2
 
 

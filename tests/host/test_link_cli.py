@@ -11,9 +11,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from bluez.fwpod import FirmwarePod
 from bluez.pods import BlePodLink, heart_rate_strap
 from bluez.standin import StandInBluez
-from linkpod import LinkPod
 from stridecue.cli import main
 from stridecue.protocol import StrideEvent
 from stridecue.session import Session
@@ -141,7 +141,7 @@ async def test_scan_pair_and_record_over_ble(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("STRIDECUE_SESSIONS", str(tmp_path))
-    pod = LinkPod()
+    pod = FirmwarePod(tmp_path / "pod-store")
     radio = BlePodLink(bluez, "AA:BB:CC:DD:EE:01", pod)
     heart_rate_strap(bluez, "11:22:33:44:55:66")
     code, out, err = await acli(capsys, "scan", "--timeout", "1")
@@ -170,7 +170,7 @@ async def test_scan_pair_and_record_over_ble(
         with contextlib.suppress(asyncio.CancelledError):
             await runner
     assert code == 0, err
-    (path,) = [p for p in tmp_path.iterdir() if p.is_dir()]
+    (path,) = [p for p in tmp_path.iterdir() if p.is_dir() and p.name != "pod-store"]
     s = Session.open(path)
     assert s.athletes == {"AA:BB:CC:DD:EE:01": "Ana"}
     assert s.meta["pods"]["AA:BB:CC:DD:EE:01"]["firmware"] == "0.1.0"

@@ -14,6 +14,7 @@ import contextlib
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Annotated
 
 from dbus_fast import BusType, DBusError, PropertyAccess, Variant
@@ -371,8 +372,9 @@ class Adapter(ServiceInterface):
 class StandInBluez:
     """The org.bluez service on a private bus; ``async with StandInBluez(addr) as bz``."""
 
-    def __init__(self, bus_address: str) -> None:
+    def __init__(self, bus_address: str, workdir: Path | None = None) -> None:
         self.bus_address = bus_address
+        self.workdir = workdir or Path(".")  # where peripherals may keep files
         self.bus: MessageBus
         self.adapter = Adapter(self)
         self.devices: dict[str, Device] = {}
