@@ -23,8 +23,8 @@ from stridecue.errors import ConfigError, LinkError
 from stridecue.links import Link, Received, open_link
 from stridecue.links.replay import sessions_root
 from stridecue.liveview import run_practice
-from stridecue.practice import Practice
-from stridecue.protocol import LogLine
+from stridecue.practice import Practice, Row
+from stridecue.protocol import Cue, LogLine
 from stridecue.recorder import Recorder
 from stridecue.sim import scenarios
 from stridecue.sim.imu import ImuConfig, simulate
@@ -107,17 +107,20 @@ class DemoPractice(Practice):
         super().__init__(links, **kw)  # type: ignore[arg-type]
         self.athletes = {a.pod: a for a in athletes}
 
-    async def handle(self, link: Link, item: Received) -> None:
-        await super().handle(link, item)
+    def take(self, link: Link, item: Received) -> list[tuple[Row, Cue, str]]:
+        out = super().take(link, item)
         rec = item.record
         a = self.athletes.get(item.pod)
-        if a is None or not isinstance(rec, LogLine):
-            return
-        if rec.text.startswith("motor ") and rec.text != "motor 0":
+        if a is not None and isinstance(rec, LogLine):
+            self._log(a, item.pod, rec.text)
+        return out
+
+    def _log(self, a: Athlete, pod: str, text: str) -> None:
+        if text.startswith("motor ") and text != "motor 0":
             a.motor_on += 1
-        elif rec.text.startswith("imu end"):
+        elif text.startswith("imu end"):
             a.done = True
-            row = self.rows.get(item.pod)
+            row = self.rows.get(pod)
             if row is not None:
                 self.on_event(row, "run finished")
             if all(x.done for x in self.athletes.values()):
