@@ -125,6 +125,10 @@ class Page:
         )
         if self.title.text != text:
             self.title.text = text
+        if self.player is not None:
+            label = "Pause" if self.player.playing else "Play"
+            if self.play_button.label != label:
+                self.play_button.label = label
         if self.player is not None and abs(self.seek.value - clock) >= 0.5:
             self.seek.value = round(min(clock, self.seek.end), 1)
 

@@ -94,6 +94,8 @@ class Dashboard:
         return f"http://{host}:{self.port}/"
 
     def stop(self) -> None:
+        """Stop listening and close open pages' connections (on the next loop turn)."""
         if self._server is not None:
+            self._server.unlisten()
             self._server.stop()
             self._server = None

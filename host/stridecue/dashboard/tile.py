@@ -146,13 +146,13 @@ class Tile:
             height=170,
             width=TILE_WIDTH - 14,
             x_range=DataRange1d(follow="end", follow_interval=CHART_WINDOW_S, range_padding=0),
-            y_range=Range1d(start=120, end=260),
+            y_range=Range1d(start=100, end=280),
             toolbar_location=None,
             x_axis_label="session time (s)",
             y_axis_label="cadence (steps/min)",
             output_backend="canvas",
         )
-        fig.extra_y_ranges = {"length": Range1d(start=0.5, end=3.5)}
+        fig.extra_y_ranges = {"length": Range1d(start=0.5, end=5.0)}
         fig.add_layout(LinearAxis(y_range_name="length", axis_label="stride length (m)"), "right")
         fig.line("t", "cadence", source=self.source, color="#1f77b4", line_width=2)
         fig.line(
@@ -190,11 +190,15 @@ class Tile:
                 goal_400_s=self.goal_in.value,
             )
         except ConfigError as e:
-            self.message.text = f'<span style="color:#d62728">{html.escape(str(e))}</span>'
+            self.message.text = (
+                f'<span class="sc-msg" style="color:#d62728">{html.escape(str(e))}</span>'
+            )
             return
         self.controls.set_targets(self.pod, targets)
         plan = " / ".join(f"{s:.1f}" for s in targets.split_plan_s())
-        self.message.text = f"targets set{f'; 100 m plan {plan} s' if plan else ''}"
+        self.message.text = (
+            f"<span class='sc-msg'>targets set{f'; 100 m plan {plan} s' if plan else ''}</span>"
+        )
 
     # --- updates from the state ---
     def push(self, points: Sequence[StridePoint]) -> None:
@@ -206,7 +210,7 @@ class Tile:
         self.alert_source.stream(
             {
                 "t": [a.t_s for a in alerts],
-                "y": [min(max(y, 125.0), 255.0)] * len(alerts),
+                "y": [min(max(y, 105.0), 275.0)] * len(alerts),
                 "color": [ALERT_COLORS.get(a.kind, "#000") for a in alerts],
                 "text": [a.text for a in alerts],
             },
@@ -242,7 +246,7 @@ class Tile:
         _set(v["length"], "text", _fmt(last.stride_length_m if last else None, ".2f"))
         _set(v["contact"], "text", _fmt(last.contact_time_ms if last else None, ".0f"))
         _set(v["distance"], "text", f"{view.distance_m:.0f} m, on 100 m #{view.split_index + 1}")
-        _set(v["split"], "text", f"last 100 m: {split}")
+        _set(v["split"], "text", f"last split {split}")
         recent = list(view.alerts)[-3:][::-1]
         alerts = (
             "".join(
