@@ -6,9 +6,10 @@ import asyncio
 import contextlib
 import os
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
-from linkpod import LinkPod
+from bluez.fwpod import FirmwarePod
 from stridecue import firmware
 from stridecue.errors import LinkError
 from stridecue.links import LinkState, Received, open_link
@@ -20,9 +21,9 @@ framing = firmware.load("framing")  # the pod's own COBS + CRC framing
 
 
 class PtyPod:
-    """The pod end of a pty: firmware framing in and out, a LinkPod behind it."""
+    """The pod end of a pty: the firmware's framing and its Pod service behind it."""
 
-    def __init__(self, pod: LinkPod) -> None:
+    def __init__(self, pod: FirmwarePod) -> None:
         self.pod = pod
         self.master, slave = os.openpty()
         self.port = os.ttyname(slave)
@@ -62,7 +63,10 @@ class PtyPod:
         return self._send(buf, n)
 
     def status(self, buf: bytes, n: int) -> None:
-        pass
+        pass  # over serial, status goes out only in reply to GET_STATUS
+
+    def hosts(self) -> int:
+        return 1
 
     def close(self) -> None:
         asyncio.get_running_loop().remove_reader(self.master)
@@ -70,8 +74,8 @@ class PtyPod:
 
 
 @pytest.fixture
-async def pty_pod() -> AsyncIterator[PtyPod]:
-    peer = PtyPod(LinkPod())
+async def pty_pod(tmp_path: Path) -> AsyncIterator[PtyPod]:
+    peer = PtyPod(FirmwarePod(tmp_path / "store"))
     yield peer
     peer.close()
 
@@ -104,15 +108,16 @@ async def test_strides_cue_and_control_over_a_pty(pty_pod: PtyPod) -> None:
     for _ in range(5):
         pty_pod.pod.stride()
     got = await take(records, 5)
-    assert [r.seq for r in got] == [1, 2, 3, 4, 5]
+    f = pty_pod.pod.first_seq
+    assert [r.seq for r in got] == [f, f + 1, f + 2, f + 3, f + 4]
     assert all(isinstance(r.record, StrideEvent) and bytes(r.record) == r.raw for r in got)
-    assert got[0].raw == pty_pod.pod.strides[1]
+    assert got[0].raw == pty_pod.pod.strides[f]
     assert got[0].host_ns <= got[-1].host_ns
     await link.write_cue(Cue(Pattern.STRIDE, 80, 2))
     reply = await link.control(ControlRequest(Opcode.GET_STATUS, link.token()))
     assert reply.result == 0
     (status,) = await take(records, 1, Status)
-    assert isinstance(status.record, Status) and status.record.last_seq == 5
+    assert isinstance(status.record, Status) and status.record.last_seq == f + 4
     assert pty_pod.pod.cues == [Cue(Pattern.STRIDE, 80, 2)]
     await link.close()
     assert link.state is LinkState.CLOSED
@@ -131,11 +136,12 @@ async def test_dropped_strides_are_backfilled_once(pty_pod: PtyPod) -> None:
     pty_pod.deliver = True
     pty_pod.pod.stride()
     got = await take(records, 2)
-    assert [r.seq for r in got] == [1, 6]
-    assert sorted(link.tracker.missing) == [2, 3, 4, 5]
+    f = pty_pod.pod.first_seq
+    assert [r.seq for r in got] == [f, f + 5]
+    assert sorted(link.tracker.missing) == [f + 1, f + 2, f + 3, f + 4]
     assert await link.backfill() == 0
     filled = await take(records, 4)
-    assert [r.seq for r in filled] == [2, 3, 4, 5]
+    assert [r.seq for r in filled] == [f + 1, f + 2, f + 3, f + 4]
     assert all(
         isinstance(r.record, StrideEvent) and r.record.flags & StrideFlag.BACKFILLED for r in filled
     )
@@ -152,7 +158,7 @@ async def test_noise_on_the_line_is_dropped_not_fatal(pty_pod: PtyPod) -> None:
     os.write(pty_pod.master, b"\x05\x99\x42\x13\x00garbage\x00")
     pty_pod.pod.stride()
     (item,) = await take(records, 1)
-    assert item.seq == 1 and sum(link.decoder.drops.values()) == 2
+    assert item.seq == pty_pod.pod.first_seq and sum(link.decoder.drops.values()) == 2
     await link.close()
 
 
