@@ -62,19 +62,34 @@ class TrialResult:
         return self.n_match / self.n_true if self.n_true else 1.0
 
 
-def pyshoe_truth(data_dir: Path, name: str) -> tuple[np.ndarray, np.ndarray] | None:
-    """Annotated stance times (s) and Vicon stride lengths (m); None if not annotated."""
+def pyshoe_truth(
+    data_dir: Path, name: str, derive: bool = False
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """Annotated stance times (s) and Vicon stride lengths (m); None if not annotated.
+
+    With ``derive`` a trial without annotations gets stances from its own
+    ``zv_shoe_opt`` labels (zero-velocity detector tuned against Vicon by the dataset
+    authors): the last sample of each still segment, segments closer than 0.3 s merged.
+    The annotations were made the same way (they match those ends where both exist).
+    """
     import scipy.io
 
-    ann = list(
-        (data_dir / "pyshoe_vicon" / "stride_annotations_mtahakoroglu").glob(f"{name}_*.csv")
-    )
-    if not ann:
-        return None
-    idx = np.loadtxt(ann[0], delimiter=",", skiprows=1)[:, 0].astype(int)
-    m = scipy.io.loadmat(str(data_dir / "pyshoe_vicon" / "mat" / f"{name}.mat"))
+    folder = data_dir / "pyshoe_vicon"
+    m = scipy.io.loadmat(str(folder / "mat" / f"{name}.mat"))
     ts = m["ts"].ravel()
     gt = m["gt"]
+    ann = list((folder / "stride_annotations_mtahakoroglu").glob(f"{name}_*.csv"))
+    if ann:
+        idx = np.loadtxt(ann[0], delimiter=",", skiprows=1)[:, 0].astype(int)
+    elif derive:
+        zv = m["zv_shoe_opt"].ravel().astype(int)
+        ends = np.flatnonzero(np.diff(np.r_[zv, 0]) == -1)
+        keep = [
+            e for i, e in enumerate(ends) if i + 1 == len(ends) or ts[ends[i + 1]] - ts[e] > 0.3
+        ]
+        idx = np.asarray(keep, dtype=int)
+    else:
+        return None
     idx = idx[idx < len(ts) - 1]  # the last annotation is the end of the file, not a stance
     t = ts[idx] - ts[0]
     lengths = np.linalg.norm(np.diff(gt[idx, :2], axis=0), axis=1)
@@ -116,13 +131,16 @@ def match(
     return TrialResult(name, kind, len(lengths), len(found), n_match, err, true)
 
 
-def run_pyshoe(data_dir: Path, engine: str) -> list[TrialResult]:
+def run_pyshoe(data_dir: Path, engine: str, derived: bool = False) -> list[TrialResult]:
+    """Every annotated trial; with ``derived`` only the trials without annotations."""
     out = []
     for mat in sorted((data_dir / "pyshoe_vicon" / "mat").glob("*.mat")):
         name = mat.stem
-        truth = pyshoe_truth(data_dir, name)
-        if truth is None:
+        annotated = pyshoe_truth(data_dir, name) is not None
+        if annotated == derived:
             continue
+        truth = pyshoe_truth(data_dir, name, derive=True)
+        assert truth is not None
         data = read_pyshoe_mat(mat)
         strides = eng_mod.run(data, engine, 200, PYSHOE_ACC_G, PYSHOE_GYRO_DPS)  # type: ignore[arg-type]
         kind = "running" if name in RUNNING else "walking"
@@ -200,6 +218,15 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{r.name} {r.kind:7s} " + summary([r]))
     for kind in ("running", "walking"):
         print(f"PyShoe {kind:7s} ALL " + summary([r for r in rs if r.kind == kind]))
+    extra = run_pyshoe(args.data, args.engine, derived=True)
+    if not args.quiet:
+        for r in extra:
+            print(f"{r.name} {r.kind:7s} " + summary([r]) + "  (stances from zv_shoe_opt)")
+    if extra:
+        print(
+            "PyShoe running, trials without annotations (stances from zv_shoe_opt): "
+            + summary(extra)
+        )
     for line in gaitmap_timing(args.data, args.engine):
         print(line)
     return 0
