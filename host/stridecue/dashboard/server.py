@@ -9,6 +9,7 @@ without crossing threads.
 from __future__ import annotations
 
 import logging
+import socket
 
 from bokeh.application import Application
 from bokeh.application.handlers.function import FunctionHandler
@@ -26,6 +27,14 @@ log = logging.getLogger(__name__)
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8765
+
+
+def _check_free(host: str, port: int) -> None:
+    """Raise OSError when ``host:port`` is taken (before Bokeh binds, which leaks on failure)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind((host, port))
 
 
 class Dashboard:
@@ -65,6 +74,8 @@ class Dashboard:
                 sockets, self.port = bind_sockets(self.host, 0)
                 for s in sockets:
                     s.close()
+            else:
+                _check_free(self.host, self.port)
             origins = (
                 ["*"] if not local else [f"{h}:{self.port}" for h in ("127.0.0.1", "localhost")]
             )

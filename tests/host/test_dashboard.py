@@ -1,0 +1,186 @@
+"""The dashboard's parts without a browser: targets, feed, replay player, live hub, server."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+
+import pytest
+from stridecue.cli import main
+from stridecue.dashboard import Dashboard, LiveHub, LiveState, ReplayPlayer, Targets, Timeline
+from stridecue.errors import ConfigError
+from stridecue.links import Channel
+from stridecue.protocol import Cue
+from stridecue.protocol.records import Pattern
+from stridecue.recorder import Recorder
+from stridecue.session import Session
+from test_dashboard_data import write_session
+from tornado.httpclient import AsyncHTTPClient
+
+sys.path.insert(0, str(Path(__file__).parents[1] / "browser"))
+from simpod import SimPod
+
+
+@pytest.fixture(scope="module")
+def session(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_session(tmp_path_factory.mktemp("s"), athletes=3, reps=2)
+
+
+def test_targets_are_checked_and_make_a_split_plan() -> None:
+    with pytest.raises(
+        ConfigError, match=r"target cadence=300 is out of range: allowed 100\.\.260"
+    ):
+        Targets(cadence_spm=300)
+    with pytest.raises(ConfigError, match=r"400 m goal=30 .* allowed 40\.\.120 s"):
+        Targets(goal_400_s=30)
+    plan = Targets(goal_400_s=52.0).split_plan_s()
+    assert len(plan) == 4 and sum(plan) == pytest.approx(52.0, abs=0.03)
+    assert plan[1] == min(plan) and plan[3] == max(plan)  # 2nd fastest, last slowest
+    assert Targets(goal_400_s=52.0).plan_for_split(7) == plan[3]
+    assert Targets().split_plan_s() == () and Targets().plan_for_split(0) is None
+
+
+def _snapshot(state: LiveState) -> dict[str, tuple[object, ...]]:
+    return {
+        pod: (
+            tuple((round(p.t_s, 6), p.cadence_spm, p.stride_length_m) for p in v.strides),
+            tuple((round(a.t_s, 6), a.kind, a.text) for a in v.alerts),
+            v.rep,
+            v.running,
+            v.split_index,
+            v.last_split_s,
+        )
+        for pod, v in state.athletes.items()
+    }
+
+
+async def test_replay_seek_shows_what_playing_showed(session: Path) -> None:
+    timeline = Timeline.load(session)
+    assert set(timeline.names.values()) == {"Ada", "Ben", "Cleo"}
+    played = LiveState()
+    player = ReplayPlayer(played, timeline)
+    # play in small steps (as the 20 ms ticks do) up to 75 s
+    for k in range(1, 151):
+        player.seek(k * 0.5)
+    seeked = LiveState()
+    other = ReplayPlayer(seeked, timeline)
+    other.seek(120.0)
+    other.seek(75.0)  # back: starts over and replays up to 75 s at once
+    assert _snapshot(seeked) == _snapshot(played)
+    ada = played.athletes["pod-ada"]
+    assert ada.name == "Ada" and ada.link == "replay" and ada.battery_pct == 90
+    assert ada.rep == 1 and ada.split_index >= 1 and ada.last_split_s is not None
+    kinds = {a.kind for a in ada.alerts}
+    assert {"cue", "split", "mark"} <= kinds  # the recorded cue, a split, rep start
+    assert player.clock_s == 75.0 and played.clock_s == 75.0
+
+
+async def test_replay_plays_at_speed_and_checks_its_inputs(session: Path) -> None:
+    timeline = Timeline.load(session)
+    player = ReplayPlayer(LiveState(), timeline, speed=16.0)
+    player.play()
+    await asyncio.sleep(0.5)
+    player.pause()
+    assert 16.0 * 0.5 * 0.6 < player.clock_s < 16.0 * 0.5 * 1.6
+    with pytest.raises(ConfigError, match=r"replay speed 20x is out of range: allowed 1\.\.16"):
+        player.set_speed(20)
+    assert not player.can_cue
+    with pytest.raises(ConfigError, match="no pod to cue"):
+        await player.cue("pod-ada")
+    player.seek(timeline.duration_s + 100)  # clamped to the end
+    assert player.clock_s == timeline.duration_s
+
+
+async def test_live_hub_sends_manual_cue_and_records_it(tmp_path: Path) -> None:
+    pods = [SimPod("a", speedup=20.0), SimPod("b", speedup=20.0)]
+    for p in pods:
+        await p.connect()
+    state = LiveState()
+    with Recorder(tmp_path / "s", athletes={"a": "Ada", "b": "Ben"}) as rec:
+        hub = LiveHub(state, list(pods), names={"a": "Ada"}, recorder=rec)
+        hub.start()
+        await asyncio.sleep(1.0)
+        await hub.cue("a")
+        hub.lap("b")
+        hub.start_rep("b")
+        hub.set_targets("b", Targets(cadence_spm=190))
+        with pytest.raises(ConfigError, match="no pod 'zz'"):
+            await hub.cue("zz")
+        await hub.stop()
+        for p in pods:
+            await p.close()
+    assert pods[0].cues == [(int(Pattern.PULSE), 100, 1, 400)] and pods[0].pwm.ever_on
+    assert pods[1].cues == []
+    a = state.athletes["a"]
+    assert a.name == "Ada" and a.link == "closed" and a.battery_pct == 87 and a.cues_sent == 1
+    assert len(a.strides) > 10
+    assert any(x.text == "cue sent: pulse (coach)" for x in a.alerts)
+    assert state.athletes["b"].running and state.athletes["b"].targets.cadence_spm == 190
+    s = Session.open(tmp_path / "s")
+    cues = [f for f in s.files["a"].frames if f.channel == Channel.CUE]
+    assert [Cue.from_bytes(f.raw).pattern for f in cues] == [Pattern.PULSE]
+    assert [m.text for m in s.marks()] == ["lap", "rep start", "targets: cadence 190"]
+
+
+async def test_server_serves_the_page_and_bokehjs_itself() -> None:
+    dash = Dashboard(LiveState(), ReplayPlayerStub(), port=0)
+    url = dash.start()
+    client = AsyncHTTPClient()
+    try:
+        page = (await client.fetch(url)).body.decode()
+        scripts = [s for s in page.split('src="')[1:]]
+        srcs = [s.split('"')[0] for s in scripts]
+        assert srcs and all(s.startswith(("static/", "/static/", url)) for s in srcs), srcs
+        assert "cdn." not in page
+        js = await client.fetch(url.rstrip("/") + "/" + srcs[0].lstrip("/"))
+        assert js.code == 200 and len(js.body) > 100_000  # BokehJS, from the wheel
+    finally:
+        client.close()
+        dash.stop()
+        await asyncio.sleep(0.05)
+    with pytest.raises(ConfigError, match="--port 70000 is out of range"):
+        Dashboard(LiveState(), ReplayPlayerStub(), port=70000)
+
+
+async def test_busy_port_is_a_clear_error() -> None:
+    first = Dashboard(LiveState(), ReplayPlayerStub(), port=0)
+    first.start()
+    try:
+        second = Dashboard(LiveState(), ReplayPlayerStub(), port=first.port)
+        with pytest.raises(ConfigError, match="pick another --port"):
+            second.start()
+    finally:
+        first.stop()
+        await asyncio.sleep(0.05)
+
+
+class ReplayPlayerStub:
+    """Controls for a page nobody presses (server tests)."""
+
+    can_cue = False
+
+    async def cue(self, pod: str) -> None:
+        raise AssertionError("not pressed")
+
+    def lap(self, pod: str) -> None: ...
+
+    def start_rep(self, pod: str) -> None: ...
+
+    def stop_rep(self, pod: str) -> None: ...
+
+    def set_targets(self, pod: str, targets: Targets) -> None: ...
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        ([], "exactly one of them"),
+        (["--demo", "9"], "--demo 9 is out of range: allowed 1..8"),
+        (["--demo", "2", "--speed", "20"], "--speed 20 is out of range: allowed 1..16"),
+        (["--replay", "nope-session"], "no session 'nope-session'"),
+    ],
+)
+def test_dashboard_command_bad_input(argv: list[str], message: str, capsys) -> None:
+    assert main(["dashboard", *argv]) == 2
+    assert message in capsys.readouterr().err
