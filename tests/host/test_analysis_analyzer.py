@@ -32,14 +32,18 @@ def test_clean_step_shortening_is_caught_on_the_predicted_stride() -> None:
     sc = S.shortening(np.random.default_rng(0), S.SPRINT, 0.10, before=60, after=30,
                       noise=_noiseless())  # fmt: skip
     ev = [e for e in _run(sc.strides) if e.kind in ALERTS]
-    # whitened residual: ln(0.9) / (2 % sqrt(1 - 0.3^2)) = 5.52 on the first stride (clipped
-    # to 5), 3.87 after; k = 0.73 (4 % design), h = 6.49 (one false alarm per 70 000
-    # strides): the sum is 4.27, then 7.40 > h on the second shortened stride
+    # spread: the 2 % floor, widened while the baseline is young: at stride 58 (last retune)
+    # it rests on 32 strides -> x sqrt(1 + 1.857 / 32) = 2.057 %; whitened residual
+    # ln(0.9) / (2.057 % sqrt(1 - 0.3^2)) = 5.37 on the first stride (clipped to 5), 3.76
+    # after; k = 0.714 (4 % design), h = threshold(k, 70 000) = 6.67: the sum is 4.29,
+    # then 7.33 > h on the second shortened stride
     assert [(e.kind, e.stride_index) for e in ev] == [("stride_shortening", 61)]
     d = ev[0].detail
     assert d["detector"] == "cusum_shorter"
-    assert d["threshold"] == pytest.approx(threshold(0.734, 70_000.0), abs=0.002)
-    assert d["statistic"] == pytest.approx(7.40, abs=0.01)
+    sd = 0.02 * math.sqrt(1 + 1.3 / 0.7 / 32)
+    k = 0.5 * 0.04 * 0.7 / (sd * math.sqrt(1 - 0.09))
+    assert d["threshold"] == pytest.approx(threshold(k, 70_000.0), abs=0.002)
+    assert d["statistic"] == pytest.approx(7.33, abs=0.01)
     assert d["deviation_pct"] == pytest.approx(-10.0, abs=0.01)
 
 

@@ -50,6 +50,7 @@ class _RepState:
         "bt",
         "design_l",
         "design_t",
+        "doubt",
         "down",
         "joined",
         "k",
@@ -111,21 +112,29 @@ class _RepState:
         self.design_l = s.shortening_design_pct / 100.0
         self.arl_t = s.drift_false_alarm_strides
         self.arl_l = s.shortening_false_alarm_strides
+        self.doubt = s.baseline_uncertainty_weight
         self.retune()
         self.ready = True
 
     def retune(self) -> None:
-        """Follow the athlete's learnt spread: rescale residuals and CUSUM allowances."""
+        """Follow the athlete's learnt spread: rescale residuals and CUSUM allowances.
+
+        While the baseline rests on few strides its own error is part of every deviation,
+        so the spread is widened by ``sqrt(1 + c V / n)`` (``V = (1 + phi) / (1 - phi)``,
+        the variance of a mean of ``n`` AR(1) strides, relative to one stride's).
+        """
         self.st.refresh()
         self.sl.refresh()
         w = self.wt
         w.phi = phi = self.st.phi
-        w.inv_sigma_e = inv = 1.0 / (self.st.sd * math.sqrt(1.0 - phi * phi))
+        sd = self.st.sd * _doubt(phi, self.bt.n, self.doubt)
+        w.inv_sigma_e = inv = 1.0 / (sd * math.sqrt(1.0 - phi * phi))
         self.up.k = self.down.k = k = 0.5 * self.design_t * (1.0 - phi) * inv
         self.up.h = self.down.h = threshold(k, self.arl_t)
         w = self.wl
         w.phi = phi = self.sl.phi
-        w.inv_sigma_e = inv = 1.0 / (self.sl.sd * math.sqrt(1.0 - phi * phi))
+        sd = self.sl.sd * _doubt(phi, self.bl.n, self.doubt)
+        w.inv_sigma_e = inv = 1.0 / (sd * math.sqrt(1.0 - phi * phi))
         self.sc.k = k = 0.5 * self.design_l * (1.0 - phi) * inv
         self.sc.h = threshold(k, self.arl_l)
 
@@ -133,6 +142,7 @@ class _RepState:
     design_l: float
     arl_t: float
     arl_l: float
+    doubt: float
     wt: Ar1Whitener
     wl: Ar1Whitener
     up: Cusum
@@ -387,6 +397,10 @@ class Analyzer:
             "deviation_pct": round(100.0 * math.expm1(y), 2),
         }
         return _append(events, Event(t, i, "recovered", detail))
+
+
+def _doubt(phi: float, n: int, c: float) -> float:
+    return math.sqrt(1.0 + c * (1.0 + phi) / ((1.0 - phi) * max(n, 1)))
 
 
 def _append(events: list[Event] | None, e: Event) -> list[Event]:

@@ -66,6 +66,11 @@ class LogBaseline:
         """True once the learning window is full (``mean`` and ``sd`` are set)."""
         return self._n >= self._window
 
+    @property
+    def n(self) -> int:
+        """How many strides the baseline rests on."""
+        return self._n
+
     def add(self, y: float) -> bool:
         """Offer one stride's ``log(x)``; True when a stride joined the baseline."""
         if self._n < self._window:

@@ -25,6 +25,7 @@ _RANGES: dict[str, tuple[float, float]] = {
     "length_cv_pct": (0.3, 20.0),
     "ar1_phi": (-0.9, 0.9),
     "clip_sd": (2.0, 50.0),
+    "baseline_uncertainty_weight": (0.0, 20.0),
     "spread_prior_strides": (0, 1000),
     "phi_prior_strides": (0, 100000),
     "spread_memory_strides": (10, 100000),
@@ -74,10 +75,12 @@ class AnalyzerSettings:
     time_cv_pct: float = 2.0
     length_cv_pct: float = 2.0
     ar1_phi: float = 0.3
-    spread_prior_strides: int = 8
+    spread_prior_strides: int = 0
     phi_prior_strides: int = 40
     spread_memory_strides: int = 600
     clip_sd: float = 5.0
+    # how much a young baseline's own error widens the assumed spread (0: ignore it)
+    baseline_uncertainty_weight: float = 1.0
     # detectors: the change each is tuned for, and how rarely it may cry wolf
     shortening_design_pct: float = 4.0
     shortening_false_alarm_strides: float = 70_000.0
