@@ -1,9 +1,10 @@
 """``serial:PORT``: a pod on USB serial (or the simulation board on a pty).
 
 Frames are COBS + CRC-16 (docs/protocol.md, "Serial framing"), decoded with
-:class:`~stridecue.protocol.FrameDecoder`. A reader thread does the blocking
-reads (pyserial has no asyncio API on every platform) and stamps each chunk with
-the host time it arrived before handing it to the event loop.
+:class:`~stridecue.protocol.FrameDecoder`. On POSIX the event loop watches the
+port's file descriptor and reads what is there the moment it is readable; where
+that is not possible (Windows) a reader thread does blocking reads and hands the
+bytes over. Either way each chunk is stamped with the host time it arrived.
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ class SerialLink(Link):
         self._stop = threading.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._status_seen = asyncio.Event()
+        self._fd: int | None = None
 
     async def connect(self) -> None:
         self._set_state(LinkState.CONNECTING)
@@ -62,8 +64,9 @@ class SerialLink(Link):
                 "name (Linux /dev/ttyACM0, macOS /dev/cu.usbmodem…, Windows COM3)"
             ) from None
         self._loop = asyncio.get_running_loop()
-        self._thread = threading.Thread(target=self._read_loop, name=self.spec, daemon=True)
-        self._thread.start()
+        if not self._watch_fd():
+            self._thread = threading.Thread(target=self._read_loop, name=self.spec, daemon=True)
+            self._thread.start()
         self._set_state(LinkState.CONNECTED)
         if self.sync:
             await self._sync_clock()
@@ -78,6 +81,38 @@ class SerialLink(Link):
             await asyncio.wait_for(self._status_seen.wait(), 1.0)
         except (LinkError, TimeoutError) as e:
             log.warning("%s: no time sync or status (%s); device times stay unmapped", self.spec, e)
+
+    def _watch_fd(self) -> bool:
+        """POSIX: read in the event loop when the port is readable (no thread hand-off)."""
+        assert self._ser is not None and self._loop is not None
+        try:
+            fd = self._ser.fileno()
+            self._ser.timeout = 0  # reads return what is there, never block
+            self._loop.add_reader(fd, self._readable)
+        except (NotImplementedError, AttributeError, OSError, ValueError):
+            if self._ser.timeout == 0:
+                self._ser.timeout = 0.1
+            return False  # e.g. Windows: the reader thread does it
+        self._fd = fd
+        return True
+
+    def _readable(self) -> None:
+        ser = self._ser
+        if ser is None:
+            return
+        try:
+            data = ser.read(max(1, ser.in_waiting))
+        except (serial.SerialException, OSError, TypeError) as e:
+            self._unwatch()
+            self._lost(str(e))
+            return
+        if data:
+            self._on_bytes(data, time.time_ns())
+
+    def _unwatch(self) -> None:
+        if self._fd is not None and self._loop is not None:
+            self._loop.remove_reader(self._fd)
+            self._fd = None
 
     def _read_loop(self) -> None:
         ser = self._ser
@@ -137,10 +172,11 @@ class SerialLink(Link):
 
     async def close(self) -> None:
         self._stop.set()
+        self._unwatch()
         if self._ser is not None:
-            if hasattr(self._ser, "cancel_read"):
-                self._ser.cancel_read()
             if self._thread is not None:
+                if hasattr(self._ser, "cancel_read"):
+                    self._ser.cancel_read()
                 await asyncio.to_thread(self._thread.join, 2.0)
             self._ser.close()
             self._ser = None
