@@ -184,3 +184,27 @@ class ReplayPlayerStub:
 def test_dashboard_command_bad_input(argv: list[str], message: str, capsys) -> None:
     assert main(["dashboard", *argv]) == 2
     assert message in capsys.readouterr().err
+
+
+async def test_practice_bridge_shows_a_running_practice(tmp_path: Path) -> None:
+    from stridecue.dashboard.practice import PracticeBridge
+    from stridecue.practice import Practice
+
+    pods = [SimPod("a", speedup=20.0), SimPod("b", speedup=20.0)]
+    state = LiveState()
+    with Recorder(tmp_path / "s") as rec:
+        practice = Practice(list(pods), roster={"a": "Ada"}, recorder=rec)
+        bridge = PracticeBridge(practice, state)
+        await practice.connect()
+        task = asyncio.ensure_future(practice.run(3.0))
+        await asyncio.sleep(1.0)
+        await bridge.cue("a")
+        bridge.lap("b")
+        bridge.set_targets("b", Targets(stride_length_m=2.2))
+        await task
+    a, b = state.athletes["a"], state.athletes["b"]
+    assert a.name == "Ada" and len(a.strides) > 10 and len(b.strides) > 10
+    assert pods[0].cues == [(int(Pattern.PULSE), 100, 1, 400)] and pods[1].cues == []
+    assert a.cues_sent == 1
+    assert practice.rows["b"].analyzer.settings.target_stride_length_m == 2.2
+    assert [(m.text, m.athlete) for m in Session.open(tmp_path / "s").marks()] == [("lap", "b")]

@@ -91,10 +91,10 @@ class Feed:
     def _analyzer(self, pod: str) -> Analyzer:
         a = self.analyzers.get(pod)
         if a is None:
-            a = self.analyzers[pod] = Analyzer(self._settings_for(self.state.athlete(pod).targets))
+            a = self.analyzers[pod] = Analyzer(self.settings_for(self.state.athlete(pod).targets))
         return a
 
-    def _settings_for(self, targets: Targets) -> AnalyzerSettings:
+    def settings_for(self, targets: Targets) -> AnalyzerSettings:
         return dataclasses.replace(
             self.settings,
             target_cadence_spm=targets.cadence_spm,
@@ -185,7 +185,7 @@ class Feed:
         """New targets show at once and reach the analyzer's baseline from the next rep."""
         self.state.update(pod, targets=targets)
         if pod in self.analyzers:
-            self.analyzers[pod].settings = self._settings_for(targets)
+            self.analyzers[pod].settings = self.settings_for(targets)
 
     def _lap(self, pod: str, t: float) -> None:
         start = self._split_start_s.get(pod, self._rep_start_s.get(pod, 0.0))
