@@ -157,6 +157,11 @@ def scenario_table(
     return out
 
 
+def _lag1(x: np.ndarray) -> float:
+    d = x - x.mean()
+    return round(float(np.dot(d[1:], d[:-1]) / np.dot(d, d)), 2)
+
+
 def real_pyshoe(settings: AnalyzerSettings) -> dict[str, Any] | None:
     """Strides of the 10 PyShoe jogging trials (times from the annotations, lengths Vicon)."""
     folder = DATA / "stride_annotations_mtahakoroglu"
@@ -171,6 +176,7 @@ def real_pyshoe(settings: AnalyzerSettings) -> dict[str, Any] | None:
         t = a[:, 1]
         st = np.diff(t)
         sl = np.linalg.norm(np.diff(a[:, 2:4], axis=0), axis=1)
+        ok = st <= 5.0
         an = Analyzer(settings)
         n_alerts = 0
         for k in range(st.size):
@@ -184,8 +190,11 @@ def real_pyshoe(settings: AnalyzerSettings) -> dict[str, Any] | None:
                 "trial": f.name[:19],
                 "strides": int(st.size),
                 "accepted": an.n_accepted,
-                "stride_time_cv": round(float(np.std(st) / np.mean(st)), 3),
-                "stride_length_cv": round(float(np.std(sl) / np.mean(sl)), 3),
+                # over strides the analyzer could accept (the rest are pauses of > 5 s)
+                "stride_time_cv": round(float(np.std(st[ok]) / np.mean(st[ok])), 3),
+                "stride_length_cv": round(float(np.std(sl[ok]) / np.mean(sl[ok])), 3),
+                "stride_time_lag1": _lag1(np.log(st[ok])),
+                "stride_length_lag1": _lag1(np.log(sl[ok])),
                 "alerts": n_alerts,
             }
         )

@@ -35,14 +35,14 @@ def test_clean_step_shortening_is_caught_on_the_predicted_stride() -> None:
     # spread: the 2 % floor, widened while the baseline is young: at stride 58 (last retune)
     # it rests on 32 strides -> x sqrt(1 + 1.857 / 32) = 2.057 %; whitened residual
     # ln(0.9) / (2.057 % sqrt(1 - 0.3^2)) = 5.37 on the first stride (clipped to 5), 3.76
-    # after; k = 0.714 (4 % design), h = threshold(k, 70 000) = 6.67: the sum is 4.29,
+    # after; k = 0.713 (4 % design), h = threshold(k, 30 000) = 6.07: the sum is 4.29,
     # then 7.33 > h on the second shortened stride
     assert [(e.kind, e.stride_index) for e in ev] == [("stride_shortening", 61)]
     d = ev[0].detail
     assert d["detector"] == "cusum_shorter"
     sd = 0.02 * math.sqrt(1 + 1.3 / 0.7 / 32)
     k = 0.5 * 0.04 * 0.7 / (sd * math.sqrt(1 - 0.09))
-    assert d["threshold"] == pytest.approx(threshold(k, 70_000.0), abs=0.002)
+    assert d["threshold"] == pytest.approx(threshold(k, 30_000.0), abs=0.002)
     assert d["statistic"] == pytest.approx(7.33, abs=0.01)
     assert d["deviation_pct"] == pytest.approx(-10.0, abs=0.01)
 

@@ -83,7 +83,7 @@ class AnalyzerSettings:
     baseline_uncertainty_weight: float = 1.0
     # detectors: the change each is tuned for, and how rarely it may cry wolf
     shortening_design_pct: float = 4.0
-    shortening_false_alarm_strides: float = 70_000.0
+    shortening_false_alarm_strides: float = 30_000.0
     drift_design_pct: float = 4.5
     drift_false_alarm_strides: float = 80_000.0
     irregular_cv_ratio: float = 2.0
