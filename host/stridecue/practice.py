@@ -20,7 +20,7 @@ from typing import Any
 
 from stridecue.analysis import Analyzer, CuePolicy, Event
 from stridecue.errors import LinkError, StrideCueError
-from stridecue.links.base import Channel, Link, PodInfo, Received
+from stridecue.links.base import Channel, Link, LinkState, PodInfo, Received
 from stridecue.links.replay import ReplayLink
 from stridecue.protocol import Cue, RscMeasurement, StrideEvent
 from stridecue.recorder import Recorder
@@ -139,7 +139,15 @@ class Practice:
             row = self.rows[pod] = Row(pod, name, link, rsc_only=info.rsc_only)
             if self.recorder is not None:
                 self.recorder.add_pod(info, link.spec, athlete=name)
+                if not isinstance(link, ReplayLink):
+                    link.on_state.append(self._refresh_meta)
         return row
+
+    def _refresh_meta(self, link: Link, state: LinkState) -> None:
+        """After a reconnect, keep the session notes current (clock offset, firmware)."""
+        if state is LinkState.CONNECTED and self.recorder is not None:
+            row = self.rows.get(link.info.pod)
+            self.recorder.add_pod(link.info, link.spec, athlete=row.athlete if row else "")
 
     async def _follow(self, link: Link) -> None:
         take = self.take

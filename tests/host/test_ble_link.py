@@ -196,6 +196,12 @@ async def test_unbonded_pod_says_pair_first_and_pairing_needs_pairing_mode(
     await link.connect()
     await link.write_cue(Cue(Pattern.IDENTIFY))
     await until(lambda: len(pod.cues) == 1)
+    radio.device.paired = False  # the pod was reset and forgot its bonds
+    with pytest.raises(PairFirst, match=r"control request refused; .* `stridecue pair"):
+        await link.time_sync(1)
+    await link.write_cue(Cue(Pattern.IDENTIFY))  # a write command gets no answer...
+    await asyncio.sleep(0.1)
+    assert len(pod.cues) == 1  # ...and the pod ignores it
     await link.close()
 
 
