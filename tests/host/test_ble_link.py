@@ -157,6 +157,25 @@ async def test_dropout_reconnect_backfill_every_seq_exactly_once(
     assert radio.device.connects == 2
 
 
+async def test_a_pod_the_os_forgot_is_found_again(bluez: StandInBluez) -> None:
+    pod, radio = add_pod(bluez, POD1)
+    link = open_link(f"ble:{POD1}", **FAST)
+    await link.connect()
+    got = Collector(link)
+    for _ in range(3):
+        pod.stride()
+    await until(lambda: len(got.seqs()) == 3)
+    bluez.forget(radio.device)  # away long enough for BlueZ to remove the device
+    for _ in range(4):
+        pod.stride()
+    await asyncio.sleep(0.3)
+    bluez.rediscover(radio.device)
+    await until(lambda: len(got.seqs()) == 7)
+    assert sorted(got.seqs()) == sorted(pod.strides)
+    await link.close()
+    await got.done()
+
+
 async def test_two_pods_at_once(bluez: StandInBluez) -> None:
     pod1, _ = add_pod(bluez, POD1)
     pod2, _ = add_pod(bluez, POD2)

@@ -28,7 +28,12 @@ from typing import Any, TypeVar
 from bleak import BleakClient, BleakScanner
 from bleak.backends.characteristic import BleakGATTCharacteristic
 from bleak.backends.device import BLEDevice
-from bleak.exc import BleakDBusError, BleakError, BleakGATTProtocolError
+from bleak.exc import (
+    BleakDBusError,
+    BleakDeviceNotFoundError,
+    BleakError,
+    BleakGATTProtocolError,
+)
 
 from stridecue.errors import LinkError, ProtocolError
 from stridecue.links.base import Channel, Link, LinkState, Received
@@ -82,6 +87,13 @@ def is_security_refusal(e: BaseException) -> bool:
     return False
 
 
+def _forgotten(e: BleakError) -> bool:
+    """The OS no longer knows the device (BlueZ removed it; another backend lost it)."""
+    return isinstance(e, BleakDeviceNotFoundError) or (
+        isinstance(e, BleakError) and str(e).startswith("device '") and "not found" in str(e)
+    )
+
+
 def pair_hint(target: str) -> str:
     return (
         f"the pod refused: this computer is not bonded with it. Hold the pod's button "
@@ -98,19 +110,23 @@ async def connect_with_retry(
     backoff_s: float,
     max_backoff_s: float,
     closing: Callable[[], bool] = lambda: False,
+    prepare: Callable[[], Awaitable[None]] | None = None,
 ) -> T:
     """Run ``attempt`` under the connect lock until it succeeds.
 
     Our own small loop rather than bleak-retry-connector: that package is built
     around Home Assistant's BlueZ adapter management (cache clearing, adapter
     failover), Linux-only; we need one lock, a doubling delay and a clear error.
-    ``attempts=None`` retries until ``closing()`` is true.
+    ``attempts=None`` retries until ``closing()`` is true. ``prepare`` runs before
+    each attempt, outside the lock (e.g. a scan that may take seconds).
     """
     delay = backoff_s
     n = 0
     while True:
         n += 1
         try:
+            if prepare is not None:
+                await prepare()
             async with connect_lock():
                 return await attempt()
         except (PairFirst, NotAPod):
@@ -186,14 +202,27 @@ class BleLink(Link):
             raise
         await self._after_connect()
 
+    async def _ensure_device(self) -> None:
+        if self._device is None:
+            self._device = await find_device(self.info.address or self.target, self.scan_timeout_s)
+
     async def _connect_once(self) -> None:
-        assert self._device is not None
+        if self._device is None:
+            raise LinkError(f"{self.spec}: pod not found yet")
         client = BleakClient(
             self._device,
             disconnected_callback=self._on_disconnected,
             timeout=self.connect_timeout_s,
         )
-        await client.connect()
+        try:
+            await client.connect()
+        except BleakError as e:
+            if not _forgotten(e):
+                raise
+            # the OS forgot the device (out of range too long): scan for it again, outside
+            # the connect lock so other pods can reconnect meanwhile (see _ensure_device)
+            self._device = None
+            raise LinkError(f"{self.spec}: the pod has to be found again ({e})") from None
         try:
             await self._subscribe(client)
         except BaseException as e:
@@ -259,6 +288,7 @@ class BleLink(Link):
                 backoff_s=self.backoff_s,
                 max_backoff_s=self.max_backoff_s,
                 closing=lambda: self._closing,
+                prepare=self._ensure_device,
             )
         except LinkError as e:
             if not self._closing:

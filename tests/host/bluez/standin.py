@@ -405,6 +405,16 @@ class StandInBluez:
         self.bus.export(dev.path, dev)
         return dev
 
+    def forget(self, dev: Device) -> None:
+        """BlueZ drops a device it has not seen for a while (its object goes away)."""
+        dev.drop()
+        self.bus.unexport(dev.path)
+
+    def rediscover(self, dev: Device) -> None:
+        """The device advertises again: BlueZ creates its object anew."""
+        dev.back_in_range()
+        self.bus.export(dev.path, dev)
+
     async def _advertise(self) -> None:
         # while discovering, every device in range "advertises" (an RSSI update every
         # 100 ms): bleak registers some callbacks only after StartDiscovery returns
