@@ -17,17 +17,19 @@ from stridecue.links import Link, open_link
 from stridecue.links.replay import resolve_session, sessions_root
 from stridecue.recorder import Recorder
 
-# the simulated squad of --demo: (name, scenario); each runs the pod firmware on a pty
+# the simulated squad of --demo: (name, pace m/s, fades over the last part of the rep);
+# each athlete runs one 400 m rep on a simulated pod (the pod firmware on a pty)
 DEMO_SQUAD = (
-    ("Ada", "fatigue-400"),
-    ("Ben", "steady-400"),
-    ("Cleo", "shortening-5"),
-    ("Dev", "rhythm-loss"),
-    ("Eli", "cadence-reps"),
-    ("Fay", "rhythm-drift"),
-    ("Gus", "relay-leg"),
-    ("Hana", "steady"),
+    ("Ada", 4.5, False),
+    ("Ben", 6.5, True),
+    ("Cleo", 5.5, False),
+    ("Dev", 4.0, True),
+    ("Eli", 6.0, False),
+    ("Fay", 5.0, True),
+    ("Gus", 3.5, False),
+    ("Hana", 7.0, True),
 )
+DEMO_DISTANCE_M = 400.0
 
 
 def register(sub: Any) -> None:
@@ -98,14 +100,16 @@ async def _replay(args: argparse.Namespace) -> None:
 
 async def _live(args: argparse.Namespace) -> None:
     names: dict[str, str] = {}
+    links: list[Link] = []
     if args.demo is not None:
-        specs = []
-        for name, scenario in DEMO_SQUAD[: args.demo]:
-            specs.append(f"sim:{scenario},speed={args.speed:g}")
-            names[f"sim-{scenario}"] = name
+        for k, (name, pace, fades) in enumerate(DEMO_SQUAD[: args.demo]):
+            spec = f"sim:rep,speed_mps={pace},distance_m={DEMO_DISTANCE_M:g},seed={k}"
+            link = open_link(spec + (",fade_from=0.6" if fades else "") + f",speed={args.speed:g}")
+            link.info.pod = f"sim-{name.lower()}"  # one id per athlete (all run "rep")
+            names[link.info.pod] = name
+            links.append(link)
     else:
-        specs = list(args.links)
-    links: list[Link] = [open_link(s) for s in specs]
+        links = [open_link(s) for s in args.links]
     print(f"connecting to {len(links)} pod(s)...", flush=True)
     await asyncio.gather(*(ln.connect() for ln in links))
     recorder = None

@@ -245,7 +245,7 @@ class Tile:
         _set(v["cadence"], "text", _fmt(last.cadence_spm if last else None, ".0f"))
         _set(v["length"], "text", _fmt(last.stride_length_m if last else None, ".2f"))
         _set(v["contact"], "text", _fmt(last.contact_time_ms if last else None, ".0f"))
-        _set(v["distance"], "text", f"{view.distance_m:.0f} m, on 100 m #{view.split_index + 1}")
+        _set(v["distance"], "text", f"{view.distance_m:.0f} m in this rep")
         _set(v["split"], "text", f"last split {split}")
         recent = list(view.alerts)[-3:][::-1]
         alerts = (
