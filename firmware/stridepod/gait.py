@@ -5,8 +5,9 @@
 #     rate_hz: nominal sample rate (20..2000); the ranges are the sensor's full
 #     scale, used to detect clipped samples. The constructor allocates (once).
 #   done = eng.push(t_ms, ax, ay, az, gx, gy, gz)
-#     INTEGER inputs only: t_ms device time in ms (0 <= t_ms < 2**30, rising;
-#     a repeated or older t_ms is dropped, a gap is filled or ends the stride,
+#     INTEGER inputs only: t_ms device time in ms, modulo 2**30 like
+#     time.ticks_ms() (wraps are handled; a repeated or older t_ms is
+#     dropped, a gap is filled or ends the stride,
 #     both set F_GAP), acc in mg (1 g = 1000, clamped to +-32767), gyro in
 #     0.1 deg/s (2000 dps = 20000, clamped to +-32767), in the sensor frame,
 #     any mounting, either foot. Returns True when a stride has just been
@@ -174,6 +175,8 @@ _EV_TOE_OFF = const(4)  # first moving sample after a stance
 _EV_LONG = const(5)  # swing longer than any gait swing
 _EV_TO = const(6)  # the toe-off search has found the push-off peak
 _J_SAT = const(1 << 16)  # added to _ingest's result when that sample is clipped
+_TMASK = const(0x3FFFFFFF)  # times are kept modulo 2**30 (MicroPython ticks_ms period)
+_THALF = const(1 << 29)  # a time difference this large is negative (out of order)
 _H_WRAP = const(1 << 24)  # head counter wraps here (keeps it a small int)
 _B = const(1 << 20)  # bias of signed values in the state and ring arrays (viper
 # loads from ptr32 are unsigned; v + _B is positive for |v| < 2**20)
@@ -188,11 +191,12 @@ def _ingest(
     # line fills, -2 for a repeated or older timestamp, -3 for a gap (neither
     # is stored: Python decides)
     if st[_S_FILL]:
-        dt = t - int(st[_S_LAST])
-        if dt <= 0:
+        dt = (t - int(st[_S_LAST])) & _TMASK
+        if dt == 0 or dt >= _THALF:
             return -2
         if dt > (int(st[_S_PER]) * 5) >> 1:
             return -3
+    t = t & _TMASK
     st[_S_LAST] = t
     if ax > _ACC_CLAMP:
         ax = _ACC_CLAMP
@@ -527,17 +531,17 @@ class GaitEngine:
             return False
         st = self._st
         p = st[_S_PER]
-        miss = (t_ms - st[_S_LAST]) // p - 1
+        miss = ((t_ms - st[_S_LAST]) & _TMASK) // p - 1
         done = False
         if miss > GAP_FILL_MAX:
             self._abort(F_GAP)
             miss = 0
         while miss > 0:
-            tk = t_ms - miss * p
-            st[_S_LAST] = tk - p
+            tk = (t_ms - miss * p) & _TMASK
+            st[_S_LAST] = (tk - p) & _TMASK
             done = self.push(tk, ax, ay, az, gx, gy, gz) or done
             miss -= 1
-        st[_S_LAST] = t_ms - p
+        st[_S_LAST] = (t_ms - p) & _TMASK
         return self.push(t_ms, ax, ay, az, gx, gy, gz) or done
 
     def _abort(self, why):
@@ -584,7 +588,7 @@ class GaitEngine:
         st = self._st
         if st[_S_FN]:
             self._level()
-        self._to_ms = self._ring[j * _RF + _RT] + TO_OFFSET_MS
+        self._to_ms = (self._ring[j * _RF + _RT] + TO_OFFSET_MS) & _TMASK
         st[_S_TO_OPEN] = 1
         st[_S_TO_PK] = 0
         if st[_S_NST] > self._rest:
@@ -770,9 +774,9 @@ class GaitEngine:
         done = False
         if self._ic_ms >= 0:
             self.t_contact_ms = self._ic_ms
-            self.stride_ms = ic - self._ic_ms
-            c = self._to_ms - self._ic_ms
-            self.contact_ms = c if c > 0 else 0
+            self.stride_ms = (ic - self._ic_ms) & _TMASK
+            c = (self._to_ms - self._ic_ms) & _TMASK
+            self.contact_ms = c if c < _THALF else 0
             self.length_mm = length
             self.flags = flags
             done = True

@@ -121,3 +121,21 @@ def test_rejects_bad_configuration():
         except ValueError:
             continue
         raise AssertionError(args)
+
+
+def _wrapped(samples, start):
+    # device time like time.ticks_ms(): modulo 2**30, starting near the wrap
+    for s in samples:
+        yield ((s[0] + start) & 0x3FFFFFFF, s[1], s[2], s[3], s[4], s[5], s[6])
+
+
+def test_ticks_ms_wrap_is_seamless():
+    plain = syn.run(GaitEngine(200, 16, 2000), syn.strides(n=6))
+    start = (1 << 30) - 2500  # wraps during the second stride
+    wrapped = syn.run(GaitEngine(200, 16, 2000), _wrapped(syn.strides(n=6), start))
+    assert len(wrapped) == len(plain) == 6, wrapped
+    for i in range(6):
+        a = plain[i]
+        b = wrapped[i]
+        assert b[0] == (a[0] + start) & 0x3FFFFFFF
+        assert a[1:] == b[1:], (a, b)
