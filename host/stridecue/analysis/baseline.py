@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections import deque
 
 from stridecue.analysis.noise import Spread
 
@@ -22,8 +21,10 @@ class LogBaseline:
 
     __slots__ = (
         "_delay",
+        "_fill",
         "_first",
         "_guard",
+        "_i",
         "_max_n",
         "_n",
         "_prev",
@@ -49,7 +50,10 @@ class LogBaseline:
         self._window = window
         self._guard = guard
         self._max_n = max(max_n, window)
-        self._delay: deque[float] = deque()
+        # strides waiting to join: a ring of ``guard`` slots, oldest at ``_i`` once full
+        self._delay = [0.0] * guard
+        self._fill = 0
+        self._i = 0
         self._n = 0
         self._s1 = 0.0
         self._s2 = 0.0
@@ -81,11 +85,18 @@ class LogBaseline:
             if self._n == self._window:
                 self._learnt()
             return self._n == self._window
-        d = self._delay
-        d.append(y)
-        if len(d) <= self._guard:
-            return False
-        old = d.popleft()
+        g = self._guard
+        if g:
+            if self._fill < g:
+                self._delay[self._fill] = y
+                self._fill += 1
+                return False
+            i = self._i
+            old = self._delay[i]
+            self._delay[i] = y
+            self._i = i + 1 if i + 1 < g else 0
+        else:
+            old = y
         # spread is measured around the athlete's own mean, even when a target is set
         dev = old - self.own
         if self._spread is not None and self._prev == self._prev:
@@ -119,5 +130,6 @@ class LogBaseline:
 
     def forget_recent(self) -> None:
         """Drop strides not yet in the baseline (they may already show the change)."""
-        self._delay.clear()
+        self._fill = 0
+        self._i = 0
         self._prev = math.nan
