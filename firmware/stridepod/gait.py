@@ -100,7 +100,7 @@ _RQ = const(13)  # rotation matrix Q13 (keeps R * acc < 2**30 for 32 g)
 _ACC_CLAMP = const(32767)  # mg, input clamp so products stay small ints
 _GYR_CLAMP = const(32767)  # 0.1 dps
 _E_CLAMP = const(1 << 22)  # per-sample energy clamp (window sums stay < 2**29)
-_E_BIG = const(1 << 30)  # larger than any window energy
+_E_BIG = const(0x3FFFFFFF)  # larger than any window energy (a small int on 32-bit ports)
 _G2 = const(62500)  # (1 g in 4 mg units)^2
 
 _ST_WAIT = const(0)  # no stance seen yet: nothing integrated
