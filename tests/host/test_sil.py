@@ -108,11 +108,14 @@ def test_sil_strides_match_truth_and_a_cue_reaches_the_motor(tmp_path: Path) -> 
     dt = [abs(ev.stride_time_ms / 1000.0 - rec.strides[i].stride_time_s) for ev, i in pairs]
     assert float(np.median(dt)) < 0.010
     # the cue went host -> pty -> firmware -> haptics -> motor PWM: one long pulse
-    assert latency is not None and latency < 0.5, latency
+    assert latency is not None and latency < 2.0, latency  # ~2 ms when the machine is idle
     assert any(x.startswith("imu end") for x in logs)
     assert [d > 0 for _, d in motor[:2]] == [True, False]
     on_ms = motor[1][0] - motor[0][0]
-    assert on_ms == pytest.approx(400, abs=400 * 0.1 + SPEED * 5)  # STRIDE: 400 ms pulse
+    # STRIDE is one 400 ms pulse (device time). The board steps its haptics every
+    # ~1 ms of wall time, i.e. every ~SPEED ms of device time; a loaded machine only
+    # makes the pulse end late, never early
+    assert 400 - SPEED <= on_ms <= 400 + 40 * SPEED, on_ms
     assert motor[0][1] == 65535  # intensity 100 %
     print(f"cue latency host write -> motor log frame back: {latency * 1000:.1f} ms")
 
