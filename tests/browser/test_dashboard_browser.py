@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import LoopThread
+from browserkit import LoopThread
 from simpod import SimPod
 from stridecue.dashboard import Dashboard, LiveHub, LiveState, ReplayPlayer, Timeline
 from stridecue.links import Link, open_link
