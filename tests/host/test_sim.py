@@ -166,6 +166,8 @@ def test_sensor_errors_rate_drops_duplicates_and_jitter() -> None:
         (lambda: scenarios.build("cadence-reps", effort=1.2), "effort"),
         (lambda: scenarios.build("steady-400", pace=4.0), "pace"),
         (lambda: scenarios.build("marathon"), "marathon"),
+        (lambda: scenarios.build("rhythm-loss", cv_after=0.3), "cv_after"),
+        (lambda: scenarios.build("cadence-reps", top_speed_mps=10.5), "top_speed_mps"),
     ],
 )
 def test_bad_parameters_name_the_field_and_the_allowed_range(make: object, field: str) -> None:

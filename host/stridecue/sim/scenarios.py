@@ -26,7 +26,7 @@ PARAMS: dict[str, tuple[float, float]] = {
     "speed_mps": (1.0, 10.0),  # running pace
     "walk_speed_mps": (0.5, 2.2),
     "cadence_spm": (100.0, 270.0),  # steps/min; 270 = 4.5 steps/s
-    "top_speed_mps": (4.0, 10.5),
+    "top_speed_mps": (4.0, 10.0),
     "effort": (0.5, 1.0),  # fraction of top speed
     "distance_m": (50.0, 2000.0),
     "reps": (1, 10),
@@ -318,7 +318,13 @@ def build(name: str, **params: float) -> Scenario:
             )
     try:
         return make(**params)
-    except ConfigError:
+    except ConfigError as e:
+        if str(e).split("=")[0] in LIMITS:  # a drawn stride no athlete can run
+            given = ", ".join(f"{k}={v}" for k, v in params.items()) or "defaults"
+            raise ConfigError(
+                f"scenario {name!r} ({given}) drew an impossible stride: {e}; "
+                "use milder parameters (lower cv_after, drift or speed)"
+            ) from None
         raise
     except ValueError as e:  # from the stride-level generators
         raise ConfigError(f"scenario {name!r}: {e}") from None
