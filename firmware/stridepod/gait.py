@@ -33,9 +33,10 @@
 #     mean specific force (tilt only; yaw is free: stride length is measured
 #     in the horizontal plane, where yaw does not matter);
 #   - horizontal velocity and position are integrated from the stillest sample
-#     of a stance (the origin) to the first still sample of the next stance;
-#     the velocity error is taken as linear over that span (ZUPT) and the
-#     position corrected exactly: p - v_end * (n + 1) / 2;
+#     of a stance (the origin) to LAND_STILL_MS into the next stance (or the
+#     end of a shorter still run: the foot is still rolling when stillness is
+#     first detected); the velocity error is taken as linear over that span
+#     (ZUPT) and the position corrected exactly: p - v_end * (n + 1) / 2;
 #   - a clipped gyro sample is replaced by a parabola over its plateau fitted
 #     to the slopes entering and leaving it (seen through the look-ahead);
 #   - contact: the quietest rotation just before the impact (largest |acc|
@@ -71,6 +72,7 @@ from stridepod.proto import F_ACC_SAT, F_FIRST, F_GAP, F_GYR_SAT, F_LOW_QUALITY,
 WINDOW_MS = const(30)  # ms; stance window: shorter than a running foot-flat (~60 ms)
 LOOKAHEAD_MS = const(80)  # ms; delay line: half window + longest gyro plateau bridged
 LOOKBACK_MS = const(160)  # ms; how far before stance onset the impact is searched
+LAND_STILL_MS = const(25)  # ms; a stride ends this far into a stance (foot still rolling before)
 GYR_STANCE_DPS = const(70)  # deg/s; RMS rotation rate below which the foot may be still
 ACC_STANCE_MG = const(450)  # mg; mean | |a| - 1 g | below which the foot may be still
 MIN_SWING_MS = const(200)  # ms; shorter swings are stance chatter or shuffles, not strides
@@ -165,7 +167,10 @@ _S_TOMAX = const(44)
 _S_TOMIN = const(45)
 _S_HOLD = const(46)
 _S_PER = const(47)  # nominal sample period, ms (rounded up)
-_S_SIZE = const(48)
+_S_STREAK = const(48)
+_S_LANDN = const(49)
+_S_MINSW = const(50)
+_S_SIZE = const(51)
 
 _EV_NONE = const(0)  # handled in the core
 _EV_WAIT = const(1)  # still sample while waiting for the first stance
@@ -173,7 +178,8 @@ _EV_LAND = const(2)  # still sample after a swing
 _EV_LEVEL = const(3)  # a stance block is ready for levelling
 _EV_TOE_OFF = const(4)  # first moving sample after a stance
 _EV_LONG = const(5)  # swing longer than any gait swing
-_EV_TO = const(6)  # the toe-off search has found the push-off peak
+_EV_TO = const(6)
+_EV_LAND_SHORT = const(7)  # the toe-off search has found the push-off peak
 _J_SAT = const(1 << 16)  # added to _ingest's result when that sample is clipped
 _TMASK = const(0x3FFFFFFF)  # times are kept modulo 2**30 (MicroPython ticks_ms period)
 _THALF = const(1 << 29)  # a time difference this large is negative (out of order)
@@ -368,7 +374,14 @@ def _advance(st: ptr32, ring: ptr32, bits: ptr8, j: int, again: int) -> int:
         st[_S_N] = st[_S_N] + 1
         if state == _ST_SWING:
             if f & 16:
-                return _EV_LAND
+                k = st[_S_STREAK] + 1
+                st[_S_STREAK] = k
+                if k >= st[_S_LANDN] or st[_S_NSW] < st[_S_MINSW]:
+                    st[_S_STREAK] = 0
+                    return _EV_LAND
+            elif st[_S_STREAK]:
+                st[_S_STREAK] = 0
+                return _EV_LAND_SHORT
             n = st[_S_NSW] + 1
             st[_S_NSW] = n
             if st[_S_TO_OPEN]:
@@ -386,8 +399,8 @@ def _advance(st: ptr32, ring: ptr32, bits: ptr8, j: int, again: int) -> int:
             if n > st[_S_MAXSW]:
                 return _EV_LONG
             return _EV_NONE
-    if again < 2:
-        if not f & 16:
+    if again < 2 or again == 3:
+        if not f & 16 and again != 3:
             return _EV_TOE_OFF
         # a still sample of a stance
         st[_S_FX] = st[_S_FX] + st[_S_CFX]
@@ -472,6 +485,8 @@ class GaitEngine:
         # position units mg*sample^2 per mm: 1 / (9.80665e-3 m/s^2 * dt^2 * 1000)
         self._kmm = (r * r * 100000 + 490332) // 980665
         self._min_swing = MIN_SWING_MS * r // 1000
+        st[_S_MINSW] = self._min_swing
+        st[_S_LANDN] = max(1, (LAND_STILL_MS * r + 500) // 1000)
         self._rest = REST_MS * r // 1000
         self._ic_back = (IC_BACK_MS * r + 999) // 1000
         self._plat0 = array.array("i", [0, 0, 0])  # plateau start per gyro axis
@@ -574,7 +589,9 @@ class GaitEngine:
             done = self._stride_end(j)
         # else: stance chatter, the same stance goes on
         st[_S_STATE] = _ST_STANCE
-        if _advance(st, self._ring, self._bits, j, 1) == _EV_LEVEL:
+        # a short still run that ended at j: j stands for that stance
+        again = 3 if ev == _EV_LAND_SHORT else 1
+        if _advance(st, self._ring, self._bits, j, again) == _EV_LEVEL:
             self._level_now(j)
         return done
 
