@@ -69,13 +69,33 @@ async def _session(
     return strides, logs, latency
 
 
-def _match(rec: Recording, got: list[StrideEvent]) -> list[tuple[StrideEvent, int]]:
+def _check_strides(rec: Recording, got: list[StrideEvent]) -> list[tuple[StrideEvent, int]]:
+    """Every stride arrives once, in order, at the right contact; returns (event, truth index).
+
+    Two strides are the engine's call, not the truth's: the one from the standing
+    start (its first contact is not a landing; the engine may flag it FIRST and time
+    it from the start of the recording) and the one that ends with the athlete
+    stopping (no toe-off follows, so its contact time is unknown). Every other
+    stride must be there.
+    """
+    assert [s.seq for s in got] == list(range(got[0].seq, got[0].seq + len(got)))
     t_truth = np.array([s.t_contact_s for s in rec.strides])
     pairs = []
     for ev in got:
-        i = int(np.argmin(np.abs(t_truth - ev.t_contact_ms / 1000.0)))
+        t = ev.t_contact_ms / 1000.0
+        if ev.flags & StrideFlag.FIRST and t < t_truth[0] - 0.1:
+            continue  # the standing start, reported at the start of the recording
+        i = int(np.argmin(np.abs(t_truth - t)))
+        assert abs(t - t_truth[i]) < 0.015, (ev, rec.strides[i])
         pairs.append((ev, i))
-    return pairs
+    found = [i for _, i in pairs]
+    assert found == sorted(set(found)), "a stride reported twice or out of order"
+    optional = {
+        i for i, s in enumerate(rec.strides) if s.first or not math.isfinite(s.contact_time_s)
+    }
+    must = set(range(len(rec.strides))) - optional
+    assert must <= set(found), f"missed strides {sorted(must - set(found))}"
+    return [(ev, i) for ev, i in pairs if i in must]
 
 
 def test_sil_strides_match_truth_and_a_cue_reaches_the_motor(tmp_path: Path) -> None:
@@ -87,17 +107,9 @@ def test_sil_strides_match_truth_and_a_cue_reaches_the_motor(tmp_path: Path) -> 
         strides, logs, latency = asyncio.run(_session(pod, cue_after=8))
         motor = pod.wait_motor(timeout_s=5.0, changes=2)
         assert pod.stderr() == ""
-    # every stride arrives once, in order, and matches the truth. The engine also
-    # reports the standing start as a FIRST stride, and cannot time the stance of a
-    # stride that ends with the athlete stopping (no toe-off): those are left out.
-    assert [s.seq for s in strides] == list(range(strides[0].seq, strides[0].seq + len(strides)))
-    live = [s for s in strides if not s.flags & StrideFlag.FIRST]
-    expected = [i for i, s in enumerate(rec.strides) if math.isfinite(s.contact_time_s)]
-    pairs = _match(rec, live)
-    assert [i for _, i in pairs] == expected
+    pairs = _check_strides(rec, strides)
     for ev, i in pairs:
         truth = rec.strides[i]
-        assert abs(ev.t_contact_ms / 1000.0 - truth.t_contact_s) < 0.015
         assert ev.stride_time_ms / 1000.0 == pytest.approx(truth.stride_time_s, abs=0.025)
         assert ev.stride_length_mm / 1000.0 == pytest.approx(truth.stride_length_m, rel=0.06)
         # contact: stance onset and toe-off from the IMU alone; the engine's toe-off
@@ -128,7 +140,6 @@ def test_sil_runs_the_same_firmware_on_cpython_when_micropython_is_absent(tmp_pa
         strides, _, latency = asyncio.run(_session(pod, cue_after=4))
         motor = pod.wait_motor(timeout_s=5.0, changes=2)
         assert pod.stderr() == ""
-    live = [s for s in strides if not s.flags & StrideFlag.FIRST]
-    assert len(live) == sum(math.isfinite(s.contact_time_s) for s in rec.strides)
+    assert len(_check_strides(rec, strides)) >= len(rec.strides) - 2
     assert latency is not None
     assert len(motor) >= 2
