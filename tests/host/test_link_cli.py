@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import io
 import json
 import os
 import subprocess
@@ -15,7 +16,11 @@ from bluez.fwpod import FirmwarePod
 from bluez.pods import BlePodLink, heart_rate_strap
 from bluez.standin import StandInBluez
 from stridecue.cli import main
-from stridecue.protocol import StrideEvent
+from stridecue.links import Channel, PodInfo, Received, open_link
+from stridecue.liveview import View
+from stridecue.practice import Practice
+from stridecue.protocol import RscMeasurement, StrideEvent
+from stridecue.recorder import Recorder
 from stridecue.session import Session
 from test_ble_link import bluez  # noqa: F401  (the stand-in BlueZ fixture)
 
@@ -180,3 +185,45 @@ async def test_scan_pair_and_record_over_ble(
         if f.raw[0] == 1
     ]
     assert len(seqs) >= 15 and seqs == list(range(seqs[0], seqs[0] + len(seqs)))
+
+
+async def test_live_view_rows_show_each_athlete(tmp_path: Path) -> None:
+    """The terminal table: one row per athlete with cadence, stride, contact, state, alerts."""
+    with Recorder(tmp_path / "s", athletes={"p1": "Ana"}) as rec:
+        rec.add_pod(PodInfo(pod="p1", firmware="0.1.0"), "ble:p1")
+        rec.add_pod(PodInfo(pod="stryd", rsc_only=True), "ble:stryd")
+        for i in range(30):
+            raw = bytes(StrideEvent(i, 700 * i, 700, 205, 2450))
+            rec.write(
+                Received("p1", 10**18 + i * 10**6, Channel.POD, raw, StrideEvent.from_bytes(raw))
+            )
+        rsc = RscMeasurement(4.0, 176, 1.36, 100.0, True)
+        rec.write(Received("stryd", 10**18 + 40 * 10**6, Channel.RSC, bytes(rsc), rsc))
+    practice = Practice([open_link(f"replay:{tmp_path / 's'}", speed=0)])
+    out = io.StringIO()
+    view = View(practice, "replay", out, live=True)
+    practice.on_event = view.event
+    await practice.connect()
+    await practice.run()
+    view.draw()
+    text = out.getvalue()
+    assert "athlete" in text and "cadence" in text and "contact" in text
+    (ana,) = [line for line in text.splitlines() if line.startswith("Ana ")]
+    assert ana.split()[1:6] == ["p1", "closed", "30", "171.4", "2.45"] and "205 ms" in ana
+    (stryd,) = [line for line in text.splitlines() if line.startswith("stryd ")]
+    assert "RSC only" in stryd and "176" in stryd
+
+
+def test_sessions_lists_a_recording_that_was_never_closed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rec = Recorder(tmp_path / "crashed", athletes={"p1": "Ana"})
+    rec.add_pod(PodInfo(pod="p1"))
+    for i in range(3):
+        raw = bytes(StrideEvent(i, 700 * i, 700, 205, 2450))
+        rec.write_sent("p1", Channel.POD, raw, 10**18 + i * 61 * 10**9)  # 2 min apart
+    # no close(): the recorder was killed
+    code, out, _ = run_main(capsys, "sessions", "--sessions-dir", str(tmp_path))
+    assert code == 0 and "crashed" in out and "0:02:02" in out and "Ana" in out
+    assert "not closed" in out
+    rec.close()
