@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import TextIO
 
 from stridecue import roster as rosters
+from stridecue.errors import ConfigError
 from stridecue.links import Link, open_link
 from stridecue.links.replay import sessions_root
 from stridecue.practice import Practice, Row, latency_ms
@@ -182,6 +183,11 @@ def summary(practice: Practice) -> list[str]:
 
 
 async def record_or_watch(args: argparse.Namespace, *, record: bool) -> int:
+    if args.duration is not None and not 0 < args.duration <= 86400:
+        raise ConfigError(
+            f"--duration={args.duration:g} is out of range: allowed 0..86400 s (or leave it "
+            "out and stop with Ctrl-C)"
+        )
     root = sessions_dir(args)
     names = rosters.load(args.roster or rosters.default_path(root), required=bool(args.roster))
     names.update(rosters.parse_pairs(args.athlete))
