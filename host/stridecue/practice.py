@@ -90,6 +90,12 @@ class Practice:
             for ln in self.links:
                 with contextlib.suppress(StrideCueError):
                     await ln.close()
+            failed = [e for e in errors if isinstance(e, StrideCueError)]
+            if len(failed) > 1 and len(failed) == len(errors):
+                raise LinkError(
+                    f"{len(failed)} of {len(self.links)} links did not connect:\n  "
+                    + "\n  ".join(str(e) for e in failed)
+                )
             raise errors[0]
         for ln in self.links:
             if isinstance(ln, ReplayLink):

@@ -81,6 +81,10 @@ def test_help(command: str, capsys: pytest.CaptureFixture[str]) -> None:
         (["live", "replay:x", "--athlete", "Ana"], "--athlete 'Ana': write POD=NAME"),
         (["replay", "nowhere"], "no session 'nowhere'"),
         (["record", "sim:steady", "--duration", "-3"], "--duration=-3 is out of range"),
+        (
+            ["record", "serial:/dev/nope-1", "serial:/dev/nope-2"],
+            "2 of 2 links did not connect:\n  cannot open serial port /dev/nope-1",
+        ),
         (["replay", "x", "--speed", "0"], "--speed=0 is out of range: allowed 0.1..1000"),
         (["scan", "--timeout", "0.1"], "--timeout=0.1 is out of range"),
         (["pair", "serial:/dev/ttyACM0"], "only Bluetooth pods are paired"),
