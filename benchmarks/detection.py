@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import math
 import statistics
 import sys
 import time
@@ -154,6 +155,78 @@ def scenario_table(
     out["drift_+5%_over_20_strides"] = delays(
         lambda g: S.rhythm_drift(g, P, 0.05, ramp_strides=20, noise=nz), "rhythm_loss", st, seeds
     )
+    return out
+
+
+def imu_chain(seeds: int) -> dict[str, Any] | None:
+    """Whole chain in simulation: IMU simulator -> firmware gait engine -> analyzer.
+
+    Uses the project's IMU-level simulator (``stridecue.sim.scenarios`` / ``sim.imu``)
+    and the pod's gait engine under CPython, so stride lengths carry the engine's own
+    measurement error on top of the natural variability. Returns None when those
+    modules are not importable.
+    """
+    try:
+        from stridecue.engine import EngineConfig, run_cpython
+        from stridecue.imu_files import ImuData
+        from stridecue.sim import scenarios
+        from stridecue.sim.imu import ImuConfig, simulate
+    except ImportError:
+        return None
+    out: dict[str, Any] = {}
+    for speed, max_m in ((6.0, 4.0), (7.5, 4.0), (7.5, 5.0)):
+        settings = AnalyzerSettings(max_stride_length_m=max_m)
+        for name in ("steady-400", "shortening-5", "shortening-10"):
+            d: list[int] = []
+            errs: list[float] = []
+            misses = alarms = strides = rejected = 0
+            for seed in range(seeds):
+                sc = scenarios.build(name, speed_mps=speed, seed=seed)
+                rec = simulate(sc.bouts, ImuConfig(), seed=seed, tail_s=3.0)
+                got = run_cpython(ImuData(rec.t, rec.acc, rec.gyr), EngineConfig(416, 32, 2000))
+                got = [g for g in got if "first" not in g["flags"]]
+                truth_t = np.array([s.t_contact_s for s in rec.strides])
+                a = Analyzer(settings)
+                first_alert: int | None = None
+                cp = next(
+                    (c.index for c in sc.change_points if c.kind == "stride_shortening"), None
+                )
+                for g in got:
+                    k = int(np.argmin(np.abs(truth_t - g["t_contact_s"])))
+                    tl = rec.strides[k].stride_length_m
+                    if abs(truth_t[k] - g["t_contact_s"]) < 0.05 and math.isfinite(tl):
+                        errs.append(math.log(g["stride_length_m"] / tl))
+                    for e in a.feed_values(
+                        g["t_contact_s"], g["stride_time_s"], g["stride_length_m"],
+                        g["contact_time_s"],
+                    ):  # fmt: skip
+                        if e.kind not in ALERTS:
+                            continue
+                        alarms += 1
+                        # k: the truth stride this engine stride matched
+                        shorter = e.kind == "stride_shortening" and cp is not None and k >= cp
+                        if shorter and first_alert is None and cp is not None:
+                            first_alert = k - cp + 1
+                strides += a.n_accepted
+                rejected += a.validator.n_rejected
+                if cp is not None:
+                    if first_alert is None:
+                        misses += 1
+                    else:
+                        d.append(first_alert)
+            row: dict[str, Any] = {
+                "trials": seeds,
+                "strides": strides,
+                "rejected_strides": rejected,
+                "engine_length_error_sd_pct": round(100 * float(np.std(errs)), 2),
+                "engine_length_bias_pct": round(100 * float(np.mean(errs)), 2),
+                "alerts": alarms,
+            }
+            if name != "steady-400":
+                row["median_strides"] = statistics.median(d) if d else None
+                row["misses"] = misses
+            out[f"{name}@{speed:g}mps_max{max_m:g}m"] = row
+            print("imu", name, speed, json.dumps(row), flush=True)
     return out
 
 
@@ -324,6 +397,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument(
         "--figure", type=Path, default=ROOT / "docs" / "figures" / "detection_tradeoff.png"
     )
+    ap.add_argument(
+        "--imu-seeds", type=int, default=20, help="trials per IMU-chain scenario (0: skip)"
+    )
     args = ap.parse_args(argv)
     # every fresh analyzer would warn about its first rejected stride: count, don't log
     logging.getLogger("stridecue.analysis.validate").setLevel(logging.ERROR)
@@ -364,6 +440,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         baseline_strides=8,
     )
     results["real_pyshoe"] = real_pyshoe(real_settings)
+    if args.imu_seeds:
+        results["imu_chain"] = imu_chain(args.imu_seeds)
     results["seconds"] = round(time.perf_counter() - t0, 1)
     args.out.write_text(json.dumps(results, indent=1) + "\n")
     args.out.with_suffix(".md").write_text(markdown(results) + "\n")

@@ -77,3 +77,16 @@ def test_rejected_strides_do_not_change_the_analysis() -> None:
     assert ea == eb
     assert b.n_accepted == 80
     assert b.validator.n_rejected == 240
+
+
+def test_length_limit_can_be_raised_for_elite_sprinters() -> None:
+    from stridecue.analysis import AnalyzerSettings
+    from stridecue.errors import ConfigError
+
+    assert StrideValidator().check(1.0, 0.46, 4.3, math.nan, -1) == "stride_length_out_of_range"
+    assert StrideValidator(4.6).check(1.0, 0.46, 4.3, math.nan, -1) is None
+    a = Analyzer(AnalyzerSettings(max_stride_length_m=4.6))
+    a.feed_values(1.0, 0.46, 4.3)
+    assert a.n_accepted == 1
+    with pytest.raises(ConfigError, match="max_stride_length_m"):
+        AnalyzerSettings(max_stride_length_m=10.0)

@@ -79,6 +79,8 @@ def test_bad_values_are_counted_not_fatal(tmp_path: Path) -> None:
     assert r.returncode == 0
     assert "non_finite=1" in r.stderr and "stride_length_out_of_range=1" in r.stderr
     assert "out_of_order=1" in r.stderr and "stride_time_out_of_range=1" in r.stderr
+    r = _cli(str(_write(tmp_path, rows)), "--json", "--max-stride-length", "4.6")
+    assert "stride_length_out_of_range=1" in r.stderr  # -2 m is still impossible
 
 
 def test_bad_csv_gives_a_clear_error(tmp_path: Path) -> None:

@@ -161,7 +161,7 @@ class Analyzer:
 
     def __init__(self, settings: AnalyzerSettings | None = None) -> None:
         self.settings = s = settings or AnalyzerSettings()
-        self.validator = StrideValidator()
+        self.validator = StrideValidator(s.max_stride_length_m)
         self.reps = RepDetector(
             min_speed_mps=s.run_min_speed_mps,
             min_cadence_spm=s.run_min_cadence_spm,

@@ -17,6 +17,7 @@ from stridecue.errors import ConfigError
 
 #: (lower, upper) allowed for each setting; checked on construction
 _RANGES: dict[str, tuple[float, float]] = {
+    "max_stride_length_m": (2.0, 6.0),
     "settle_strides": (0, 200),
     "baseline_strides": (4, 200),
     "baseline_guard_strides": (0, 500),
@@ -63,6 +64,9 @@ _INTEGER = (
 class AnalyzerSettings:
     """Parameters of one athlete's analyzer (see docs/detection.md for each in plain words)."""
 
+    # longer strides are rejected as impossible (4 m per the spec; elite sprinters reach
+    # 4.5 m, raise it for them)
+    max_stride_length_m: float = 4.0
     # a rep: strides ignored while the athlete gets up to speed, then strides that set the
     # baseline; later strides join the baseline only once ``baseline_guard_strides`` old
     settle_strides: int = 10

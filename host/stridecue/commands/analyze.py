@@ -63,6 +63,13 @@ def register(sub: Any) -> None:
         help="with --goal-400m: judge stride length against the length that holds goal pace",
     )
     p.add_argument(
+        "--max-stride-length",
+        type=float,
+        default=4.0,
+        metavar="M",
+        help="longer strides are rejected as impossible (default 4.0; elite sprinters: 4.6)",
+    )
+    p.add_argument(
         "--all", action="store_true", help="also print rep starts/ends, splits and rep summaries"
     )
     p.set_defaults(func=run)
@@ -130,6 +137,7 @@ def run(args: argparse.Namespace) -> int:
         target_stride_length_m=args.target_stride_length,
         goal_400m_s=args.goal_400m,
         goal_sets_stride_length=args.goal_baseline,
+        max_stride_length_m=args.max_stride_length,
     )
     analyzer = Analyzer(settings)
     out = sys.stdout
