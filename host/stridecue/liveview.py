@@ -191,7 +191,8 @@ async def record_or_watch(args: argparse.Namespace, *, record: bool) -> int:
     root = sessions_dir(args)
     names = rosters.load(args.roster or rosters.default_path(root), required=bool(args.roster))
     names.update(rosters.parse_pairs(args.athlete))
-    links: list[Link] = [open_link(spec) for spec in args.links]
+    # a USB pod whose cable comes out and back in is reopened (BLE links always reconnect)
+    links: list[Link] = [open_link(spec, reconnect=True) for spec in args.links]
     recorder: Recorder | None = None
     if record:
         root.mkdir(parents=True, exist_ok=True)

@@ -166,3 +166,38 @@ async def test_missing_port_says_what_to_check() -> None:
     link = open_link("serial:/dev/does-not-exist-42")
     with pytest.raises(LinkError, match=r"cannot open serial port .* check the cable"):
         await link.connect()
+
+
+async def test_cable_out_and_back_in_reopens_and_backfills(tmp_path: Path) -> None:
+    """A stable port name (like /dev/serial/by-id/...) that vanishes and comes back."""
+    pod = FirmwarePod(tmp_path / "store")
+    port = tmp_path / "usb-StrideCue-pod"
+    first = PtyPod(pod)
+    port.symlink_to(first.port)
+    link = open_link(f"serial:{port}", reconnect=True, time_sync=False)
+    assert isinstance(link, SerialLink)
+    await link.connect()
+    records = link.records()
+    for _ in range(3):
+        pod.stride()
+    await take(records, 3)
+    pod.links.remove(first)
+    first.close()  # cable out: the host sees the port hang up
+    port.unlink()
+    for _ in range(4):
+        pod.stride()  # made while unplugged
+    await asyncio.sleep(0.3)
+    assert link.state is LinkState.RECONNECTING
+    second = PtyPod(pod)  # cable back in: a new device behind the same name
+    port.symlink_to(second.port)
+    back = await take(records, 4)
+    assert [r.seq for r in back] == sorted(pod.strides)[3:]
+    assert all(
+        isinstance(r.record, StrideEvent) and r.record.flags & StrideFlag.BACKFILLED for r in back
+    )
+    assert link.reconnects == 1 and link.state is LinkState.CONNECTED
+    pod.stride()
+    (live,) = await take(records, 1)
+    assert live.seq == max(pod.strides)
+    await link.close()
+    second.close()

@@ -10,6 +10,7 @@ bytes over. Either way each chunk is stamped with the host time it arrived.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import threading
 import time
@@ -42,6 +43,11 @@ class SerialLink(Link):
         super().__init__(spec, target)
         self.baudrate = int(options.get("baudrate", 115200))
         self.sync = bool(options.get("time_sync", True))
+        # reopen the port when it comes back (a USB cable pulled and plugged in again);
+        # off by default: a pty whose far end has gone never comes back
+        self.auto_reconnect = bool(options.get("reconnect", False))
+        self.reconnects = 0
+        self.still_missing = 0
         self.info.name = target
         self.tracker = SeqTracker()
         self.decoder = FrameDecoder()
@@ -52,35 +58,47 @@ class SerialLink(Link):
         self._loop: asyncio.AbstractEventLoop | None = None
         self._status_seen = asyncio.Event()
         self._fd: int | None = None
+        self._closing = False
+        self._last_status: Status | None = None
+        self._reopen_task: asyncio.Task[None] | None = None
 
     async def connect(self) -> None:
         self._set_state(LinkState.CONNECTING)
+        self._loop = asyncio.get_running_loop()
+        try:
+            self._open()
+        except LinkError:
+            self._set_state(LinkState.CLOSED)
+            raise
+        self._set_state(LinkState.CONNECTED)
+        if self.sync:
+            await self._handshake()
+
+    def _open(self) -> None:
         try:
             self._ser = serial.Serial(self.target, self.baudrate, timeout=0.1, write_timeout=2)
         except (serial.SerialException, OSError) as e:
-            self._set_state(LinkState.CLOSED)
             raise LinkError(
                 f"cannot open serial port {self.target}: {e}; check the cable and the port "
                 "name (Linux /dev/ttyACM0, macOS /dev/cu.usbmodem…, Windows COM3)"
             ) from None
-        self._loop = asyncio.get_running_loop()
         if not self._watch_fd():
             self._thread = threading.Thread(target=self._read_loop, name=self.spec, daemon=True)
             self._thread.start()
-        self._set_state(LinkState.CONNECTED)
-        if self.sync:
-            await self._sync_clock()
 
-    async def _sync_clock(self) -> None:
-        """Clock offset, then the pod's status (firmware version) for the session notes."""
+    async def _handshake(self) -> bool:
+        """Clock offset, then the pod's status (firmware version, newest stride)."""
         try:
-            offset, unc = await self.time_sync()
-            log.info("%s: clock offset %.1f ms ± %.1f", self.spec, offset, unc)
+            if self.sync:
+                offset, unc = await self.time_sync()
+                log.info("%s: clock offset %.1f ms ± %.1f", self.spec, offset, unc)
             self._status_seen.clear()
             await self.control(ControlRequest(Opcode.GET_STATUS, self.token()))
             await asyncio.wait_for(self._status_seen.wait(), 1.0)
         except (LinkError, TimeoutError) as e:
             log.warning("%s: no time sync or status (%s); device times stay unmapped", self.spec, e)
+            return False
+        return True
 
     def _watch_fd(self) -> bool:
         """POSIX: read in the event loop when the port is readable (no thread hand-off)."""
@@ -129,9 +147,50 @@ class SerialLink(Link):
                 loop.call_soon_threadsafe(self._on_bytes, data, time.time_ns())
 
     def _lost(self, why: str) -> None:
-        log.error("%s: serial port lost (%s)", self.spec, why)
-        self._set_state(LinkState.CLOSED)
-        self._finish()
+        if self._closing:
+            return
+        self._unwatch()
+        if self._ser is not None:
+            with contextlib.suppress(serial.SerialException, OSError):
+                self._ser.close()
+            self._ser = None
+        if not self.auto_reconnect:
+            log.error("%s: serial port lost (%s)", self.spec, why)
+            self._set_state(LinkState.CLOSED)
+            self._finish()
+            return
+        log.warning("%s: serial port lost (%s); reopening it when it is back", self.spec, why)
+        self._set_state(LinkState.RECONNECTING)
+        assert self._loop is not None
+        self._reopen_task = self._loop.create_task(self._reopen(), name=f"reopen {self.spec}")
+
+    async def _reopen(self) -> None:
+        """Reopen the port (cable back in), resync, and fetch the strides made meanwhile."""
+        delay = 0.1
+        while not self._closing:
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 2.0)
+            try:
+                self._open()
+            except LinkError:
+                continue
+            old, self.decoder = self.decoder, FrameDecoder()  # drop a half frame from before
+            self.decoder.drops.update(old.drops)
+            self._set_state(LinkState.CONNECTED)
+            if not await self._handshake():
+                if self.state is LinkState.CONNECTED:  # the port opened, but no pod answers
+                    self._unwatch()
+                    if self._ser is not None:
+                        self._ser.close()
+                        self._ser = None
+                    self._set_state(LinkState.RECONNECTING)
+                    continue
+                return  # lost again meanwhile: a new reopen task carries on
+            self.reconnects += 1
+            if self._last_status is not None:
+                self.tracker.expect_up_to(self._last_status.last_seq)
+            self.still_missing = await self.backfill()
+            return
 
     def _on_bytes(self, data: bytes, host_ns: int) -> None:
         for raw in self.decoder.feed(data):
@@ -149,6 +208,7 @@ class SerialLink(Link):
                 log.info("%s pod: %s", self.spec, record.text)
             elif isinstance(record, Status):
                 self.info.firmware = ".".join(map(str, record.firmware))
+                self._last_status = record
                 self._status_seen.set()
             self._push(Received(self.pod, host_ns, Channel.POD, raw, record))
 
@@ -171,7 +231,10 @@ class SerialLink(Link):
         return await backfill(self.tracker, self.control, self.token)
 
     async def close(self) -> None:
+        self._closing = True
         self._stop.set()
+        if self._reopen_task is not None:
+            self._reopen_task.cancel()
         self._unwatch()
         if self._ser is not None:
             if self._thread is not None:

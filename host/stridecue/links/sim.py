@@ -42,6 +42,7 @@ class SimLink(SerialLink):
 
     def __init__(self, spec: str, target: str, **options: Any) -> None:
         super().__init__(spec, target, **options)
+        self.auto_reconnect = False  # a finished simulation board does not come back
         self.scenario, self.params = parse_scenario(target)
         # "speed" in the spec (sim:steady,speed=10) is the playback speed, not the scenario's
         self.speed = float(self.params.pop("speed", options.get("speed", 1.0)))
