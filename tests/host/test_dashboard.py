@@ -208,3 +208,16 @@ async def test_practice_bridge_shows_a_running_practice(tmp_path: Path) -> None:
     assert a.cues_sent == 1
     assert practice.rows["b"].analyzer.settings.target_stride_length_m == 2.2
     assert [(m.text, m.athlete) for m in Session.open(tmp_path / "s").marks()] == [("lap", "b")]
+
+
+def test_fast_simulation_replays_on_the_athletes_time(tmp_path: Path) -> None:
+    import json
+
+    path = write_session(tmp_path, athletes=1, reps=1)
+    normal = Timeline.load(path)
+    meta = json.loads((path / "session.json").read_text())
+    meta["settings"]["speed"] = 4.0  # as `stridecue demo --speed 4` records it
+    (path / "session.json").write_text(json.dumps(meta))
+    fast = Timeline.load(path)
+    assert fast.duration_s == pytest.approx(4.0 * normal.duration_s, rel=1e-6)
+    assert [it.payload for it in fast.items] == [it.payload for it in normal.items]

@@ -68,6 +68,13 @@ class Timeline:
         items.sort(key=lambda it: it.host_ns)
         span = session.span_ns()
         t0 = span[0] if span else (items[0].host_ns if items else 0)
+        speed = session.meta.get("settings", {}).get("speed", 1.0)
+        if isinstance(speed, int | float) and speed > 0 and speed != 1.0:
+            # a simulation recorded faster than real time replays on the athletes' time
+            items = [
+                Item(t0 + round((it.host_ns - t0) * speed), it.pod, it.kind, it.payload)
+                for it in items
+            ]
         duration = (items[-1].host_ns - t0) / 1e9 if items else 0.0
         return cls(t0, items, session.athletes, duration)
 
