@@ -163,6 +163,14 @@ class Tile:
             dimension="width", line_color="#1f77b4", line_dash="dashed", visible=False
         )
         fig.add_layout(self.cadence_target)
+        self.length_target = Span(
+            dimension="width",
+            line_color="#e377c2",
+            line_dash="dashed",
+            visible=False,
+            y_range_name="length",
+        )
+        fig.add_layout(self.length_target)
         fig.yaxis[0].axis_label_text_color = "#1f77b4"
         fig.yaxis[1].axis_label_text_color = "#e377c2"
         fig.xaxis.axis_label_text_font_size = "9pt"
@@ -258,10 +266,13 @@ class Tile:
             or '<div class="sc-alert" style="color:#999">no alerts</div>'
         )
         _set(self.alerts, "text", alerts)
-        target = view.targets.cadence_spm
-        _set(self.cadence_target, "visible", target is not None)
-        if target is not None:
-            _set(self.cadence_target, "location", target)
+        for span, value in (
+            (self.cadence_target, view.targets.cadence_spm),
+            (self.length_target, view.targets.stride_length_m),
+        ):
+            _set(span, "visible", value is not None)
+            if value is not None:
+                _set(span, "location", value)
         if self.rep_toggle.active != view.running:
             self._syncing = True
             try:
