@@ -16,6 +16,7 @@ which includes the detector, its statistic and threshold for automatic cues.
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -25,6 +26,7 @@ from stridecue.analysis.types import Event
 from stridecue.errors import ConfigError
 from stridecue.protocol.records import Cue, Pattern
 
+_log = logging.getLogger(__name__)
 _PATTERN = {"rhythm_loss": Pattern.RHYTHM, "stride_shortening": Pattern.STRIDE}
 
 
@@ -89,6 +91,8 @@ class CuePolicy:
 
     def update(self, t_s: float, events: Iterable[Event] = ()) -> list[CueDecision]:
         """Take this stride's events at time ``t_s``; the decisions they (or time) caused."""
+        if not self._active and not events:
+            return []  # the usual stride: nothing to decide
         out: list[CueDecision] = []
         for e in events:
             self._on_event(e, out)
@@ -161,4 +165,5 @@ class CuePolicy:
     ) -> CueDecision:
         d = CueDecision(t, problem, action, reason, cue, dict(evidence or {}))
         self.log.append(d)
+        _log.debug("cue %s %s at %.3f s: %s", action, problem, t, reason)
         return d
