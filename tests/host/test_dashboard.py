@@ -221,3 +221,33 @@ def test_fast_simulation_replays_on_the_athletes_time(tmp_path: Path) -> None:
     fast = Timeline.load(path)
     assert fast.duration_s == pytest.approx(4.0 * normal.duration_s, rel=1e-6)
     assert [it.payload for it in fast.items] == [it.payload for it in normal.items]
+
+
+def test_split_shows_against_the_plan_of_the_400_m_goal() -> None:
+    from stridecue.analysis import Event
+    from stridecue.dashboard import Feed
+
+    state = LiveState()
+    feed = Feed(state, t0_ns=0)
+    feed.set_targets("p", Targets(goal_400_s=52.0))
+    feed.analyzer_event("p", Event(1.0, 0, "rep_start", {"rep": 0}), 1.0)
+    split = {"at_m": 100.0, "split_s": 13.1, "elapsed_s": 13.1, "projected_400m_s": 52.4}
+    feed.analyzer_event("p", Event(14.1, 30, "split", split), 14.1)
+    view = state.athletes["p"]
+    assert view.rep == 1 and view.running and view.split_index == 1
+    assert view.last_split_s == 13.1
+    assert view.last_split_plan_s == Targets(goal_400_s=52.0).split_plan_s()[0]
+    assert view.alerts[-1].text == "100 m split 13.1 s, 400 m on pace for 52.4 s"
+
+
+def test_dashboard_demo_records_a_session_the_report_reads(tmp_path: Path, capsys) -> None:
+    argv = ["dashboard", "--demo", "2", "--speed", "4", "--duration", "8", "--port", "0"]
+    assert main([*argv, "--sessions-dir", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "dashboard: http://127.0.0.1:" in out and "recorded session:" in out
+    (session,) = [p for p in tmp_path.iterdir() if p.is_dir()]
+    assert set(Session.open(session).athletes.values()) == {"Ada", "Ben"}
+    assert main(["report", str(session)]) == 0
+    page = (session / "report" / "index.html").read_text()
+    assert "<h2 id='Ada'>" in page and "<h2 id='Ben'>" in page
+    assert (session / "report" / "Ada-session.png").stat().st_size > 10_000
