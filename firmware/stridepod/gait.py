@@ -70,6 +70,9 @@ from stridepod.proto import F_ACC_SAT, F_FIRST, F_GAP, F_GYR_SAT, F_LOW_QUALITY,
 
 # --- tunables (each with unit and reason) ---------------------------------
 WINDOW_MS = const(30)  # ms; stance window: shorter than a running foot-flat (~60 ms)
+SHORT_WINDOW_MS = const(12)  # ms; second stance window: shorter than a sprint foot-flat (~17 ms)
+SHORT_GYR_DPS = const(50)  # deg/s; RMS rotation rate below which a short window is still
+SHORT_ACC_MG = const(300)  # mg; mean | |a| - 1 g | below which a short window is still
 LOOKAHEAD_MS = const(80)  # ms; delay line: half window + longest gyro plateau bridged
 LOOKBACK_MS = const(160)  # ms; how far before stance onset the impact is searched
 LAND_STILL_MS = const(25)  # ms; a stride ends this far into a stance (foot still rolling before)
@@ -170,7 +173,12 @@ _S_PER = const(47)  # nominal sample period, ms (rounded up)
 _S_STREAK = const(48)
 _S_LANDN = const(49)
 _S_MINSW = const(50)
-_S_SIZE = const(51)
+_S_W2 = const(51)  # short stance window (samples) and its thresholds
+_S_THRA2 = const(52)
+_S_THRG2 = const(53)
+_S_SUMA2 = const(54)  # window sums of the short window (cleared by reset)
+_S_SUMG2 = const(55)
+_S_SIZE = const(56)
 
 _EV_NONE = const(0)  # handled in the core
 _EV_WAIT = const(1)  # still sample while waiting for the first stance
@@ -278,6 +286,15 @@ def _ingest(
         sg -= ring[k + _REG]
     st[_S_SUMA] = sa
     st[_S_SUMG] = sg
+    w2 = st[_S_W2]
+    sa2 = st[_S_SUMA2] + a
+    sg2 = st[_S_SUMG2] + g
+    if n > w2:
+        k = ((h - w2) & m) * _RF
+        sa2 -= ring[k + _REA]
+        sg2 -= ring[k + _REG]
+    st[_S_SUMA2] = sa2
+    st[_S_SUMG2] = sg2
     h += 1
     if h >= _H_WRAP:
         h -= _H_WRAP >> 1
@@ -292,6 +309,10 @@ def _ingest(
         ring[c * _RF + _RWG] = sg
         if sa < st[_S_THRA] and sg < st[_S_THRG]:
             bits[c] = bits[c] | 16
+    if n >= w2 and sa2 < st[_S_THRA2] and sg2 < st[_S_THRG2]:
+        # a sprint's short foot-flat: still over the short window
+        c = (h - 1 - (w2 >> 1)) & m
+        bits[c] = bits[c] | 16
     if n <= d + 1:
         return -1
     j = (h - 1 - d) & m
@@ -472,6 +493,11 @@ class GaitEngine:
         st[_S_THRG] = w * g4 * g4
         # | |a|^2 - g^2 | in (4 mg)^2: 2 * g * dev (first order)
         st[_S_THRA] = w * 2 * 250 * (ACC_STANCE_MG >> 2)
+        w2 = max(3, (SHORT_WINDOW_MS * r + 500) // 1000) | 1
+        st[_S_W2] = w2
+        g4 = SHORT_GYR_DPS * 10 >> 2
+        st[_S_THRG2] = w2 * g4 * g4
+        st[_S_THRA2] = w2 * 2 * 250 * (SHORT_ACC_MG >> 2)
         st[_S_ASAT] = acc_range_g * SAT_PERMILLE
         st[_S_GSAT] = gyro_range_dps * SAT_PERMILLE // 100
         # gyro 0.1 dps -> half-angle increment in Q14 per sample, scaled by 2**16:
@@ -502,6 +528,8 @@ class GaitEngine:
         st = self._st
         for k in range(_S_MASK):
             st[k] = 0
+        st[_S_SUMA2] = 0
+        st[_S_SUMG2] = 0
         for k in (_S_Q1, _S_Q2, _S_Q3, _S_OQ1, _S_OQ2, _S_OQ3):
             st[k] = _B
         st[_S_Q0] = _ONE + _B
