@@ -6,6 +6,8 @@ import logging
 import math
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from stridecue.analysis import Analyzer, StrideIn
 from stridecue.analysis.validate import StrideValidator
 
@@ -90,3 +92,27 @@ def test_length_limit_can_be_raised_for_elite_sprinters() -> None:
     assert a.n_accepted == 1
     with pytest.raises(ConfigError, match="max_stride_length_m"):
         AnalyzerSettings(max_stride_length_m=10.0)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.floats(allow_nan=True, allow_infinity=True, width=32),
+            st.floats(allow_nan=True, allow_infinity=True, width=32),
+            st.floats(allow_nan=True, allow_infinity=True, width=32),
+            st.floats(allow_nan=True, allow_infinity=True, width=32),
+            st.integers(min_value=-1, max_value=50),
+        ),
+        max_size=60,
+    )
+)
+def test_any_input_is_accepted_or_counted_never_a_crash(
+    rows: list[tuple[float, float, float, float, int]],
+) -> None:
+    a = Analyzer()
+    for r in rows:
+        for e in a.feed_values(*r):
+            assert math.isfinite(e.t_s)
+    a.finish()
+    assert a.n_accepted + a.validator.n_rejected == len(rows)
