@@ -108,7 +108,8 @@ def match(
     """
     slack = 0.03  # s; the contact estimate may fall just after the last still sample
     lo, hi = t_stance[1] - MAX_STANCE_S, t_stance[-1] + slack
-    found = [s for s in strides if lo <= s["t_contact_s"] + s["stride_time_s"] <= hi]
+    # an engine stride is stamped at the contact that ends it (docs/protocol.md)
+    found = [s for s in strides if lo <= s["t_contact_s"] <= hi]
     err, true = [], []
     n_match = 0
 
@@ -116,7 +117,7 @@ def match(
         # index of the stride whose start (or end) contact owns the stance ending at t
         best = -1
         for i, s in enumerate(found):
-            c = s["t_contact_s"] if start else s["t_contact_s"] + s["stride_time_s"]
+            c = s["t_contact_s"] - s["stride_time_s"] if start else s["t_contact_s"]
             limit = np.inf if start and "first" in s["flags"] else MAX_STANCE_S
             if c <= t + slack and t - c < limit:
                 best = i
@@ -180,8 +181,10 @@ def gaitmap_timing(data_dir: Path, engine: str) -> list[str]:
             | {float(r["pre_ic"]) / rate for r in ev if r["foot"] == foot}
         )
         tc_true = sorted(float(r["tc"]) / rate for r in ev if r["foot"] == foot)
-        ic = np.array([s["t_contact_s"] for s in strides])
+        # stamped at the ending contact; contact time is that of the starting stance
+        ic = np.array([s["t_contact_s"] - s["stride_time_s"] for s in strides])
         to = ic + np.array([s["contact_time_s"] for s in strides])
+        ic = np.concatenate([ic, [s["t_contact_s"] for s in strides]])
         e_ic = [
             float(ic[np.argmin(np.abs(ic - t))] - t)
             for t in ic_true

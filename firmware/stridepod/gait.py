@@ -12,15 +12,20 @@
 #     0.1 deg/s (2000 dps = 20000, clamped to +-32767), in the sensor frame,
 #     any mounting, either foot. Returns True when a stride has just been
 #     completed; the stride is then readable from
-#       eng.t_contact_ms  device time of the foot contact that starts it
+#       eng.t_contact_ms  device time of the foot contact that ENDS it (the
+#                         stride record's t_contact_ms, docs/protocol.md)
 #       eng.stride_ms     contact to the next contact of the SAME foot
-#       eng.contact_ms    ground contact: contact to toe-off
+#       eng.contact_ms    ground contact (contact to toe-off) of the stance
+#                         that STARTS it: the ending stance's toe-off is not
+#                         known yet when the stride is reported
 #       eng.length_mm     horizontal distance between the two stances
 #       eng.flags         F_* bits of stridepod.proto (F_ACC_SAT, F_GYR_SAT,
 #                         F_LOW_QUALITY, F_GAP, F_FIRST, F_TURN)
 #   Cadence in steps/min for a one-foot pod is 2 * 60000 / stride_ms.
 #   The first stride after standing (F_FIRST) starts at the start of the
-#   standing stance, so its stride_ms and contact_ms are not gait figures.
+#   standing stance, so its stride_ms and contact_ms are not gait figures
+#   (its t_contact_ms and length_mm are). The stride that ends when the
+#   athlete stops is reported like any other (its landing is a stance).
 #   Strides are reported about LOOKAHEAD_MS after the next stance begins.
 #
 # Method. Per sample only small ints (< 2**30) in preallocated arrays, in two
@@ -818,7 +823,7 @@ class GaitEngine:
             flags |= F_TURN
         done = False
         if self._ic_ms >= 0:
-            self.t_contact_ms = self._ic_ms
+            self.t_contact_ms = ic
             self.stride_ms = (ic - self._ic_ms) & _TMASK
             c = (self._to_ms - self._ic_ms) & _TMASK
             self.contact_ms = c if c < _THALF else 0

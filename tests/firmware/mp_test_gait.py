@@ -28,7 +28,8 @@ def test_strides_length_time_and_first_flag():
         _close(length_mm, 1500, 0.02)
         assert not flags & (F_FIRST | F_GAP | F_GYR_SAT | F_LOW_QUALITY), flags
     assert res[0][4] & F_FIRST
-    assert [r[0] for r in res[1:]] == [res[i][0] + res[i][1] for i in range(5)]
+    # stamped at the contact that ends the stride: contact to contact
+    assert [r[0] for r in res[1:]] == [res[i][0] + res[i + 1][1] for i in range(5)]
 
 
 def test_any_mounting_and_rate():

@@ -72,8 +72,10 @@ def test_gaitmap_contact_and_toe_off_timing(shared_data: Path) -> None:
         events = [r for r in csv.DictReader(f) if r["foot"] == "right"]
     data = read_gaitmap_csv(folder / "imu_sample.csv", "right")
     strides = engine.run(data, "cpython", 205, 16, 2000)
-    ic = np.array([s["t_contact_s"] for s in strides])
-    to = ic + np.array([s["contact_time_s"] for s in strides])
+    # stamped at the ending contact; contact time is that of the starting stance
+    start = np.array([s["t_contact_s"] - s["stride_time_s"] for s in strides])
+    to = start + np.array([s["contact_time_s"] for s in strides])
+    ic = np.concatenate([start, [s["t_contact_s"] for s in strides]])
     ic_err = [np.min(np.abs(ic - float(r["ic"]) / 204.8)) for r in events]
     to_err = [np.min(np.abs(to - float(r["tc"]) / 204.8)) for r in events]
     assert np.median(ic_err) < 0.04 and np.median(to_err) < 0.04, (ic_err, to_err)
