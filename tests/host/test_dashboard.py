@@ -251,3 +251,17 @@ def test_dashboard_demo_records_a_session_the_report_reads(tmp_path: Path, capsy
     page = (session / "report" / "index.html").read_text()
     assert "<h2 id='Ada'>" in page and "<h2 id='Ben'>" in page
     assert (session / "report" / "Ada-session.png").stat().st_size > 10_000
+
+
+def test_a_standard_rsc_pod_shows_cadence_and_stride_length() -> None:
+    from stridecue.dashboard import Feed
+    from stridecue.protocol import RscMeasurement
+
+    state = LiveState()
+    feed = Feed(state, t0_ns=0)
+    rsc = RscMeasurement.from_bytes(bytes(RscMeasurement(3.5, 172, stride_length_m=1.22)))
+    feed.record("stryd", 2_000_000_000, rsc)
+    (point,) = state.athletes["stryd"].strides
+    assert point.t_s == 2.0 and point.cadence_spm == pytest.approx(172)
+    assert point.stride_length_m == pytest.approx(1.22)
+    assert feed.analyzers == {}  # not analysed: no per-stride timing

@@ -14,7 +14,7 @@ from typing import Any
 from stridecue.analysis import Analyzer, AnalyzerSettings, Event
 from stridecue.dashboard.state import LiveState
 from stridecue.dashboard.targets import Targets
-from stridecue.protocol import Cue, Status, StrideEvent
+from stridecue.protocol import Cue, RscMeasurement, Status, StrideEvent
 from stridecue.protocol.records import Pattern
 
 
@@ -65,6 +65,17 @@ class Feed:
                 self.state.update(pod, battery_pct=record.battery_pct)
         elif isinstance(record, Cue):
             self.cue_sent(pod, t, record)
+        elif isinstance(record, RscMeasurement) and record.cadence_spm > 0:
+            # a standard foot pod (no StrideCue service): cadence and stride length only,
+            # one measurement at a time rather than per stride, so it is not analysed
+            self.state.add_stride(
+                pod,
+                t,
+                stride_time_s=120.0 / record.cadence_spm,
+                stride_length_m=record.stride_length_m or 0.0,
+                contact_time_s=0.0,
+                arrived_ms=arrived_ms,
+            )
 
     def stride(self, pod: str, t: float, ev: StrideEvent, arrived_ms: float | None = None) -> None:
         self.state.add_stride(
