@@ -79,7 +79,7 @@ class Tile:
         self.header = Div(text="", css_classes=["sc-head"], width=inner, height=22)
         self.numbers = self._numbers(view.pod, inner)
         self.alerts = Div(text="", css_classes=["sc-alerts"], width=inner, height=54)
-        self.message = Div(text="", css_classes=["sc-message"], width=inner - 100, height=30)
+        self.message = Div(text="", css_classes=["sc-message"], width=inner, height=20)
         self.chart = self._chart()
         self.cue_button = Button(
             label="Cue", button_type="warning", disabled=not controls.can_cue, width=70
@@ -89,7 +89,7 @@ class Tile:
         self.cadence_in = Spinner(title="cadence spm", low=100, high=260, step=1, width=90)
         self.length_in = Spinner(title="stride m", low=0.5, high=5, step=0.05, width=80)
         self.goal_in = Spinner(title="400 m goal s", low=40, high=120, step=0.5, width=90)
-        self.set_button = Button(label="Set targets", width=90)
+        self.set_button = Button(label="Set targets", width=90, align="end")
         self._wire()
         self.layout = column(
             self.header,
@@ -97,8 +97,8 @@ class Tile:
             self.chart,
             self.alerts,
             row(self.cue_button, self.lap_button, self.rep_toggle),
-            row(self.cadence_in, self.length_in, self.goal_in),
-            row(self.set_button, self.message),
+            row(self.cadence_in, self.length_in, self.goal_in, self.set_button),
+            self.message,
             width=TILE_WIDTH,
             css_classes=["sc-tile"],
             name=f"tile-{view.pod}",
