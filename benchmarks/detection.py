@@ -113,25 +113,34 @@ def false_alarms(
 def fatigue_400(
     profile: S.Profile, noise: S.Noise, settings: AnalyzerSettings, seeds: int
 ) -> dict[str, Any]:
-    """A 400 m rep fading from 250 m (8 % shorter, 3 % slower at the line)."""
+    """A 400 m rep fading from 250 m (8 % shorter, 3 % slower at the line).
+
+    Delay counts from the first stride 3 % below steady (0 or less: cued while the fade
+    was still under 3 %); a miss is no shortening alert from 250 m to the line.
+    """
     d: list[int] = []
     held: list[float] = []
-    misses = 0
+    misses = before_onset = 0
     for seed in range(seeds):
         sc = S.rep(np.random.default_rng(50_000 + seed), profile, 400.0, 250.0, noise=noise)
         cp = next(c for c in sc.change_points if c.kind == "stride_shortening")
+        cum = np.cumsum([s.stride_length_m for s in sc.strides])
+        onset = int(np.searchsorted(cum, 250.0))
         hits = [i for i, k in run(sc.strides, settings) if k == "stride_shortening"]
-        after = [i for i in hits if i >= cp.index]
+        before_onset += any(i < onset for i in hits)
+        after = [i for i in hits if i >= onset]
         if after:
             d.append(after[0] - cp.index + 1)
-            held.append(sum(s.stride_length_m for s in sc.strides[: after[0] + 1]))
+            held.append(float(cum[after[0]]))
         else:
             misses += 1
     return {
         "trials": seeds,
         "median_strides_after_3pct_down": statistics.median(d) if d else None,
+        "cued_before_3pct": sum(x <= 0 for x in d),
         "median_cued_at_m": round(statistics.median(held), 1) if held else None,
         "misses": misses,
+        "alarm_before_fade": before_onset,
     }
 
 
@@ -380,10 +389,11 @@ def markdown(results: dict[str, Any]) -> str:
             )
         sp, ds = per["sprint"]["fatigue_400m"], per["distance"]["fatigue_400m"]
         lines.append(
-            f"| fatigue 400 m: strides after 3 % down / cued at | "
-            f"{sp['median_strides_after_3pct_down']} / {sp['median_cued_at_m']} m | "
-            f"{sp['misses']} | {ds['median_strides_after_3pct_down']} / "
-            f"{ds['median_cued_at_m']} m | {ds['misses']} |"
+            f"| fatigue 400 m: strides after 3 % down / cued at / cued before 3 % | "
+            f"{sp['median_strides_after_3pct_down']} / {sp['median_cued_at_m']} m / "
+            f"{sp['cued_before_3pct']} | {sp['misses']} | "
+            f"{ds['median_strides_after_3pct_down']} / {ds['median_cued_at_m']} m / "
+            f"{ds['cued_before_3pct']} | {ds['misses']} |"
         )
         lines.append("")
     return "\n".join(lines)
