@@ -768,8 +768,11 @@ class GaitEngine:
                 self._hy0 = self._cy
 
     def _contact_ms(self, j):
-        # impact: largest |acc| deviation in the look-back before stance onset;
-        # contact: the quietest rotation just before it (heel meets the ground)
+        # impact: largest |acc| deviation in the look-back before stance onset
+        # (the latest if several clip the energy); contact: the quietest
+        # rotation before it (the foot meets the ground). The impact sample
+        # itself is left out: a sprint's forefoot slap ends the roll, so its
+        # own rotation is near zero although touchdown was ~35 ms earlier.
         m = self._mask
         ring = self._ring
         best = -1
@@ -783,7 +786,7 @@ class GaitEngine:
             k = (k - 1) & m
         best = _E_BIG
         ci = bi
-        k = bi
+        k = (bi - 1) & m
         for _ in range(self._ic_back):
             e = ring[k * _RF + _REG]
             if e < best:
