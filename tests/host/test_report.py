@@ -85,3 +85,12 @@ def test_report_bad_input_says_what_to_do(session: Path, tmp_path: Path, capsys)
     assert not (tmp_path / "index.html").exists()
     assert main(["report", str(tmp_path / "nope")]) == 2
     assert "stridecue sessions" in capsys.readouterr().err
+
+
+def test_report_of_a_jog_without_reps(tmp_path: Path) -> None:
+    session = write_session(tmp_path, athletes=1, reps=0)
+    assert main(["report", str(session), "-o", str(tmp_path / "r")]) == 0
+    page = (tmp_path / "r" / "index.html").read_text()
+    assert "No rep detected" in page and "No alerts." in page
+    _png_ok(tmp_path / "r" / "Ada-session.png")
+    assert not (tmp_path / "r" / "Ada-splits.png").exists()
