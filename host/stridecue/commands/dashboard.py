@@ -77,6 +77,8 @@ async def _serve(args: argparse.Namespace, state: LiveState, controls: Any, play
     dash = Dashboard(state, controls, player=player, host=args.host, port=args.port)
     url = dash.start()
     print(f"dashboard: {url}  (Ctrl-C to stop)", flush=True)
+    if args.host in ("0.0.0.0", "::"):
+        print(f"  from a tablet on this network: http://THIS-LAPTOP'S-ADDRESS:{dash.port}/")
     if args.open:
         webbrowser.open(url)
     return url
