@@ -8,6 +8,8 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
+from stridecue.cli import main
 from stridecue.sim import strides as S
 
 
@@ -18,6 +20,13 @@ def _cli(*args: str) -> subprocess.CompletedProcess[str]:
         text=True,
         timeout=60,
     )
+
+
+def _main(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    """The same CLI in this process (faster than a subprocess per case)."""
+    code = main(["analyze", *args])
+    out = capsys.readouterr()
+    return code, out.out, out.err
 
 
 def _write(tmp_path: Path, rows: list[str], name: str = "s.csv") -> Path:
@@ -54,21 +63,19 @@ def test_without_contact_column_and_with_all(tmp_path: Path) -> None:
     assert human.returncode == 0 and "stride_shortening" in human.stdout
 
 
-def test_target_options(tmp_path: Path) -> None:
+def test_target_options(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     sc = S.steady(np.random.default_rng(2), S.SPRINT, 80, S.Noise(time_cv=0, length_cv=0))
-    p = _write(tmp_path, S.to_csv_rows(sc.strides))
-    assert _cli(str(p), "--json").stdout == ""
-    r = _cli(str(p), "--json", "--target-stride-length", "3.9")
-    kinds = [json.loads(x)["kind"] for x in r.stdout.splitlines()]
-    assert kinds == ["stride_shortening"]
-    r = _cli(str(p), "--json", "--target-cadence", "500")
-    assert r.returncode == 2 and "target_cadence_spm" in r.stderr
-    r = _cli(str(p), "--json", "--goal-400m", "50", "--goal-baseline")
-    assert [json.loads(x)["detail"]["baseline_stride_length_m"] for x in r.stdout.splitlines()] == [
-        3.84
-    ]
-    r = _cli(str(p), "--goal-baseline")
-    assert r.returncode == 2 and "--goal-400m" in r.stderr
+    p = str(_write(tmp_path, S.to_csv_rows(sc.strides)))
+    assert _main(capsys, p, "--json") == (0, "", "")
+    code, out, _ = _main(capsys, p, "--json", "--target-stride-length", "3.9")
+    assert [json.loads(x)["kind"] for x in out.splitlines()] == ["stride_shortening"]
+    code, _, err = _main(capsys, p, "--json", "--target-cadence", "500")
+    assert code == 2 and "target_cadence_spm" in err
+    code, out, _ = _main(capsys, p, "--json", "--goal-400m", "50", "--goal-baseline")
+    lengths = [json.loads(x)["detail"]["baseline_stride_length_m"] for x in out.splitlines()]
+    assert lengths == [3.84]
+    code, _, err = _main(capsys, p, "--goal-baseline")
+    assert code == 2 and "--goal-400m" in err
 
 
 def test_bad_values_are_counted_not_fatal(tmp_path: Path) -> None:
@@ -83,7 +90,7 @@ def test_bad_values_are_counted_not_fatal(tmp_path: Path) -> None:
     assert "stride_length_out_of_range=1" in r.stderr  # -2 m is still impossible
 
 
-def test_bad_csv_gives_a_clear_error(tmp_path: Path) -> None:
+def test_bad_csv_gives_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     cases = {
         "empty.csv": ([], "empty"),
         "header.csv": (["time,stride"], "header lacks t_s, stride_time_s, stride_length_m"),
@@ -93,9 +100,12 @@ def test_bad_csv_gives_a_clear_error(tmp_path: Path) -> None:
     for name, (rows, msg) in cases.items():
         p = tmp_path / name
         p.write_text("\n".join(rows))
-        r = _cli(str(p), "--json")
-        assert r.returncode == 2, name
-        assert msg in r.stderr, (name, r.stderr)
-        assert "Traceback" not in r.stderr
-    r = _cli(str(tmp_path / "missing.csv"))
-    assert r.returncode == 2 and "cannot open" in r.stderr
+        code, _, err = _main(capsys, str(p), "--json")
+        assert code == 2, name
+        assert msg in err, (name, err)
+    code, _, err = _main(capsys, str(tmp_path / "missing.csv"))
+    assert code == 2 and "cannot open" in err
+    # and as a real process: a clean message, no traceback
+    r = _cli(str(tmp_path / "text.csv"), "--json")
+    assert r.returncode == 2 and "stride_time_s='abc'" in r.stderr
+    assert "Traceback" not in r.stderr
