@@ -261,6 +261,10 @@ class Analyzer:
         self.rep = None
         self._recent.clear()
         summary = rep.stats.summary()
+        # distance includes the odd slow stride inside the rep (not judged, still run)
+        summary["distance_m"] = round(rep.splits.distance_m, 1)
+        if rep.stats.alerts == 0:
+            summary["form_held_m"] = summary["distance_m"]
         fi = rep.splits.fatigue_index()
         summary["fatigue_index"] = None if math.isnan(fi) else round(fi, 4)
         summary["splits_s"] = [round(x, 3) for x in rep.splits.splits_s]
