@@ -32,7 +32,9 @@
 # viper functions (_ingest, _advance); per-stride work in plain Python.
 #   - stance (zero velocity): over a short centred window the gyro energy and
 #     the deviation of |acc|^2 from 1 g^2 are both small (a SHOE-like detector
-#     on norms: orientation agnostic);
+#     on norms: orientation agnostic); two windows: WINDOW_MS for walking and
+#     running, and SHORT_WINDOW_MS with stricter thresholds for a sprint, whose
+#     foot-flat (~17-24 ms at 8-10 m/s) is shorter than the long window;
 #   - attitude: Q14 quaternion integrated from gyro increments (error-feedback
 #     rounding so slow rates are not lost), levelled in every stance from the
 #     mean specific force (tilt only; yaw is free: stride length is measured
@@ -76,8 +78,8 @@ from stridepod.proto import F_ACC_SAT, F_FIRST, F_GAP, F_GYR_SAT, F_LOW_QUALITY,
 # --- tunables (each with unit and reason) ---------------------------------
 WINDOW_MS = const(30)  # ms; stance window: shorter than a running foot-flat (~60 ms)
 SHORT_WINDOW_MS = const(12)  # ms; second stance window: shorter than a sprint foot-flat (~17 ms)
-SHORT_GYR_DPS = const(50)  # deg/s; RMS rotation rate below which a short window is still
-SHORT_ACC_MG = const(300)  # mg; mean | |a| - 1 g | below which a short window is still
+SHORT_GYR_DPS = const(50)  # deg/s; short-window RMS rate limit: stricter, less noise averaging
+SHORT_ACC_MG = const(300)  # mg; short-window mean | |a| - 1 g | limit, stricter for the same reason
 LOOKAHEAD_MS = const(80)  # ms; delay line: half window + longest gyro plateau bridged
 LOOKBACK_MS = const(160)  # ms; how far before stance onset the impact is searched
 LAND_STILL_MS = const(25)  # ms; a stride ends this far into a stance (foot still rolling before)
