@@ -22,7 +22,7 @@ from stridecue.analysis.validate import StrideValidator
         ((1.0, -0.5, 3.0, math.nan, -1), "stride_time_out_of_range"),
         ((1.0, 5.01, 3.0, math.nan, -1), "stride_time_out_of_range"),
         ((1.0, 0.5, -1.0, math.nan, -1), "stride_length_out_of_range"),
-        ((1.0, 0.5, 4.2, math.nan, -1), "stride_length_out_of_range"),
+        ((1.0, 0.5, 5.6, math.nan, -1), "stride_length_out_of_range"),
         ((1.0, 0.5, 3.0, -0.1, -1), "contact_time_out_of_range"),
         ((1.0, 0.5, 3.0, 0.6, -1), "contact_time_out_of_range"),
         ((1.0, 0.5, 3.0, math.inf, -1), "contact_time_out_of_range"),
@@ -85,10 +85,15 @@ def test_length_limit_can_be_raised_for_elite_sprinters() -> None:
     from stridecue.analysis import AnalyzerSettings
     from stridecue.errors import ConfigError
 
-    assert StrideValidator().check(1.0, 0.46, 4.3, math.nan, -1) == "stride_length_out_of_range"
-    assert StrideValidator(4.6).check(1.0, 0.46, 4.3, math.nan, -1) is None
-    a = Analyzer(AnalyzerSettings(max_stride_length_m=4.6))
+    # an elite sprint stride (two steps of 2.3 m) is real; 5.6 m is not
+    assert StrideValidator().check(1.0, 0.46, 4.6, math.nan, -1) is None
+    assert StrideValidator().check(1.0, 0.46, 5.6, math.nan, -1) == "stride_length_out_of_range"
+    assert StrideValidator(4.0).check(1.0, 0.46, 4.3, math.nan, -1) == "stride_length_out_of_range"
+    a = Analyzer(AnalyzerSettings(max_stride_length_m=4.0))
     a.feed_values(1.0, 0.46, 4.3)
+    assert a.n_accepted == 0
+    a = Analyzer(AnalyzerSettings())
+    a.feed_values(1.0, 0.46, 4.6)
     assert a.n_accepted == 1
     with pytest.raises(ConfigError, match="max_stride_length_m"):
         AnalyzerSettings(max_stride_length_m=10.0)

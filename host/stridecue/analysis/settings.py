@@ -64,9 +64,9 @@ _INTEGER = (
 class AnalyzerSettings:
     """Parameters of one athlete's analyzer (see docs/detection.md for each in plain words)."""
 
-    # longer strides are rejected as impossible (4 m per the spec; elite sprinters reach
-    # 4.5 m, raise it for them)
-    max_stride_length_m: float = 4.0
+    # m; longer strides (two steps) are rejected as impossible: elite sprint steps reach
+    # ~2.7 m, so 5.5 m; lower it to be stricter for distance runners
+    max_stride_length_m: float = 5.5
     # a rep: strides ignored while the athlete gets up to speed, then strides that set the
     # baseline; later strides join the baseline only once ``baseline_guard_strides`` old
     settle_strides: int = 10

@@ -12,10 +12,11 @@ import math
 
 log = logging.getLogger(__name__)
 
-#: hard physical limits (the issue's definition of "absurd"); the length limit can be
-#: raised for elite sprinters, whose strides (two steps) reach 4.5 m at top speed
+#: hard physical limits. A stride is two steps (same-foot contact to contact): elite
+#: sprinters' steps reach ~2.7 m, so a stride over 5.5 m is impossible. (A 4 m limit
+#: would be right for a step but rejects most strides above ~7.5 m/s.)
 MAX_STRIDE_TIME_S = 5.0
-MAX_STRIDE_LENGTH_M = 4.0
+MAX_STRIDE_LENGTH_M = 5.5
 
 REASONS = (
     "non_finite",

@@ -65,9 +65,9 @@ def register(sub: Any) -> None:
     p.add_argument(
         "--max-stride-length",
         type=float,
-        default=4.0,
+        default=5.5,
         metavar="M",
-        help="longer strides are rejected as impossible (default 4.0; elite sprinters: 4.6)",
+        help="longer strides (two steps) are rejected as impossible (default 5.5 m)",
     )
     p.add_argument(
         "--all", action="store_true", help="also print rep starts/ends, splits and rep summaries"
