@@ -122,3 +122,37 @@ def test_a_pod_that_dies_is_reported_and_the_demo_still_ends(tmp_path: Path) -> 
     assert time.monotonic() - t0 < 20.0
     (session,) = find_sessions(tmp_path / "s")
     assert Session.open(session).meta["end_time"] is not None  # closed cleanly
+
+
+def test_demo_serves_the_dashboard_while_it_runs(tmp_path: Path) -> None:
+    import urllib.request
+
+    proc = subprocess.Popen(
+        [
+            *(sys.executable, "-m", "stridecue", "demo", "--headless", "--athletes", "2"),
+            *("--duration", "30", "--speed", "2", "--dashboard", "--port", "0"),
+        ],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "STRIDECUE_SESSIONS": str(tmp_path / "sessions")},
+    )
+    try:
+        assert proc.stdout is not None
+        url = ""
+        deadline = time.monotonic() + 60
+        while not url and time.monotonic() < deadline:
+            line = proc.stdout.readline()
+            if not line:
+                break
+            m = re.search(r"dashboard: (http://127\.0\.0\.1:\d+/\S*)", line)
+            url = m.group(1) if m else ""
+        assert url, "the demo did not print its dashboard URL"
+        with urllib.request.urlopen(url, timeout=30) as resp:
+            page = resp.read().decode()
+        assert resp.status == 200
+        assert "bokeh" in page.lower() and "cdn." not in page.lower()  # served here, offline
+    finally:
+        proc.kill()
+        proc.communicate(timeout=30)

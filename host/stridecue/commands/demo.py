@@ -37,6 +37,13 @@ def register(sub: Any) -> None:
         help="where to record ($STRIDECUE_SESSIONS or ~/stridecue-sessions)",
     )
     p.add_argument("--seed", type=int, default=0, help="random seed of the athletes (0)")
+    p.add_argument(
+        "--dashboard",
+        action="store_true",
+        help="also serve the coach dashboard (open the printed URL; use --speed 1 to watch)",
+    )
+    p.add_argument("--port", type=int, default=8765, help="dashboard port (8765)")
+    p.add_argument("--host", default="127.0.0.1", help="dashboard address (127.0.0.1)")
     p.set_defaults(func=run)
 
 
@@ -48,6 +55,8 @@ def run(args: argparse.Namespace) -> int:
         sessions_dir=args.sessions_dir,
         seed=args.seed,
         headless=args.headless,
+        dashboard_port=args.port if args.dashboard else None,
+        dashboard_host=args.host,
     )
     result = asyncio.run(demo.run())
     print()

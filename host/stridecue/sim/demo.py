@@ -140,6 +140,8 @@ class Demo:
         seed: int = 0,
         interpreter: str | None = None,
         headless: bool = True,
+        dashboard_port: int | None = None,
+        dashboard_host: str = "127.0.0.1",
     ) -> None:
         check("duration", duration_s)
         check("athletes", athletes)
@@ -151,6 +153,8 @@ class Demo:
         self.seed = seed
         self.interpreter = interpreter
         self.headless = headless
+        self.dashboard_port = dashboard_port
+        self.dashboard_host = dashboard_host
 
     async def run(self) -> DemoResult:
         t0 = time.monotonic()
@@ -199,6 +203,17 @@ class Demo:
                     f"StrideCue demo: {self.n} virtual athletes, {self.speed:g}x real time, "
                     f"recording to {recorder.path}"
                 )
+                dash = None
+                if self.dashboard_port is not None:
+                    from stridecue.dashboard.practice import serve_practice
+
+                    dash = serve_practice(
+                        practice,
+                        title=f"StrideCue demo ({self.speed:g}x)",
+                        host=self.dashboard_host,
+                        port=self.dashboard_port,
+                    )
+                    print(f"dashboard: {dash.url}", flush=True)
                 try:
                     await run_practice(
                         practice,
@@ -209,6 +224,9 @@ class Demo:
                 except LinkError:
                     self._why_dead(athletes, pods)
                     raise
+                finally:
+                    if dash is not None:
+                        dash.stop()
                 self._collect(practice, athletes, pods)
             finally:
                 for pod in pods:
