@@ -49,3 +49,16 @@ def test_cli_version_and_help() -> None:
     assert r.returncode == 0 and r.stdout.strip() == f"stridecue {__version__}"
     r = run(sys.executable, "-m", "stridecue", "--help")
     assert r.returncode == 0 and "usage: stridecue" in r.stdout
+
+
+def test_cli_start_up_loads_no_heavy_library() -> None:
+    # every `stridecue` command builds the whole parser: Bokeh, matplotlib, scipy and the
+    # FIT SDK must load only in the commands that use them (each costs ~0.3-1 s)
+    code = (
+        "import sys; from stridecue.cli import build_parser; build_parser(); "
+        "print(' '.join(m for m in ('bokeh', 'matplotlib', 'scipy', 'garmin_fit_sdk', 'bleak')"
+        " if m in sys.modules))"
+    )
+    r = run(sys.executable, "-c", code)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == "", f"loaded at CLI start-up: {r.stdout.strip()}"

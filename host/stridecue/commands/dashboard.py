@@ -8,14 +8,16 @@ import contextlib
 import time
 import webbrowser
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from stridecue.dashboard import DEFAULT_HOST, DEFAULT_PORT, Dashboard, LiveHub, LiveState
-from stridecue.dashboard.replay import ReplayPlayer, Timeline
+from stridecue.dashboard import DEFAULT_HOST, DEFAULT_PORT
 from stridecue.errors import ConfigError
 from stridecue.links import Link, open_link
 from stridecue.links.replay import resolve_session, sessions_root
 from stridecue.recorder import Recorder
+
+if TYPE_CHECKING:
+    from stridecue.dashboard import LiveState
 
 # the simulated squad of --demo: (name, pace m/s, fades over the last part of the rep);
 # each athlete runs one 400 m rep on a simulated pod (the pod firmware on a pty)
@@ -74,6 +76,8 @@ def _check(args: argparse.Namespace) -> None:
 
 
 async def _serve(args: argparse.Namespace, state: LiveState, controls: Any, player: Any) -> str:
+    from stridecue.dashboard import Dashboard  # Bokeh loads only when a page is served
+
     dash = Dashboard(state, controls, player=player, host=args.host, port=args.port)
     url = dash.start()
     print(f"dashboard: {url}  (Ctrl-C to stop)", flush=True)
@@ -92,6 +96,8 @@ async def _wait(duration_s: float | None) -> None:
 
 
 async def _replay(args: argparse.Namespace) -> None:
+    from stridecue.dashboard import LiveState, ReplayPlayer, Timeline
+
     folder = resolve_session(args.replay)
     state = LiveState(f"StrideCue replay {folder.name}")
     player = ReplayPlayer(state, Timeline.load(folder), speed=args.speed)
@@ -101,6 +107,8 @@ async def _replay(args: argparse.Namespace) -> None:
 
 
 async def _live(args: argparse.Namespace) -> None:
+    from stridecue.dashboard import LiveHub, LiveState
+
     names: dict[str, str] = {}
     links: list[Link] = []
     if args.demo is not None:

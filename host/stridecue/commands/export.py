@@ -7,9 +7,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from stridecue.export import write_csv, write_fit
 from stridecue.links.replay import resolve_session
-from stridecue.report import load
 
 
 def register(sub: Any) -> None:
@@ -35,6 +33,9 @@ def _slug(name: str) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    from stridecue.export import write_csv, write_fit  # FIT SDK loads only when used
+    from stridecue.report import load
+
     folder = resolve_session(args.session)
     data = load(folder)
     athletes = [data.athlete(k) for k in args.athlete] if args.athlete else data.athletes

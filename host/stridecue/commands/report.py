@@ -8,7 +8,6 @@ from typing import Any
 
 from stridecue.dashboard.targets import Targets
 from stridecue.links.replay import resolve_session
-from stridecue.report import load, write
 
 
 def register(sub: Any) -> None:
@@ -32,6 +31,8 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from stridecue.report import load, write  # matplotlib loads only when used
+
     folder = resolve_session(args.session)
     data = load(folder)
     targets = Targets(goal_400_s=args.goal_400)

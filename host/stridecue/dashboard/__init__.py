@@ -5,12 +5,42 @@ connects live links (and sends manual cues), ``ReplayPlayer`` plays a recorded
 session, and ``Dashboard`` serves the page with Bokeh from the running event loop.
 """
 
-from stridecue.dashboard.feed import Feed
-from stridecue.dashboard.live import LiveHub
-from stridecue.dashboard.replay import ReplayPlayer, Timeline
-from stridecue.dashboard.server import DEFAULT_HOST, DEFAULT_PORT, Dashboard
-from stridecue.dashboard.state import LiveState
-from stridecue.dashboard.targets import Targets
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+DEFAULT_HOST = "127.0.0.1"  # loopback: a tablet needs --host 0.0.0.0 on purpose
+DEFAULT_PORT = 8765
+
+if TYPE_CHECKING:
+    from stridecue.dashboard.feed import Feed
+    from stridecue.dashboard.live import LiveHub
+    from stridecue.dashboard.replay import ReplayPlayer, Timeline
+    from stridecue.dashboard.server import Dashboard
+    from stridecue.dashboard.state import LiveState
+    from stridecue.dashboard.targets import Targets
+
+# Exports load on first use: Bokeh takes a second to import, and the CLI (every
+# `stridecue` command) and the report import light parts of this package.
+_WHERE = {
+    "Feed": "feed",
+    "LiveHub": "live",
+    "ReplayPlayer": "replay",
+    "Timeline": "replay",
+    "Dashboard": "server",
+    "LiveState": "state",
+    "Targets": "targets",
+}
+
+
+def __getattr__(name: str) -> Any:
+    try:
+        module = _WHERE[name]
+    except KeyError:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
+    return getattr(importlib.import_module(f"{__name__}.{module}"), name)
+
 
 __all__ = [
     "DEFAULT_HOST",

@@ -16,8 +16,9 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from stridecue.dashboard import DEFAULT_HOST, DEFAULT_PORT
 from stridecue.dashboard.feed import Feed
-from stridecue.dashboard.server import DEFAULT_HOST, DEFAULT_PORT, Dashboard
+from stridecue.dashboard.server import Dashboard
 from stridecue.dashboard.state import LiveState
 from stridecue.dashboard.targets import Targets
 from stridecue.links import Link, Received

@@ -18,15 +18,13 @@ from bokeh.server.server import Server
 from bokeh.server.util import bind_sockets
 from tornado.ioloop import IOLoop
 
+from stridecue.dashboard import DEFAULT_HOST, DEFAULT_PORT
 from stridecue.dashboard.controls import Controls, Player
 from stridecue.dashboard.page import Page
 from stridecue.dashboard.state import LiveState
 from stridecue.errors import ConfigError
 
 log = logging.getLogger(__name__)
-
-DEFAULT_HOST = "127.0.0.1"
-DEFAULT_PORT = 8765
 
 
 def _check_free(host: str, port: int) -> None:

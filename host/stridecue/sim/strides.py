@@ -22,7 +22,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.signal import lfilter
 
 F64 = NDArray[np.float64]
 
@@ -134,6 +133,8 @@ def _ar1_from(e: F64, sd: F64, phi: float) -> F64:
     # x[0] = sd[0] e[0] (stationary start); x[i] = phi x[i-1] + sqrt(1 - phi^2) sd[i] e[i]
     u = math.sqrt(1.0 - phi * phi) * sd * e
     u[0] = sd[0] * e[0]
+    from scipy.signal import lfilter  # imported here: scipy.signal costs ~1 s at CLI start
+
     out: F64 = np.asarray(lfilter([1.0], [1.0, -phi], u), dtype=np.float64)
     return out
 
