@@ -54,6 +54,22 @@ def add_practice_args(p: argparse.ArgumentParser, *, recording: bool) -> None:
     p.add_argument("--no-analysis", action="store_true", help="show and record strides only")
     p.add_argument("--no-cues", action="store_true", help="analyse but never buzz a pod")
     p.add_argument("--headless", action="store_true", help="no live table: events as lines")
+    add_dashboard_args(p)
+
+
+def add_dashboard_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--dashboard", action="store_true", help="also serve the coach dashboard (prints its URL)"
+    )
+    p.add_argument("--port", type=int, default=8765, help="dashboard port (8765; 0: any free)")
+    p.add_argument(
+        "--host", default="127.0.0.1", help="dashboard address (0.0.0.0 for a tablet on the LAN)"
+    )
+
+
+def dashboard_address(args: argparse.Namespace) -> tuple[str, int] | None:
+    """(host, port) when --dashboard was given, else None."""
+    return (args.host, args.port) if getattr(args, "dashboard", False) else None
 
 
 def sessions_dir(args: argparse.Namespace) -> Path:
@@ -146,7 +162,29 @@ def _read_coach(loop: asyncio.AbstractEventLoop, practice: Practice) -> None:
 
 
 async def run_practice(
-    practice: Practice, title: str, *, headless: bool, duration_s: float | None = None
+    practice: Practice,
+    title: str,
+    *,
+    headless: bool,
+    duration_s: float | None = None,
+    dashboard: tuple[str, int] | None = None,
+) -> None:
+    """Run ``practice`` with the terminal view, and the web dashboard when asked."""
+    dash = None
+    if dashboard is not None:
+        from stridecue.dashboard.practice import serve_practice  # Bokeh loads only here
+
+        dash = serve_practice(practice, title=title, host=dashboard[0], port=dashboard[1])
+        print(f"dashboard: {dash.url}", flush=True)
+    try:
+        await _run_view(practice, title, headless=headless, duration_s=duration_s)
+    finally:
+        if dash is not None:
+            dash.stop()
+
+
+async def _run_view(
+    practice: Practice, title: str, *, headless: bool, duration_s: float | None
 ) -> None:
     out = sys.stdout
     view = View(practice, title, out, live=not headless and out.isatty())
@@ -219,6 +257,7 @@ async def record_or_watch(args: argparse.Namespace, *, record: bool) -> int:
             f"StrideCue {'record' if record else 'live'}: {len(links)} link(s), {where}",
             headless=args.headless,
             duration_s=args.duration,
+            dashboard=dashboard_address(args),
         )
     finally:
         if recorder is not None:

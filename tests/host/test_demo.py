@@ -156,3 +156,13 @@ def test_demo_serves_the_dashboard_while_it_runs(tmp_path: Path) -> None:
     finally:
         proc.kill()
         proc.communicate(timeout=30)
+
+
+@pytest.mark.parametrize("command", ["live", "record", "replay", "demo"])
+def test_practice_commands_offer_the_dashboard(command: str) -> None:
+    from stridecue.cli import build_parser
+
+    args = build_parser().parse_args(
+        [command, *(["X"] if command != "demo" else []), "--dashboard", "--port", "0"]
+    )
+    assert (args.dashboard, args.port, args.host) == (True, 0, "127.0.0.1")

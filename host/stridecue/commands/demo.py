@@ -7,7 +7,7 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
-from stridecue.liveview import summary
+from stridecue.liveview import add_dashboard_args, summary
 from stridecue.sim.demo import Demo
 
 
@@ -37,13 +37,7 @@ def register(sub: Any) -> None:
         help="where to record ($STRIDECUE_SESSIONS or ~/stridecue-sessions)",
     )
     p.add_argument("--seed", type=int, default=0, help="random seed of the athletes (0)")
-    p.add_argument(
-        "--dashboard",
-        action="store_true",
-        help="also serve the coach dashboard (open the printed URL; use --speed 1 to watch)",
-    )
-    p.add_argument("--port", type=int, default=8765, help="dashboard port (8765)")
-    p.add_argument("--host", default="127.0.0.1", help="dashboard address (127.0.0.1)")
+    add_dashboard_args(p)
     p.set_defaults(func=run)
 
 

@@ -10,7 +10,13 @@ from typing import Any
 from stridecue.errors import ConfigError
 from stridecue.links import open_link
 from stridecue.links.replay import ReplayLink
-from stridecue.liveview import add_practice_args, run_practice, sessions_dir, summary
+from stridecue.liveview import (
+    add_practice_args,
+    dashboard_address,
+    run_practice,
+    sessions_dir,
+    summary,
+)
 from stridecue.practice import Practice
 
 
@@ -47,7 +53,10 @@ def run(args: argparse.Namespace) -> int:
 async def _replay(args: argparse.Namespace, link: ReplayLink, practice: Practice) -> int:
     speed = "as fast as possible" if args.fast else f"{args.speed:g}x"
     await run_practice(
-        practice, f"StrideCue replay {link.target} at {speed}", headless=args.headless
+        practice,
+        f"StrideCue replay {link.target} at {speed}",
+        headless=args.headless,
+        dashboard=dashboard_address(args),
     )
     for tail in link.bad_tails:
         print(f"warning: damaged recording: {tail}", file=sys.stderr)

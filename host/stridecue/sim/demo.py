@@ -203,30 +203,20 @@ class Demo:
                     f"StrideCue demo: {self.n} virtual athletes, {self.speed:g}x real time, "
                     f"recording to {recorder.path}"
                 )
-                dash = None
+                dashboard = None
                 if self.dashboard_port is not None:
-                    from stridecue.dashboard.practice import serve_practice
-
-                    dash = serve_practice(
-                        practice,
-                        title=f"StrideCue demo ({self.speed:g}x)",
-                        host=self.dashboard_host,
-                        port=self.dashboard_port,
-                    )
-                    print(f"dashboard: {dash.url}", flush=True)
+                    dashboard = (self.dashboard_host, self.dashboard_port)
                 try:
                     await run_practice(
                         practice,
                         title,
                         headless=self.headless,
                         duration_s=self.duration_s / self.speed + 20.0,
+                        dashboard=dashboard,
                     )
                 except LinkError:
                     self._why_dead(athletes, pods)
                     raise
-                finally:
-                    if dash is not None:
-                        dash.stop()
                 self._collect(practice, athletes, pods)
             finally:
                 for pod in pods:
