@@ -121,3 +121,27 @@ def test_any_input_is_accepted_or_counted_never_a_crash(
             assert math.isfinite(e.t_s)
     a.finish()
     assert a.n_accepted + a.validator.n_rejected == len(rows)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.one_of(st.floats(-1, 100), st.just(math.nan), st.just(math.inf)),
+            st.one_of(st.floats(-1, 6), st.just(math.nan)),
+            st.one_of(st.floats(-1, 7), st.just(math.inf)),
+            st.one_of(st.floats(-1, 2), st.just(math.nan), st.just(-math.inf)),
+            st.integers(-1, 6),
+        ),
+        max_size=30,
+    )
+)
+def test_fast_path_agrees_with_the_full_rules(strides: list[tuple[float, ...]]) -> None:
+    fast, ref = StrideValidator(), StrideValidator()
+    for t_s, st_, sl, ct, seq in strides:
+        want = ref._reason(t_s, st_, sl, ct, int(seq))  # the rules, one by one
+        if want is None:
+            ref.last_t_s = t_s
+            if seq >= 0:
+                ref.last_seq = int(seq)
+        assert fast.check(t_s, st_, sl, ct, int(seq)) == want
