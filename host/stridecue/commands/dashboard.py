@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import time
 import webbrowser
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -75,17 +76,24 @@ def _check(args: argparse.Namespace) -> None:
         raise ConfigError(f"--speed {args.speed:g} is out of range: allowed 1..16")
 
 
-async def _serve(args: argparse.Namespace, state: LiveState, controls: Any, player: Any) -> str:
+@contextlib.asynccontextmanager
+async def _served(
+    args: argparse.Namespace, state: LiveState, controls: Any, player: Any
+) -> AsyncIterator[str]:
+    """Serve the page while the block runs; stop listening (close the socket) after."""
     from stridecue.dashboard import Dashboard  # Bokeh loads only when a page is served
 
     dash = Dashboard(state, controls, player=player, host=args.host, port=args.port)
     url = dash.start()
-    print(f"dashboard: {url}  (Ctrl-C to stop)", flush=True)
-    if args.host in ("0.0.0.0", "::"):
-        print(f"  from a tablet on this network: http://THIS-LAPTOP'S-ADDRESS:{dash.port}/")
-    if args.open:
-        webbrowser.open(url)
-    return url
+    try:
+        print(f"dashboard: {url}  (Ctrl-C to stop)", flush=True)
+        if args.host in ("0.0.0.0", "::"):
+            print(f"  from a tablet on this network: http://THIS-LAPTOP'S-ADDRESS:{dash.port}/")
+        if args.open:
+            webbrowser.open(url)
+        yield url
+    finally:
+        dash.stop()
 
 
 async def _wait(duration_s: float | None) -> None:
@@ -101,9 +109,9 @@ async def _replay(args: argparse.Namespace) -> None:
     folder = resolve_session(args.replay)
     state = LiveState(f"StrideCue replay {folder.name}")
     player = ReplayPlayer(state, Timeline.load(folder), speed=args.speed)
-    await _serve(args, state, player, player)
-    player.play()
-    await _wait(args.duration)
+    async with _served(args, state, player, player):
+        player.play()
+        await _wait(args.duration)
 
 
 async def _live(args: argparse.Namespace) -> None:
@@ -137,8 +145,8 @@ async def _live(args: argparse.Namespace) -> None:
     hub = LiveHub(state, links, t0_ns=time.time_ns(), names=names, recorder=recorder)
     hub.start()
     try:
-        await _serve(args, state, hub, None)
-        await _wait(args.duration)
+        async with _served(args, state, hub, None):
+            await _wait(args.duration)
     finally:
         await hub.stop()
         for ln in links:

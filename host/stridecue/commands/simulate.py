@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 from pathlib import Path
 from typing import Any
 
@@ -58,18 +59,8 @@ def run(args: argparse.Namespace) -> int:
     sc = scenarios.build(args.scenario, **_params(args.param))
     ranges = {"rate_hz": args.rate, "acc_range_g": args.acc_range_g}
     ranges["gyro_range_dps"] = args.gyro_range_dps
-    if args.ideal:
-        cfg = ImuConfig(
-            **ranges,
-            acc_noise_mps2=0.0,
-            gyro_noise_rps=0.0,
-            acc_bias_mps2=0.0,
-            gyro_bias_rps=0.0,
-            scale_error=0.0,
-            quantize=False,
-        )
-    else:
-        cfg = ImuConfig(**ranges)
+    base = ImuConfig.ideal() if args.ideal else ImuConfig()
+    cfg = dataclasses.replace(base, **ranges)
     rec = simulate(sc.bouts, cfg, seed=args.seed)
     if args.out.parent and not args.out.parent.is_dir():
         raise ConfigError(f"{args.out.parent}: no such folder; create it or pick another path")

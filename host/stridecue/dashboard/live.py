@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable
 
 from stridecue.analysis import CuePolicy
+from stridecue.dashboard.controls import MarkControls
 from stridecue.dashboard.feed import Feed
 from stridecue.dashboard.state import LiveState
 from stridecue.dashboard.targets import Targets
@@ -25,7 +26,7 @@ from stridecue.recorder import Recorder
 log = logging.getLogger(__name__)
 
 
-class LiveHub:
+class LiveHub(MarkControls):
     """Feeds the state from links; routes coach actions to pods, the feed and the recorder."""
 
     def __init__(
@@ -113,18 +114,6 @@ class LiveHub:
         decision = policy.manual(self._now())
         assert decision.cue is not None
         await self._send(pod, decision.cue)
-
-    def lap(self, pod: str) -> None:
-        self.feed.mark(pod, self._now(), "lap")
-        self._mark(pod, "lap")
-
-    def start_rep(self, pod: str) -> None:
-        self.feed.start_rep(pod, self._now())
-        self._mark(pod, "rep start")
-
-    def stop_rep(self, pod: str) -> None:
-        self.feed.stop_rep(pod, self._now())
-        self._mark(pod, "rep stop")
 
     def set_targets(self, pod: str, targets: Targets) -> None:
         self.feed.set_targets(pod, targets)

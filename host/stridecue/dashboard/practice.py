@@ -17,6 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 from stridecue.dashboard import DEFAULT_HOST, DEFAULT_PORT
+from stridecue.dashboard.controls import MarkControls
 from stridecue.dashboard.feed import Feed
 from stridecue.dashboard.server import Dashboard
 from stridecue.dashboard.state import LiveState
@@ -25,7 +26,7 @@ from stridecue.links import Link, Received
 from stridecue.practice import Practice
 
 
-class PracticeBridge:
+class PracticeBridge(MarkControls):
     """Feeds the page from a practice and implements the page's controls through it."""
 
     def __init__(self, practice: Practice, state: LiveState) -> None:
@@ -65,18 +66,6 @@ class PracticeBridge:
             view = self.state.athlete(pod)
             self.state.update(pod, cues_sent=view.cues_sent + 1)
             self.state.add_alert(pod, self._now(), "cue", "cue sent: pulse (coach)")
-
-    def lap(self, pod: str) -> None:
-        self.feed.mark(pod, self._now(), "lap")
-        self._mark(pod, "lap")
-
-    def start_rep(self, pod: str) -> None:
-        self.feed.start_rep(pod, self._now())
-        self._mark(pod, "rep start")
-
-    def stop_rep(self, pod: str) -> None:
-        self.feed.stop_rep(pod, self._now())
-        self._mark(pod, "rep stop")
 
     def set_targets(self, pod: str, targets: Targets) -> None:
         self.feed.set_targets(pod, targets)
