@@ -132,7 +132,7 @@ async def _live(args: argparse.Namespace) -> None:
     await asyncio.gather(*(ln.connect() for ln in links))
     recorder = None
     if not args.no_record:
-        root = args.sessions_dir or (Path("sessions") if args.demo else sessions_root())
+        root = args.sessions_dir or sessions_root()  # where `stridecue sessions` looks
         recorder = Recorder.create(
             root,
             label="demo" if args.demo else "practice",
