@@ -201,3 +201,32 @@ async def test_cable_out_and_back_in_reopens_and_backfills(tmp_path: Path) -> No
     assert live.seq == max(pod.strides)
     await link.close()
     second.close()
+
+
+async def test_a_port_whose_pod_is_gone_gives_a_link_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A simulated pod that dies at start-up: the pty opens, then configuring it fails
+    # with EIO (the kernel's answer once the other end has closed). pyserial raises its
+    # SerialException from tcsetattr; the link must turn that into a LinkError.
+    import serial
+
+    class DyingPort(serial.Serial):  # type: ignore[misc]
+        configured = 0
+
+        def _reconfigure_port(self, force_update: bool = False) -> None:
+            DyingPort.configured += 1
+            if DyingPort.configured > 1:  # the first call is part of open()
+                raise serial.SerialException("Could not configure port: (5, 'Input/output error')")
+            super()._reconfigure_port(force_update)
+
+    monkeypatch.setattr(serial, "Serial", DyingPort)
+    master, slave = os.openpty()
+    try:
+        link = open_link(f"serial:{os.ttyname(slave)}", time_sync=False)
+        with pytest.raises(LinkError, match="stopped answering right after it opened"):
+            await link.connect()
+        assert link.state is LinkState.CLOSED and DyingPort.configured >= 2
+    finally:
+        os.close(master)
+        os.close(slave)

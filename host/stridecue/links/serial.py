@@ -82,7 +82,17 @@ class SerialLink(Link):
                 f"cannot open serial port {self.target}: {e}; check the cable and the port "
                 "name (Linux /dev/ttyACM0, macOS /dev/cu.usbmodem…, Windows COM3)"
             ) from None
-        if not self._watch_fd():
+        try:
+            watched = self._watch_fd()
+        except (serial.SerialException, OSError) as e:
+            # the port opened but cannot be configured: the pod went away meanwhile
+            self._ser.close()
+            self._ser = None
+            raise LinkError(
+                f"serial port {self.target} stopped answering right after it opened: {e}; "
+                "check that the pod is still connected (and not reset), then retry"
+            ) from None
+        if not watched:
             self._thread = threading.Thread(target=self._read_loop, name=self.spec, daemon=True)
             self._thread.start()
 
