@@ -3,6 +3,11 @@
 # the unix port). docs/protocol.md, "Serial framing". The link is trusted:
 # physical access is the key, so cue and control are always permitted.
 #
+# A USB port cannot tell whether a program is listening, so a host counts as
+# connected while its frames keep coming: the host sends GET_STATUS every 10 s,
+# and after HOST_TIMEOUT_MS of silence the host is gone (the on-pod fallback
+# cues may take over again).
+#
 # Bytes in: feed(data) -> Deframer -> pod.control / pod.cue. Bytes out: every
 # record becomes one frame written with `write(memoryview)` (a callable, so any
 # stream fits: sys.stdout.buffer.write, os.write on a pty, a list in tests).
@@ -13,7 +18,7 @@
 # record (COBS code 13 would need a record kind 0x03 cue of 12+ bytes; 03 03 03
 # decodes to a cue of version 3), so either means "stop the app and give the
 # REPL back": on_break() is called (main.py raises KeyboardInterrupt).
-from stridepod import proto
+from stridepod import proto, rt
 from stridepod.framing import MAX_RECORD, Deframer, encode
 
 try:
@@ -25,6 +30,7 @@ except ImportError:  # CPython
 
 
 _CHUNK = const(64)
+HOST_TIMEOUT_MS = const(30000)
 
 
 class SerialLink:
@@ -36,7 +42,8 @@ class SerialLink:
         self._outmv = memoryview(self._out)
         self._log = bytearray(MAX_RECORD)
         self._in = bytearray(_CHUNK)
-        self.connected = False  # a valid frame has come in since boot
+        self.connected = False  # a valid frame came in within HOST_TIMEOUT_MS
+        self._rx_ms = 0  # pod ms of the last valid frame
         self.unknown = 0  # frames with a record kind the pod does not take
         self.sent = 0
         self.on_break = None
@@ -74,6 +81,7 @@ class SerialLink:
 
     def _on_record(self, buf, n):
         self.connected = True
+        self._rx_ms = self.pod.clock_ms()
         kind = buf[0]
         mv = memoryview(buf)[:n]
         if kind == proto.KIND_CONTROL:
@@ -103,6 +111,8 @@ class SerialLink:
         pass  # over serial, status is sent only in reply to GET_STATUS
 
     def hosts(self):
+        if self.connected and rt.ticks_diff(self.pod.clock_ms(), self._rx_ms) >= HOST_TIMEOUT_MS:
+            self.connected = False  # silent for too long: the host has gone
         return 1 if self.connected else 0
 
     def log(self, text):

@@ -184,7 +184,10 @@ def test_fallback_cues_only_when_enabled_and_alone():
     rig.send(bytes([4, 1, 4, 2, 3]) + struct.pack("<I", 1))  # FALLBACK_CUES on
     strides(8, 800)
     assert fb.cues == 0  # a host is connected: it cues, not the pod
-    rig.serial.connected = False  # host gone
+    rig.clock.advance(29000)
+    assert rig.pod.hosts() == 1  # a host silent for 29 s still counts
+    rig.clock.advance(1000)  # 30 s without a frame (no GET_STATUS keepalive): gone
+    assert rig.pod.hosts() == 0
     strides(3, 800)
     assert fb.cues == 0  # not yet: needs 4 in a row
     strides(1, 800)

@@ -6,7 +6,7 @@ from fakes.hw import PWM, Clock, Pin
 from fakes.ramfs import Flash
 from stridepod import framing, proto
 from stridepod.haptics import Haptics
-from stridepod.serial_link import SerialLink
+from stridepod.serial_link import HOST_TIMEOUT_MS, SerialLink
 from stridepod.service import Pod
 from stridepod.store import Store
 
@@ -62,6 +62,26 @@ def test_strides_and_backfill_arrive_as_frames():
     back = wire.records[-3:]
     assert [struct.unpack_from("<I", r, 2)[0] for r in back] == [1, 2, 3]
     assert all(struct.unpack_from("<H", r, 16)[0] & proto.F_BACKFILLED for r in back)
+    fl.close()
+
+
+def test_a_silent_host_is_gone_after_the_timeout():
+    # USB cannot say whether a program listens: frames keep the host "connected"
+    pod, link, _, _, fl = _setup()
+    clock = pod.clock_ms
+    link.feed(_frame(bytes([4, 1, 0x0B, 1])))  # GET_STATUS, as the host's keepalive
+    assert pod.hosts() == 1 and pod.state_bits() & 4
+    clock.advance(HOST_TIMEOUT_MS - 1)
+    assert pod.hosts() == 1
+    link.feed(_frame(bytes([4, 1, 0x0B, 2])))  # the next keepalive restarts the wait
+    clock.advance(HOST_TIMEOUT_MS - 1)
+    assert pod.hosts() == 1
+    clock.advance(1)
+    assert pod.hosts() == 0 and not pod.state_bits() & 4
+    link.feed(b"\x00\x05junk\x00")  # noise is not a host
+    assert pod.hosts() == 0
+    link.feed(_frame(bytes([4, 1, 0x0B, 3])))
+    assert pod.hosts() == 1
     fl.close()
 
 

@@ -162,6 +162,27 @@ async def test_noise_on_the_line_is_dropped_not_fatal(pty_pod: PtyPod) -> None:
     await link.close()
 
 
+async def test_keepalive_tells_the_pod_a_host_is_there(pty_pod: PtyPod) -> None:
+    # the pod forgets a silent USB host after 30 s (then its fallback cues may
+    # run): the link asks for status every keepalive seconds while connected
+    link = open_link(f"serial:{pty_pod.port}", time_sync=False, keepalive=0.2)
+    assert isinstance(link, SerialLink)
+    await link.connect()
+    before = pty_pod.pod.pod.requests  # the handshake's GET_STATUS
+    records = link.records()
+    got = await take(records, 2, Status, timeout_s=5.0)
+    assert len(got) == 2 and pty_pod.pod.pod.requests >= before + 2
+    await link.close()
+    sent = pty_pod.pod.pod.requests
+    await asyncio.sleep(0.5)
+    assert pty_pod.pod.pod.requests == sent  # closed: no more keepalives
+
+
+def test_keepalive_out_of_range_is_refused() -> None:
+    with pytest.raises(LinkError, match=r"keepalive=45 s is out of range.*0 < keepalive < 30"):
+        open_link("serial:/dev/ttyACM0", keepalive=45)
+
+
 async def test_missing_port_says_what_to_check() -> None:
     link = open_link("serial:/dev/does-not-exist-42")
     with pytest.raises(LinkError, match=r"cannot open serial port .* check the cable"):

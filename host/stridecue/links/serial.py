@@ -5,6 +5,11 @@ Frames are COBS + CRC-16 (docs/protocol.md, "Serial framing"), decoded with
 port's file descriptor and reads what is there the moment it is readable; where
 that is not possible (Windows) a reader thread does blocking reads and hands the
 bytes over. Either way each chunk is stamped with the host time it arrived.
+
+A USB port cannot tell the pod whether anyone listens, so while connected the
+link asks for the pod's status every ``keepalive`` seconds (default 10): the
+pod counts a serial host as present for 30 s after its last frame, and only
+cues on its own (fallback) once the host has gone.
 """
 
 from __future__ import annotations
@@ -46,6 +51,12 @@ class SerialLink(Link):
         # reopen the port when it comes back (a USB cable pulled and plugged in again);
         # off by default: a pty whose far end has gone never comes back
         self.auto_reconnect = bool(options.get("reconnect", False))
+        self.keepalive_s = float(options.get("keepalive", 10.0))
+        if not 0 < self.keepalive_s < 30:
+            raise LinkError(
+                f"{spec}: keepalive={self.keepalive_s:g} s is out of range: the pod "
+                "forgets a silent host after 30 s, so use 0 < keepalive < 30"
+            )
         self.reconnects = 0
         self.still_missing = 0
         self.info.name = target
@@ -61,6 +72,7 @@ class SerialLink(Link):
         self._closing = False
         self._last_status: Status | None = None
         self._reopen_task: asyncio.Task[None] | None = None
+        self._keepalive_task: asyncio.Task[None] | None = None
 
     async def connect(self) -> None:
         self._set_state(LinkState.CONNECTING)
@@ -73,6 +85,17 @@ class SerialLink(Link):
         self._set_state(LinkState.CONNECTED)
         if self.sync:
             await self._handshake()
+        self._keepalive_task = self._loop.create_task(
+            self._keepalive(), name=f"keepalive {self.spec}"
+        )
+
+    async def _keepalive(self) -> None:
+        """GET_STATUS every keepalive_s while connected: the pod knows a host is there."""
+        while not self._closing and self.state is not LinkState.CLOSED:
+            await asyncio.sleep(self.keepalive_s)
+            if self.state is LinkState.CONNECTED:
+                with contextlib.suppress(LinkError):  # a lost port is handled by _lost()
+                    await self.control(ControlRequest(Opcode.GET_STATUS, self.token()))
 
     def _open(self) -> None:
         try:
@@ -245,6 +268,8 @@ class SerialLink(Link):
         self._stop.set()
         if self._reopen_task is not None:
             self._reopen_task.cancel()
+        if self._keepalive_task is not None:
+            self._keepalive_task.cancel()
         self._unwatch()
         if self._ser is not None:
             if self._thread is not None:
