@@ -341,6 +341,8 @@ class Pod:
         for job in self.jobs[:]:
             if not self._pump_job(job):
                 self.jobs.remove(job)
+        if not self.jobs:
+            self.store.done_reading()
         return bool(self.jobs)
 
     def _pump_job(self, job):
@@ -368,3 +370,5 @@ class Pod:
         for j in self.jobs[:]:
             if j.link is link and j.conn == conn:
                 self.jobs.remove(j)
+        if not self.jobs:
+            self.store.done_reading()

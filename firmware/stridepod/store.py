@@ -114,6 +114,8 @@ class Store:
         self.full = False  # the running session's file stopped (flash full)
         self.rotated = 0  # sessions deleted to make room
         self._f = None
+        self._rf = None  # a session file kept open while a backfill/read runs
+        self._rsid = -1  # its session id
         self._hdr = bytearray(HDR)
         self._since_check = 0
 
@@ -265,6 +267,8 @@ class Store:
         s = self.find(sid)
         if s is None:
             return False
+        if sid == self._rsid:
+            self.done_reading()
         self._drop(self._spath(sid))
         self.sessions.remove(s)
         return True
@@ -301,12 +305,36 @@ class Store:
             return False
         if s is self.running and self.ring.get(seq, out):
             return True
+        at = HDR + (seq - s.first_seq) * REC
+        sid = s.sid
+        appending = s is self.running
         try:
-            with self.fs.open(self._spath(s.sid), "rb") as f:
-                f.seek(HDR + (seq - s.first_seq) * REC)
-                return f.readinto(out) == REC
+            if appending:  # being appended: a fresh handle sees every record
+                with self.fs.open(self._spath(sid), "rb") as f:
+                    f.seek(at)
+                    return f.readinto(out) == REC
+            f = self._rf
+            if f is None or self._rsid != sid:  # one open per session read, not per record
+                self.done_reading()
+                f = self.fs.open(self._spath(sid), "rb")
+                self._rf = f
+                self._rsid = sid
+            f.seek(at)
+            return f.readinto(out) == REC
         except OSError:
+            self.done_reading()
             return False
+
+    def done_reading(self):
+        # close the session file read() kept open (the backfill is over)
+        f = self._rf
+        self._rf = None
+        self._rsid = -1
+        if f is not None:
+            try:
+                f.close()
+            except OSError:
+                pass
 
     def get(self, seq, out):
         # any stored stride by sequence number: the ring first, then the files

@@ -145,3 +145,43 @@ def test_config_persists():
     v = [0, 0]
     assert Store(fl.root, fl.fs).open().load_config(v) and v == [180, 833]
     fl.close()
+
+
+class _CountingFs:
+    # the store's filesystem, counting opens of session files
+    def __init__(self, fs):
+        self.fs = fs
+        self.opens = 0
+
+    def open(self, path, mode):
+        if path.endswith(".bin") and "/s" in path:
+            self.opens += 1
+        return self.fs.open(path, mode)
+
+    def __getattr__(self, name):
+        return getattr(self.fs, name)
+
+
+def test_a_session_read_opens_its_file_once():
+    fl = Flash()
+    fs = _CountingFs(fl.fs)
+    st = Store(fl.root, fs, ring_bits=3).open()
+    for sid in (1, 2):
+        st.start(sid)
+        for q in range(st.next_seq, st.next_seq + 20):
+            st.append(q, _rec(q))
+        st.stop()
+    out = bytearray(REC)
+    s1 = st.sessions[0]
+    fs.opens = 0
+    for q in range(0, 20):
+        assert st.read(s1, q, out) and _seq_of(out) == q
+    assert fs.opens == 1  # kept open across the records of one session
+    assert st.get(25, out) and _seq_of(out) == 25  # another session: its own file
+    assert fs.opens == 2
+    st.delete(2)  # deleting the file being read closes it first
+    assert not st.get(25, out) and st.get(3, out) and _seq_of(out) == 3
+    st.done_reading()
+    assert st.get(4, out) and fs.opens == 4
+    st.done_reading()
+    fl.close()
