@@ -63,6 +63,10 @@ class App:
         self.tasks = []
         pod.on_session = self._on_session
         pod.on_wake = self._wake.set
+        if imu is not None:
+            # made now, while the heap is quiet, not at the first START (its
+            # buffers are the biggest single allocation the app makes)
+            self.engine = make_engine(pod.get(K_RATE))
 
     # ---- session start/stop: IMU on/off ----
     def _on_session(self, running):
@@ -141,8 +145,9 @@ class App:
             if not self.pod.running():
                 await rt.sleep_ms(_IDLE_MS)
             elif self._fifo_flag is not None:
-                # woken by the FIFO watermark (INT1); the timeout covers a lost edge
-                await rt.wait_flag(self._fifo_flag, _WTM_TIMEOUT_MS)
+                # woken by the FIFO watermark (INT1), or by check_button() when
+                # an edge was lost (no wait_for: it allocates on every wake)
+                await self._fifo_flag.wait()
             else:
                 await rt.sleep_ms(_POLL_MS)
 
@@ -188,7 +193,12 @@ class App:
     def check_button(self):
         # a press held for _LONG_PRESS_MS opens one pairing window
         now = self.clock_ms()
-        if self.button.value() == 0:
+        flag = self._fifo_flag
+        if flag is not None and rt.ticks_diff(now, self._beat) >= _WTM_TIMEOUT_MS:
+            flag.set()  # no watermark edge for a while: read the FIFO anyway
+        if self.button is None:
+            pass
+        elif self.button.value() == 0:
             if self._pressed is None:
                 self._pressed = now
                 self._used = False
@@ -220,7 +230,7 @@ class App:
             self.tasks.append(mk(self.pod.haptics.run(rt.Flag())))
         if self.wdt is not None:
             self.tasks.append(mk(self.watchdog()))
-        if self.button is not None:
+        if self.button is not None or self._fifo_flag is not None:
             self.tasks.append(mk(self.buttons()))
         for r in readers:
             self.tasks.append(mk(r))

@@ -49,36 +49,41 @@ _ADV_IDLE_US = const(1000000)
 
 BASE = "82787b06-%s-4303-a03b-6f2592ac8ad5"
 SC_UUID = BASE % "0001"
-_U = bluetooth.UUID
 
-_RSC = (
-    _U(0x1814),
-    (
-        (_U(0x2A53), _F_NOTIFY),  # RSC Measurement
-        (_U(0x2A54), _F_READ),  # RSC Feature
-        (_U(0x2A5D), _F_READ),  # Sensor Location
-        (_U(0x2A55), _F_WRITE | _F_INDICATE),  # SC Control Point
-    ),
-)
-_DIS = (
-    _U(0x180A),
-    (
-        (_U(0x2A29), _F_READ),
-        (_U(0x2A24), _F_READ),
-        (_U(0x2A26), _F_READ),
-        (_U(0x2A27), _F_READ),
-    ),
-)
-_BAS = (_U(0x180F), ((_U(0x2A19), _F_READ | _F_NOTIFY),))
-_SC = (
-    _U(SC_UUID),
-    (
-        (_U(BASE % "0002"), _F_NOTIFY),  # stride events (sent to encrypted links)
-        (_U(BASE % "0003"), _F_WRITE_NR | _F_WRITE_ENC),  # cue
-        (_U(BASE % "0004"), _F_WRITE | _F_INDICATE | _F_WRITE_ENC),  # control
-        (_U(BASE % "0005"), _F_READ | _F_NOTIFY | _F_READ_ENC),  # status
-    ),
-)
+
+def _services():
+    # the GATT table (docs/protocol.md), built only to register it: after
+    # gatts_register_services() its UUID objects and tuples are garbage
+    u = bluetooth.UUID
+    rsc = (
+        u(0x1814),
+        (
+            (u(0x2A53), _F_NOTIFY),  # RSC Measurement
+            (u(0x2A54), _F_READ),  # RSC Feature
+            (u(0x2A5D), _F_READ),  # Sensor Location
+            (u(0x2A55), _F_WRITE | _F_INDICATE),  # SC Control Point
+        ),
+    )
+    dis = (
+        u(0x180A),
+        (
+            (u(0x2A29), _F_READ),
+            (u(0x2A24), _F_READ),
+            (u(0x2A26), _F_READ),
+            (u(0x2A27), _F_READ),
+        ),
+    )
+    bas = (u(0x180F), ((u(0x2A19), _F_READ | _F_NOTIFY),))
+    sc = (
+        u(SC_UUID),
+        (
+            (u(BASE % "0002"), _F_NOTIFY),  # stride events (sent to encrypted links)
+            (u(BASE % "0003"), _F_WRITE_NR | _F_WRITE_ENC),  # cue
+            (u(BASE % "0004"), _F_WRITE | _F_INDICATE | _F_WRITE_ENC),  # control
+            (u(BASE % "0005"), _F_READ | _F_NOTIFY | _F_READ_ENC),  # status
+        ),
+    )
+    return (rsc, dis, bas, sc)
 
 
 def uuid128_le(s):
@@ -123,7 +128,7 @@ class BleLink:
         self._n = 0
         self.lost_events = 0
         self.flag = rt.Flag()
-        rsc, dis, bas, sc = ble.gatts_register_services((_RSC, _DIS, _BAS, _SC))
+        rsc, dis, bas, sc = ble.gatts_register_services(_services())
         self.h_rsc, h_feature, h_location, self.h_scp = rsc
         self.h_batt = bas[0]
         self.h_stride, self.h_cue, self.h_ctl, self.h_status = sc

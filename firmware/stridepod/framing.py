@@ -1,5 +1,7 @@
 # Serial framing, pod side: COBS over (record || CRC-16/CCITT-FALSE, little
 # endian), each frame ended by one 0x00 byte. docs/protocol.md, "Serial framing".
+from array import array
+
 try:
     from micropython import const
 except ImportError:  # CPython
@@ -13,7 +15,7 @@ _MAX_FRAME = const(MAX_RECORD + 2 + 2)  # + CRC + COBS overhead for <= 254 bytes
 
 
 def _make_table():
-    t = [0] * 256
+    t = array("H", bytes(512))  # 512 bytes (a list would hold 256 object slots)
     for i in range(256):
         c = i << 8
         for _ in range(8):

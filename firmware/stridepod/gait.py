@@ -487,9 +487,10 @@ class GaitEngine:
         self._back = (LOOKBACK_MS * r + 999) // 1000
         n = _pow2_at_least(d + self._back + 2)
         self._mask = n - 1
-        self._ring = array.array("i", [0] * (n * _RF))
+        # from zeroed bytes: a list of n * _RF ints first would double the peak
+        self._ring = array.array("i", bytes(4 * n * _RF))
         self._bits = bytearray(n)  # 1,2,4: gyro x,y,z clipped; 8: acc clipped; 16: still
-        st = array.array("i", [0] * _S_SIZE)
+        st = array.array("i", bytes(4 * _S_SIZE))
         self._st = st
         st[_S_MASK] = n - 1
         st[_S_PER] = 1000 // r if 1000 % r == 0 else 1000 // r + 1

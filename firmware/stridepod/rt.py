@@ -20,10 +20,11 @@ except ImportError:  # CPython (the type check targets MicroPython: no monotonic
         return a + b
 
 
-async def sleep_ms(ms):
-    if hasattr(asyncio, "sleep_ms"):
-        await asyncio.sleep_ms(ms)
-    else:
+if hasattr(asyncio, "sleep_ms"):
+    sleep_ms = asyncio.sleep_ms  # MicroPython's: reuses one object, allocates nothing
+else:
+
+    async def sleep_ms(ms):
         await asyncio.sleep(ms / 1000)
 
 
