@@ -26,21 +26,21 @@
 #   standing stance, so its stride_ms and contact_ms are not gait figures
 #   (its t_contact_ms and length_mm are). The stride that ends when the
 #   athlete stops is reported like any other (its landing is a stance).
-#   Strides are reported about LOOKAHEAD_MS after the next stance begins.
+#   Strides are reported about _LOOKAHEAD_MS after the next stance begins.
 #
 # Method. Per sample only small ints (< 2**30) in preallocated arrays, in two
 # viper functions (_ingest, _advance); per-stride work in plain Python.
 #   - stance (zero velocity): over a short centred window the gyro energy and
 #     the deviation of |acc|^2 from 1 g^2 are both small (a SHOE-like detector
-#     on norms: orientation agnostic); two windows: WINDOW_MS for walking and
-#     running, and SHORT_WINDOW_MS with stricter thresholds for a sprint, whose
+#     on norms: orientation agnostic); two windows: _WINDOW_MS for walking and
+#     running, and _SHORT_WINDOW_MS with stricter thresholds for a sprint, whose
 #     foot-flat (~17-24 ms at 8-10 m/s) is shorter than the long window;
 #   - attitude: Q14 quaternion integrated from gyro increments (error-feedback
 #     rounding so slow rates are not lost), levelled in every stance from the
 #     mean specific force (tilt only; yaw is free: stride length is measured
 #     in the horizontal plane, where yaw does not matter);
 #   - horizontal velocity and position are integrated from the stillest sample
-#     of a stance (the origin) to LAND_STILL_MS into the next stance (or the
+#     of a stance (the origin) to _LAND_STILL_MS into the next stance (or the
 #     end of a shorter still run: the foot is still rolling when stillness is
 #     first detected); the velocity error is taken as linear over that span
 #     (ZUPT) and the position corrected exactly: p - v_end * (n + 1) / 2;
@@ -76,33 +76,33 @@ except ImportError:  # CPython runs the same source as plain Python
 from stridepod.proto import F_ACC_SAT, F_FIRST, F_GAP, F_GYR_SAT, F_LOW_QUALITY, F_TURN
 
 # --- tunables (each with unit and reason) ---------------------------------
-WINDOW_MS = const(30)  # ms; stance window: shorter than a running foot-flat (~60 ms)
-SHORT_WINDOW_MS = const(12)  # ms; second stance window: shorter than a sprint foot-flat (~17 ms)
-SHORT_GYR_DPS = const(50)  # deg/s; short-window RMS rate limit: stricter, less noise averaging
-SHORT_ACC_MG = const(300)  # mg; short-window mean | |a| - 1 g | limit, stricter for the same reason
-LOOKAHEAD_MS = const(80)  # ms; delay line: half window + longest gyro plateau bridged
-LOOKBACK_MS = const(160)  # ms; how far before stance onset the impact is searched
-LAND_STILL_MS = const(25)  # ms; a stride ends this far into a stance (foot still rolling before)
-GYR_STANCE_DPS = const(70)  # deg/s; RMS rotation rate below which the foot may be still
-ACC_STANCE_MG = const(450)  # mg; mean | |a| - 1 g | below which the foot may be still
-MIN_SWING_MS = const(200)  # ms; shorter swings are stance chatter or shuffles, not strides
-MAX_SWING_MS = const(1600)  # ms; longer "swings" are not gait: drop, do not integrate on
-REST_MS = const(2000)  # ms; a stance this long means the athlete stopped (F_FIRST next)
-HOLD_MS = const(1000)  # ms; in a longer stance the origin follows the latest still sample
-TILT_BLOCK = const(8)  # samples; levelling applied every this many stance samples
-RELEVEL_MRAD = const(20)  # mrad; while levelling after start-up, the stride origin waits
-TO_OFFSET_MS = const(40)  # ms; toe-off after the end of stillness when no push-off peak is seen
-TO_MAX_MS = const(400)  # ms; the push-off peak is searched this long after stillness ends
-TO_MIN_DPS = const(150)  # deg/s; a push-off rotation peak is at least this fast
-TO_DROP16 = const(9)  # /16 of the peak energy (= 3/4 of the rate): the toe has left
-IC_BACK_MS = const(60)  # ms; the heel meets the ground this shortly before the impact peak
-GAP_FILL_MAX = const(4)  # samples; gaps up to this are bridged by holding the sample
-SAT_PERMILLE = const(985)  # 1/1000 of full scale; at or above this a sample is clipped
-LOWQ_TILT_MRAD = const(300)  # mrad; a bigger levelling jump (17 deg) means attitude was poor
-LOWQ_VEL_MPS100 = const(250)  # cm/s; a bigger ZUPT velocity residual means a poor stride
-TURN_COS_SIN = const(1)  # |sin|*1 > cos  <=>  heading change > 45 deg (F_TURN)
-MIN_STRIDE_MM = const(250)  # mm; a shorter "stride" is a pivot or shuffle in a stance
-MAX_STRIDE_MM = const(6000)  # mm; longer integrated strides are reported low quality
+_WINDOW_MS = const(30)  # ms; stance window: shorter than a running foot-flat (~60 ms)
+_SHORT_WINDOW_MS = const(12)  # ms; second stance window: shorter than a sprint foot-flat (~17 ms)
+_SHORT_GYR_DPS = const(50)  # deg/s; short-window RMS rate limit: stricter, less noise averaging
+_SHORT_ACC_MG = const(300)  # mg; short-window mean | |a| - 1 g | limit, stricter for that reason
+_LOOKAHEAD_MS = const(80)  # ms; delay line: half window + longest gyro plateau bridged
+_LOOKBACK_MS = const(160)  # ms; how far before stance onset the impact is searched
+_LAND_STILL_MS = const(25)  # ms; a stride ends this far into a stance (foot still rolling before)
+_GYR_STANCE_DPS = const(70)  # deg/s; RMS rotation rate below which the foot may be still
+_ACC_STANCE_MG = const(450)  # mg; mean | |a| - 1 g | below which the foot may be still
+_MIN_SWING_MS = const(200)  # ms; shorter swings are stance chatter or shuffles, not strides
+_MAX_SWING_MS = const(1600)  # ms; longer "swings" are not gait: drop, do not integrate on
+_REST_MS = const(2000)  # ms; a stance this long means the athlete stopped (F_FIRST next)
+_HOLD_MS = const(1000)  # ms; in a longer stance the origin follows the latest still sample
+_TILT_BLOCK = const(8)  # samples; levelling applied every this many stance samples
+_RELEVEL_MRAD = const(20)  # mrad; while levelling after start-up, the stride origin waits
+_TO_OFFSET_MS = const(40)  # ms; toe-off after the end of stillness when no push-off peak is seen
+_TO_MAX_MS = const(400)  # ms; the push-off peak is searched this long after stillness ends
+_TO_MIN_DPS = const(150)  # deg/s; a push-off rotation peak is at least this fast
+_TO_DROP16 = const(9)  # /16 of the peak energy (= 3/4 of the rate): the toe has left
+_IC_BACK_MS = const(60)  # ms; the heel meets the ground this shortly before the impact peak
+_GAP_FILL_MAX = const(4)  # samples; gaps up to this are bridged by holding the sample
+_SAT_PERMILLE = const(985)  # 1/1000 of full scale; at or above this a sample is clipped
+_LOWQ_TILT_MRAD = const(300)  # mrad; a bigger levelling jump (17 deg) means attitude was poor
+_LOWQ_VEL_MPS100 = const(250)  # cm/s; a bigger ZUPT velocity residual means a poor stride
+_TURN_COS_SIN = const(1)  # |sin|*1 > cos  <=>  heading change > 45 deg (F_TURN)
+_MIN_STRIDE_MM = const(250)  # mm; a shorter "stride" is a pivot or shuffle in a stance
+_MAX_STRIDE_MM = const(6000)  # mm; longer integrated strides are reported low quality
 
 # --- fixed-point formats --------------------------------------------------
 _Q = const(14)  # quaternion Q14
@@ -419,7 +419,7 @@ def _advance(st: ptr32, ring: ptr32, bits: ptr8, j: int, again: int) -> int:
                 if e > pk:
                     st[_S_TO_PK] = e
                     st[_S_TO_I] = j
-                elif e * 16 < pk * TO_DROP16 and pk > st[_S_TOMIN]:
+                elif e * 16 < pk * _TO_DROP16 and pk > st[_S_TOMIN]:
                     st[_S_TO_OPEN] = 0
                     return _EV_TO
                 if n > st[_S_TOMAX]:
@@ -436,7 +436,7 @@ def _advance(st: ptr32, ring: ptr32, bits: ptr8, j: int, again: int) -> int:
         st[_S_FZ] = st[_S_FZ] + st[_S_CFZ]
         st[_S_FN] = st[_S_FN] + 1
         st[_S_NST] = st[_S_NST] + 1
-        if st[_S_FN] >= TILT_BLOCK:
+        if st[_S_FN] >= _TILT_BLOCK:
             return _EV_LEVEL  # Python levels, then calls again with again=2
     e = ring[b + _RWG]
     if e < st[_S_EMIN] or st[_S_NST] > st[_S_HOLD]:
@@ -482,9 +482,9 @@ class GaitEngine:
             raise ValueError("acc_range_g 2..32, gyro_range_dps 125..4000")
         self.rate_hz = rate_hz
         r = rate_hz
-        w = max(3, (WINDOW_MS * r + 500) // 1000) | 1  # odd, centred
-        d = max(w // 2 + 2, (LOOKAHEAD_MS * r + 999) // 1000)
-        self._back = (LOOKBACK_MS * r + 999) // 1000
+        w = max(3, (_WINDOW_MS * r + 500) // 1000) | 1  # odd, centred
+        d = max(w // 2 + 2, (_LOOKAHEAD_MS * r + 999) // 1000)
+        self._back = (_LOOKBACK_MS * r + 999) // 1000
         n = _pow2_at_least(d + self._back + 2)
         self._mask = n - 1
         # from zeroed bytes: a list of n * _RF ints first would double the peak
@@ -497,32 +497,32 @@ class GaitEngine:
         st[_S_W] = w
         st[_S_D] = d
         # thresholds as window sums of the per-sample energies
-        g4 = GYR_STANCE_DPS * 10 >> 2  # in 0.4 dps
+        g4 = _GYR_STANCE_DPS * 10 >> 2  # in 0.4 dps
         st[_S_THRG] = w * g4 * g4
         # | |a|^2 - g^2 | in (4 mg)^2: 2 * g * dev (first order)
-        st[_S_THRA] = w * 2 * 250 * (ACC_STANCE_MG >> 2)
-        w2 = max(3, (SHORT_WINDOW_MS * r + 500) // 1000) | 1
+        st[_S_THRA] = w * 2 * 250 * (_ACC_STANCE_MG >> 2)
+        w2 = max(3, (_SHORT_WINDOW_MS * r + 500) // 1000) | 1
         st[_S_W2] = w2
-        g4 = SHORT_GYR_DPS * 10 >> 2
+        g4 = _SHORT_GYR_DPS * 10 >> 2
         st[_S_THRG2] = w2 * g4 * g4
-        st[_S_THRA2] = w2 * 2 * 250 * (SHORT_ACC_MG >> 2)
-        st[_S_ASAT] = acc_range_g * SAT_PERMILLE
-        st[_S_GSAT] = gyro_range_dps * SAT_PERMILLE // 100
+        st[_S_THRA2] = w2 * 2 * 250 * (_SHORT_ACC_MG >> 2)
+        st[_S_ASAT] = acc_range_g * _SAT_PERMILLE
+        st[_S_GSAT] = gyro_range_dps * _SAT_PERMILLE // 100
         # gyro 0.1 dps -> half-angle increment in Q14 per sample, scaled by 2**16:
         # h = w * 0.1 * pi / 180 / 2 / rate * 2**14
         st[_S_KG] = (16384 * 65536 * 314159 // 100000 // 3600 + r // 2) // r
-        st[_S_MAXSW] = MAX_SWING_MS * r // 1000
-        st[_S_TOMAX] = TO_MAX_MS * r // 1000
-        g4 = TO_MIN_DPS * 10 >> 2
+        st[_S_MAXSW] = _MAX_SWING_MS * r // 1000
+        st[_S_TOMAX] = _TO_MAX_MS * r // 1000
+        g4 = _TO_MIN_DPS * 10 >> 2
         st[_S_TOMIN] = g4 * g4
-        st[_S_HOLD] = HOLD_MS * r // 1000
+        st[_S_HOLD] = _HOLD_MS * r // 1000
         # position units mg*sample^2 per mm: 1 / (9.80665e-3 m/s^2 * dt^2 * 1000)
         self._kmm = (r * r * 100000 + 490332) // 980665
-        self._min_swing = MIN_SWING_MS * r // 1000
+        self._min_swing = _MIN_SWING_MS * r // 1000
         st[_S_MINSW] = self._min_swing
-        st[_S_LANDN] = max(1, (LAND_STILL_MS * r + 500) // 1000)
-        self._rest = REST_MS * r // 1000
-        self._ic_back = (IC_BACK_MS * r + 999) // 1000
+        st[_S_LANDN] = max(1, (_LAND_STILL_MS * r + 500) // 1000)
+        self._rest = _REST_MS * r // 1000
+        self._ic_back = (_IC_BACK_MS * r + 999) // 1000
         self._plat0 = array.array("i", [0, 0, 0])  # plateau start per gyro axis
         self.t_contact_ms = 0
         self.stride_ms = 0
@@ -584,7 +584,7 @@ class GaitEngine:
         p = st[_S_PER]
         miss = ((t_ms - st[_S_LAST]) & _TMASK) // p - 1
         done = False
-        if miss > GAP_FILL_MAX:
+        if miss > _GAP_FILL_MAX:
             self._abort(F_GAP)
             miss = 0
         while miss > 0:
@@ -633,7 +633,7 @@ class GaitEngine:
 
     def _level_now(self, j):
         self._level()
-        if self._fresh and self._tilt > RELEVEL_MRAD:
+        if self._fresh and self._tilt > _RELEVEL_MRAD:
             self._st[_S_EMIN] = _E_BIG  # still levelling after start-up: origin later
         _advance(self._st, self._ring, self._bits, j, 2)
 
@@ -641,7 +641,7 @@ class GaitEngine:
         st = self._st
         if st[_S_FN]:
             self._level()
-        self._to_ms = (self._ring[j * _RF + _RT] + TO_OFFSET_MS) & _TMASK
+        self._to_ms = (self._ring[j * _RF + _RT] + _TO_OFFSET_MS) & _TMASK
         st[_S_TO_OPEN] = 1
         st[_S_TO_PK] = 0
         if st[_S_NST] > self._rest:
@@ -808,7 +808,7 @@ class GaitEngine:
         xm = px // k
         ym = py // k
         length = isqrt(xm * xm + ym * ym)
-        if length < MIN_STRIDE_MM:
+        if length < _MIN_STRIDE_MM:
             return False  # a pivot or shuffle in place: the same stance goes on
         ic = self._contact_ms(j)
         flags = self._pending
@@ -816,7 +816,7 @@ class GaitEngine:
         vx = st[_S_VX] >> 6
         vy = st[_S_VY] >> 6
         vres = (isqrt(vx * vx + vy * vy) << 6) * 98 // (self.rate_hz * 100)
-        if self._tilt > LOWQ_TILT_MRAD or vres > LOWQ_VEL_MPS100 or length > MAX_STRIDE_MM:
+        if self._tilt > _LOWQ_TILT_MRAD or vres > _LOWQ_VEL_MPS100 or length > _MAX_STRIDE_MM:
             flags |= F_LOW_QUALITY
         self._col(self._hax, st[_S_Q0] - _B, st[_S_Q1] - _B, st[_S_Q2] - _B, st[_S_Q3] - _B)
         hx = self._cx
@@ -825,7 +825,7 @@ class GaitEngine:
         sn = hx * self._hy0 - hy * self._hx0
         if sn < 0:
             sn = -sn
-        if sn * TURN_COS_SIN > cs:
+        if sn * _TURN_COS_SIN > cs:
             flags |= F_TURN
         done = False
         if self._ic_ms >= 0:
