@@ -28,6 +28,7 @@ except ImportError:  # CPython
 _IRQ_CENTRAL_CONNECT = const(1)
 _IRQ_CENTRAL_DISCONNECT = const(2)
 _IRQ_GATTS_WRITE = const(3)
+_IRQ_GATTS_INDICATE_DONE = const(20)
 _IRQ_ENCRYPTION_UPDATE = const(28)
 _IRQ_GET_SECRET = const(29)
 _IRQ_SET_SECRET = const(30)
@@ -44,6 +45,7 @@ _IO_NONE = const(3)  # no input, no output: "just works" pairing
 MAX_CONN = const(3)  # coach laptop + watch + spare
 _Q = const(16)  # queued IRQ events
 _VAL = const(20)  # bytes kept per written value (every request fits)
+_IND_Q = const(4)  # indications waiting per connection behind an unconfirmed one
 _ADV_US = const(250000)
 _ADV_IDLE_US = const(1000000)
 
@@ -134,6 +136,7 @@ class BleLink:
         self.h_stride, self.h_cue, self.h_ctl, self.h_status = sc
         self._init_values(h_feature, h_location, dis, board_title, fw)
         self.conns = {}  # conn -> bits: 1 encrypted, 2 bonded
+        self._ind = {}  # conn -> [(handle, bytes)] waiting: an indication is unconfirmed
         self.pairing = False
         self.notify_errors = 0
         self._adv = adv_payload()
@@ -172,8 +175,12 @@ class BleLink:
             bits = self._copy_value(handle)
         elif event == _IRQ_ENCRYPTION_UPDATE:
             bits = (1 if data[1] else 0) | (2 if data[3] else 0)
-        elif event != _IRQ_CENTRAL_CONNECT and event != _IRQ_CENTRAL_DISCONNECT:
-            return None  # indicate-done, MTU, connection updates: nothing to do
+        elif (
+            event != _IRQ_CENTRAL_CONNECT
+            and event != _IRQ_CENTRAL_DISCONNECT
+            and event != _IRQ_GATTS_INDICATE_DONE
+        ):
+            return None  # MTU, connection updates: nothing to do
         self._push(event, data[0], handle, bits)
         return None
 
@@ -236,7 +243,10 @@ class BleLink:
             self.conns[conn] = 0
             self.advertise()
             self.pod.publish_status()
+        elif ev == _IRQ_GATTS_INDICATE_DONE:
+            self._next_indication(conn)
         elif ev == _IRQ_CENTRAL_DISCONNECT:
+            self._ind.pop(conn, None)
             self.conns.pop(conn, None)
             self.pod.drop_conn(self, conn)
             self.advertise()
@@ -267,10 +277,35 @@ class BleLink:
             extra = b"\x01"
         elif op in (1, 3, 4):
             res = 3  # invalid parameter
+        self._indicate(conn, self.h_scp, bytes((0x10, op, res)) + extra)
+
+    # ---- indications: ATT allows one unconfirmed per connection ----
+    def _indicate(self, conn, handle, data):
+        # send now, or queue behind the indication the central has not confirmed
+        q = self._ind.get(conn)
+        if q is not None:
+            if len(q) >= _IND_Q:
+                q.pop(0)  # the oldest waiting reply is lost: its requester times out
+                self.notify_errors += 1
+            q.append((handle, bytes(data)))
+            return
         try:
-            self.ble.gatts_indicate(conn, self.h_scp, bytes((0x10, op, res)) + extra)
+            self.ble.gatts_indicate(conn, handle, data)
+            self._ind[conn] = []  # sent: the next waits for the confirmation
         except (OSError, ValueError):
             self.notify_errors += 1
+
+    def _next_indication(self, conn):
+        # the central confirmed: send the next waiting one, if any
+        q = self._ind.pop(conn, None)
+        while q:
+            handle, data = q.pop(0)
+            try:
+                self.ble.gatts_indicate(conn, handle, data)
+                self._ind[conn] = q
+                return
+            except (OSError, ValueError):
+                self.notify_errors += 1
 
     # ---- advertising and pairing ----
     def advertise(self):
@@ -341,10 +376,7 @@ class BleLink:
                 self._notify(conn, self.h_stride, mr)
 
     def reply(self, conn, buf, n):
-        try:
-            self.ble.gatts_indicate(conn, self.h_ctl, memoryview(buf)[:n])
-        except (OSError, ValueError):
-            self.notify_errors += 1
+        self._indicate(conn, self.h_ctl, memoryview(buf)[:n])
 
     def record(self, conn, buf, n):
         if conn not in self.conns:

@@ -203,6 +203,10 @@ def test_rsc_control_point():
     c.write(scp, b"\x04")
     c.write(scp, b"\x07")
     link.process()
+    assert len(c.indicated) == 1  # one indication unconfirmed at a time: the rest wait
+    for _ in range(3):
+        c.pump()  # the central confirms; the pod sends the next
+        link.process()
     assert [v for _, v in c.indicated] == [
         b"\x10\x01\x01",
         b"\x10\x03\x03",
@@ -210,6 +214,27 @@ def test_rsc_control_point():
         b"\x10\x07\x02",
     ]
     assert pod.distance_mm == 1234500
+    fl.close()
+
+
+def test_control_replies_wait_for_the_confirmation_and_none_is_lost():
+    # a host firing several requests at once gets every reply, in order
+    _pod, link, radio, _, fl = _setup()
+    c = _bonded(radio, link)
+    ctl = _h(radio, "0004")
+    for token in (1, 2, 3):
+        c.write(ctl, bytes([4, 1, 0x09, token]))  # IDENTIFY x3
+    link.process()
+    got = [v[3] for _, v in c.indicated]
+    assert got == [1]
+    c.pump()
+    link.process()
+    c.pump()
+    link.process()
+    assert [v[3] for _, v in c.indicated] == [1, 2, 3] and link.notify_errors == 0
+    c.disconnect()  # a reply still waiting for a gone central is dropped with it
+    link.process()
+    assert link._ind == {}
     fl.close()
 
 

@@ -13,6 +13,9 @@
 #     need one (ATT error returned to the central, no IRQ on the pod)
 #   - more than 8 notifications queued on one connection (OSError ENOMEM,
 #     drained by Central.pump(), like the controller's buffers)
+#   - a second indication on a connection before the central has confirmed
+#     the first (ATT allows one outstanding; OSError EALREADY); the central
+#     confirms in pump(), and the pod then gets _IRQ_GATTS_INDICATE_DONE
 #   - writes longer than the characteristic buffer (default 20) are truncated
 # Pairing: a central pairs; the stack asks the pod to store the keys through
 # _IRQ_SET_SECRET only when bond=True is configured, and the link counts as
@@ -96,6 +99,7 @@ class Central:
         self.notified = []  # (value_handle, bytes)
         self.indicated = []
         self.queue = []  # notifications not yet taken off the air
+        self.awaiting = None  # handle of an indication not yet confirmed
         self.connected = True
 
     def write(self, handle, data, with_response=True):
@@ -143,9 +147,12 @@ class Central:
         self.ble._irq(_IRQ_MTU_EXCHANGED, (self.conn, mtu))
 
     def pump(self):
-        # the radio sends what was queued
+        # the radio sends what was queued; an indication is confirmed
         self.notified.extend(self.queue)
         self.queue = []
+        if self.awaiting is not None:
+            h, self.awaiting = self.awaiting, None
+            self.ble._irq(_IRQ_GATTS_INDICATE_DONE, (self.conn, h, 0))
 
     def disconnect(self):
         self.ble._drop(self.conn, 0x13)
@@ -280,8 +287,10 @@ class BLE:
 
     def gatts_indicate(self, conn, handle, data=None):
         c, data = self._send(conn, handle, data, FLAG_INDICATE)
+        if c.awaiting is not None:
+            raise OSError(114, "EALREADY: an indication awaits confirmation")
         c.indicated.append((handle, data))
-        self._irq(_IRQ_GATTS_INDICATE_DONE, (conn, handle, 0))
+        c.awaiting = handle
 
     def gap_disconnect(self, conn):
         if conn not in self.centrals:
