@@ -31,11 +31,13 @@ build one).
 from __future__ import annotations
 
 import argparse
+import atexit
 import json
 import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -70,8 +72,8 @@ def unix_march() -> str:
 def build(romfs: bool = False) -> tuple[dict[str, str], list[str]]:
     """Compile the firmware for the unix port; -> (environment, extra ram_app args)."""
     plan = deploy.install_plan("-", "esp32s3", romfs=romfs)
-    build_dir = plan.build_dir.with_name(plan.build_dir.name + "-ram")
-    shutil.rmtree(build_dir, ignore_errors=True)
+    build_dir = Path(tempfile.mkdtemp(prefix="stridecue-ram-"))  # one per run: no clashes
+    atexit.register(shutil.rmtree, build_dir, True)
     code_dir = build_dir / ("rom" if romfs else "fs")
     march = unix_march()
     for cmd in plan.compile:  # as installed, but for the unix port's arch (native code)
