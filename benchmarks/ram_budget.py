@@ -85,7 +85,7 @@ def build(romfs: bool = False) -> tuple[dict[str, str], list[str]]:
     env = dict(os.environ, MICROPYPATH=f"{code_dir}:.frozen")
     if not romfs:
         return env, ["-"]
-    image = build_dir.with_suffix(".romfs")
+    image = build_dir / "app.romfs"
     subprocess.run(
         ["mpremote", "romfs", "--no-mpy", "-o", str(image), "build", str(code_dir)],
         check=True,
