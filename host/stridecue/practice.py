@@ -20,7 +20,15 @@ from typing import Any
 
 from stridecue.analysis import Analyzer, CuePolicy, Event
 from stridecue.errors import LinkError, StrideCueError
-from stridecue.links.base import Channel, Link, LinkState, PodInfo, Received
+from stridecue.links.base import (
+    Channel,
+    Link,
+    LinkState,
+    PodInfo,
+    Received,
+    start_sessions,
+    stop_sessions,
+)
 from stridecue.links.replay import ReplayLink
 from stridecue.protocol import Cue, RscMeasurement, StrideEvent
 from stridecue.recorder import Recorder
@@ -69,8 +77,11 @@ class Practice:
         analyze: bool = True,
         cues: bool = True,
         on_event: Callable[[Row, str], None] | None = None,
+        pod_sessions: bool = True,
     ) -> None:
         self.links = links
+        # a pod measures only in a session: START at connect, STOP when the practice ends
+        self.pod_sessions = pod_sessions
         self.roster = roster or {}
         self.recorder = recorder
         self.analyze = analyze
@@ -97,6 +108,14 @@ class Practice:
                     + "\n  ".join(str(e) for e in failed)
                 )
             raise errors[0]
+        if self.pod_sessions:
+            try:
+                await start_sessions(self.links)
+            except BaseException:
+                for ln in self.links:
+                    with contextlib.suppress(StrideCueError):
+                        await ln.close()
+                raise
         for ln in self.links:
             if isinstance(ln, ReplayLink):
                 assert ln.session is not None
@@ -128,6 +147,8 @@ class Practice:
         self._stop.set()
 
     async def close(self) -> None:
+        if self.pod_sessions:
+            await stop_sessions(self.links)
         for ln in self.links:
             with contextlib.suppress(StrideCueError):
                 await ln.close()

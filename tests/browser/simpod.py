@@ -39,6 +39,7 @@ class SimPod(Link):
     """One runner: cadence and stride length wobble a little; a fade shortens strides."""
 
     scheme = "simpod"
+    has_pod = False  # no control requests (START/STOP): it streams from the start
 
     def __init__(
         self,

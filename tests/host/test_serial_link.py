@@ -178,6 +178,35 @@ async def test_keepalive_tells_the_pod_a_host_is_there(pty_pod: PtyPod) -> None:
     assert pty_pod.pod.pod.requests == sent  # closed: no more keepalives
 
 
+async def test_pod_session_started_once_and_stopped(pty_pod: PtyPod) -> None:
+    # a pod samples only in a session: the host STARTs it at connect and STOPs it
+    link = open_link(f"serial:{pty_pod.port}", time_sync=False)
+    await link.connect()
+    store = pty_pod.pod.pod.store
+    assert store.running is None
+    assert await link.start_session() is True and store.running is not None
+    sid = store.running.sid
+    assert await link.start_session() is False  # already running (a reconnect): kept
+    assert store.running.sid == sid
+    await link.stop_session()
+    assert store.running is None and store.find(sid) is not None  # stopped, kept
+    await link.stop_session()  # nothing running: nothing to do, no error
+    await link.close()
+
+
+async def test_practice_runs_the_pods_session(pty_pod: PtyPod) -> None:
+    from stridecue.practice import Practice
+
+    link = open_link(f"serial:{pty_pod.port}", time_sync=False)
+    practice = Practice([link], analyze=False, cues=False)
+    await practice.connect()
+    store = pty_pod.pod.pod.store
+    assert store.running is not None  # measuring from the moment the practice starts
+    pty_pod.pod.stride()
+    await practice.run(duration_s=0.3)
+    assert store.running is None and store.sessions[-1].records == 1
+
+
 def test_keepalive_out_of_range_is_refused() -> None:
     with pytest.raises(LinkError, match=r"keepalive=45 s is out of range.*0 < keepalive < 30"):
         open_link("serial:/dev/ttyACM0", keepalive=45)

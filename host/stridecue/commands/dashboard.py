@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from stridecue.dashboard import DEFAULT_HOST, DEFAULT_PORT
 from stridecue.errors import ConfigError
 from stridecue.links import Link, open_link
+from stridecue.links.base import start_sessions, stop_sessions
 from stridecue.links.replay import resolve_session, sessions_root
 from stridecue.recorder import Recorder
 
@@ -130,6 +131,13 @@ async def _live(args: argparse.Namespace) -> None:
         links = [open_link(s) for s in args.links]
     print(f"connecting to {len(links)} pod(s)...", flush=True)
     await asyncio.gather(*(ln.connect() for ln in links))
+    try:
+        await start_sessions(links)  # a pod measures only in a session
+    except BaseException:
+        for ln in links:
+            with contextlib.suppress(Exception):
+                await ln.close()
+        raise
     recorder = None
     if not args.no_record:
         root = args.sessions_dir or sessions_root()  # where `stridecue sessions` looks
@@ -149,6 +157,8 @@ async def _live(args: argparse.Namespace) -> None:
             await _wait(args.duration)
     finally:
         await hub.stop()
+        with contextlib.suppress(Exception):
+            await stop_sessions(links)
         for ln in links:
             with contextlib.suppress(Exception):
                 await ln.close()

@@ -109,6 +109,8 @@ class Link(abc.ABC):
     """A connection to one pod (or, for replay, to a recording of several)."""
 
     scheme: str = ""
+    #: False for links with no pod behind them (a replay): no control requests
+    has_pod: bool = True
 
     def __init__(self, spec: str, target: str) -> None:
         self.spec = spec
@@ -158,6 +160,29 @@ class Link(abc.ABC):
             ) from None
         finally:
             self._pending.pop(request.token, None)
+
+    async def start_session(self) -> bool:
+        """Make the pod sample and store strides: START, unless a session runs already.
+
+        A pod measures only in a session (docs/protocol.md, START). Returns True when
+        this call started it, False when one was running (a reconnect, another host)
+        or the pod has no sessions (RSC-only, a replay).
+        """
+        if not self.has_pod or self.info.rsc_only:
+            return False
+        reply = await self.control(ControlRequest.start(self.token(), int(time.time())))
+        if reply.result is Result.BUSY:
+            return False
+        check_reply(self.spec, reply)
+        return True
+
+    async def stop_session(self) -> None:
+        """STOP the pod's session (its strides stay stored); nothing if none runs."""
+        if not self.has_pod or self.info.rsc_only or self.state is not LinkState.CONNECTED:
+            return
+        reply = await self.control(ControlRequest(Opcode.STOP, self.token()))
+        if reply.result is not Result.NOT_FOUND:
+            check_reply(self.spec, reply)
 
     @abc.abstractmethod
     async def close(self) -> None:
@@ -216,6 +241,27 @@ class Link(abc.ABC):
         assert best is not None
         self.info.clock_offset_ms, self.info.clock_uncertainty_ms = best
         return best
+
+
+async def start_sessions(links: list[Link]) -> None:
+    """START every pod's session, all at once; raises the first failure after all tried."""
+    results = await asyncio.gather(*(ln.start_session() for ln in links), return_exceptions=True)
+    for r in results:
+        if isinstance(r, BaseException):
+            raise r
+
+
+async def stop_sessions(links: list[Link]) -> None:
+    """STOP every pod's session; a pod that does not answer is logged, not an error.
+
+    (Its session goes on, storing strides, until a later STOP or the pod's reboot.)
+    """
+    results = await asyncio.gather(*(ln.stop_session() for ln in links), return_exceptions=True)
+    for ln, r in zip(links, results, strict=True):
+        if isinstance(r, LinkError):
+            log.warning("%s: session not stopped: %s", ln.spec, r)
+        elif isinstance(r, BaseException):
+            raise r
 
 
 def check_reply(spec: str, reply: ControlReply) -> None:

@@ -78,6 +78,7 @@ def replay_items(session: Session, *, include_sent: bool = False) -> Iterator[Re
 
 
 class ReplayLink(Link):
+    has_pod = False
     scheme = "replay"
 
     def __init__(self, spec: str, target: str, **options: Any) -> None:
