@@ -41,7 +41,7 @@ class SerialLink:
         self._out = bytearray(MAX_RECORD + 5)
         self._outmv = memoryview(self._out)
         self._log = bytearray(MAX_RECORD)
-        self._in = bytearray(_CHUNK)
+        self._one = bytearray(1)
         self.connected = False  # a valid frame came in within HOST_TIMEOUT_MS
         self._rx_ms = 0  # pod ms of the last valid frame
         self.unknown = 0  # frames with a record kind the pod does not take
@@ -121,8 +121,18 @@ class SerialLink:
 
     # ---- asyncio: read a stream and feed it ----
     async def run(self, reader):
-        # reader: an object with `async read(n)` (asyncio.StreamReader)
+        # reader: asyncio.StreamReader over the port. On MicroPython read(n) and
+        # readinto(buf) of a blocking stream (the pod's USB stdin, a pty) wait
+        # for all n bytes, so a short request would sit there until 64 bytes
+        # had come: take one byte per wake-up instead (requests are small).
+        if not hasattr(reader, "readinto"):  # CPython: read(n) returns what is there
+            while True:
+                data = await reader.read(_CHUNK)
+                if data:
+                    self.feed(data)
+        one = self._one
         while True:
-            data = await reader.read(_CHUNK)
-            if data:
-                self.feed(data)
+            if await reader.readinto(one):
+                self.feed(one)
+            else:
+                await rt.sleep_ms(100)  # end of stream (a pty closed): nothing to read
