@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 from stridecue import firmware
+from stridecue.commands.device import read_status
 from stridecue.errors import LinkError
 from stridecue.links import Received, open_link
 from stridecue.links.serial import SerialLink
@@ -100,8 +101,13 @@ async def test_the_app_measures_only_in_the_session_the_host_starts(pod_app: str
     assert status and status[-1].state & 1 == 0 and status[-1].imu_state == 0
     await link.close()
 
-    practice = Practice([open_link(f"serial:{pod_app}", time_sync=False)], analyze=False)
-    await practice.connect()  # STARTs the session again
+    st = await asyncio.to_thread(read_status, pod_app)  # what `stridecue device info` reads
+    assert st.firmware == (0, 1, 0) and st.battery_pct == 55 and st.last_seq >= got[-1].seq
+
+    practice = Practice([open_link(f"serial:{pod_app}")], analyze=False)
+    await practice.connect()  # time sync + status, then STARTs the session again
+    (ln,) = practice.links
+    assert ln.info.clock_offset_ms is not None and ln.info.firmware == "0.1.0"
     await practice.run(duration_s=2.5)  # and STOPs it at the end
     (row,) = practice.rows.values()
     assert row.strides >= 2
