@@ -26,6 +26,7 @@ IDENTIFY = const(3)
 PULSE = const(4)
 MAX_ON_MS = const(2000)
 _GAP_MS = const(250)  # between repeats
+_SPIN_DOWN_MS = const(60)  # an ERM keeps shaking the case this long after its duty is 0
 _DUTY_MAX = const(65535)
 
 # per pattern: pulses, on_ms, off_ms
@@ -53,6 +54,8 @@ class Haptics:
         self._is_on = False
         self._on_used = 0
         self._phase_on = 0
+        self._ran = False  # the motor ran since ran_since_last() was asked
+        self._off_at = 0  # device ms the motor last stopped
         self.wake = None  # optional () -> None, called by play() (asyncio flag)
         self._set(0)
 
@@ -89,8 +92,17 @@ class Haptics:
 
     def stop(self):
         self._pulses = 0
+        if self._is_on:
+            self._off_at = self.clock_ms()
         self._is_on = False
         self._set(0)
+
+    def ran_since_last(self, now):
+        # -> True when the motor ran (or was still spinning down) since the last
+        # call: the IMU shares the case, so those samples carry its vibration
+        ran = self._ran
+        self._ran = self._is_on or ticks_diff(now, self._off_at) < _SPIN_DOWN_MS
+        return ran
 
     def busy(self):
         return self._pulses > 0
@@ -101,6 +113,7 @@ class Haptics:
             self.stop()
             return
         self._is_on = True
+        self._ran = True
         self._phase_on = on
         self._t = ticks_add(now, on)
         self._set(self._duty)
@@ -114,6 +127,7 @@ class Haptics:
             return left
         if self._is_on:
             self._is_on = False
+            self._off_at = now
             self._on_used += self._phase_on
             self._set(0)
             self._pulses -= 1

@@ -37,6 +37,7 @@ F_BACKFILLED = const(0x0008)  # sent again on request, not live
 F_GAP = const(0x0010)  # samples were missing or duplicated in the stride
 F_FIRST = const(0x0020)  # first stride after rest: no previous contact
 F_TURN = const(0x0040)  # heading changed by > 45 deg during the stride
+F_CUED = const(0x0080)  # the motor ran during the stride: its vibration is in the samples
 
 # control opcodes
 OP_START = const(0x01)

@@ -129,6 +129,8 @@ class Pod:
         # one stride from the engine: sequence it, keep it, send it everywhere
         seq = self.store.next_seq
         rec = self._rec
+        if self.haptics is not None and self.haptics.ran_since_last(self.clock_ms()):
+            flags |= proto.F_CUED
         proto.encode_stride(rec, seq, t_contact_ms, stride_ms, contact_ms, length_mm, flags)
         self.store.append(seq, rec)
         self.distance_mm += length_mm

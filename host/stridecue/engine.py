@@ -21,7 +21,7 @@ from stridecue.imu_files import ImuData
 
 G_MPS2 = 9.80665
 Engine = Literal["cpython", "micropython"]
-FLAG_NAMES = ("acc_sat", "gyr_sat", "low_quality", "backfilled", "gap", "first", "turn")
+FLAG_NAMES = ("acc_sat", "gyr_sat", "low_quality", "backfilled", "gap", "first", "turn", "cued")
 
 
 @dataclass(frozen=True)

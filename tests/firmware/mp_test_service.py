@@ -308,3 +308,30 @@ def test_start_on_a_full_flash_still_streams():
     _drain(pod)
     assert _seqs(link.records[-3:]) == [0, 1, 2]  # from the RAM ring
     fl.close()
+
+
+def _flags(rec):
+    return struct.unpack_from("<H", rec, 16)[0]
+
+
+def test_strides_while_the_motor_runs_are_flagged_cued():
+    # the IMU shares the case with the motor: strides it shook carry F_CUED
+    pod, link, clock, _pwm, fl = _pod()
+    pod.on_stride(10000, 700, 210, 2400, 0)
+    assert not _flags(link.strides[-1]) & proto.F_CUED
+    assert pod.cue(bytes([proto.KIND_CUE, 1, 2, 100, 1, 0, 0]))  # STRIDE: 400 ms on
+    clock.advance(200)
+    pod.haptics.step(clock())
+    pod.on_stride(10700, 700, 210, 2400, 0)  # reported while the motor runs
+    assert _flags(link.strides[-1]) & proto.F_CUED
+    clock.advance(230)  # off at 400 ms, still spinning down (60 ms)
+    pod.haptics.step(clock())
+    pod.on_stride(11400, 700, 210, 2400, proto.F_TURN)
+    assert _flags(link.strides[-1]) == proto.F_CUED | proto.F_TURN  # other flags kept
+    clock.advance(700)
+    pod.haptics.step(clock())
+    pod.on_stride(12100, 700, 210, 2400, 0)  # the spin-down ended in this stride
+    assert _flags(link.strides[-1]) & proto.F_CUED
+    pod.on_stride(12800, 700, 210, 2400, 0)
+    assert not _flags(link.strides[-1]) & proto.F_CUED  # quiet again
+    fl.close()

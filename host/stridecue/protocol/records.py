@@ -33,6 +33,7 @@ class StrideFlag(enum.IntFlag):
     GAP = 0x0010
     FIRST = 0x0020
     TURN = 0x0040
+    CUED = 0x0080  # the pod's motor ran during the stride (vibration in the samples)
 
 
 class Pattern(enum.IntEnum):
