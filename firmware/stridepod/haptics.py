@@ -100,8 +100,9 @@ class Haptics:
     def ran_since_last(self, now):
         # -> True when the motor ran (or was still spinning down) since the last
         # call: the IMU shares the case, so those samples carry its vibration
+        # (a negative difference is a stop so old that the ms ticks wrapped)
         ran = self._ran
-        self._ran = self._is_on or ticks_diff(now, self._off_at) < _SPIN_DOWN_MS
+        self._ran = self._is_on or 0 <= ticks_diff(now, self._off_at) < _SPIN_DOWN_MS
         return ran
 
     def busy(self):
