@@ -75,6 +75,22 @@ def _strides(items: list[Received]) -> list[StrideEvent]:
     return [r.record for r in items if isinstance(r.record, StrideEvent)]
 
 
+async def _take_strides(link: SerialLink, n: int, seconds: float) -> list[StrideEvent]:
+    """The next ``n`` strides, or those that came within ``seconds`` (a loaded machine)."""
+    out: list[StrideEvent] = []
+
+    async def take() -> None:
+        async for item in link.records():
+            if isinstance(item.record, StrideEvent):
+                out.append(item.record)
+                if len(out) == n:
+                    return
+
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(take(), seconds)
+    return out
+
+
 async def _connected(port: str) -> SerialLink:
     """A link to the app once it answers (the interpreter takes a moment to build it)."""
     link = open_link(f"serial:{port}", time_sync=False)
@@ -91,10 +107,11 @@ async def test_the_app_measures_only_in_the_session_the_host_starts(pod_app: str
     link = await _connected(pod_app)
     assert _strides(await _records(link, 1.5)) == []  # idle: the IMU is off, nothing measured
     assert await link.start_session() is True
-    got = _strides(await _records(link, 3.0))  # 700 ms strides
-    assert len(got) >= 2
-    assert [s.seq for s in got] == list(range(got[0].seq, got[0].seq + len(got)))
-    assert all(500 <= s.stride_time_ms <= 900 for s in got[1:])  # 700 ms, on a busy machine
+    got = await _take_strides(link, 3, 15.0)  # 700 ms strides (~2.1 s on an idle machine)
+    assert len(got) == 3
+    assert [s.seq for s in got] == list(range(got[0].seq, got[0].seq + 3))
+    # 700 ms strides; loose bounds: a starved interpreter can overrun the FIFO (GAP)
+    assert all(300 <= s.stride_time_ms <= 1500 for s in got[1:])
     await link.stop_session()
     await link.control(ControlRequest(Opcode.GET_STATUS, link.token()))
     status = [r.record for r in await _records(link, 0.5) if isinstance(r.record, Status)]
@@ -108,6 +125,14 @@ async def test_the_app_measures_only_in_the_session_the_host_starts(pod_app: str
     await practice.connect()  # time sync + status, then STARTs the session again
     (ln,) = practice.links
     assert ln.info.clock_offset_ms is not None and ln.info.firmware == "0.1.0"
-    await practice.run(duration_s=2.5)  # and STOPs it at the end
+    run = asyncio.ensure_future(practice.run())
+    for _ in range(150):
+        await asyncio.sleep(0.1)
+        if sum(r.strides for r in practice.rows.values()) >= 2:
+            break
+    practice.stop()  # the practice ends: it STOPs the pod's session
+    await run
     (row,) = practice.rows.values()
     assert row.strides >= 2
+    st = await asyncio.to_thread(read_status, pod_app)
+    assert st.state & 1 == 0  # stopped
