@@ -26,6 +26,7 @@ skipped, and yields everything before it.
 
 from __future__ import annotations
 
+import enum
 import json
 import logging
 import re
@@ -38,6 +39,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from stridecue.errors import StrideCueError
+from stridecue.protocol import Record, RscMeasurement, StrideEvent
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +53,35 @@ PODS = "pods"
 MARKS = "marks.jsonl"
 SUFFIX = ".scf"
 FORMAT_VERSION = 1
+
+
+class Channel(enum.IntEnum):
+    """What a stored or received frame is; the recorder keeps this byte with it."""
+
+    POD = 1  # a StrideCue record from the pod (stride, status, reply, log)
+    RSC = 2  # a standard RSC Measurement (0x2A53) from a pod without the StrideCue service
+    CUE = 3  # a cue record the host wrote to the pod
+    CONTROL = 4  # a control request the host wrote to the pod
+
+
+class Received(NamedTuple):
+    """One record as received: its raw bytes, decoded form and host receive time."""
+
+    pod: str  # the pod's id on this link (BLE address, serial port, recorded id)
+    host_ns: int  # host wall clock at receipt, ns since the Unix epoch
+    channel: Channel
+    raw: bytes
+    record: Record | RscMeasurement
+
+    @property
+    def seq(self) -> int | None:
+        r = self.record
+        return r.seq if isinstance(r, StrideEvent) else None
+
+    @property
+    def device_ms(self) -> int | None:
+        r = self.record
+        return r.t_contact_ms if isinstance(r, StrideEvent) else None
 
 
 class SessionError(StrideCueError):

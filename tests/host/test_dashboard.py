@@ -7,8 +7,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from stridecue.analysis import Targets
 from stridecue.cli import main
-from stridecue.dashboard import Dashboard, LiveHub, LiveState, ReplayPlayer, Targets, Timeline
+from stridecue.dashboard import Dashboard, LiveHub, LiveState, ReplayPlayer, Timeline
 from stridecue.errors import ConfigError
 from stridecue.links import Channel
 from stridecue.protocol import Cue

@@ -10,7 +10,8 @@ measures distance, and :mod:`analyzer` ties them together and emits :class:`Even
 from stridecue.analysis.analyzer import Analyzer
 from stridecue.analysis.cues import CueDecision, CuePolicy, CueSettings
 from stridecue.analysis.settings import AnalyzerSettings
-from stridecue.analysis.types import Event, StrideIn
+from stridecue.analysis.targets import Targets
+from stridecue.analysis.types import Event, EventKind, StrideIn
 
 __all__ = [
     "Analyzer",
@@ -19,5 +20,7 @@ __all__ = [
     "CuePolicy",
     "CueSettings",
     "Event",
+    "EventKind",
     "StrideIn",
+    "Targets",
 ]

@@ -32,7 +32,7 @@ from stridecue.analysis.noise import Spread
 from stridecue.analysis.reps import RepDetector, RepStats
 from stridecue.analysis.settings import AnalyzerSettings
 from stridecue.analysis.splits import SplitTracker
-from stridecue.analysis.types import Event, StrideIn
+from stridecue.analysis.types import Event, EventKind, StrideIn
 from stridecue.analysis.validate import StrideValidator
 
 _NONE: tuple[Event, ...] = ()
@@ -249,7 +249,7 @@ class Analyzer:
         t0 = first[0] - first[1]
         self.rep = rep = _RepState(self.settings, self.n_reps, t0, self.spread)
         self.n_reps += 1
-        events = [Event(t0, first[4], "rep_start", {"rep": rep.stats.index})]
+        events = [Event(t0, first[4], EventKind.REP_START, {"rep": rep.stats.index})]
         for t, st, sl, ct, i in self._recent:
             events.extend(self._rep_stride(rep, t, st, sl, ct, i))
         self._recent.clear()
@@ -270,8 +270,8 @@ class Analyzer:
         summary["splits_s"] = [round(x, 3) for x in rep.splits.splits_s]
         self.summaries.append(summary)
         return (
-            Event(t_s, i, "rep_summary", summary),
-            Event(t_s, i, "rep_end", {"rep": rep.stats.index}),
+            Event(t_s, i, EventKind.REP_SUMMARY, summary),
+            Event(t_s, i, EventKind.REP_END, {"rep": rep.stats.index}),
         )
 
     def _rep_stride(
@@ -284,7 +284,7 @@ class Analyzer:
         split = rep.splits.add(t, st, sl)
         events: list[Event] | None = None
         if split is not None:
-            events = [Event(t, i, "split", split)]
+            events = [Event(t, i, EventKind.SPLIT, split)]
         if k < s.settle_strides:
             return _NONE if events is None else tuple(events)
         lt = _log(st)
@@ -306,12 +306,12 @@ class Analyzer:
         shorter = rep.sc.update(-zl)
         if rep.rhythm:
             if rep.tol_t.update(yt):
-                events = self._recovered(rep, events, t, i, "rhythm_loss", yt)
+                events = self._recovered(rep, events, t, i, EventKind.RHYTHM_LOSS, yt)
         elif up or down or var:
             events = self._rhythm_alarm(rep, events, t, i, st, yt, up, down)
         if rep.short:
             if rep.tol_l.update(yl):
-                events = self._recovered(rep, events, t, i, "stride_shortening", yl)
+                events = self._recovered(rep, events, t, i, EventKind.STRIDE_SHORTENING, yl)
         elif shorter:
             events = self._short_alarm(rep, events, t, i, sl, yl)
         if not (rep.rhythm or rep.short):
@@ -352,7 +352,7 @@ class Analyzer:
             "deviation_pct": round(100.0 * math.expm1(yt), 2),
             "distance_m": round(rep.splits.distance_m, 1),
         }
-        return _append(events, Event(t, i, "rhythm_loss", detail))
+        return _append(events, Event(t, i, EventKind.RHYTHM_LOSS, detail))
 
     def _short_alarm(
         self, rep: _RepState, events: list[Event] | None, t: float, i: int, sl: float, yl: float
@@ -369,7 +369,7 @@ class Analyzer:
             "deviation_pct": round(100.0 * math.expm1(yl), 2),
             "distance_m": round(rep.splits.distance_m, 1),
         }
-        return _append(events, Event(t, i, "stride_shortening", detail))
+        return _append(events, Event(t, i, EventKind.STRIDE_SHORTENING, detail))
 
     def _alarm_common(self, rep: _RepState) -> None:
         rep.stats.alert(rep.splits.distance_m)
@@ -386,7 +386,7 @@ class Analyzer:
         problem: str,
         y: float,
     ) -> list[Event]:
-        if problem == "rhythm_loss":
+        if problem == EventKind.RHYTHM_LOSS:
             rep.rhythm = False
             rep.up.reset()
             rep.down.reset()
@@ -400,7 +400,7 @@ class Analyzer:
             "for_strides": self.settings.recovery_strides,
             "deviation_pct": round(100.0 * math.expm1(y), 2),
         }
-        return _append(events, Event(t, i, "recovered", detail))
+        return _append(events, Event(t, i, EventKind.RECOVERED, detail))
 
 
 def _doubt(phi: float, n: int, c: float) -> float:

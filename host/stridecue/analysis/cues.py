@@ -22,12 +22,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from stridecue.analysis.types import Event
+from stridecue.analysis.types import Event, EventKind
 from stridecue.errors import ConfigError
 from stridecue.protocol.records import Cue, Pattern
 
 _log = logging.getLogger(__name__)
-_PATTERN = {"rhythm_loss": Pattern.RHYTHM, "stride_shortening": Pattern.STRIDE}
+_PATTERN: dict[str, Pattern] = {
+    EventKind.RHYTHM_LOSS: Pattern.RHYTHM,
+    EventKind.STRIDE_SHORTENING: Pattern.STRIDE,
+}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -74,10 +77,13 @@ class CuePolicy:
         self.quiet_until_s = -math.inf
         self._active: dict[str, dict[str, Any]] = {}
         self._last_cue_s: dict[str, float] = {}
-        self._length = {"rhythm_loss": s.rhythm_pattern_s, "stride_shortening": s.stride_pattern_s}
-        self._priority = {
-            "rhythm_loss": s.rhythm_priority,
-            "stride_shortening": s.stride_priority,
+        self._length: dict[str, float] = {
+            EventKind.RHYTHM_LOSS: s.rhythm_pattern_s,
+            EventKind.STRIDE_SHORTENING: s.stride_pattern_s,
+        }
+        self._priority: dict[str, int] = {
+            EventKind.RHYTHM_LOSS: s.rhythm_priority,
+            EventKind.STRIDE_SHORTENING: s.stride_priority,
         }
 
     def manual(self, t_s: float, duration_ms: int = 400) -> CueDecision:
@@ -101,9 +107,9 @@ class CuePolicy:
 
     def _on_event(self, e: Event, out: list[CueDecision]) -> None:
         k = e.kind
-        if k == "rep_start":
+        if k == EventKind.REP_START:
             self.in_rep = True
-        elif k == "rep_end":
+        elif k == EventKind.REP_END:
             self.in_rep = False
             for p in list(self._active):
                 del self._active[p]
@@ -113,7 +119,7 @@ class CuePolicy:
                 out.append(self._note(e.t_s, k, "suppress", "not in a rep (recovery jog)"))
                 return
             self._active[k] = e.detail
-        elif k == "recovered":
+        elif k == EventKind.RECOVERED:
             p = str(e.detail.get("problem", ""))
             if self._active.pop(p, None) is not None:
                 out.append(self._note(e.t_s, p, "stop", "athlete recovered", evidence=e.detail))

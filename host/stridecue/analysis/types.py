@@ -4,12 +4,28 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
 
+
+class EventKind(StrEnum):
+    """What an :class:`Event` says. A ``StrEnum``: its value is the JSON/CSV spelling."""
+
+    RHYTHM_LOSS = "rhythm_loss"
+    STRIDE_SHORTENING = "stride_shortening"
+    RECOVERED = "recovered"
+    REP_START = "rep_start"
+    REP_END = "rep_end"
+    SPLIT = "split"
+    REP_SUMMARY = "rep_summary"
+
+
+#: the problems a cue is about (an alert starts, ``recovered`` ends it)
+PROBLEMS = (EventKind.RHYTHM_LOSS, EventKind.STRIDE_SHORTENING)
 #: events a coach acts on; `stridecue analyze` prints these
-ALERT_KINDS = ("rhythm_loss", "stride_shortening", "recovered")
+ALERT_KINDS = (*PROBLEMS, EventKind.RECOVERED)
 #: bookkeeping events (rep boundaries, 100 m splits, the per-rep summary)
-INFO_KINDS = ("rep_start", "rep_end", "split", "rep_summary")
+INFO_KINDS = (EventKind.REP_START, EventKind.REP_END, EventKind.SPLIT, EventKind.REP_SUMMARY)
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,13 +49,13 @@ class Event:
 
     t_s: float
     stride_index: int
-    kind: str
+    kind: EventKind
     detail: dict[str, Any] = field(default_factory=dict)
 
     def as_json(self) -> dict[str, Any]:
         return {
             "t_s": round(self.t_s, 4),
             "stride_index": self.stride_index,
-            "kind": self.kind,
+            "kind": str(self.kind),
             "detail": self.detail,
         }

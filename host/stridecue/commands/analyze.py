@@ -141,7 +141,7 @@ def run(args: argparse.Namespace) -> int:
     )
     analyzer = Analyzer(settings)
     out = sys.stdout
-    show = None if args.all else set(ALERT_KINDS)
+    show: set[str] | None = None if args.all else set(ALERT_KINDS)
     for _, t, st, sl, ct in read_strides(args.csv):
         for e in analyzer.feed_values(t, st, sl, ct):
             _print(out, e, show, args.json)

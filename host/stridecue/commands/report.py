@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from stridecue.dashboard.targets import Targets
+from stridecue.analysis.targets import Targets
 from stridecue.links.replay import resolve_session
 
 

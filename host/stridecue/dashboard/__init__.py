@@ -19,7 +19,6 @@ if TYPE_CHECKING:
     from stridecue.dashboard.replay import ReplayPlayer, Timeline
     from stridecue.dashboard.server import Dashboard
     from stridecue.dashboard.state import LiveState
-    from stridecue.dashboard.targets import Targets
 
 # Exports load on first use: Bokeh takes a second to import, and the CLI (every
 # `stridecue` command) and the report import light parts of this package.
@@ -30,7 +29,6 @@ _WHERE = {
     "Timeline": "replay",
     "Dashboard": "server",
     "LiveState": "state",
-    "Targets": "targets",
 }
 
 
@@ -50,6 +48,5 @@ __all__ = [
     "LiveHub",
     "LiveState",
     "ReplayPlayer",
-    "Targets",
     "Timeline",
 ]

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from stridecue.analysis.targets import Targets
 from stridecue.dashboard.feed import Feed
-from stridecue.dashboard.targets import Targets
 
 SPEEDS = (1.0, 2.0, 4.0, 8.0, 16.0)
 

@@ -12,8 +12,8 @@ import dataclasses
 from typing import Any
 
 from stridecue.analysis import Analyzer, AnalyzerSettings, Event
+from stridecue.analysis.targets import Targets
 from stridecue.dashboard.state import LiveState
-from stridecue.dashboard.targets import Targets
 from stridecue.protocol import Cue, RscMeasurement, Status, StrideEvent
 from stridecue.protocol.records import Pattern
 

@@ -14,10 +14,10 @@ import time
 from collections.abc import Callable
 
 from stridecue.analysis import CuePolicy
+from stridecue.analysis.targets import Targets
 from stridecue.dashboard.controls import MarkControls
 from stridecue.dashboard.feed import Feed
 from stridecue.dashboard.state import LiveState
-from stridecue.dashboard.targets import Targets
 from stridecue.errors import ConfigError
 from stridecue.links import Channel, Link, LinkState
 from stridecue.protocol import Cue, StrideEvent

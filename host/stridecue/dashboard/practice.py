@@ -16,12 +16,12 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from stridecue.analysis.targets import Targets
 from stridecue.dashboard import DEFAULT_HOST, DEFAULT_PORT
 from stridecue.dashboard.controls import MarkControls
 from stridecue.dashboard.feed import Feed
 from stridecue.dashboard.server import Dashboard
 from stridecue.dashboard.state import LiveState
-from stridecue.dashboard.targets import Targets
 from stridecue.links import Link, Received
 from stridecue.practice import Practice
 

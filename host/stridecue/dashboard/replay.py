@@ -17,10 +17,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from stridecue.analysis.targets import Targets
 from stridecue.dashboard.controls import SPEEDS
 from stridecue.dashboard.feed import Feed
 from stridecue.dashboard.state import LiveState
-from stridecue.dashboard.targets import Targets
 from stridecue.errors import ConfigError, ProtocolError
 from stridecue.protocol import decode_record
 from stridecue.protocol.records import Cue

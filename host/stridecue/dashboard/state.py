@@ -13,7 +13,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from stridecue.dashboard.targets import Targets
+from stridecue.analysis.targets import Targets
 
 WINDOW_STRIDES = 600  # points kept per athlete for the scrolling chart (minutes of running)
 ALERTS_KEPT = 20

@@ -14,9 +14,9 @@ from bokeh.models.annotations import Label, Span
 from bokeh.models.widgets import Button, Div, Spinner, Toggle
 from bokeh.plotting import figure
 
+from stridecue.analysis.targets import Targets
 from stridecue.dashboard.controls import Controls
 from stridecue.dashboard.state import Alert, AthleteView, StridePoint
-from stridecue.dashboard.targets import Targets
 from stridecue.errors import ConfigError
 
 CHART_WINDOW_S = 180.0  # the chart scrolls to show the last three minutes

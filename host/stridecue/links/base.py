@@ -16,7 +16,6 @@ import struct
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
-from typing import NamedTuple
 
 from stridecue.errors import LinkError
 from stridecue.links.fastdecode import fast_decode
@@ -26,20 +25,12 @@ from stridecue.protocol import (
     Cue,
     Record,
     RscMeasurement,
-    StrideEvent,
 )
 from stridecue.protocol.records import Opcode, Result
+from stridecue.session import Channel as Channel  # re-exported: links speak in these
+from stridecue.session import Received as Received
 
 log = logging.getLogger(__name__)
-
-
-class Channel(enum.IntEnum):
-    """What a stored or received frame is; the recorder keeps this byte with it."""
-
-    POD = 1  # a StrideCue record from the pod (stride, status, reply, log)
-    RSC = 2  # a standard RSC Measurement (0x2A53) from a pod without the StrideCue service
-    CUE = 3  # a cue record the host wrote to the pod
-    CONTROL = 4  # a control request the host wrote to the pod
 
 
 class LinkState(enum.Enum):
@@ -48,26 +39,6 @@ class LinkState(enum.Enum):
     CONNECTED = "connected"
     RECONNECTING = "reconnecting"
     CLOSED = "closed"
-
-
-class Received(NamedTuple):
-    """One record as received: its raw bytes, decoded form and host receive time."""
-
-    pod: str  # the pod's id on this link (BLE address, serial port, recorded id)
-    host_ns: int  # host wall clock at receipt, ns since the Unix epoch
-    channel: Channel
-    raw: bytes
-    record: Record | RscMeasurement
-
-    @property
-    def seq(self) -> int | None:
-        r = self.record
-        return r.seq if isinstance(r, StrideEvent) else None
-
-    @property
-    def device_ms(self) -> int | None:
-        r = self.record
-        return r.t_contact_ms if isinstance(r, StrideEvent) else None
 
 
 @dataclass(slots=True)

@@ -8,7 +8,7 @@ import re
 from collections.abc import Sequence
 from pathlib import Path
 
-from stridecue.dashboard.targets import Targets
+from stridecue.analysis.targets import Targets
 from stridecue.report import figures
 from stridecue.report.data import AthleteData, SessionData
 from stridecue.report.relay import ZONE_M, find_exchange
