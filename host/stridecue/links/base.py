@@ -18,7 +18,7 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 
 from stridecue.errors import LinkError
-from stridecue.links.fastdecode import fast_decode
+from stridecue.protocol.fastdecode import fast_decode
 from stridecue.protocol import (
     ControlReply,
     ControlRequest,

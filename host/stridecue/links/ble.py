@@ -37,7 +37,7 @@ from bleak.exc import (
 
 from stridecue.errors import LinkError, ProtocolError
 from stridecue.links.base import Channel, Link, LinkState, Received
-from stridecue.links.fastdecode import fast_decode
+from stridecue.protocol.fastdecode import fast_decode
 from stridecue.links.seqtrack import SeqTracker, backfill
 from stridecue.protocol import ControlReply, Cue, RscMeasurement, Status, StrideEvent, uuids
 

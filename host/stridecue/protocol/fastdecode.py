@@ -12,7 +12,7 @@ import struct
 from collections.abc import Callable
 from typing import Any
 
-from stridecue.protocol import Record, StrideEvent, StrideFlag, decode_record
+from stridecue.protocol.records import Record, StrideEvent, StrideFlag, decode_record
 
 _UNPACK = struct.Struct("<xxIIHHHH").unpack
 _NEW = object.__new__
