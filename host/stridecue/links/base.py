@@ -18,7 +18,6 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 
 from stridecue.errors import LinkError
-from stridecue.protocol.fastdecode import fast_decode
 from stridecue.protocol import (
     ControlReply,
     ControlRequest,
@@ -26,6 +25,7 @@ from stridecue.protocol import (
     Record,
     RscMeasurement,
 )
+from stridecue.protocol.fastdecode import fast_decode
 from stridecue.protocol.records import Opcode, Result
 from stridecue.session import Channel as Channel  # re-exported: links speak in these
 from stridecue.session import Received as Received

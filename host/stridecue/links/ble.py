@@ -37,9 +37,9 @@ from bleak.exc import (
 
 from stridecue.errors import LinkError, ProtocolError
 from stridecue.links.base import Channel, Link, LinkState, Received
-from stridecue.protocol.fastdecode import fast_decode
 from stridecue.links.seqtrack import SeqTracker, backfill
 from stridecue.protocol import ControlReply, Cue, RscMeasurement, Status, StrideEvent, uuids
+from stridecue.protocol.fastdecode import fast_decode
 
 log = logging.getLogger(__name__)
 

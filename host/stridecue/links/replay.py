@@ -19,8 +19,8 @@ from typing import Any
 
 from stridecue.errors import LinkError
 from stridecue.links.base import Channel, Link, LinkState, PodInfo, Received
-from stridecue.protocol.fastdecode import fast_stride
 from stridecue.protocol import ControlRequest, Cue, RscMeasurement, decode_record
+from stridecue.protocol.fastdecode import fast_stride
 from stridecue.session import BadTail, Session
 
 log = logging.getLogger(__name__)
