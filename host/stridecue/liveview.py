@@ -1,4 +1,4 @@
-"""The terminal side of ``live``, ``record`` and ``replay``: options, the view, the run.
+"""The terminal side of a practice: the live table, the coach's typed lines, the run.
 
 On a terminal the view redraws one row per athlete four times a second (cadence,
 stride length, contact time, link state, alerts); elsewhere (a pipe, a log file,
@@ -9,7 +9,6 @@ anything else is stored as a mark in the recording.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import contextlib
 import math
@@ -18,69 +17,21 @@ import sys
 import threading
 import time
 from collections import deque
-from pathlib import Path
 from typing import TextIO
 
-from stridecue import roster as rosters
-from stridecue.errors import ConfigError
-from stridecue.links import Link, open_link
-from stridecue.links.replay import sessions_root
-from stridecue.practice import Practice, Row, latency_ms
-from stridecue.recorder import Recorder
+from stridecue.analysis import Event, EventKind
+from stridecue.practice import ALERTS, CueSent, Listener, Practice, Row, latency_ms
 
 _CLEAR = "\x1b[H\x1b[J"
-
-
-def add_practice_args(p: argparse.ArgumentParser, *, recording: bool) -> None:
-    p.add_argument(
-        "--sessions-dir",
-        type=Path,
-        default=None,
-        help="where sessions are kept ($STRIDECUE_SESSIONS or ~/stridecue-sessions)",
-    )
-    if recording:
-        p.add_argument(
-            "--roster", type=Path, default=None, help="pod → athlete file (SESSIONS/roster.toml)"
-        )
-        p.add_argument(
-            "--athlete",
-            action="append",
-            default=[],
-            metavar="POD=NAME",
-            help="name the athlete wearing POD (repeatable; overrides the roster)",
-        )
-        p.add_argument("--duration", type=float, default=None, help="stop after this many seconds")
-        p.add_argument("--label", default="", help="added to the session folder's name")
-    p.add_argument("--no-analysis", action="store_true", help="show and record strides only")
-    p.add_argument("--no-cues", action="store_true", help="analyse but never buzz a pod")
-    p.add_argument("--headless", action="store_true", help="no live table: events as lines")
-    add_dashboard_args(p)
-
-
-def add_dashboard_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument(
-        "--dashboard", action="store_true", help="also serve the coach dashboard (prints its URL)"
-    )
-    p.add_argument("--port", type=int, default=8765, help="dashboard port (8765; 0: any free)")
-    p.add_argument(
-        "--host", default="127.0.0.1", help="dashboard address (0.0.0.0 for a tablet on the LAN)"
-    )
-
-
-def dashboard_address(args: argparse.Namespace) -> tuple[str, int] | None:
-    """(host, port) when --dashboard was given, else None."""
-    return (args.host, args.port) if getattr(args, "dashboard", False) else None
-
-
-def sessions_dir(args: argparse.Namespace) -> Path:
-    return Path(args.sessions_dir) if args.sessions_dir else sessions_root()
 
 
 def _num(x: float, digits: int) -> str:
     return "-" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.{digits}f}"
 
 
-class View:
+class View(Listener):
+    """The terminal view of a practice: a table redrawn 4x a second, or event lines."""
+
     def __init__(self, practice: Practice, title: str, out: TextIO, live: bool) -> None:
         self.practice = practice
         self.title = title
@@ -88,12 +39,28 @@ class View:
         self.live = live
         self.events: deque[str] = deque(maxlen=8)
         self.t0 = time.monotonic()
+        practice.subscribe(self)
 
-    def event(self, row: Row, text: str) -> None:
+    def line(self, row: Row, text: str) -> None:
         line = f"[{row.name}] {text}"
         self.events.append(line)
         if not self.live:
             print(line, file=self.out, flush=True)
+
+    # --- what the practice publishes ---
+    def event(self, row: Row, event: Event) -> None:
+        if event.kind in ALERTS:
+            self.line(row, ALERTS[EventKind(event.kind)])
+        elif event.kind == EventKind.RECOVERED:
+            problem = str(event.detail.get("problem", ""))
+            text = ALERTS[EventKind(problem)] if problem in ALERTS else ""
+            self.line(row, f"recovered ({text})" if text else "recovered")
+
+    def cue(self, row: Row, sent: CueSent) -> None:
+        self.line(row, f"cue {sent.cue.pattern.name.lower()}: {sent.reason}")
+
+    def note(self, row: Row, text: str) -> None:
+        self.line(row, text)
 
     def table(self) -> list[str]:
         head = (
@@ -172,7 +139,7 @@ async def run_practice(
     """Run ``practice`` with the terminal view, and the web dashboard when asked."""
     dash = None
     if dashboard is not None:
-        from stridecue.dashboard.practice import serve_practice  # Bokeh loads only here
+        from stridecue.dashboard.live import serve_practice  # Bokeh loads only here
 
         dash = serve_practice(practice, title=title, host=dashboard[0], port=dashboard[1])
         print(f"dashboard: {dash.url}", flush=True)
@@ -188,7 +155,6 @@ async def _run_view(
 ) -> None:
     out = sys.stdout
     view = View(practice, title, out, live=not headless and out.isatty())
-    practice.on_event = view.event
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
@@ -218,52 +184,3 @@ def summary(practice: Practice) -> list[str]:
     if not math.isnan(p50):
         lines.append(f"frame arrival -> cue write: p50 {p50:.2f} ms, p99 {p99:.2f} ms")
     return lines
-
-
-async def record_or_watch(args: argparse.Namespace, *, record: bool) -> int:
-    if args.duration is not None and not 0 < args.duration <= 86400:
-        raise ConfigError(
-            f"--duration={args.duration:g} is out of range: allowed 0..86400 s (or leave it "
-            "out and stop with Ctrl-C)"
-        )
-    root = sessions_dir(args)
-    names = rosters.load(args.roster or rosters.default_path(root), required=bool(args.roster))
-    names.update(rosters.parse_pairs(args.athlete))
-    # a USB pod whose cable comes out and back in is reopened (BLE links always reconnect)
-    links: list[Link] = [open_link(spec, reconnect=True) for spec in args.links]
-    recorder: Recorder | None = None
-    if record:
-        root.mkdir(parents=True, exist_ok=True)
-        recorder = Recorder.create(
-            root,
-            label=args.label,
-            settings={
-                "links": list(args.links),
-                "analysis": not args.no_analysis,
-                "cues": not (args.no_cues or args.no_analysis),
-            },
-        )
-    practice = Practice(
-        links,
-        roster=names,
-        recorder=recorder,
-        analyze=not args.no_analysis,
-        cues=not args.no_cues,
-    )
-    where = f"recording to {recorder.path}" if recorder else "not recording"
-    try:
-        await run_practice(
-            practice,
-            f"StrideCue {'record' if record else 'live'}: {len(links)} link(s), {where}",
-            headless=args.headless,
-            duration_s=args.duration,
-            dashboard=dashboard_address(args),
-        )
-    finally:
-        if recorder is not None:
-            recorder.close()
-    for line in summary(practice):
-        print(line)
-    if recorder is not None:
-        print(f"session recorded: {recorder.path}")
-    return 0

@@ -1,10 +1,20 @@
-"""One practice: links in, recorder, per-athlete analysis and cues out, rows for a view.
+"""One practice: the one live pipeline, from the pods' records to the cues written back.
 
-``stridecue live``, ``record`` and ``replay`` all run this; they differ only in
-the links they open, whether a recorder is attached and how the rows are shown.
-Per pod: every received frame is recorded as it arrived, each stride goes to that
-athlete's analyzer and cue policy, and a cue decided is written back at once
-(and recorded as sent). Frame arrival to cue write is timed (``latencies_ns``).
+``stridecue live``, ``record``, ``replay``, ``demo`` and ``dashboard`` all run a
+:class:`Practice`; it is the only thing that connects links and starts and stops
+the pods' sessions. Per athlete it keeps one analyzer and one cue policy, fed
+from one place (:meth:`Practice.take`) on one clock: every pod's time mapped onto
+the session timeline (:mod:`stridecue.timeline`), so the coach's cue and the
+automatic ones are decided on the same seconds.
+
+What happens is published to subscribers (:class:`Listener`): the terminal view,
+the web dashboard, the demo and the benchmarks subscribe; none of them analyses,
+records or cues on its own::
+
+    link (ble | serial | replay | sim) ──▶ Practice.take ──▶ recorder
+                                              │ ├──▶ analyzer ──▶ cue policy ──▶ link.write_cue
+                                              ▼ ▼
+                         listeners: terminal view, dashboard feed, demo, benchmarks
 """
 
 from __future__ import annotations
@@ -18,8 +28,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from stridecue.analysis import Analyzer, CuePolicy, Event
-from stridecue.errors import LinkError, StrideCueError
+from stridecue.analysis import (
+    Analyzer,
+    AnalyzerSettings,
+    CuePolicy,
+    CueSettings,
+    Event,
+    EventKind,
+    Targets,
+)
+from stridecue.errors import ConfigError, LinkError, StrideCueError
 from stridecue.links.base import (
     Channel,
     Link,
@@ -31,22 +49,47 @@ from stridecue.links.base import (
 )
 from stridecue.links.replay import ReplayLink
 from stridecue.protocol import Cue, RscMeasurement, StrideEvent
+from stridecue.protocol.records import Pattern
 from stridecue.recorder import Recorder
 from stridecue.roster import athlete_for
+from stridecue.timeline import PodClock, SessionClock
 
 log = logging.getLogger(__name__)
 
-ALERTS = {"rhythm_loss": "rhythm lost", "stride_shortening": "strides shortening"}
-_NO_CUES: list[tuple[Row, Cue, str]] = []  # shared, never appended to
+#: what a coach reads for each problem the analyzer finds
+ALERTS = {
+    EventKind.RHYTHM_LOSS: "rhythm lost",
+    EventKind.STRIDE_SHORTENING: "strides shortening",
+}
+
+
+class CueBy:
+    COACH = "coach"
+    AUTO = "auto"
+    RECORDED = "recorded"  # a cue found in a recording (replay)
+
+
+@dataclass(frozen=True, slots=True)
+class CueSent:
+    """A cue written to a pod (or found in a recording), on the session timeline."""
+
+    t_s: float
+    cue: Cue
+    by: str  # CueBy
+    reason: str
 
 
 @dataclass
 class Row:
-    """What the view shows for one athlete."""
+    """One athlete in the practice: their pod, analysis, cue policy and latest numbers."""
 
     pod: str
     athlete: str
-    link: Link
+    link: Link | None
+    clock: PodClock
+    analyzer: Analyzer
+    policy: CuePolicy
+    targets: Targets = field(default_factory=Targets)
     strides: int = 0
     cadence_spm: float = math.nan
     stride_length_m: float = math.nan
@@ -55,8 +98,6 @@ class Row:
     alerts: set[str] = field(default_factory=set)
     cues: int = 0
     last_ns: int = 0
-    analyzer: Analyzer = field(default_factory=Analyzer)
-    policy: CuePolicy = field(default_factory=CuePolicy)
 
     @property
     def name(self) -> str:
@@ -64,7 +105,39 @@ class Row:
 
     @property
     def state(self) -> str:
-        return self.link.state.value
+        return self.link.state.value if self.link is not None else "replay"
+
+
+class Listener:
+    """What a practice publishes. Subscribers override the calls they need."""
+
+    def athlete_added(self, row: Row) -> None:
+        """A new athlete (pod) joined the practice."""
+
+    def link_changed(self, row: Row, state: LinkState) -> None:
+        """The athlete's link changed state (connected, reconnecting, closed)."""
+
+    def record(self, row: Row, item: Received, t_s: float) -> None:
+        """A record from the pod; ``t_s`` is its time on the session timeline (a
+        stride's is its foot contact, anything else's its arrival)."""
+
+    def event(self, row: Row, event: Event) -> None:
+        """An analyzer event (rep start/end, split, alert, recovered, rep summary)."""
+
+    def cue(self, row: Row, sent: CueSent) -> None:
+        """A cue reached the pod (or, in a replay, was found in the recording)."""
+
+    def mark(self, row: Row | None, t_s: float, text: str) -> None:
+        """A coach's mark (lap, rep start/stop, a note); ``row`` None: for everyone."""
+
+    def targets_set(self, row: Row, targets: Targets, t_s: float) -> None:
+        """The coach set the athlete's targets (they reach the analyzer from its next rep)."""
+
+    def note(self, row: Row, text: str) -> None:
+        """Anything else worth a line to the coach (a cue not sent, a run finished)."""
+
+
+_NO_CUES: list[tuple[Row, Cue, str]] = []  # shared, never appended to
 
 
 class Practice:
@@ -76,31 +149,44 @@ class Practice:
         recorder: Recorder | None = None,
         analyze: bool = True,
         cues: bool = True,
-        on_event: Callable[[Row, str], None] | None = None,
         pod_sessions: bool = True,
+        settings: AnalyzerSettings | None = None,
+        cue_settings: CueSettings | None = None,
+        clock: SessionClock | None = None,
     ) -> None:
         self.links = links
         # a pod measures only in a session: START at connect, STOP when the practice ends
         self.pod_sessions = pod_sessions
-        self.roster = roster or {}
+        self.roster = dict(roster or {})
         self.recorder = recorder
         self.analyze = analyze
         self.send_cues = cues
-        self.on_event = on_event or (lambda row, text: None)
+        self.settings = settings or AnalyzerSettings()
+        self.cue_settings = cue_settings or CueSettings()
+        self.clock = clock or _clock_of(recorder)
         self.rows: dict[str, Row] = {}
-        self.latencies_ns: list[int] = []
+        self.latencies_ns: list[int] = []  # frame arrival -> cue written
         self.frames = 0
+        self._listeners: list[Listener] = []
         self._stop = asyncio.Event()
+        if recorder is not None and analyze:
+            recorder.set_analysis(self.settings)
+
+    # --- subscribers ---
+    def subscribe(self, listener: Listener) -> Callable[[], None]:
+        """Publish to ``listener`` from now on (athletes already known are announced)."""
+        self._listeners.append(listener)
+        for row in self.rows.values():
+            listener.athlete_added(row)
+        return lambda: self._listeners.remove(listener) if listener in self._listeners else None
 
     # --- running ---
     async def connect(self) -> None:
-        """Connect every link (BLE connects are serialized inside the link)."""
+        """Connect every link (BLE connects are serialized inside the link), START sessions."""
         results = await asyncio.gather(*(ln.connect() for ln in self.links), return_exceptions=True)
         errors = [r for r in results if isinstance(r, BaseException)]
         if errors:
-            for ln in self.links:
-                with contextlib.suppress(StrideCueError):
-                    await ln.close()
+            await self._close_links()
             failed = [e for e in errors if isinstance(e, StrideCueError)]
             if len(failed) > 1 and len(failed) == len(errors):
                 raise LinkError(
@@ -112,18 +198,26 @@ class Practice:
             try:
                 await start_sessions(self.links)
             except BaseException:
-                for ln in self.links:
-                    with contextlib.suppress(StrideCueError):
-                        await ln.close()
+                await self._close_links()
                 raise
         for ln in self.links:
             if isinstance(ln, ReplayLink):
-                assert ln.session is not None
-                self.roster = {**ln.session.athletes, **self.roster}
-                for info in ln.pod_infos():
-                    self._row(info.pod, ln, info)
+                self._from_recording(ln)
             else:
                 self._row(ln.info.pod, ln, ln.info)
+
+    def _from_recording(self, link: ReplayLink) -> None:
+        """A replay runs on the recorded session's own timeline, athletes and targets."""
+        session = link.session
+        assert session is not None
+        span = session.span_ns()
+        start = session.meta.get("start_ns")
+        t0 = int(start) if isinstance(start, int) else (span[0] if span else 0)
+        speed = session.meta.get("settings", {}).get("speed", 1.0)
+        self.clock = SessionClock(t0, float(speed) if isinstance(speed, int | float) else 1.0)
+        self.roster = {**session.athletes, **self.roster}
+        for info in link.pod_infos():
+            self._row(info.pod, link, info)
 
     async def run(self, duration_s: float | None = None) -> None:
         """Follow every link until all end, ``stop()`` is called, or ``duration_s`` passes."""
@@ -147,50 +241,84 @@ class Practice:
         self._stop.set()
 
     async def close(self) -> None:
+        """STOP the pods' sessions, close the links, and finish every athlete's analysis."""
         if self.pod_sessions:
             await stop_sessions(self.links)
-        for ln in self.links:
-            with contextlib.suppress(StrideCueError):
-                await ln.close()
+        await self._close_links()
+        self.finish()
+
+    def finish(self) -> None:
+        """End every athlete's analysis (an open rep ends and is summarised)."""
         for row in self.rows.values():
             if self.analyze and not row.rsc_only:
                 for e in row.analyzer.finish():
                     self._event(row, e)
 
-    # --- per record ---
-    def _row(self, pod: str, link: Link, info: PodInfo | None = None) -> Row:
-        row = self.rows.get(pod)
-        if row is None:
-            info = info or PodInfo(pod=pod)
-            name = athlete_for(self.roster, info, link.spec)
-            row = self.rows[pod] = Row(pod, name, link, rsc_only=info.rsc_only)
-            if self.recorder is not None:
-                self.recorder.add_pod(info, link.spec, athlete=name)
-                if not isinstance(link, ReplayLink):
-                    link.on_state.append(self._refresh_meta)
-        return row
-
-    def _refresh_meta(self, link: Link, state: LinkState) -> None:
-        """After a reconnect, keep the session notes current (clock offset, firmware)."""
-        if state is LinkState.CONNECTED and self.recorder is not None:
-            row = self.rows.get(link.info.pod)
-            self.recorder.add_pod(link.info, link.spec, athlete=row.athlete if row else "")
+    async def _close_links(self) -> None:
+        for ln in self.links:
+            with contextlib.suppress(StrideCueError):
+                await ln.close()
 
     async def _follow(self, link: Link) -> None:
         take = self.take
         async for item in link.records():
-            decided = take(link, item)
+            decided = take(item, link)
             if decided:
                 for row, cue, why in decided:
-                    await self._send(row, link, cue, why, item.host_ns)
+                    await self._send(row, cue, why, CueBy.AUTO, item.host_ns)
 
-    async def handle(self, link: Link, item: Received) -> None:
-        """Take one received record and send the cues it caused."""
-        for row, cue, why in self.take(link, item):
-            await self._send(row, link, cue, why, item.host_ns)
+    async def handle(self, item: Received, link: Link | None = None) -> None:
+        """Take one record and write the cues it caused (for callers that push records)."""
+        for row, cue, why in self.take(item, link):
+            await self._send(row, cue, why, CueBy.AUTO, item.host_ns)
 
-    def take(self, link: Link, item: Received) -> list[tuple[Row, Cue, str]]:
-        """Record, show and analyse one received record; returns the cues to send."""
+    # --- athletes ---
+    def add_athlete(self, pod: str, name: str = "", link: Link | None = None) -> Row:
+        """The athlete wearing ``pod`` (created on first use)."""
+        if name:
+            self.roster.setdefault(pod, name)
+        return self._row(pod, link)
+
+    def _row(self, pod: str, link: Link | None, info: PodInfo | None = None) -> Row:
+        row = self.rows.get(pod)
+        if row is not None:
+            return row
+        info = info or PodInfo(pod=pod)
+        name = athlete_for(self.roster, info, link.spec if link is not None else "")
+        row = self.rows[pod] = Row(
+            pod,
+            name,
+            link,
+            self.clock.pod(info.clock_offset_ms),
+            Analyzer(self.settings),
+            CuePolicy(self.cue_settings),
+            rsc_only=info.rsc_only,
+        )
+        if link is not None and not isinstance(link, ReplayLink):
+            if self.recorder is not None:
+                self.recorder.add_pod(info, link.spec, athlete=name)
+            link.on_state.append(lambda ln, state: self._link_changed(row, ln, state))
+        for listener in self._listeners:
+            listener.athlete_added(row)
+        return row
+
+    def find(self, who: str) -> Row | None:
+        """The athlete named ``who`` (athlete name or pod id), or None."""
+        for row in self.rows.values():
+            if who in (row.athlete, row.pod):
+                return row
+        return None
+
+    def _link_changed(self, row: Row, link: Link, state: LinkState) -> None:
+        """Tell the listeners; after a reconnect keep the session notes current."""
+        if state is LinkState.CONNECTED and self.recorder is not None:
+            self.recorder.add_pod(link.info, link.spec, athlete=row.athlete)
+        for listener in self._listeners:
+            listener.link_changed(row, state)
+
+    # --- per record: the one place records enter ---
+    def take(self, item: Received, link: Link | None = None) -> list[tuple[Row, Cue, str]]:
+        """Record, publish and analyse one received record; returns the cues to send."""
         self.frames += 1
         if self.recorder is not None and item.channel in (Channel.POD, Channel.RSC):
             self.recorder.write(item)
@@ -198,21 +326,35 @@ class Practice:
         row.last_ns = item.host_ns
         rec = item.record
         if isinstance(rec, StrideEvent):
+            t_s = row.clock.stride_s(rec.t_contact_ms, item.host_ns)
             row.strides += 1
             row.cadence_spm = rec.cadence_spm
             row.stride_length_m = rec.stride_length_mm / 1000.0
             row.contact_ms = rec.contact_time_ms
+            self._publish_record(row, item, t_s)
             if self.analyze:
-                return self._analyze(row, rec)
-        elif isinstance(rec, RscMeasurement):
+                return self._analyze(row, rec, t_s)
+            return _NO_CUES
+        t_s = self.clock.host_s(item.host_ns)
+        if isinstance(rec, RscMeasurement):
             row.rsc_only = True
             row.strides += 1
             row.cadence_spm = rec.cadence_spm
             row.stride_length_m = rec.stride_length_m or math.nan
+        elif isinstance(rec, Cue) and item.channel is Channel.CUE:
+            row.cues += 1  # found in a recording: shown as it was sent
+            by = CueBy.COACH if rec.pattern is Pattern.PULSE else CueBy.AUTO
+            for listener in self._listeners:
+                listener.cue(row, CueSent(t_s, rec, by, CueBy.RECORDED))
+            return _NO_CUES
+        self._publish_record(row, item, t_s)
         return _NO_CUES
 
-    def _analyze(self, row: Row, rec: StrideEvent) -> list[tuple[Row, Cue, str]]:
-        t_s = rec.t_contact_ms / 1000.0
+    def _publish_record(self, row: Row, item: Received, t_s: float) -> None:
+        for listener in self._listeners:
+            listener.record(row, item, t_s)
+
+    def _analyze(self, row: Row, rec: StrideEvent, t_s: float) -> list[tuple[Row, Cue, str]]:
         events = row.analyzer.feed_values(
             t_s,
             rec.stride_time_ms / 1000.0,
@@ -230,43 +372,107 @@ class Practice:
                 out.append((row, d.cue, d.reason))
         return out
 
-    async def _send(self, row: Row, link: Link, cue: Cue, why: str, t_ns: int) -> None:
+    def _event(self, row: Row, e: Event) -> None:
+        if e.kind in ALERTS:
+            row.alerts.add(ALERTS[EventKind(e.kind)])
+        elif e.kind == EventKind.RECOVERED:
+            problem = str(e.detail.get("problem", ""))
+            if problem in ALERTS:
+                row.alerts.discard(ALERTS[EventKind(problem)])
+        for listener in self._listeners:
+            listener.event(row, e)
+
+    # --- cues ---
+    async def _send(self, row: Row, cue: Cue, why: str, by: str, arrived_ns: int) -> bool:
+        t_s = self.clock.now_s()
+        link = row.link
         try:
+            if link is None:
+                raise LinkError(f"{row.name}: no pod to cue in a replay")
             await link.write_cue(cue)
         except LinkError as e:
-            self.on_event(row, f"cue not sent: {e}")
-            return
+            self.announce(row, f"cue not sent: {e}")
+            return False
         now = time.time_ns()
-        if t_ns:
-            self.latencies_ns.append(now - t_ns)
+        if arrived_ns:
+            self.latencies_ns.append(now - arrived_ns)
         row.cues += 1
         if self.recorder is not None and link.scheme != "replay":
             self.recorder.write_sent(row.pod, Channel.CUE, bytes(cue), now)
-        self.on_event(row, f"cue {cue.pattern.name.lower()}: {why}")
+        sent = CueSent(t_s, cue, by, why)
+        for listener in self._listeners:
+            listener.cue(row, sent)
+        return True
 
     async def manual_cue(self, who: str) -> bool:
-        """The coach's button: cue the athlete (or pod) named ``who`` now."""
-        for row in self.rows.values():
-            if who in (row.athlete, row.pod):
-                d = row.policy.manual(time.monotonic())
-                assert d.cue is not None
-                await self._send(row, row.link, d.cue, "coach", 0)
-                return True
-        return False
+        """The coach's button: cue the athlete (or pod) named ``who`` now.
 
-    def mark(self, text: str) -> None:
-        """A coach's mark (lap, split, note) in the recording."""
+        False when there is no such athlete or the cue could not be written.
+        """
+        row = self.find(who)
+        if row is None:
+            return False
+        d = row.policy.manual(self.clock.now_s())
+        assert d.cue is not None
+        return await self._send(row, d.cue, d.reason, CueBy.COACH, 0)
+
+    # --- the coach's marks and targets ---
+    def mark(self, text: str, athlete: str = "", t_s: float | None = None) -> None:
+        """A coach's mark (lap, rep start/stop, a note), for one athlete or everyone."""
+        row = self.find(athlete) if athlete else None
+        if athlete and row is None:
+            raise ConfigError(f"no athlete {athlete!r} in this practice; known: {self._names()}")
         if self.recorder is not None:
-            self.recorder.mark(text)
+            self.recorder.mark(text, athlete=row.pod if row is not None else "")
+        t = self.clock.now_s() if t_s is None else t_s
+        for listener in self._listeners:
+            listener.mark(row, t, text)
 
-    def _event(self, row: Row, e: Event) -> None:
-        if e.kind in ALERTS:
-            row.alerts.add(ALERTS[e.kind])
-            self.on_event(row, ALERTS[e.kind])
-        elif e.kind == "recovered":
-            problem = ALERTS.get(str(e.detail.get("problem", "")), "")
-            row.alerts.discard(problem)
-            self.on_event(row, f"recovered ({problem})" if problem else "recovered")
+    def set_targets(self, who: str, targets: Targets, t_s: float | None = None) -> None:
+        """New targets show at once and reach the athlete's analyzer from its next rep."""
+        row = self.find(who)
+        if row is None:
+            raise ConfigError(f"no athlete {who!r} in this practice; known: {self._names()}")
+        row.targets = targets
+        row.analyzer.settings = targets.apply(self.settings)
+        if self.recorder is not None:
+            self.recorder.set_targets(row.pod, targets, time.time_ns())
+            self.recorder.mark(f"targets: {describe(targets)}", athlete=row.pod)
+        t = self.clock.now_s() if t_s is None else t_s
+        for listener in self._listeners:
+            listener.targets_set(row, targets, t)
+
+    def announce(self, row: Row, text: str) -> None:
+        """Publish a line for the coach about ``row`` (the demo's "run finished")."""
+        for listener in self._listeners:
+            listener.note(row, text)
+
+    def _names(self) -> str:
+        return ", ".join(sorted(r.name for r in self.rows.values())) or "none yet"
+
+
+def _clock_of(recorder: Recorder | None) -> SessionClock:
+    """The session's clock: from the recording's start (and simulation speed), else now."""
+    if recorder is None:
+        return SessionClock(time.time_ns())
+    speed = recorder.meta.get("settings", {}).get("speed", 1.0)
+    return SessionClock(
+        int(recorder.meta["start_ns"]), float(speed) if isinstance(speed, int | float) else 1.0
+    )
+
+
+def describe(targets: Targets) -> str:
+    """The coach's targets in a mark's words: ``cadence 190, 400 m goal 52``."""
+    parts = [
+        f"{name} {value:g}"
+        for name, value in (
+            ("cadence", targets.cadence_spm),
+            ("stride length", targets.stride_length_m),
+            ("400 m goal", targets.goal_400_s),
+        )
+        if value is not None
+    ]
+    return ", ".join(parts) or "none"
 
 
 def latency_ms(latencies_ns: list[int]) -> tuple[float, float]:

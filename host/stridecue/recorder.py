@@ -153,6 +153,14 @@ class Recorder:
             w = self._writers[pod]
         return w
 
+    def set_analysis(self, settings: Any) -> None:  # TEMP until merge
+        self.meta.setdefault("analysis", {})["settings"] = {}
+        self.save_meta()
+
+    def set_targets(self, pod: str, targets: Any, host_ns: int) -> None:  # TEMP until merge
+        self.meta.setdefault("analysis", {}).setdefault("targets", []).append({"pod": pod})
+        self.save_meta()
+
     # --- frames ---
     def write(self, item: Received) -> None:
         """Append one received frame, exactly as it arrived."""

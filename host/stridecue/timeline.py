@@ -20,25 +20,30 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 
 
 class SessionClock:
     """Host time → session seconds for one practice (or one recorded session)."""
 
-    __slots__ = ("speed", "t0_ns")
+    __slots__ = ("_now_ns", "speed", "t0_ns")
 
-    def __init__(self, t0_ns: int, speed: float = 1.0) -> None:
+    def __init__(
+        self, t0_ns: int, speed: float = 1.0, *, now_ns: Callable[[], int] = time.time_ns
+    ) -> None:
         if not (math.isfinite(speed) and speed > 0):
             speed = 1.0
         self.t0_ns = t0_ns
         self.speed = speed
+        self._now_ns = now_ns  # the host's wall clock (a test may pass its own)
 
     def host_s(self, host_ns: int) -> float:
         """Session seconds of a host wall-clock time (ns since the Unix epoch)."""
         return (host_ns - self.t0_ns) * self.speed / 1e9
 
     def now_s(self) -> float:
-        return self.host_s(time.time_ns())
+        """Session seconds now (the coach's button, a cue written)."""
+        return self.host_s(self._now_ns())
 
     def pod(self, offset_ms: float | None = None) -> PodClock:
         """The clock of one pod; ``offset_ms`` is host - device from its time sync."""

@@ -12,6 +12,7 @@ Screenshots go to artifacts/browser/ (or $STRIDECUE_ARTIFACTS/browser).
 
 from __future__ import annotations
 
+import asyncio
 import os
 import statistics
 import sys
@@ -23,8 +24,10 @@ from typing import Any
 import pytest
 from browserkit import LoopThread
 from simpod import SimPod
-from stridecue.dashboard import Dashboard, LiveHub, LiveState, ReplayPlayer, Timeline
+from stridecue.dashboard import Dashboard, LiveState, PracticeControls, ReplayPlayer, Timeline
+from stridecue.dashboard.feed import Feed
 from stridecue.links import Link, open_link
+from stridecue.practice import Practice
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "host"))
 from test_dashboard_data import write_session
@@ -67,6 +70,12 @@ def _close(page: Any, dash: Dashboard, loop_thread: LoopThread) -> None:
     time.sleep(0.3)  # the loop closes the pages' connections
 
 
+async def _stop(practice: Practice, run: asyncio.Future[None]) -> None:
+    """End the practice: its pods' sessions stop and its links close."""
+    practice.stop()
+    await run
+
+
 def _open(browser: Any, url: str, external: list[str]) -> Any:
     page = browser.new_page(viewport={"width": 1340, "height": 900})
     page.on(
@@ -88,16 +97,16 @@ def test_live_tiles_update_and_manual_cue_reaches_the_pod(
     links: list[Link] = [open_link("sim:steady,speed=1"), open_link("sim:fatigue-400,speed=1")]
     state = LiveState("StrideCue test practice")
 
-    async def start() -> tuple[Dashboard, LiveHub]:
-        for ln in links:
-            await ln.connect()
-        hub = LiveHub(state, links, names={"sim-steady": "Ada", "sim-fatigue-400": "Ben"})
-        hub.start()
-        dash = Dashboard(state, hub, port=0)
+    async def start() -> tuple[Dashboard, Practice, asyncio.Future[None]]:
+        practice = Practice(links, roster={"sim-steady": "Ada", "sim-fatigue-400": "Ben"})
+        practice.subscribe(Feed(state))
+        await practice.connect()
+        run = asyncio.ensure_future(practice.run())
+        dash = Dashboard(state, PracticeControls(practice), port=0)
         dash.start()
-        return dash, hub
+        return dash, practice, run
 
-    dash, hub = loop_thread.run(start(), timeout=60)
+    dash, practice, run = loop_thread.run(start(), timeout=60)
     external: list[str] = []
     page = _open(browser, dash.url, external)
     try:
@@ -149,9 +158,7 @@ def test_live_tiles_update_and_manual_cue_reaches_the_pod(
         assert external == []
     finally:
         _close(page, dash, loop_thread)
-        loop_thread.run(hub.stop())
-        for ln in links:
-            loop_thread.run(ln.close())
+        loop_thread.run(_stop(practice, run))
 
 
 def test_eight_athletes_stay_within_the_latency_budget(
@@ -162,16 +169,16 @@ def test_eight_athletes_stay_within_the_latency_budget(
     ]
     state = LiveState("eight athletes")
 
-    async def start() -> tuple[Dashboard, LiveHub]:
-        for p in pods:
-            await p.connect()
-        hub = LiveHub(state, list(pods), auto_cues=False)
-        hub.start()
-        dash = Dashboard(state, hub, port=0)
+    async def start() -> tuple[Dashboard, Practice, asyncio.Future[None]]:
+        practice = Practice(list(pods), cues=False)
+        practice.subscribe(Feed(state))
+        await practice.connect()
+        run = asyncio.ensure_future(practice.run())
+        dash = Dashboard(state, PracticeControls(practice), port=0)
         dash.start()
-        return dash, hub
+        return dash, practice, run
 
-    dash, hub = loop_thread.run(start())
+    dash, practice, run = loop_thread.run(start())
     page = _open(browser, dash.url, [])
     try:
         assert page.locator(".sc-tile").count() == 8
@@ -188,9 +195,7 @@ def test_eight_athletes_stay_within_the_latency_budget(
         page.screenshot(path=str(artifacts / "dashboard-8-athletes.png"), full_page=True)
     finally:
         _close(page, dash, loop_thread)
-        loop_thread.run(hub.stop())
-        for p in pods:
-            loop_thread.run(p.close())
+        loop_thread.run(_stop(practice, run))
     assert len(lat) >= 40, lat  # 8 athletes x ~1.5 strides/s, batched
     p50 = statistics.median(lat)
     p95 = statistics.quantiles(lat, n=20)[-1]

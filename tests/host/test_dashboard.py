@@ -9,13 +9,16 @@ from pathlib import Path
 import pytest
 from stridecue.analysis import Targets
 from stridecue.cli import main
-from stridecue.dashboard import Dashboard, LiveHub, LiveState, ReplayPlayer, Timeline
+from stridecue.dashboard import Dashboard, LiveState, PracticeControls, ReplayPlayer, Timeline
+from stridecue.dashboard.feed import Feed
 from stridecue.errors import ConfigError
-from stridecue.links import Channel
+from stridecue.links import Channel, Received
+from stridecue.practice import Practice
 from stridecue.protocol import Cue
 from stridecue.protocol.records import Pattern
 from stridecue.recorder import Recorder
 from stridecue.session import Session
+from stridecue.timeline import SessionClock
 from test_dashboard_data import write_session
 from tornado.httpclient import AsyncHTTPClient
 
@@ -93,35 +96,40 @@ async def test_replay_plays_at_speed_and_checks_its_inputs(session: Path) -> Non
     assert player.clock_s == timeline.duration_s
 
 
-async def test_live_hub_sends_manual_cue_and_records_it(tmp_path: Path) -> None:
+async def test_dashboard_buttons_act_through_the_practice(tmp_path: Path) -> None:
     pods = [SimPod("a", speedup=20.0), SimPod("b", speedup=20.0)]
-    for p in pods:
-        await p.connect()
     state = LiveState()
     with Recorder(tmp_path / "s", athletes={"a": "Ada", "b": "Ben"}) as rec:
-        hub = LiveHub(state, list(pods), names={"a": "Ada"}, recorder=rec)
-        hub.start()
+        # SimPod's clock runs 20x real time: so does the practice's
+        clock = SessionClock(rec.meta["start_ns"], 20.0)
+        practice = Practice(list(pods), roster={"a": "Ada"}, recorder=rec, clock=clock)
+        practice.subscribe(Feed(state))
+        controls = PracticeControls(practice)
+        await practice.connect()
+        run = asyncio.ensure_future(practice.run())
         await asyncio.sleep(1.0)
-        await hub.cue("a")
-        hub.lap("b")
-        hub.start_rep("b")
-        hub.set_targets("b", Targets(cadence_spm=190))
+        await controls.cue("a")
+        controls.lap("b")
+        controls.start_rep("b")
+        controls.set_targets("b", Targets(cadence_spm=190))
         with pytest.raises(ConfigError, match="no pod 'zz'"):
-            await hub.cue("zz")
-        await hub.stop()
-        for p in pods:
-            await p.close()
+            await controls.cue("zz")
+        assert state.athletes["b"].running and state.athletes["b"].targets.cadence_spm == 190
+        practice.stop()  # ends the practice, and with it the athletes' reps
+        await run
     assert pods[0].cues == [(int(Pattern.PULSE), 100, 1, 400)] and pods[0].pwm.ever_on
     assert pods[1].cues == []
     a = state.athletes["a"]
     assert a.name == "Ada" and a.link == "closed" and a.battery_pct == 87 and a.cues_sent == 1
     assert len(a.strides) > 10
     assert any(x.text == "cue sent: pulse (coach)" for x in a.alerts)
-    assert state.athletes["b"].running and state.athletes["b"].targets.cadence_spm == 190
+    assert not state.athletes["b"].running
+    assert practice.rows["b"].analyzer.settings.target_cadence_spm == 190
     s = Session.open(tmp_path / "s")
     cues = [f for f in s.files["a"].frames if f.channel == Channel.CUE]
     assert [Cue.from_bytes(f.raw).pattern for f in cues] == [Pattern.PULSE]
     assert [m.text for m in s.marks()] == ["lap", "rep start", "targets: cadence 190"]
+    assert [m.athlete for m in s.marks()] == ["b", "b", "b"]
 
 
 async def test_server_serves_the_page_and_bokehjs_itself() -> None:
@@ -187,28 +195,28 @@ def test_dashboard_command_bad_input(argv: list[str], message: str, capsys) -> N
     assert message in capsys.readouterr().err
 
 
-async def test_practice_bridge_shows_a_running_practice(tmp_path: Path) -> None:
-    from stridecue.dashboard.practice import PracticeBridge
-    from stridecue.practice import Practice
-
+async def test_the_page_beside_a_running_practice(tmp_path: Path) -> None:
     pods = [SimPod("a", speedup=20.0), SimPod("b", speedup=20.0)]
     state = LiveState()
     with Recorder(tmp_path / "s") as rec:
-        practice = Practice(list(pods), roster={"a": "Ada"}, recorder=rec)
-        bridge = PracticeBridge(practice, state)
+        clock = SessionClock(rec.meta["start_ns"], 20.0)
+        practice = Practice(list(pods), roster={"a": "Ada"}, recorder=rec, clock=clock)
+        practice.subscribe(Feed(state))
+        controls = PracticeControls(practice)
         await practice.connect()
         task = asyncio.ensure_future(practice.run(3.0))
         await asyncio.sleep(1.0)
-        await bridge.cue("a")
-        bridge.lap("b")
-        bridge.set_targets("b", Targets(stride_length_m=2.2))
+        await controls.cue("a")
+        controls.lap("b")
+        controls.set_targets("b", Targets(stride_length_m=2.2))
         await task
     a, b = state.athletes["a"], state.athletes["b"]
     assert a.name == "Ada" and len(a.strides) > 10 and len(b.strides) > 10
     assert pods[0].cues == [(int(Pattern.PULSE), 100, 1, 400)] and pods[1].cues == []
     assert a.cues_sent == 1
     assert practice.rows["b"].analyzer.settings.target_stride_length_m == 2.2
-    assert [(m.text, m.athlete) for m in Session.open(tmp_path / "s").marks()] == [("lap", "b")]
+    marks = [(m.text, m.athlete) for m in Session.open(tmp_path / "s").marks()]
+    assert marks == [("lap", "b"), ("targets: stride length 2.2", "b")]
 
 
 def test_fast_simulation_replays_on_the_athletes_time(tmp_path: Path) -> None:
@@ -225,15 +233,17 @@ def test_fast_simulation_replays_on_the_athletes_time(tmp_path: Path) -> None:
 
 
 def test_split_shows_against_the_plan_of_the_400_m_goal() -> None:
-    from stridecue.analysis import Event
-    from stridecue.dashboard import Feed
+    from stridecue.analysis import Event, EventKind
 
     state = LiveState()
-    feed = Feed(state, t0_ns=0)
-    feed.set_targets("p", Targets(goal_400_s=52.0))
-    feed.analyzer_event("p", Event(1.0, 0, "rep_start", {"rep": 0}), 1.0)
+    feed = Feed(state)
+    practice = Practice([], clock=SessionClock(0))
+    practice.subscribe(feed)
+    row = practice.add_athlete("p")
+    practice.set_targets("p", Targets(goal_400_s=52.0))
+    feed.event(row, Event(1.0, 0, EventKind.REP_START, {"rep": 0}))
     split = {"at_m": 100.0, "split_s": 13.1, "elapsed_s": 13.1, "projected_400m_s": 52.4}
-    feed.analyzer_event("p", Event(14.1, 30, "split", split), 14.1)
+    feed.event(row, Event(14.1, 30, EventKind.SPLIT, split))
     view = state.athletes["p"]
     assert view.rep == 1 and view.running and view.split_index == 1
     assert view.last_split_s == 13.1
@@ -255,14 +265,16 @@ def test_dashboard_demo_records_a_session_the_report_reads(tmp_path: Path, capsy
 
 
 def test_a_standard_rsc_pod_shows_cadence_and_stride_length() -> None:
-    from stridecue.dashboard import Feed
     from stridecue.protocol import RscMeasurement
 
     state = LiveState()
-    feed = Feed(state, t0_ns=0)
-    rsc = RscMeasurement.from_bytes(bytes(RscMeasurement(3.5, 172, stride_length_m=1.22)))
-    feed.record("stryd", 2_000_000_000, rsc)
+    practice = Practice([], clock=SessionClock(0))
+    practice.subscribe(Feed(state))
+    raw = bytes(RscMeasurement(3.5, 172, stride_length_m=1.22))
+    rsc = RscMeasurement.from_bytes(raw)
+    practice.take(Received("stryd", 2_000_000_000, Channel.RSC, raw, rsc))
     (point,) = state.athletes["stryd"].strides
     assert point.t_s == 2.0 and point.cadence_spm == pytest.approx(172)
     assert point.stride_length_m == pytest.approx(1.22)
-    assert feed.analyzers == {}  # not analysed: no per-stride timing
+    row = practice.rows["stryd"]
+    assert row.rsc_only and row.analyzer.n_accepted == 0  # not analysed: no per-stride timing

@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 from stridecue.cli import main
+from stridecue.demo import Demo, squad
 from stridecue.errors import LinkError
 from stridecue.protocol import Cue, StrideEvent, decode_record
 from stridecue.protocol.records import Kind
 from stridecue.session import Session, find_sessions
-from stridecue.sim.demo import Demo, squad
 
 
 def _cli(

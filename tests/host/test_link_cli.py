@@ -207,7 +207,6 @@ async def test_live_view_rows_show_each_athlete(tmp_path: Path) -> None:
     practice = Practice([open_link(f"replay:{tmp_path / 's'}", speed=0)])
     out = io.StringIO()
     view = View(practice, "replay", out, live=True)
-    practice.on_event = view.event
     await practice.connect()
     await practice.run()
     view.draw()

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
+from stridecue.analysis.settings import AnalyzerSettings
 from stridecue.errors import ConfigError
 
 CADENCE_RANGE_SPM = (100.0, 260.0)
@@ -45,3 +47,11 @@ class Targets:
         if not plan:
             return None
         return plan[min(index, len(plan) - 1)]
+
+    def apply(self, settings: AnalyzerSettings) -> AnalyzerSettings:  # TEMP until merge
+        return dataclasses.replace(
+            settings,
+            target_cadence_spm=self.cadence_spm,
+            target_stride_length_m=self.stride_length_m,
+            goal_400m_s=self.goal_400_s,
+        )

@@ -12,29 +12,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from stridecue.dashboard import DEFAULT_HOST, DEFAULT_PORT
+from stridecue.demo import SQUAD, Boards, squad
 from stridecue.errors import ConfigError
 from stridecue.links import Link, open_link
-from stridecue.links.base import start_sessions, stop_sessions
 from stridecue.links.replay import resolve_session, sessions_root
+from stridecue.practice import Practice
 from stridecue.recorder import Recorder
+from stridecue.timeline import SessionClock
+
+DEMO_S = 120.0  # simulated practice of --demo without --duration: a rep each, then rest
 
 if TYPE_CHECKING:
     from stridecue.dashboard import LiveState
-
-# the simulated squad of --demo: (name, pace m/s, fades over the last part of the rep);
-# each athlete runs one 400 m rep on a simulated pod (the pod firmware on a pty)
-DEMO_SQUAD = (
-    ("Ada", 4.5, False),
-    ("Ben", 6.5, True),
-    ("Cleo", 5.5, False),
-    ("Dev", 4.0, True),
-    ("Eli", 6.0, False),
-    ("Fay", 5.0, True),
-    ("Gus", 3.5, False),
-    ("Hana", 7.0, True),
-)
-DEMO_DISTANCE_M = 400.0
-
 
 def register(sub: Any) -> None:
     p = sub.add_parser(
@@ -71,8 +60,8 @@ def _check(args: argparse.Namespace) -> None:
             "give pods to watch (stridecue dashboard ble:NAME ...), or --demo N, or "
             "--replay SESSION (exactly one of them)"
         )
-    if args.demo is not None and not 1 <= args.demo <= len(DEMO_SQUAD):
-        raise ConfigError(f"--demo {args.demo} is out of range: allowed 1..{len(DEMO_SQUAD)}")
+    if args.demo is not None and not 1 <= args.demo <= len(SQUAD):
+        raise ConfigError(f"--demo {args.demo} is out of range: allowed 1..{len(SQUAD)}")
     if not 1.0 <= args.speed <= 16.0:
         raise ConfigError(f"--speed {args.speed:g} is out of range: allowed 1..16")
 
@@ -116,28 +105,18 @@ async def _replay(args: argparse.Namespace) -> None:
 
 
 async def _live(args: argparse.Namespace) -> None:
-    from stridecue.dashboard import LiveHub, LiveState
+    from stridecue.dashboard import LiveState, PracticeControls
+    from stridecue.dashboard.feed import Feed
 
     names: dict[str, str] = {}
-    links: list[Link] = []
+    boards: contextlib.AbstractContextManager[list[Link]]
+    boards = contextlib.nullcontext([open_link(s) for s in args.links])
     if args.demo is not None:
-        for k, (name, pace, fades) in enumerate(DEMO_SQUAD[: args.demo]):
-            spec = f"sim:rep,speed_mps={pace},distance_m={DEMO_DISTANCE_M:g},seed={k}"
-            link = open_link(spec + (",fade_from=0.6" if fades else "") + f",speed={args.speed:g}")
-            link.info.pod = f"sim-{name.lower()}"  # one id per athlete (all run "rep")
-            names[link.info.pod] = name
-            links.append(link)
-    else:
-        links = [open_link(s) for s in args.links]
-    print(f"connecting to {len(links)} pod(s)...", flush=True)
-    await asyncio.gather(*(ln.connect() for ln in links))
-    try:
-        await start_sessions(links)  # a pod measures only in a session
-    except BaseException:
-        for ln in links:
-            with contextlib.suppress(Exception):
-                await ln.close()
-        raise
+        # the demo's squad on the demo's simulation boards, until --duration or Ctrl-C
+        sim_s = DEMO_S if args.duration is None else max(20.0, args.duration * args.speed)
+        plan = squad(args.demo, sim_s, seed=0)
+        names = {a.pod: a.name for a, _ in plan}
+        boards = Boards(plan, speed=args.speed, max_wall_s=sim_s / args.speed + 60.0)
     recorder = None
     if not args.no_record:
         root = args.sessions_dir or sessions_root()  # where `stridecue sessions` looks
@@ -147,21 +126,23 @@ async def _live(args: argparse.Namespace) -> None:
             athletes=names,
             settings={"dashboard": True, "speed": args.speed if args.demo else 1.0},
         )
-        for ln in links:
-            recorder.add_pod(ln.info, link=ln.spec, athlete=names.get(ln.pod, ""))
-    state = LiveState("StrideCue demo" if args.demo else "StrideCue practice")
-    hub = LiveHub(state, links, t0_ns=time.time_ns(), names=names, recorder=recorder)
-    hub.start()
     try:
-        async with _served(args, state, hub, None):
-            await _wait(args.duration)
+        with boards as links:
+            practice = Practice(
+                links,
+                roster=names,
+                recorder=recorder,
+                clock=None if recorder else SessionClock(time.time_ns(), args.speed),
+            )
+            state = LiveState("StrideCue demo" if args.demo else "StrideCue practice")
+            practice.subscribe(Feed(state))
+            print(f"connecting to {len(links)} pod(s)...", flush=True)
+            await practice.connect()
+            async with _served(args, state, PracticeControls(practice), None):
+                await practice.run(args.duration)
+                if args.duration is None:
+                    await _wait(None)  # the pods have stopped: the page stays until Ctrl-C
     finally:
-        await hub.stop()
-        with contextlib.suppress(Exception):
-            await stop_sessions(links)
-        for ln in links:
-            with contextlib.suppress(Exception):
-                await ln.close()
         if recorder is not None:
             recorder.close()
             print(f"recorded session: {recorder.path}")

@@ -7,8 +7,9 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
-from stridecue.liveview import add_dashboard_args, summary
-from stridecue.sim.demo import Demo
+from stridecue.commands._practice import add_dashboard_args
+from stridecue.demo import Demo
+from stridecue.liveview import summary
 
 
 def register(sub: Any) -> None:

@@ -6,8 +6,8 @@ import argparse
 import asyncio
 from typing import Any
 
+from stridecue.commands._practice import add_practice_args, record_or_watch
 from stridecue.links import usage
-from stridecue.liveview import add_practice_args, record_or_watch
 
 
 def register(sub: Any) -> None:

@@ -7,16 +7,11 @@ import asyncio
 import sys
 from typing import Any
 
+from stridecue.commands._practice import add_practice_args, dashboard_address, sessions_dir
 from stridecue.errors import ConfigError
 from stridecue.links import open_link
 from stridecue.links.replay import ReplayLink
-from stridecue.liveview import (
-    add_practice_args,
-    dashboard_address,
-    run_practice,
-    sessions_dir,
-    summary,
-)
+from stridecue.liveview import run_practice, summary
 from stridecue.practice import Practice
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from stridecue.commands._practice import sessions_dir
 from stridecue.errors import StrideCueError
-from stridecue.liveview import sessions_dir
 from stridecue.session import Session, find_sessions
 
 

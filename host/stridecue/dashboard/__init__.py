@@ -1,8 +1,10 @@
 """The coach's web dashboard: live tiles per athlete, coach controls and replay.
 
-``LiveState`` holds what the page shows, ``Feed`` turns records into it, ``LiveHub``
-connects live links (and sends manual cues), ``ReplayPlayer`` plays a recorded
-session, and ``Dashboard`` serves the page with Bokeh from the running event loop.
+``LiveState`` holds what the page shows; ``Feed`` turns what a practice publishes
+into it; ``PracticeControls`` puts the page's buttons on the practice (a manual cue is
+the practice's own); ``ReplayPlayer`` drives a practice over a recorded session with
+seek; ``Dashboard`` serves the page with Bokeh from the running event loop;
+``serve_practice`` puts all of it beside a running practice.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ DEFAULT_PORT = 8765
 
 if TYPE_CHECKING:
     from stridecue.dashboard.feed import Feed
-    from stridecue.dashboard.live import LiveHub
+    from stridecue.dashboard.live import PracticeControls, serve_practice
     from stridecue.dashboard.replay import ReplayPlayer, Timeline
     from stridecue.dashboard.server import Dashboard
     from stridecue.dashboard.state import LiveState
@@ -24,7 +26,8 @@ if TYPE_CHECKING:
 # `stridecue` command) and the report import light parts of this package.
 _WHERE = {
     "Feed": "feed",
-    "LiveHub": "live",
+    "PracticeControls": "live",
+    "serve_practice": "live",
     "ReplayPlayer": "replay",
     "Timeline": "replay",
     "Dashboard": "server",
@@ -45,8 +48,9 @@ __all__ = [
     "DEFAULT_PORT",
     "Dashboard",
     "Feed",
-    "LiveHub",
     "LiveState",
+    "PracticeControls",
     "ReplayPlayer",
     "Timeline",
+    "serve_practice",
 ]

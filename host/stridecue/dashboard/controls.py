@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Protocol
 
 from stridecue.analysis.targets import Targets
-from stridecue.dashboard.feed import Feed
 
 SPEEDS = (1.0, 2.0, 4.0, 8.0, 16.0)
 
@@ -51,28 +50,3 @@ class Player(Protocol):
     def set_speed(self, speed: float) -> None: ...
 
     def seek(self, t_s: float) -> None: ...
-
-
-class MarkControls:
-    """Lap and rep marks, the same for every live controller: shown on the page at
-    once through ``feed``, and kept by the subclass's ``_mark`` (recorder, practice)."""
-
-    feed: Feed
-
-    def _now(self) -> float:
-        raise NotImplementedError
-
-    def _mark(self, pod: str, text: str) -> None:
-        raise NotImplementedError
-
-    def lap(self, pod: str) -> None:
-        self.feed.mark(pod, self._now(), "lap")
-        self._mark(pod, "lap")
-
-    def start_rep(self, pod: str) -> None:
-        self.feed.start_rep(pod, self._now())
-        self._mark(pod, "rep start")
-
-    def stop_rep(self, pod: str) -> None:
-        self.feed.stop_rep(pod, self._now())
-        self._mark(pod, "rep stop")

@@ -1,127 +1,88 @@
-"""Turn received records, analyzer events and coach actions into :class:`LiveState` changes.
+"""What a practice publishes, turned into :class:`LiveState` changes for the page.
 
-The same feed serves live links and replay: it is given each record with its host
-time. Each athlete has a :class:`stridecue.analysis.Analyzer` (causal, the same code
-live and in replay), whose events become the tile's rep, 100 m splits and alerts.
-The coach's marks (lap, rep start/stop) and targets act on the same state.
+The feed is a :class:`stridecue.practice.Listener`: the practice (live, or a replay
+the player drives) analyses, cues and records; the feed only shows. Analyzer events
+become the tile's rep, 100 m splits and alerts; the coach's marks (lap, rep
+start/stop) and targets act on the same state. Times are the practice's session
+seconds.
 """
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
-from stridecue.analysis import Analyzer, AnalyzerSettings, Event
-from stridecue.analysis.targets import Targets
+from stridecue.analysis import Event, EventKind, Targets
 from stridecue.dashboard.state import LiveState
-from stridecue.protocol import Cue, RscMeasurement, Status, StrideEvent
-from stridecue.protocol.records import Pattern
+from stridecue.links import LinkState, Received
+from stridecue.practice import CueBy, CueSent, Listener, Row
+from stridecue.protocol import RscMeasurement, Status, StrideEvent
 
 
 def alert_text(e: Event) -> str:
     """One line a coach reads, for an analyzer alert."""
     d: dict[str, Any] = e.detail
-    if e.kind == "rhythm_loss":
+    if e.kind == EventKind.RHYTHM_LOSS:
         return f"rhythm lost: stride time {d.get('deviation_pct', 0):+.1f} % ({d.get('detector')})"
-    if e.kind == "stride_shortening":
+    if e.kind == EventKind.STRIDE_SHORTENING:
         return f"strides shortening: {d.get('deviation_pct', 0):+.1f} % at {d.get('distance_m')} m"
-    if e.kind == "recovered":
+    if e.kind == EventKind.RECOVERED:
         return f"recovered from {str(d.get('problem', '')).replace('_', ' ')}"
-    return e.kind.replace("_", " ")
+    return str(e.kind).replace("_", " ")
 
 
-class Feed:
-    """Feeds one :class:`LiveState`; ``t0_ns`` is the session start in host time."""
+class Feed(Listener):
+    """Feeds one :class:`LiveState` from one practice."""
 
-    def __init__(
-        self,
-        state: LiveState,
-        *,
-        t0_ns: int,
-        analyze: bool = True,
-        settings: AnalyzerSettings | None = None,
-    ) -> None:
+    def __init__(self, state: LiveState, *, link_name: str = "") -> None:
         self.state = state
-        self.t0_ns = t0_ns
-        self.analyze = analyze
-        self.settings = settings or AnalyzerSettings()
-        self.analyzers: dict[str, Analyzer] = {}
-        self.events: dict[str, list[Event]] = {}
+        self.link_name = link_name  # shown as the link of rows without one ("replay")
         self._rep_start_s: dict[str, float] = {}
         self._split_start_s: dict[str, float] = {}
 
-    def t_s(self, host_ns: int) -> float:
-        return (host_ns - self.t0_ns) / 1e9
+    # --- athletes and links ---
+    def athlete_added(self, row: Row) -> None:
+        self.state.athlete(row.pod, row.name)
+        self.state.update(
+            row.pod, link=row.link.state.value if row.link is not None else self.link_name
+        )
+
+    def link_changed(self, row: Row, state: LinkState) -> None:
+        self.state.update(row.pod, link=state.value)
 
     # --- records ---
-    def record(
-        self, pod: str, host_ns: int, record: object, arrived_ms: float | None = None
-    ) -> None:
-        t = self.t_s(host_ns)
-        if isinstance(record, StrideEvent):
-            self.stride(pod, t, record, arrived_ms)
-        elif isinstance(record, Status):
-            if record.battery_pct != 255:
-                self.state.update(pod, battery_pct=record.battery_pct)
-        elif isinstance(record, Cue):
-            self.cue_sent(pod, t, record)
-        elif isinstance(record, RscMeasurement) and record.cadence_spm > 0:
+    def record(self, row: Row, item: Received, t_s: float) -> None:
+        rec = item.record
+        pod = row.pod
+        if isinstance(rec, StrideEvent):
+            self.state.add_stride(
+                pod,
+                t_s,
+                stride_time_s=rec.stride_time_s,
+                stride_length_m=rec.stride_length_m,
+                contact_time_s=rec.contact_time_s,
+            )
+        elif isinstance(rec, Status):
+            if rec.battery_pct != 255:
+                self.state.update(pod, battery_pct=rec.battery_pct)
+        elif isinstance(rec, RscMeasurement) and rec.cadence_spm > 0:
             # a standard foot pod (no StrideCue service): cadence and stride length only,
             # one measurement at a time rather than per stride, so it is not analysed
             self.state.add_stride(
                 pod,
-                t,
-                stride_time_s=120.0 / record.cadence_spm,
-                stride_length_m=record.stride_length_m or 0.0,
+                t_s,
+                stride_time_s=120.0 / rec.cadence_spm,
+                stride_length_m=rec.stride_length_m or 0.0,
                 contact_time_s=0.0,
-                arrived_ms=arrived_ms,
             )
 
-    def stride(self, pod: str, t: float, ev: StrideEvent, arrived_ms: float | None = None) -> None:
-        self.state.add_stride(
-            pod,
-            t,
-            stride_time_s=ev.stride_time_s,
-            stride_length_m=ev.stride_length_m,
-            contact_time_s=ev.contact_time_s,
-            arrived_ms=arrived_ms,
-        )
-        if self.analyze:
-            analyzer = self._analyzer(pod)
-            # the analyzer runs on the pod's own clock (stride times and contact times
-            # agree with it even when a simulation runs faster than real time)
-            for e in analyzer.feed_values(
-                ev.t_contact_ms / 1000.0,
-                ev.stride_time_s,
-                ev.stride_length_m,
-                ev.contact_time_s,
-                ev.seq,
-            ):
-                self.analyzer_event(pod, e, t)
-
-    def _analyzer(self, pod: str) -> Analyzer:
-        a = self.analyzers.get(pod)
-        if a is None:
-            a = self.analyzers[pod] = Analyzer(self.settings_for(self.state.athlete(pod).targets))
-        return a
-
-    def settings_for(self, targets: Targets) -> AnalyzerSettings:
-        return dataclasses.replace(
-            self.settings,
-            target_cadence_spm=targets.cadence_spm,
-            target_stride_length_m=targets.stride_length_m,
-            goal_400m_s=targets.goal_400_s,
-        )
-
-    def analyzer_event(self, pod: str, e: Event, t: float) -> None:
-        """Show one analyzer event on the athlete's tile at session time ``t``."""
-        self.events.setdefault(pod, []).append(e)
-        d = e.detail
-        if e.kind == "rep_start":
+    def event(self, row: Row, event: Event) -> None:
+        """Show one analyzer event on the athlete's tile."""
+        pod, t, d = row.pod, event.t_s, event.detail
+        if event.kind == EventKind.REP_START:
             self.start_rep(pod, t, who="detected")
-        elif e.kind == "rep_end":
+        elif event.kind == EventKind.REP_END:
             self.stop_rep(pod, t)
-        elif e.kind == "split":
+        elif event.kind == EventKind.SPLIT:
             view = self.state.athlete(pod)
             plan = view.targets.plan_for_split(view.split_index)
             split = float(d.get("split_s", 0.0))
@@ -133,7 +94,7 @@ class Feed:
             self.state.add_alert(
                 pod, t, "split", f"{d.get('at_m'):.0f} m split {split:.1f} s{more}"
             )
-        elif e.kind == "rep_summary":
+        elif event.kind == EventKind.REP_SUMMARY:
             fi = d.get("fatigue_index")
             self.state.add_alert(
                 pod,
@@ -144,19 +105,26 @@ class Feed:
                 + (f", fatigue {100 * fi:.0f} %" if fi is not None else ""),
             )
         else:
-            self.state.add_alert(pod, t, e.kind, alert_text(e))
+            self.state.add_alert(pod, t, str(event.kind), alert_text(event))
 
-    def cue_sent(self, pod: str, t: float, cue: Cue) -> None:
-        view = self.state.athlete(pod)
-        self.state.update(pod, cues_sent=view.cues_sent + 1)
-        who = "coach" if cue.pattern is Pattern.PULSE else "auto"
-        self.state.add_alert(pod, t, "cue", f"cue sent: {cue.pattern.name.lower()} ({who})")
+    def cue(self, row: Row, sent: CueSent) -> None:
+        view = self.state.athlete(row.pod)
+        self.state.update(row.pod, cues_sent=view.cues_sent + 1)
+        who = "coach" if sent.by == CueBy.COACH else "auto"
+        self.state.add_alert(
+            row.pod, sent.t_s, "cue", f"cue sent: {sent.cue.pattern.name.lower()} ({who})"
+        )
 
-    def link_state(self, pod: str, link: str) -> None:
-        self.state.update(pod, link=link)
+    def note(self, row: Row, text: str) -> None:
+        self.state.add_alert(row.pod, self.state.clock_s, "mark", text)
 
-    # --- coach actions (also replayed from recorded marks) ---
-    def mark(self, pod: str, t: float, text: str) -> None:
+    # --- coach actions (live, and replayed from recorded marks) ---
+    def mark(self, row: Row | None, t_s: float, text: str) -> None:
+        pods = [row.pod] if row is not None else list(self.state.athletes)
+        for pod in pods:
+            self._mark(pod, t_s, text)
+
+    def _mark(self, pod: str, t: float, text: str) -> None:
         low = text.lower()
         if low.startswith("rep start"):
             self.start_rep(pod, t)
@@ -166,6 +134,9 @@ class Feed:
             self._lap(pod, t)
         else:
             self.state.add_alert(pod, t, "mark", text)
+
+    def targets_set(self, row: Row, targets: Targets, t_s: float) -> None:
+        self.state.update(row.pod, targets=targets)
 
     def start_rep(self, pod: str, t: float, who: str = "coach") -> None:
         view = self.state.athlete(pod)
@@ -191,12 +162,6 @@ class Feed:
         self.state.add_alert(
             pod, t, "mark", f"rep {view.rep} ended: {view.distance_m:.0f} m in {took:.1f} s"
         )
-
-    def set_targets(self, pod: str, targets: Targets) -> None:
-        """New targets show at once and reach the analyzer's baseline from the next rep."""
-        self.state.update(pod, targets=targets)
-        if pod in self.analyzers:
-            self.analyzers[pod].settings = self.settings_for(targets)
 
     def _lap(self, pod: str, t: float) -> None:
         start = self._split_start_s.get(pod, self._rep_start_s.get(pod, 0.0))

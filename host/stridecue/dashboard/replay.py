@@ -13,7 +13,6 @@ import asyncio
 import bisect
 import logging
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,9 +21,12 @@ from stridecue.dashboard.controls import SPEEDS
 from stridecue.dashboard.feed import Feed
 from stridecue.dashboard.state import LiveState
 from stridecue.errors import ConfigError, ProtocolError
+from stridecue.practice import Practice
 from stridecue.protocol import decode_record
 from stridecue.protocol.records import Cue
-from stridecue.session import Session
+from stridecue.protocol.rsc import RscMeasurement
+from stridecue.session import Channel, Received, Session
+from stridecue.timeline import SessionClock
 
 log = logging.getLogger(__name__)
 
@@ -79,27 +81,16 @@ class Timeline:
         return cls(t0, items, session.athletes, duration)
 
 
-FeedFactory = Callable[[LiveState, int], Feed]
-
-
-def plain_feed(state: LiveState, t0_ns: int) -> Feed:
-    return Feed(state, t0_ns=t0_ns)
-
-
 class ReplayPlayer:
-    """Plays a :class:`Timeline` into a :class:`LiveState`; also the page's controls."""
+    """Plays a :class:`Timeline` through a practice into a :class:`LiveState`.
 
-    def __init__(
-        self,
-        state: LiveState,
-        timeline: Timeline,
-        *,
-        speed: float = 1.0,
-        feed_factory: FeedFactory = plain_feed,
-    ) -> None:
+    The player is also the page's controls: in a replay nothing reaches a pod, and
+    marks and targets act on what the page shows (through the same practice).
+    """
+
+    def __init__(self, state: LiveState, timeline: Timeline, *, speed: float = 1.0) -> None:
         self.state = state
         self.timeline = timeline
-        self._feed_factory = feed_factory
         self._times = [it.host_ns for it in timeline.items]
         self._speed = 1.0
         self.set_speed(speed)
@@ -168,42 +159,50 @@ class ReplayPlayer:
         raise ConfigError("a replayed session has no pod to cue; cue during a live session")
 
     def lap(self, pod: str) -> None:
-        self.feed.mark(pod, self._clock_s, "lap")
+        self.practice.mark("lap", athlete=pod, t_s=self._clock_s)
 
     def start_rep(self, pod: str) -> None:
-        self.feed.start_rep(pod, self._clock_s)
+        self.practice.mark("rep start", athlete=pod, t_s=self._clock_s)
 
     def stop_rep(self, pod: str) -> None:
-        self.feed.stop_rep(pod, self._clock_s)
+        self.practice.mark("rep stop", athlete=pod, t_s=self._clock_s)
 
     def set_targets(self, pod: str, targets: Targets) -> None:
-        self._targets[pod] = targets
-        self.feed.set_targets(pod, targets)
+        self.practice.set_targets(pod, targets, t_s=self._clock_s)
+        self._targets[pod] = targets  # kept over a seek back
 
     # --- internals ---
     def _restart(self) -> None:
+        """A fresh practice (its analyzers are causal) from the session's start."""
         self.state.reset()
+        self.practice = Practice(
+            [],
+            roster=dict(self.timeline.names),
+            cues=False,
+            pod_sessions=False,
+            clock=SessionClock(self.timeline.t0_ns),
+        )
+        self.practice.subscribe(Feed(self.state, link_name="replay"))
         for pod, name in self.timeline.names.items():
-            self.state.athlete(pod, name).link = "replay"
-        self.feed = self._feed_factory(self.state, self.timeline.t0_ns)
+            self.practice.add_athlete(pod, name)
         for pod, targets in self._targets.items():
-            self.feed.set_targets(pod, targets)
+            self.practice.set_targets(pod, targets, t_s=0.0)
         self._index = 0
         self._clock_s = 0.0
 
     def _advance_to(self, t_s: float) -> None:
         end_ns = self.timeline.t0_ns + int(t_s * 1e9)
         stop = bisect.bisect_right(self._times, end_ns, lo=self._index)
-        feed = self.feed
+        practice = self.practice
         items = self.timeline.items
         for i in range(self._index, stop):
             it = items[i]
             if it.kind == "mark":
-                feed.mark(it.pod, feed.t_s(it.host_ns), str(it.payload))
-            elif isinstance(it.payload, Cue):
-                feed.cue_sent(it.pod, feed.t_s(it.host_ns), it.payload)
+                practice.mark(
+                    str(it.payload), athlete=it.pod, t_s=practice.clock.host_s(it.host_ns)
+                )
             else:
-                feed.record(it.pod, it.host_ns, it.payload)
+                practice.take(_received(it))
         self._index = stop
         self._clock_s = t_s
         self.state.tick(t_s)
@@ -219,3 +218,15 @@ class ReplayPlayer:
             self._wall = now
         self._playing = False
         self.state.tick(self._clock_s)
+
+
+def _received(it: Item) -> Received:
+    """A timeline record as the practice takes it (the raw bytes are not needed here)."""
+    rec = it.payload
+    if isinstance(rec, Cue):
+        channel = Channel.CUE
+    elif isinstance(rec, RscMeasurement):
+        channel = Channel.RSC
+    else:
+        channel = Channel.POD
+    return Received(it.pod, it.host_ns, channel, b"", rec)  # type: ignore[arg-type]

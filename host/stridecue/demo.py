@@ -4,7 +4,7 @@ Each athlete is a scenario run through the IMU simulator, replayed by its own
 simulation board (the pod firmware on MicroPython, or on CPython when the unix
 port is not installed) on a pty. From there on it is an ordinary practice: the
 host connects to every board with the ``serial:`` link, exactly as to a pod on USB,
-and runs the same pipeline and view as ``stridecue record``
+and runs the one pipeline and view as ``stridecue record`` does
 (:class:`stridecue.practice.Practice`, :func:`stridecue.liveview.run_practice`):
 every frame recorded, each stride analysed, cues written back, which the firmware
 plays on its (simulated) motor. The practice ends when every board has played its
@@ -23,8 +23,8 @@ from stridecue.errors import ConfigError, LinkError
 from stridecue.links import Link, Received, open_link
 from stridecue.links.replay import sessions_root
 from stridecue.liveview import run_practice
-from stridecue.practice import Practice, Row
-from stridecue.protocol import Cue, LogLine
+from stridecue.practice import Listener, Practice, Row
+from stridecue.protocol import LogLine
 from stridecue.recorder import Recorder
 from stridecue.sim import scenarios
 from stridecue.sim.imu import ImuConfig, simulate
@@ -100,31 +100,104 @@ def squad(n: int, duration_s: float, seed: int = 0) -> list[tuple[Athlete, scena
     return out
 
 
-class DemoPractice(Practice):
-    """A practice that also watches the boards' log frames: motor activity, end of run."""
+class BoardWatch(Listener):
+    """Watches the simulation boards' log frames: motor activity, and the end of each run.
 
-    def __init__(self, links: list[Link], athletes: list[Athlete], **kw: object) -> None:
-        super().__init__(links, **kw)  # type: ignore[arg-type]
+    The practice ends when every board has played its whole IMU file.
+    """
+
+    def __init__(self, practice: Practice, athletes: list[Athlete]) -> None:
+        self.practice = practice
         self.athletes = {a.pod: a for a in athletes}
 
-    def take(self, link: Link, item: Received) -> list[tuple[Row, Cue, str]]:
-        out = super().take(link, item)
+    def record(self, row: Row, item: Received, t_s: float) -> None:
         rec = item.record
-        a = self.athletes.get(item.pod)
-        if a is not None and isinstance(rec, LogLine):
-            self._log(a, item.pod, rec.text)
-        return out
-
-    def _log(self, a: Athlete, pod: str, text: str) -> None:
-        if text.startswith("motor ") and text != "motor 0":
+        a = self.athletes.get(row.pod)
+        if a is None or not isinstance(rec, LogLine):
+            return
+        if rec.text.startswith("motor ") and rec.text != "motor 0":
             a.motor_on += 1
-        elif text.startswith("imu end"):
+        elif rec.text.startswith("imu end"):
             a.done = True
-            row = self.rows.get(pod)
-            if row is not None:
-                self.on_event(row, "run finished")
+            self.practice.announce(row, "run finished")
             if all(x.done for x in self.athletes.values()):
-                self.stop()
+                self.practice.stop()
+
+
+class Boards:
+    """The squad's simulation boards, each reached over a pty with a ``serial:`` link.
+
+    ``with Boards(plan, speed=10) as links:`` simulates every athlete's IMU, starts
+    one board per athlete and gives the (unconnected) links; leaving the block stops
+    the boards. :class:`Demo` and ``stridecue dashboard --demo`` both use it.
+    """
+
+    def __init__(
+        self,
+        plan: list[tuple[Athlete, scenarios.Scenario]],
+        *,
+        speed: float,
+        seed: int = 0,
+        interpreter: str | None = None,
+        max_wall_s: float = 600.0,
+    ) -> None:
+        self.plan = plan
+        self.speed = speed
+        self.seed = seed
+        self.interpreter = interpreter
+        self.max_wall_s = max_wall_s
+        self.pods: list[SimPod] = []
+        self._tmp: tempfile.TemporaryDirectory[str] | None = None
+
+    def __enter__(self) -> list[Link]:
+        self._tmp = tempfile.TemporaryDirectory(prefix="stridecue-demo-")
+        work = Path(self._tmp.name)
+        links: list[Link] = []
+        try:
+            for k, (a, sc) in enumerate(self.plan):
+                rec = simulate(sc.bouts, ImuConfig(), seed=self.seed + k, tail_s=3.0)
+                pod = SimPod(
+                    write_counts(work / f"athlete{k}.txt", rec),
+                    speed=self.speed,
+                    store_dir=work / f"store{k}",
+                    max_wall_s=self.max_wall_s,
+                    interpreter=self.interpreter,
+                )
+                self.pods.append(pod)
+                link = open_link(f"serial:{pod.start()}")
+                link.info.pod = a.pod
+                link.info.extra["simulated"] = "yes"
+                links.append(link)
+        except BaseException:
+            self.__exit__()
+            raise
+        return links
+
+    def __exit__(self, *exc: object) -> None:
+        for pod in self.pods:
+            pod.close()
+        if self._tmp is not None:
+            self._tmp.cleanup()
+            self._tmp = None
+
+    @property
+    def interpreter_used(self) -> str:
+        return self.pods[0].interpreter if self.pods else ""
+
+    @staticmethod
+    def last_words(pod: SimPod) -> str:
+        lines = [ln for ln in pod.stderr().splitlines() if ln.strip()]
+        return lines[-1] if lines else "no message"
+
+    def why_dead(self) -> None:
+        """Raise LinkError with the board's own words when a simulated pod has exited."""
+        time.sleep(0.2)  # let a dying board finish writing stderr
+        for (a, _), pod in zip(self.plan, self.pods, strict=False):
+            if not pod.alive():
+                raise LinkError(
+                    f"the simulated pod of {a.name} stopped ({pod.interpreter}): "
+                    f"{self.last_words(pod)}; reinstall stridecue, or run `stridecue -v demo`"
+                )
 
 
 class Demo:
@@ -160,45 +233,30 @@ class Demo:
         t0 = time.monotonic()
         plan = squad(self.n, self.duration_s, self.seed)
         athletes = [a for a, _ in plan]
-        with tempfile.TemporaryDirectory(prefix="stridecue-demo-") as tmp:
-            work = Path(tmp)
-            files = []
-            for k, (_, sc) in enumerate(plan):
-                rec = simulate(sc.bouts, ImuConfig(), seed=self.seed + k, tail_s=3.0)
-                files.append(write_counts(work / f"athlete{k}.txt", rec))
-            self.sessions_dir.mkdir(parents=True, exist_ok=True)
-            recorder = Recorder.create(
-                self.sessions_dir,
-                label="demo",
-                settings={
-                    "demo": True,
-                    "speed": self.speed,
-                    "duration_s": self.duration_s,
-                    "scenarios": {a.name: a.description for a in athletes},
-                },
-            )
-            pods: list[SimPod] = []
-            try:
-                links = []
-                for k, a in enumerate(athletes):
-                    pod = SimPod(
-                        files[k],
-                        speed=self.speed,
-                        store_dir=work / f"store{k}",
-                        max_wall_s=self.duration_s / self.speed + 60.0,
-                        interpreter=self.interpreter,
-                    )
-                    pods.append(pod)
-                    link = open_link(f"serial:{pod.start()}")
-                    link.info.pod = a.pod
-                    link.info.extra["simulated"] = "yes"
-                    links.append(link)
-                practice = DemoPractice(
-                    links,
-                    athletes,
-                    roster={a.pod: a.name for a in athletes},
-                    recorder=recorder,
+        boards = Boards(
+            plan,
+            speed=self.speed,
+            seed=self.seed,
+            interpreter=self.interpreter,
+            max_wall_s=self.duration_s / self.speed + 60.0,
+        )
+        self.sessions_dir.mkdir(parents=True, exist_ok=True)
+        recorder = Recorder.create(
+            self.sessions_dir,
+            label="demo",
+            settings={
+                "demo": True,
+                "speed": self.speed,
+                "duration_s": self.duration_s,
+                "scenarios": {a.name: a.description for a in athletes},
+            },
+        )
+        try:
+            with boards as links:
+                practice = Practice(
+                    links, roster={a.pod: a.name for a in athletes}, recorder=recorder
                 )
+                practice.subscribe(BoardWatch(practice, athletes))
                 title = (
                     f"StrideCue demo: {self.n} virtual athletes, {self.speed:g}x real time, "
                     f"recording to {recorder.path}"
@@ -215,40 +273,25 @@ class Demo:
                         dashboard=dashboard,
                     )
                 except LinkError:
-                    self._why_dead(athletes, pods)
+                    boards.why_dead()
                     raise
-                self._collect(practice, athletes, pods)
-            finally:
-                for pod in pods:
-                    pod.close()
-                recorder.close()
-        interp = pods[0].interpreter if pods else ""
-        return DemoResult(recorder.path, athletes, time.monotonic() - t0, interp, practice)
+                self._collect(practice, athletes, boards)
+        finally:
+            recorder.close()
+        return DemoResult(
+            recorder.path, athletes, time.monotonic() - t0, boards.interpreter_used, practice
+        )
 
     @staticmethod
-    def _last_words(pod: SimPod) -> str:
-        lines = [ln for ln in pod.stderr().splitlines() if ln.strip()]
-        return lines[-1] if lines else "no message"
-
-    def _why_dead(self, athletes: list[Athlete], pods: list[SimPod]) -> None:
-        """Raise LinkError with the board's own words when a simulated pod has exited."""
-        time.sleep(0.2)  # let a dying board finish writing stderr
-        for a, pod in zip(athletes, pods, strict=False):
-            if not pod.alive():
-                raise LinkError(
-                    f"the simulated pod of {a.name} stopped ({pod.interpreter}): "
-                    f"{self._last_words(pod)}; reinstall stridecue, or run `stridecue -v demo`"
-                )
-
-    def _collect(self, practice: Practice, athletes: list[Athlete], pods: list[SimPod]) -> None:
+    def _collect(practice: Practice, athletes: list[Athlete], boards: Boards) -> None:
         time.sleep(0.1)
-        for a, pod in zip(athletes, pods, strict=True):
+        for a, pod in zip(athletes, boards.pods, strict=True):
             row = practice.rows.get(a.pod)
             if row is not None:
                 a.strides, a.cues = row.strides, row.cues
             if not a.done:
                 a.error = (
-                    f"board exited: {self._last_words(pod)}"
+                    f"board exited: {Boards.last_words(pod)}"
                     if not pod.alive()
                     else "run not finished by the deadline"
                 )

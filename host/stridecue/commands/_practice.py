@@ -1,0 +1,128 @@
+"""What ``live``, ``record`` and ``replay`` share: their options, and how a practice is built."""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+from stridecue import roster as rosters
+from stridecue.errors import ConfigError
+from stridecue.links import Link, open_link
+from stridecue.links.replay import sessions_root
+from stridecue.links.sim import SimLink
+from stridecue.liveview import run_practice, summary
+from stridecue.practice import Practice
+from stridecue.recorder import Recorder
+from stridecue.timeline import SessionClock
+
+
+def add_practice_args(p: argparse.ArgumentParser, *, recording: bool) -> None:
+    p.add_argument(
+        "--sessions-dir",
+        type=Path,
+        default=None,
+        help="where sessions are kept ($STRIDECUE_SESSIONS or ~/stridecue-sessions)",
+    )
+    if recording:
+        p.add_argument(
+            "--roster", type=Path, default=None, help="pod → athlete file (SESSIONS/roster.toml)"
+        )
+        p.add_argument(
+            "--athlete",
+            action="append",
+            default=[],
+            metavar="POD=NAME",
+            help="name the athlete wearing POD (repeatable; overrides the roster)",
+        )
+        p.add_argument("--duration", type=float, default=None, help="stop after this many seconds")
+        p.add_argument("--label", default="", help="added to the session folder's name")
+    p.add_argument("--no-analysis", action="store_true", help="show and record strides only")
+    p.add_argument("--no-cues", action="store_true", help="analyse but never buzz a pod")
+    p.add_argument("--headless", action="store_true", help="no live table: events as lines")
+    add_dashboard_args(p)
+
+
+def add_dashboard_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--dashboard", action="store_true", help="also serve the coach dashboard (prints its URL)"
+    )
+    p.add_argument("--port", type=int, default=8765, help="dashboard port (8765; 0: any free)")
+    p.add_argument(
+        "--host", default="127.0.0.1", help="dashboard address (0.0.0.0 for a tablet on the LAN)"
+    )
+
+
+def dashboard_address(args: argparse.Namespace) -> tuple[str, int] | None:
+    """(host, port) when --dashboard was given, else None."""
+    return (args.host, args.port) if getattr(args, "dashboard", False) else None
+
+
+def sessions_dir(args: argparse.Namespace) -> Path:
+    return Path(args.sessions_dir) if args.sessions_dir else sessions_root()
+
+
+async def record_or_watch(args: argparse.Namespace, *, record: bool) -> int:
+    if args.duration is not None and not 0 < args.duration <= 86400:
+        raise ConfigError(
+            f"--duration={args.duration:g} is out of range: allowed 0..86400 s (or leave it "
+            "out and stop with Ctrl-C)"
+        )
+    root = sessions_dir(args)
+    names = rosters.load(args.roster or rosters.default_path(root), required=bool(args.roster))
+    names.update(rosters.parse_pairs(args.athlete))
+    # a USB pod whose cable comes out and back in is reopened (BLE links always reconnect)
+    links: list[Link] = [open_link(spec, reconnect=True) for spec in args.links]
+    speed = sim_speed(links)
+    recorder: Recorder | None = None
+    if record:
+        root.mkdir(parents=True, exist_ok=True)
+        recorder = Recorder.create(
+            root,
+            label=args.label,
+            settings={
+                "links": list(args.links),
+                "analysis": not args.no_analysis,
+                "cues": not (args.no_cues or args.no_analysis),
+                "speed": speed,
+            },
+        )
+    practice = Practice(
+        links,
+        roster=names,
+        recorder=recorder,
+        analyze=not args.no_analysis,
+        cues=not args.no_cues,
+        clock=None if recorder else SessionClock(time.time_ns(), speed),
+    )
+    where = f"recording to {recorder.path}" if recorder else "not recording"
+    try:
+        await run_practice(
+            practice,
+            f"StrideCue {'record' if record else 'live'}: {len(links)} link(s), {where}",
+            headless=args.headless,
+            duration_s=args.duration,
+            dashboard=dashboard_address(args),
+        )
+    finally:
+        if recorder is not None:
+            recorder.close()
+    for line in summary(practice):
+        print(line)
+    if recorder is not None:
+        print(f"session recorded: {recorder.path}")
+    return 0
+
+
+def sim_speed(links: list[Link]) -> float:
+    """How much faster than real time the practice runs: 1, or the ``sim:`` links' speed."""
+    sims = [ln for ln in links if isinstance(ln, SimLink)]
+    speeds = {ln.speed for ln in sims}
+    if not speeds:
+        return 1.0
+    if len(speeds) > 1:
+        raise ConfigError("give every sim: link the same speed=, so they share one clock")
+    speed = speeds.pop()
+    if speed != 1.0 and len(sims) < len(links):
+        raise ConfigError("a sim: link with speed= cannot run beside real pods; leave speed out")
+    return speed

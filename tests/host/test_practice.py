@@ -1,0 +1,103 @@
+"""The one pipeline: one analyzer and cue policy per athlete, on one clock."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from stridecue.links.base import Channel, Link, LinkState, Received
+from stridecue.practice import CueBy, CueSent, Listener, Practice, Row
+from stridecue.protocol import Cue, StrideEvent
+from stridecue.protocol.records import Pattern
+from stridecue.sim import strides as S
+from stridecue.timeline import SessionClock
+
+T0 = 1_700_000_000 * 10**9
+ARRIVAL_NS = 60_000_000  # a stride reaches the host 60 ms after its contact
+
+
+class Pod(Link):
+    """The hardware edge: a connected pod that keeps the cues written to it."""
+
+    scheme = "test"
+    has_pod = False
+
+    def __init__(self) -> None:
+        super().__init__("test:pod", "pod")
+        self.cues: list[Cue] = []
+        self.state = LinkState.CONNECTED
+
+    async def connect(self) -> None: ...
+
+    async def write_cue(self, cue: Cue) -> None:
+        self.cues.append(cue)
+
+    async def _send_control(self, data: bytes) -> None: ...
+
+    async def close(self) -> None: ...
+
+
+class Cues(Listener):
+    def __init__(self) -> None:
+        self.sent: list[CueSent] = []
+
+    def cue(self, row: Row, sent: CueSent) -> None:
+        self.sent.append(sent)
+
+
+def _strides() -> list[StrideEvent]:
+    sc = S.rhythm_irregular(np.random.default_rng(3), cv_after=0.12, before=60, after=60)
+    out = []
+    t_ms = 5000
+    for seq, s in enumerate(sc.strides):
+        t_ms += round(s.stride_time_s * 1000)
+        out.append(
+            StrideEvent(
+                seq,
+                t_ms,
+                round(s.stride_time_s * 1000),
+                round(s.contact_time_s * 1000),
+                round(s.stride_length_m * 1000),
+            )
+        )
+    return out
+
+
+async def _run(coach_at_seq: int | None) -> tuple[Practice, Pod, Cues, float | None]:
+    """Feed the strides as they would arrive; the coach presses Cue after one of them."""
+    now = [T0]
+    practice = Practice([], clock=SessionClock(T0, now_ns=lambda: now[0]))
+    pod = Pod()
+    cues = Cues()
+    practice.subscribe(cues)
+    practice.add_athlete("pod", "Ana", link=pod)
+    coach_t = None
+    for ev in _strides():
+        host_ns = T0 + (ev.t_contact_ms - 5000) * 10**6 + ARRIVAL_NS
+        now[0] = host_ns
+        raw = bytes(ev)
+        await practice.handle(Received("pod", host_ns, Channel.POD, raw, ev), pod)
+        if ev.seq == coach_at_seq:
+            assert await practice.manual_cue("Ana")
+            coach_t = practice.clock.now_s()
+    return practice, pod, cues, coach_t
+
+
+async def test_coach_cue_then_rhythm_loss_gets_its_automatic_cue_after_refractory() -> None:
+    # without the coach: when does the automatic rhythm cue come?
+    practice, _, cues, _ = await _run(None)
+    (auto,) = [c for c in cues.sent if c.cue.pattern is Pattern.RHYTHM][:1]
+    first_auto_t = auto.t_s
+    # the coach cues a second before that: the automatic cue waits for the coach's cue
+    # to end (0.4 s) and the refractory time (2 s), then goes out, on the same clock
+    strides = _strides()
+    seq = max(ev.seq for ev in strides if (ev.t_contact_ms - 5000) / 1000 < first_auto_t - 1.0)
+    practice, pod, cues, coach_t = await _run(seq)
+    assert coach_t is not None
+    assert [c.by for c in cues.sent][:1] == [CueBy.COACH]
+    autos = [c for c in cues.sent if c.by == CueBy.AUTO]
+    assert autos, "the rhythm loss after the coach's cue was never cued"
+    refractory = practice.cue_settings.refractory_s
+    assert coach_t + 0.4 + refractory <= autos[0].t_s <= coach_t + 0.4 + refractory + 1.5
+    assert pod.cues[0].pattern is Pattern.PULSE and pod.cues[1].pattern is Pattern.RHYTHM
+    sends = [d for d in practice.rows["pod"].policy.log if d.action == "send"]
+    assert sends[0].problem == "manual" and sends[1].t_s == pytest.approx(autos[0].t_s, abs=0.2)
