@@ -25,6 +25,7 @@ DEMO_S = 120.0  # simulated practice of --demo without --duration: a rep each, t
 if TYPE_CHECKING:
     from stridecue.dashboard import LiveState
 
+
 def register(sub: Any) -> None:
     p = sub.add_parser(
         "dashboard",
