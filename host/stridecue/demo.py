@@ -68,6 +68,7 @@ class Athlete:
     cues: int = 0
     motor_on: int = 0  # times the simulated motor switched on
     done: bool = False  # the board played its whole IMU file
+    stopped: bool = False  # the practice was stopped (Ctrl-C) before the run ended
     error: str = ""  # why the simulated pod stopped early, if it did
 
 
@@ -215,6 +216,7 @@ class Demo:
         headless: bool = True,
         dashboard_port: int | None = None,
         dashboard_host: str = "127.0.0.1",
+        verbose: bool = False,
     ) -> None:
         check("duration", duration_s)
         check("athletes", athletes)
@@ -228,6 +230,7 @@ class Demo:
         self.headless = headless
         self.dashboard_port = dashboard_port
         self.dashboard_host = dashboard_host
+        self.verbose = verbose
 
     async def run(self) -> DemoResult:
         t0 = time.monotonic()
@@ -257,10 +260,7 @@ class Demo:
                     links, roster={a.pod: a.name for a in athletes}, recorder=recorder
                 )
                 practice.subscribe(BoardWatch(practice, athletes))
-                title = (
-                    f"StrideCue demo: {self.n} virtual athletes, {self.speed:g}x real time, "
-                    f"recording to {recorder.path}"
-                )
+                title = f"StrideCue demo: {self.n} virtual athletes, {self.speed:g}x real time"
                 dashboard = None
                 if self.dashboard_port is not None:
                     dashboard = (self.dashboard_host, self.dashboard_port)
@@ -271,6 +271,8 @@ class Demo:
                         headless=self.headless,
                         duration_s=self.duration_s / self.speed + 20.0,
                         dashboard=dashboard,
+                        notes=(f"recording to {recorder.path}",),
+                        verbose=self.verbose,
                     )
                 except LinkError:
                     boards.why_dead()
@@ -290,8 +292,9 @@ class Demo:
             if row is not None:
                 a.strides, a.cues = row.strides, row.cues
             if not a.done:
-                a.error = (
-                    f"board exited: {Boards.last_words(pod)}"
-                    if not pod.alive()
-                    else "run not finished by the deadline"
-                )
+                if not pod.alive():
+                    a.error = f"board exited: {Boards.last_words(pod)}"
+                elif practice.stop_requested:
+                    a.stopped = True  # Ctrl-C: the coach ended the practice early
+                else:
+                    a.error = "run not finished by the deadline"

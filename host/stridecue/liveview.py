@@ -12,85 +12,136 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import math
+import shutil
 import signal
 import sys
 import threading
-import time
 from collections import deque
 from typing import TextIO
 
 from stridecue.analysis import Event, EventKind
 from stridecue.practice import ALERTS, CueSent, Listener, Practice, Row, latency_ms
+from stridecue.words import cue_line, event_line, mmss, pace
 
 _CLEAR = "\x1b[H\x1b[J"
 
 
-def _num(x: float, digits: int) -> str:
-    return "-" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.{digits}f}"
+def _num(x: float, digits: int, unit: str = "") -> str:
+    return "\u2013" if math.isnan(x) else f"{x:.{digits}f}{unit}"
+
+
+# the table: (header, width, align); 80 columns with the alerts column
+_COLUMNS = (
+    ("athlete", 10, "<"),
+    ("state", 9, "<"),
+    ("strides", 7, ">"),
+    ("cadence", 7, ">"),
+    ("stride", 7, ">"),
+    ("contact", 7, ">"),
+    ("/100 m", 7, ">"),
+)
+
+
+_SHORT = {"rhythm lost": "rhythm", "strides shortening": "shortening"}  # both at once
+
+
+def _cells(values: tuple[str, ...]) -> str:
+    return " ".join(f"{v[:w]:{a}{w}}" for v, (_, w, a) in zip(values, _COLUMNS, strict=True))
 
 
 class View(Listener):
-    """The terminal view of a practice: a table redrawn 4x a second, or event lines."""
+    """The terminal view of a practice: a table redrawn 4x a second, or event lines.
 
-    def __init__(self, practice: Practice, title: str, out: TextIO, live: bool) -> None:
+    Fits 80x24. Says what happened in the coach's words at the practice's time
+    (mm:ss); statistics and latencies only with ``verbose``.
+    """
+
+    def __init__(
+        self,
+        practice: Practice,
+        title: str,
+        out: TextIO,
+        live: bool,
+        *,
+        verbose: bool = False,
+        interactive: bool = True,
+        notes: tuple[str, ...] = (),
+    ) -> None:
         self.practice = practice
         self.title = title
+        self.notes = notes  # where it records, the dashboard's URL
         self.out = out
         self.live = live
-        self.events: deque[str] = deque(maxlen=8)
-        self.t0 = time.monotonic()
+        self.verbose = verbose
+        self.interactive = interactive  # the coach can type (not in a replay)
+        self.events: deque[str] = deque(maxlen=16)
         practice.subscribe(self)
 
-    def line(self, row: Row, text: str) -> None:
-        line = f"[{row.name}] {text}"
+    def line(self, row: Row, text: str, t_s: float | None = None) -> None:
+        t = self.practice.now_s() if t_s is None else t_s
+        line = f"{mmss(t)} {row.name}: {text}"
         self.events.append(line)
         if not self.live:
             print(line, file=self.out, flush=True)
 
     # --- what the practice publishes ---
     def event(self, row: Row, event: Event) -> None:
-        if event.kind in ALERTS:
-            self.line(row, ALERTS[EventKind(event.kind)])
-        elif event.kind == EventKind.RECOVERED:
-            problem = str(event.detail.get("problem", ""))
-            text = ALERTS[EventKind(problem)] if problem in ALERTS else ""
-            self.line(row, f"recovered ({text})" if text else "recovered")
+        if event.kind in ALERTS or event.kind == EventKind.RECOVERED:
+            self.line(row, event_line(event, verbose=self.verbose), event.t_s)
 
     def cue(self, row: Row, sent: CueSent) -> None:
-        self.line(row, f"cue {sent.cue.pattern.name.lower()}: {sent.reason}")
+        self.line(row, cue_line(sent.cue.pattern, sent.by, sent.reason, verbose=self.verbose))
 
     def note(self, row: Row, text: str) -> None:
         self.line(row, text)
 
-    def table(self) -> list[str]:
-        head = (
-            f"{'athlete':<12} {'pod':<18} {'link':<12} {'strides':>7} {'cadence':>7} "
-            f"{'stride m':>8} {'contact':>8} {'cues':>4}  alerts"
-        )
-        lines = [head]
+    # --- drawing ---
+    def table(self, now_s: float) -> list[str]:
+        lines = [_cells(tuple(h for h, _, _ in _COLUMNS)) + "  alerts"]
         for r in self.practice.rows.values():
-            contact = "RSC only" if r.rsc_only else f"{_num(r.contact_ms, 0)} ms"
+            contact = "RSC only" if r.rsc_only else _num(r.contact_ms, 0, " ms")
+            alerts = sorted(r.alerts)
+            shown = alerts[0] if len(alerts) == 1 else ", ".join(_SHORT.get(a, a) for a in alerts)
             lines.append(
-                f"{r.name[:12]:<12} {r.pod[:18]:<18} {r.state:<12} {r.strides:>7} "
-                f"{_num(r.cadence_spm, 1):>7} {_num(r.stride_length_m, 2):>8} {contact:>8} "
-                f"{r.cues:>4}  {', '.join(sorted(r.alerts))}"
+                _cells(
+                    (
+                        r.name,
+                        r.activity(now_s),
+                        str(r.strides),
+                        _num(r.cadence_spm, 0),
+                        _num(r.stride_length_m, 2, " m"),
+                        contact,
+                        pace(r.speed_mps).replace(" s/100 m", " s"),
+                    )
+                )
+                + f"  {shown}"
             )
         return lines
 
+    def screen(self, width: int = 80, height: int = 24) -> list[str]:
+        """The whole screen, every line at most ``width`` long."""
+        now = self.practice.now_s()
+        clock = mmss(now)
+        head = [self.title[: width - len(clock) - 2].ljust(width - len(clock)) + clock]
+        head += list(self.notes)
+        table = self.table(now)
+        foot = ["", "type cue NAME + Enter to buzz an athlete; any other line is a mark"]
+        foot = foot if self.interactive else []
+        room = max(2, height - len(head) - 1 - len(table) - 2 - len(foot))
+        events = list(self.events)[-room:] or ["(nothing yet)"]
+        lines = [*head, "", *table, "", *[f"  {e}" for e in events], *foot]
+        return [ln if len(ln) <= width else ln[: width - 1] + "\u2026" for ln in lines]
+
     def draw(self) -> None:
-        el = time.monotonic() - self.t0
-        clock = f"{int(el // 3600):02d}:{int(el % 3600 // 60):02d}:{int(el % 60):02d}"
-        lines = [f"{self.title}   {clock}", "", *self.table(), "", "events:"]
-        lines += [f"  {e}" for e in self.events]
-        lines += ["", "type `cue NAME` + Enter to buzz an athlete, any other line to mark"]
+        size = shutil.get_terminal_size((80, 24))
+        lines = self.screen(max(40, size.columns), max(10, size.lines))
         self.out.write(_CLEAR + "\n".join(lines) + "\n")
         self.out.flush()
 
     def progress(self) -> None:
         p = self.practice
-        parts = [f"{r.name} {r.strides}" for r in p.rows.values()]
-        el = time.monotonic() - self.t0
-        print(f"{el:7.1f} s: {p.frames} frames; strides: {', '.join(parts)}", file=sys.stderr)
+        parts = [f"{r.name} {r.strides} strides" for r in p.rows.values()]
+        print(f"{mmss(p.now_s())} {', '.join(parts)}", file=sys.stderr)
 
     async def run(self) -> None:
         n = 0
@@ -135,32 +186,47 @@ async def run_practice(
     headless: bool,
     duration_s: float | None = None,
     dashboard: tuple[str, int] | None = None,
+    notes: tuple[str, ...] = (),
+    verbose: bool = False,
+    interactive: bool = True,
 ) -> None:
-    """Run ``practice`` with the terminal view, and the web dashboard when asked."""
+    """Run ``practice`` with the terminal view, and the web dashboard when asked.
+
+    ``notes`` are shown under the title (where it records); the dashboard's URL
+    joins them, so the first screen clear does not wipe it.
+    """
     dash = None
     if dashboard is not None:
         from stridecue.dashboard.live import serve_practice  # Bokeh loads only here
 
         dash = serve_practice(practice, title=title, host=dashboard[0], port=dashboard[1])
         print(f"dashboard: {dash.url}", flush=True)
+        notes = (*notes, f"dashboard: {dash.url}")
+    out = sys.stdout
+    view = View(
+        practice,
+        title,
+        out,
+        live=not headless and out.isatty(),
+        verbose=verbose,
+        interactive=interactive,
+        notes=notes,
+    )
     try:
-        await _run_view(practice, title, headless=headless, duration_s=duration_s)
+        await _run_view(practice, view, duration_s=duration_s)
     finally:
         if dash is not None:
             dash.stop()
 
 
-async def _run_view(
-    practice: Practice, title: str, *, headless: bool, duration_s: float | None
-) -> None:
-    out = sys.stdout
-    view = View(practice, title, out, live=not headless and out.isatty())
+async def _run_view(practice: Practice, view: View, *, duration_s: float | None) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
             loop.add_signal_handler(sig, practice.stop)
     await practice.connect()
-    _read_coach(loop, practice)
+    if view.interactive:
+        _read_coach(loop, practice)
     drawer = asyncio.create_task(view.run())
     try:
         await practice.run(duration_s)
@@ -172,15 +238,17 @@ async def _run_view(
             view.draw()
 
 
-def summary(practice: Practice) -> list[str]:
+def summary(practice: Practice, *, verbose: bool = False) -> list[str]:
+    """What the coach reads when the practice ends (latencies only with ``verbose``)."""
     lines = []
     for r in practice.rows.values():
+        buzzes = f"{r.cues} buzz" + ("" if r.cues == 1 else "es")
         lines.append(
-            f"{r.name}: {r.strides} strides, {r.cues} cues"
-            + (f", alerts open: {', '.join(sorted(r.alerts))}" if r.alerts else "")
-            + (" (RSC only)" if r.rsc_only else "")
+            f"{r.name}: {r.strides} strides, {buzzes}"
+            + (f"; still open: {', '.join(sorted(r.alerts))}" if r.alerts else "")
+            + (" (RSC only: cadence and stride length, no contact time)" if r.rsc_only else "")
         )
     p50, p99 = latency_ms(practice.latencies_ns)
-    if not math.isnan(p50):
+    if verbose and not math.isnan(p50):
         lines.append(f"frame arrival -> cue write: p50 {p50:.2f} ms, p99 {p99:.2f} ms")
     return lines

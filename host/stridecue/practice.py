@@ -24,6 +24,7 @@ import contextlib
 import logging
 import math
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -95,9 +96,12 @@ class Row:
     stride_length_m: float = math.nan
     contact_ms: float = math.nan
     rsc_only: bool = False
-    alerts: set[str] = field(default_factory=set)
+    alerts: set[str] = field(default_factory=set)  # active until the athlete recovers
     cues: int = 0
     last_ns: int = 0
+    last_stride_s: float = math.nan  # session time of the newest stride
+    ended: bool = False  # the practice is over
+    _recent: deque[tuple[float, float]] = field(default_factory=lambda: deque(maxlen=4))
 
     @property
     def name(self) -> str:
@@ -106,6 +110,48 @@ class Row:
     @property
     def state(self) -> str:
         return self.link.state.value if self.link is not None else "replay"
+
+    @property
+    def speed_mps(self) -> float:
+        """Speed over the last few strides (NaN before any)."""
+        t = sum(st for st, _ in self._recent)
+        return sum(sl for _, sl in self._recent) / t if t > 0 else math.nan
+
+    def stride(self, t_s: float, stride_time_s: float, stride_length_m: float) -> None:
+        self.strides += 1
+        self.last_stride_s = t_s
+        if stride_time_s > 0 and math.isfinite(stride_length_m):
+            self._recent.append((stride_time_s, stride_length_m))
+
+    def activity(self, now_s: float) -> str:
+        """What the athlete is doing, as a coach tells it from across the track."""
+        if self.ended:
+            return Activity.FINISHED
+        link = self.link.state if self.link is not None else None
+        if link is LinkState.RECONNECTING or link is LinkState.CLOSED:
+            return Activity.LINK_LOST
+        if link is LinkState.CONNECTING or link is LinkState.IDLE:
+            return Activity.CONNECTING
+        if math.isnan(self.last_stride_s):
+            return Activity.WAITING
+        if now_s - self.last_stride_s > REST_AFTER_S:
+            return Activity.RESTING
+        return Activity.RUNNING
+
+
+class Activity:
+    """A tile's and a table row's state, in the coach's words."""
+
+    CONNECTING = "starting"
+    WAITING = "waiting"  # connected, no stride yet
+    RUNNING = "running"
+    RESTING = "resting"  # no stride for REST_AFTER_S
+    LINK_LOST = "link lost"
+    FINISHED = "finished"
+
+
+#: no stride for this long (session seconds): the athlete is resting (or done)
+REST_AFTER_S = 8.0
 
 
 class Listener:
@@ -167,6 +213,7 @@ class Practice:
         self.rows: dict[str, Row] = {}
         self.latencies_ns: list[int] = []  # frame arrival -> cue written
         self.frames = 0
+        self._latest_s = 0.0  # the newest record's session time
         self._listeners: list[Listener] = []
         self._stop = asyncio.Event()
         if recorder is not None and analyze:
@@ -240,6 +287,20 @@ class Practice:
     def stop(self) -> None:
         self._stop.set()
 
+    @property
+    def stop_requested(self) -> bool:
+        """True once ``stop()`` was called (Ctrl-C, the demo's end), not by links ending."""
+        return self._stop.is_set()
+
+    @property
+    def live(self) -> bool:
+        """True when a pod is connected live (not only recordings, not nothing)."""
+        return any(not isinstance(ln, ReplayLink) for ln in self.links)
+
+    def now_s(self) -> float:
+        """Session seconds now: the clock live, the newest record in a replay."""
+        return max(self.clock.now_s(), self._latest_s) if self.live else self._latest_s
+
     async def close(self) -> None:
         """STOP the pods' sessions, close the links, and finish every athlete's analysis."""
         if self.pod_sessions:
@@ -250,6 +311,7 @@ class Practice:
     def finish(self) -> None:
         """End every athlete's analysis (an open rep ends and is summarised)."""
         for row in self.rows.values():
+            row.ended = True
             if self.analyze and not row.rsc_only:
                 for e in row.analyzer.finish():
                     self._event(row, e)
@@ -327,7 +389,9 @@ class Practice:
         rec = item.record
         if isinstance(rec, StrideEvent):
             t_s = row.clock.stride_s(rec.t_contact_ms, item.host_ns)
-            row.strides += 1
+            row.stride(t_s, rec.stride_time_ms / 1000.0, rec.stride_length_mm / 1000.0)
+            if t_s > self._latest_s:
+                self._latest_s = t_s
             row.cadence_spm = rec.cadence_spm
             row.stride_length_m = rec.stride_length_mm / 1000.0
             row.contact_ms = rec.contact_time_ms
@@ -336,10 +400,13 @@ class Practice:
                 return self._analyze(row, rec, t_s)
             return _NO_CUES
         t_s = self.clock.host_s(item.host_ns)
+        if t_s > self._latest_s:
+            self._latest_s = t_s
         if isinstance(rec, RscMeasurement):
             row.rsc_only = True
-            row.strides += 1
             row.cadence_spm = rec.cadence_spm
+            stride_time = 120.0 / rec.cadence_spm if rec.cadence_spm > 0 else 0.0
+            row.stride(t_s, stride_time, rec.stride_length_m or math.nan)
             row.stride_length_m = rec.stride_length_m or math.nan
         elif isinstance(rec, Cue) and item.channel is Channel.CUE:
             row.cues += 1  # found in a recording: shown as it was sent

@@ -96,18 +96,21 @@ async def record_or_watch(args: argparse.Namespace, *, record: bool) -> int:
         clock=None if recorder else SessionClock(time.time_ns(), speed),
     )
     where = f"recording to {recorder.path}" if recorder else "not recording"
+    pods = f"{len(links)} pod" + ("" if len(links) == 1 else "s")
     try:
         await run_practice(
             practice,
-            f"StrideCue {'record' if record else 'live'}: {len(links)} link(s), {where}",
+            f"StrideCue {'record' if record else 'live'}: {pods}",
             headless=args.headless,
             duration_s=args.duration,
             dashboard=dashboard_address(args),
+            notes=(where,),
+            verbose=args.verbose,
         )
     finally:
         if recorder is not None:
             recorder.close()
-    for line in summary(practice):
+    for line in summary(practice, verbose=args.verbose):
         print(line)
     if recorder is not None:
         print(f"session recorded: {recorder.path}")

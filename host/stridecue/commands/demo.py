@@ -52,17 +52,23 @@ def run(args: argparse.Namespace) -> int:
         headless=args.headless,
         dashboard_port=args.port if args.dashboard else None,
         dashboard_host=args.host,
+        verbose=args.verbose,
     )
     result = asyncio.run(demo.run())
     print()
-    for line in summary(result.practice):
+    for line in summary(result.practice, verbose=args.verbose):
         print(line)
     for a in result.athletes:
-        state = "finished" if a.done else f"NOT finished: {a.error}"
-        print(f"{a.name}: {a.description}; motor ran {a.motor_on}x; {state}")
-    print(
-        f"{result.wall_s:.1f} s wall; simulated pods ran on {Path(result.interpreter).name}\n"
-        f"session recorded: {result.session}\n"
-        f"replay it with: stridecue replay {result.session}"
-    )
-    return 0 if all(a.done for a in result.athletes) else 1
+        state = (
+            "finished"
+            if a.done
+            else "stopped before the end of the run"
+            if a.stopped
+            else f"NOT finished: {a.error}"
+        )
+        motor = f"; motor switched on {a.motor_on}x" if args.verbose else ""
+        print(f"{a.name}: {a.description}; {state}{motor}")
+    if args.verbose:
+        print(f"{result.wall_s:.1f} s wall; simulated pods ran on {Path(result.interpreter).name}")
+    print(f"session recorded: {result.session}\nreplay it with: stridecue replay {result.session}")
+    return 0 if all(a.done or a.stopped for a in result.athletes) else 1

@@ -49,13 +49,17 @@ async def _replay(args: argparse.Namespace, link: ReplayLink, practice: Practice
     speed = "as fast as possible" if args.fast else f"{args.speed:g}x"
     await run_practice(
         practice,
-        f"StrideCue replay {link.target} at {speed}",
+        f"StrideCue replay at {speed}",
         headless=args.headless,
         dashboard=dashboard_address(args),
+        notes=(str(link.target),),
+        verbose=args.verbose,
+        interactive=False,  # nothing to buzz or mark in a recording
     )
     for tail in link.bad_tails:
         print(f"warning: damaged recording: {tail}", file=sys.stderr)
-    for line in summary(practice):
+    for line in summary(practice, verbose=args.verbose):
         print(line)
-    print(f"replayed {practice.frames} frames")
+    if args.verbose:
+        print(f"replayed {practice.frames} frames")
     return 0

@@ -9,25 +9,21 @@ seconds.
 
 from __future__ import annotations
 
-from typing import Any
+import math
+from collections.abc import Iterable
 
 from stridecue.analysis import Event, EventKind, Targets
+from stridecue.analysis.types import PROBLEMS
 from stridecue.dashboard.state import LiveState
 from stridecue.links import LinkState, Received
-from stridecue.practice import CueBy, CueSent, Listener, Row
+from stridecue.practice import CueSent, Listener, Row
 from stridecue.protocol import RscMeasurement, Status, StrideEvent
+from stridecue.words import cue_line, event_line
 
 
 def alert_text(e: Event) -> str:
     """One line a coach reads, for an analyzer alert."""
-    d: dict[str, Any] = e.detail
-    if e.kind == EventKind.RHYTHM_LOSS:
-        return f"rhythm lost: stride time {d.get('deviation_pct', 0):+.1f} % ({d.get('detector')})"
-    if e.kind == EventKind.STRIDE_SHORTENING:
-        return f"strides shortening: {d.get('deviation_pct', 0):+.1f} % at {d.get('distance_m')} m"
-    if e.kind == EventKind.RECOVERED:
-        return f"recovered from {str(d.get('problem', '')).replace('_', ' ')}"
-    return str(e.kind).replace("_", " ")
+    return event_line(e)
 
 
 class Feed(Listener):
@@ -54,6 +50,7 @@ class Feed(Listener):
         rec = item.record
         pod = row.pod
         if isinstance(rec, StrideEvent):
+            self._speed(row)
             self.state.add_stride(
                 pod,
                 t_s,
@@ -67,6 +64,7 @@ class Feed(Listener):
         elif isinstance(rec, RscMeasurement) and rec.cadence_spm > 0:
             # a standard foot pod (no StrideCue service): cadence and stride length only,
             # one measurement at a time rather than per stride, so it is not analysed
+            self._speed(row)
             self.state.add_stride(
                 pod,
                 t_s,
@@ -75,9 +73,23 @@ class Feed(Listener):
                 contact_time_s=0.0,
             )
 
+    def _speed(self, row: Row) -> None:
+        speed = row.speed_mps
+        self.state.athlete(row.pod).speed_mps = None if math.isnan(speed) else speed
+
+    def tick(self, rows: Iterable[Row], now_s: float) -> None:
+        """Advance the page's clock and each tile's state (running, resting, ...)."""
+        for row in rows:
+            activity = row.activity(now_s)
+            if self.state.athlete(row.pod).activity != activity:
+                self.state.update(row.pod, activity=activity)
+        self.state.tick(max(now_s, self.state.clock_s))
+
     def event(self, row: Row, event: Event) -> None:
         """Show one analyzer event on the athlete's tile."""
         pod, t, d = row.pod, event.t_s, event.detail
+        if event.kind in (*PROBLEMS, EventKind.RECOVERED):
+            self.state.update(pod, active_alerts=tuple(sorted(row.alerts)))
         if event.kind == EventKind.REP_START:
             self.start_rep(pod, t, who="detected")
         elif event.kind == EventKind.REP_END:
@@ -110,10 +122,7 @@ class Feed(Listener):
     def cue(self, row: Row, sent: CueSent) -> None:
         view = self.state.athlete(row.pod)
         self.state.update(row.pod, cues_sent=view.cues_sent + 1)
-        who = "coach" if sent.by == CueBy.COACH else "auto"
-        self.state.add_alert(
-            row.pod, sent.t_s, "cue", f"cue sent: {sent.cue.pattern.name.lower()} ({who})"
-        )
+        self.state.add_alert(row.pod, sent.t_s, "cue", cue_line(sent.cue.pattern, sent.by))
 
     def note(self, row: Row, text: str) -> None:
         self.state.add_alert(row.pod, self.state.clock_s, "mark", text)

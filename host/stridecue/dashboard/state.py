@@ -44,6 +44,9 @@ class AthleteView:
     pod: str
     name: str
     link: str = "idle"
+    activity: str = "starting"  # running | resting | waiting | link lost | finished (Activity)
+    active_alerts: tuple[str, ...] = ()  # shown until the athlete recovers
+    speed_mps: float | None = None  # over the last few strides
     battery_pct: int | None = None
     rep: int = 0
     running: bool = False
@@ -159,5 +162,7 @@ class LiveState:
             view.last_split_s = None
             view.last_split_plan_s = None
             view.cues_sent = 0
+            view.active_alerts = ()
+            view.speed_mps = None
         self.clock_s = 0.0
         self._emit(Change("reset"))

@@ -111,8 +111,16 @@ class SimPod:
             env["PYTHONPATH"] = str(firmware.firmware_dir())
         try:
             with self.stderr_path.open("wb") as err:
+                # its own session: Ctrl-C at the terminal stops the practice, which then
+                # stops the board, rather than killing the board under a running practice
                 self._proc = subprocess.Popen(
-                    cmd, stdin=master, stdout=master, stderr=err, env=env, close_fds=True
+                    cmd,
+                    stdin=master,
+                    stdout=master,
+                    stderr=err,
+                    env=env,
+                    close_fds=True,
+                    start_new_session=True,
                 )
         except OSError as e:
             os.close(slave)
