@@ -40,6 +40,12 @@ F_FIRST = const(0x0020)  # first stride after rest: no previous contact
 F_TURN = const(0x0040)  # heading changed by > 45 deg during the stride
 F_CUED = const(0x0080)  # the motor ran during the stride: its vibration is in the samples
 
+# cue patterns (the cue record's pattern; haptics.py plays them)
+PAT_RHYTHM = const(1)  # three short pulses
+PAT_STRIDE = const(2)  # one long pulse
+PAT_IDENTIFY = const(3)  # two pulses
+PAT_PULSE = const(4)  # one pulse of duration_ms
+
 # control opcodes
 OP_START = const(0x01)
 OP_STOP = const(0x02)

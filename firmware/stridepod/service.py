@@ -217,7 +217,7 @@ class Pod:
         if op == proto.OP_IDENTIFY:
             if self.haptics is None:
                 return proto.R_BUSY, 0
-            self.haptics.play(3, 100, 1, 0)
+            self.haptics.play(proto.PAT_IDENTIFY, 100, 1, 0)
             return proto.R_OK, 0
         if op == proto.OP_DELETE_SESSION:
             return self._delete(struct.unpack_from("<H", d, 4)[0])
