@@ -18,19 +18,23 @@ def _hex(v):
     return bytes.fromhex(v["hex"].replace(" ", ""))
 
 
+def _encode_stride(buf, f, flags):
+    # the stride record of a vector's fields, with these flags
+    return proto.encode_stride(
+        buf,
+        f["seq"],
+        f["t_contact_ms"],
+        f["stride_time_ms"],
+        f["contact_time_ms"],
+        f["stride_length_mm"],
+        flags,
+    )
+
+
 def test_stride_encoder_matches_vectors():
     buf = bytearray(proto.STRIDE_SIZE)
     for v in _vectors("stride"):
-        f = v["fields"]
-        n = proto.encode_stride(
-            buf,
-            f["seq"],
-            f["t_contact_ms"],
-            f["stride_time_ms"],
-            f["contact_time_ms"],
-            f["stride_length_mm"],
-            f["flags"],
-        )
+        n = _encode_stride(buf, v["fields"], v["fields"]["flags"])
         assert bytes(buf[:n]) == _hex(v), v["name"]
 
 
@@ -41,16 +45,7 @@ def test_backfill_flag_is_added_in_place():
         f = v["fields"]
         if not f["flags"] & proto.F_BACKFILLED:
             continue
-        stored = f["flags"] & ~proto.F_BACKFILLED
-        proto.encode_stride(
-            buf,
-            f["seq"],
-            f["t_contact_ms"],
-            f["stride_time_ms"],
-            f["contact_time_ms"],
-            f["stride_length_mm"],
-            stored,
-        )
+        _encode_stride(buf, f, f["flags"] & ~proto.F_BACKFILLED)  # as stored
         proto.add_stride_flags(buf, proto.F_BACKFILLED)
         assert bytes(buf) == _hex(v), v["name"]
     proto.encode_stride(buf, 5, 100, 700, 200, 2000, proto.F_ACC_SAT)

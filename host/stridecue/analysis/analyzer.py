@@ -82,17 +82,15 @@ class _RepState:
         self, s: AnalyzerSettings, index: int, t0_s: float, spread: tuple[Spread, Spread]
     ) -> None:
         tt = None if s.target_cadence_spm is None else 120.0 / s.target_cadence_spm
-        kw = {"window": s.baseline_strides, "guard": s.baseline_guard_strides}
+        kw = {
+            "window": s.baseline_strides,
+            "guard": s.baseline_guard_strides,
+            "max_n": s.baseline_max_strides,
+        }
         self.time_spread, self.length_spread = spread
-        self.time_baseline = LogBaseline(
-            **kw, max_n=s.baseline_max_strides, target=tt, spread=self.time_spread
-        )
-        self.length_baseline = LogBaseline(
-            **kw,
-            max_n=s.baseline_max_strides,
-            target=s.target_stride_length_m,
-            spread=self.length_spread,
-        )
+        self.time_baseline = LogBaseline(**kw, target=tt, spread=self.time_spread)
+        tl = s.target_stride_length_m
+        self.length_baseline = LogBaseline(**kw, target=tl, spread=self.length_spread)
         self.baseline_joins = 0
         self.strides = 0
         self.ready = False
