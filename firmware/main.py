@@ -45,7 +45,7 @@ def build(b, button, i2c, pwm, adc, radio, wdt, out, reader, root="/sessions", i
     from stridepod.fallback import Fallback
     from stridepod.gait import GaitEngine
     from stridepod.haptics import Haptics
-    from stridepod.lsm6dso32 import LSM6DSO32, ImuError
+    from stridepod.lsm6dso32 import ACC_RANGE_G, GYRO_RANGE_DPS, LSM6DSO32, ImuError
     from stridepod.serial_link import SerialLink
     from stridepod.service import Pod
     from stridepod.store import Store
@@ -75,7 +75,7 @@ def build(b, button, i2c, pwm, adc, radio, wdt, out, reader, root="/sessions", i
     app = App(
         pod,
         imu,
-        lambda hz: GaitEngine(hz, 32, 2000),
+        lambda hz: GaitEngine(hz, ACC_RANGE_G, GYRO_RANGE_DPS),
         rt.ticks_ms,
         wdt,
         button,

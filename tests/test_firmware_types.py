@@ -1,4 +1,5 @@
-"""Type check of the pod firmware against the MicroPython ESP32-S3 board stubs.
+"""Type check of the pod firmware against the MicroPython ESP32-S3 board stubs,
+and its wire constants against the host's protocol enums.
 
 mypy runs on firmware/main.py and the hardware-facing stridepod modules with the
 MicroPython stdlib stubs as its typeshed (so CPython-only APIs are errors) and
@@ -18,6 +19,8 @@ from importlib import metadata
 from pathlib import Path
 
 import pytest
+from stridecue import firmware
+from stridecue.protocol.records import ConfigKey, Kind, Opcode, Pattern, Result, StrideFlag
 
 ROOT = Path(__file__).resolve().parents[1]
 STUBS = "micropython-esp32-esp32_generic_s3-stubs"
@@ -106,3 +109,19 @@ def test_the_check_catches_a_wrong_hardware_call(tmp_path: Path) -> None:
     r = _mypy(tmp_path, [str(bad)])
     assert r.returncode == 1
     assert "_typecheck_probe.py:6" in r.stdout and "_typecheck_probe.py:7" in r.stdout
+
+
+def _consts(module: str, prefix: str) -> dict[str, int]:
+    mod = firmware.load(module)
+    return {k[len(prefix) :]: v for k, v in vars(mod).items() if k.startswith(prefix)}
+
+
+def test_firmware_wire_constants_agree_with_the_host_enums() -> None:
+    # same names where both sides spell them alike, same values everywhere
+    assert _consts("proto", "PAT_") == {p.name: p.value for p in Pattern}
+    assert _consts("proto", "OP_") == {o.name: o.value for o in Opcode}
+    assert _consts("proto", "KIND_") == {k.name: k.value for k in Kind}
+    assert sorted(_consts("proto", "R_").values()) == sorted(Result)
+    assert sorted(_consts("proto", "F_").values()) == sorted(f.value for f in StrideFlag)
+    keys = sorted(_consts("service", "K_").values())
+    assert keys == sorted(ConfigKey) == list(range(1, firmware.load("service").N_KEYS + 1))

@@ -14,6 +14,7 @@ import asyncio
 
 from stridepod import rt
 from stridepod.lsm6dso32 import ACC_UG_PER_LSB, GYRO_MDPS_PER_LSB
+from stridepod.proto import PAT_IDENTIFY
 from stridepod.service import K_RATE
 
 try:
@@ -216,7 +217,7 @@ class App:
         else:
             self.pod.pairing = on
         if on and self.pod.haptics is not None:
-            self.pod.haptics.play(3, 60, 1, 0)  # IDENTIFY: "pairing open"
+            self.pod.haptics.play(PAT_IDENTIFY, 60, 1, 0)  # "pairing open"
 
     def check_pairing(self, now):
         if self.pairing_until is not None and rt.ticks_diff(now, self.pairing_until) >= 0:

@@ -10,12 +10,12 @@ except ImportError:  # CPython
         return x
 
 
-from stridepod.proto import F_FIRST, F_LOW_QUALITY
+from stridepod.proto import F_FIRST, F_LOW_QUALITY, PAT_RHYTHM
 from stridepod.rt import ticks_diff
+from stridepod.service import K_FALLBACK, K_FB_HIGH, K_FB_LOW
 
 _NEED = const(4)  # consecutive strides outside the band
 _REFRACTORY_MS = const(10000)
-_RHYTHM = const(1)
 _INTENSITY = const(80)
 _SKIP = F_LOW_QUALITY | F_FIRST
 
@@ -30,11 +30,11 @@ class Fallback:
     def on_stride(self, t_ms, stride_ms, flags):
         # -> True when it cued
         pod = self.pod
-        if not pod.get(3) or pod.hosts() or flags & _SKIP or stride_ms <= 0:
+        if not pod.get(K_FALLBACK) or pod.hosts() or flags & _SKIP or stride_ms <= 0:
             self.outside = 0
             return False
         spm = 120000 // stride_ms
-        if pod.get(4) <= spm <= pod.get(5):
+        if pod.get(K_FB_LOW) <= spm <= pod.get(K_FB_HIGH):
             self.outside = 0
             return False
         self.outside += 1
@@ -42,7 +42,7 @@ class Fallback:
             return False
         if self._last is not None and ticks_diff(t_ms, self._last) < _REFRACTORY_MS:
             return False
-        if pod.haptics is None or not pod.haptics.play(_RHYTHM, _INTENSITY, 1, 0):
+        if pod.haptics is None or not pod.haptics.play(PAT_RHYTHM, _INTENSITY, 1, 0):
             return False
         self._last = t_ms
         self.outside = 0

@@ -195,6 +195,20 @@ _EV_TOE_OFF = const(4)  # first moving sample after a stance
 _EV_LONG = const(5)  # swing longer than any gait swing
 _EV_TO = const(6)
 _EV_LAND_SHORT = const(7)  # the toe-off search has found the push-off peak
+# _advance's mode: why a sample goes (again) through it
+_MODE_NEW = const(0)  # a new delayed sample: attitude, integration, stance / swing
+_MODE_STANCE = const(1)  # the sample that began a stance, now as its first still sample
+_MODE_LEVELLED = const(2)  # Python has just levelled: only the origin is left to update
+_MODE_SHORT_STANCE = const(3)  # the end of a short still run: a still sample, moving or not
+# _ingest's results other than a ring index
+_IN_FILLING = const(-1)  # the delay line is still filling
+_IN_REPEAT = const(-2)  # a repeated or older timestamp (dropped)
+_IN_GAP = const(-3)  # samples are missing before this one
+# per-sample bits (bytearray _bits)
+_GYR_CLIP = const(7)  # 1 << axis: that gyro axis is clipped
+_ACC_CLIP = const(8)  # an accelerometer axis is clipped
+_CLIPPED = const(15)  # _GYR_CLIP | _ACC_CLIP
+_STILL = const(16)  # the stance window centred here is still
 _J_SAT = const(1 << 16)  # added to _ingest's result when that sample is clipped
 _TMASK = const(0x3FFFFFFF)  # times are kept modulo 2**30 (MicroPython ticks_ms period)
 _THALF = const(1 << 29)  # a time difference this large is negative (out of order)
@@ -214,9 +228,9 @@ def _ingest(
     if st[_S_FILL]:
         dt = (t - int(st[_S_LAST])) & _TMASK
         if dt == 0 or dt >= _THALF:
-            return -2
+            return _IN_REPEAT
         if dt > (int(st[_S_PER]) * 5) >> 1:
-            return -3
+            return _IN_GAP
     t = t & _TMASK
     st[_S_LAST] = t
     if ax > _ACC_CLAMP:
@@ -264,7 +278,7 @@ def _ingest(
         f |= 4
     s = st[_S_ASAT]
     if ax >= s or ax <= -s or ay >= s or ay <= -s or az >= s or az <= -s:
-        f |= 8
+        f |= _ACC_CLIP
     bits[i] = f
     # per-sample stance energies (4 mg and 0.4 dps units keep squares small)
     x = ax >> 2
@@ -315,27 +329,27 @@ def _ingest(
         c = (h - 1 - (w >> 1)) & m
         ring[c * _RF + _RWG] = sg
         if sa < st[_S_THRA] and sg < st[_S_THRG]:
-            bits[c] = bits[c] | 16
+            bits[c] = bits[c] | _STILL
     if n >= w2 and sa2 < st[_S_THRA2] and sg2 < st[_S_THRG2]:
         # a sprint's short foot-flat: still over the short window
         c = (h - 1 - (w2 >> 1)) & m
-        bits[c] = bits[c] | 16
+        bits[c] = bits[c] | _STILL
     if n <= d + 1:
-        return -1
+        return _IN_FILLING
     j = (h - 1 - d) & m
-    if bits[j] & 15:
+    if bits[j] & _CLIPPED:
         return j + _J_SAT
     return j
 
 
 @micropython.viper
-def _advance(st: ptr32, ring: ptr32, bits: ptr8, j: int, again: int) -> int:
+def _advance(st: ptr32, ring: ptr32, bits: ptr8, j: int, mode: int) -> int:
     # one delayed sample: attitude, navigation-frame force, integration, and
     # the common stance / swing bookkeeping; -> _EV_* for what Python must do
     f = int(bits[j])
     b = j * _RF
     state = st[_S_STATE]
-    if not again:
+    if mode == _MODE_NEW:
         # attitude: q <- q * (c, hx, hy, hz), error-feedback rounding.
         # (viper ptr32 loads are unsigned: signed values are stored + _B)
         kg = int(st[_S_KG])
@@ -391,7 +405,7 @@ def _advance(st: ptr32, ring: ptr32, bits: ptr8, j: int, again: int) -> int:
         st[_S_CFY] = fy
         st[_S_CFZ] = fz
         if state == _ST_WAIT:
-            return _EV_WAIT if f & 16 else _EV_NONE
+            return _EV_WAIT if f & _STILL else _EV_NONE
         # horizontal velocity and position since the origin
         vx = st[_S_VX] + fx
         vy = st[_S_VY] + fy
@@ -401,7 +415,7 @@ def _advance(st: ptr32, ring: ptr32, bits: ptr8, j: int, again: int) -> int:
         st[_S_PY] = st[_S_PY] + vy
         st[_S_N] = st[_S_N] + 1
         if state == _ST_SWING:
-            if f & 16:
+            if f & _STILL:
                 k = st[_S_STREAK] + 1
                 st[_S_STREAK] = k
                 if k >= st[_S_LANDN] or st[_S_NSW] < st[_S_MINSW]:
@@ -427,8 +441,8 @@ def _advance(st: ptr32, ring: ptr32, bits: ptr8, j: int, again: int) -> int:
             if n > st[_S_MAXSW]:
                 return _EV_LONG
             return _EV_NONE
-    if again < 2 or again == 3:
-        if not f & 16 and again != 3:
+    if mode != _MODE_LEVELLED:
+        if not f & _STILL and mode != _MODE_SHORT_STANCE:
             return _EV_TOE_OFF
         # a still sample of a stance
         st[_S_FX] = st[_S_FX] + st[_S_CFX]
@@ -437,7 +451,7 @@ def _advance(st: ptr32, ring: ptr32, bits: ptr8, j: int, again: int) -> int:
         st[_S_FN] = st[_S_FN] + 1
         st[_S_NST] = st[_S_NST] + 1
         if st[_S_FN] >= _TILT_BLOCK:
-            return _EV_LEVEL  # Python levels, then calls again with again=2
+            return _EV_LEVEL  # Python levels, then calls again with _MODE_LEVELLED
     e = ring[b + _RWG]
     if e < st[_S_EMIN] or st[_S_NST] > st[_S_HOLD]:
         # stiller than any sample of this stance so far (or standing for a
@@ -489,7 +503,7 @@ class GaitEngine:
         self._mask = n - 1
         # from zeroed bytes: a list of n * _RF ints first would double the peak
         self._ring = array.array("i", bytes(4 * n * _RF))
-        self._bits = bytearray(n)  # 1,2,4: gyro x,y,z clipped; 8: acc clipped; 16: still
+        self._bits = bytearray(n)  # _GYR_CLIP (x, y, z), _ACC_CLIP, _STILL per sample
         st = array.array("i", bytes(4 * _S_SIZE))
         self._st = st
         st[_S_MASK] = n - 1
@@ -563,13 +577,13 @@ class GaitEngine:
         bits = self._bits
         j = _ingest(st, ring, bits, t_ms, ax, ay, az, gx, gy, gz)
         if j < 0:
-            if j == -1:
+            if j == _IN_FILLING:
                 return False
             return self._irregular(j, t_ms, ax, ay, az, gx, gy, gz)
         if j >= _J_SAT:
             j -= _J_SAT
             self._saturated(j)
-        ev = _advance(st, ring, bits, j, 0)
+        ev = _advance(st, ring, bits, j, _MODE_NEW)
         if ev == _EV_NONE:
             return False
         return self._event(j, ev)
@@ -578,7 +592,7 @@ class GaitEngine:
         # a repeated timestamp (dropped) or a gap (held samples fill a short
         # one; a long one ends the stride in progress)
         self._pending |= F_GAP
-        if code == -2:
+        if code == _IN_REPEAT:
             return False
         st = self._st
         p = st[_S_PER]
@@ -626,8 +640,8 @@ class GaitEngine:
         # else: stance chatter, the same stance goes on
         st[_S_STATE] = _ST_STANCE
         # a short still run that ended at j: j stands for that stance
-        again = 3 if ev == _EV_LAND_SHORT else 1
-        if _advance(st, self._ring, self._bits, j, again) == _EV_LEVEL:
+        mode = _MODE_SHORT_STANCE if ev == _EV_LAND_SHORT else _MODE_STANCE
+        if _advance(st, self._ring, self._bits, j, mode) == _EV_LEVEL:
             self._level_now(j)
         return done
 
@@ -635,7 +649,7 @@ class GaitEngine:
         self._level()
         if self._fresh and self._tilt > _RELEVEL_MRAD:
             self._st[_S_EMIN] = _E_BIG  # still levelling after start-up: origin later
-        _advance(self._st, self._ring, self._bits, j, 2)
+        _advance(self._st, self._ring, self._bits, j, _MODE_LEVELLED)
 
     def _toe_off(self, j):
         st = self._st
@@ -662,7 +676,7 @@ class GaitEngine:
 
     def _saturated(self, j):
         f = self._bits[j]
-        if f & 7:
+        if f & _GYR_CLIP:
             self._pending |= F_GYR_SAT
             b = j * _RF + _RAX + 3
             for a in (0, 1, 2):
@@ -673,7 +687,7 @@ class GaitEngine:
                     elif v < -_GYR_CLAMP:
                         v = -_GYR_CLAMP
                     self._ring[b + a] = v + _B
-        if f & 8:
+        if f & _ACC_CLIP:
             self._pending |= F_ACC_SAT
 
     def _bridge(self, j, a):

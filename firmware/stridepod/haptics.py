@@ -3,13 +3,15 @@
 # step(now_ms) sets the duty and says when it next needs to run, so the
 # asyncio task (run) or any loop can drive it. Nothing is allocated per step.
 #
-# Patterns are (on_ms, off_ms) pulses, repeated `repeat` times with a gap:
+# Patterns (proto.PAT_*) are (on_ms, off_ms) pulses, repeated `repeat` times
+# with a gap:
 #   1 RHYTHM   three short pulses      3 x (80 on, 80 off)
 #   2 STRIDE   one long pulse          400 on
 #   3 IDENTIFY two pulses              2 x (150 on, 150 off)
 #   4 PULSE    one pulse of duration_ms (20..2000)
 # A nonzero duration_ms on patterns 1-3 sets the on-time of each pulse.
 # The motor's total on-time per cue is capped at MAX_ON_MS (motor and battery).
+from stridepod.proto import PAT_PULSE, PAT_RHYTHM
 from stridepod.rt import ticks_add, ticks_diff
 
 try:
@@ -20,16 +22,12 @@ except ImportError:  # CPython
         return x
 
 
-RHYTHM = const(1)
-STRIDE = const(2)
-IDENTIFY = const(3)
-PULSE = const(4)
 MAX_ON_MS = const(2000)
 _GAP_MS = const(250)  # between repeats
 _SPIN_DOWN_MS = const(60)  # an ERM keeps shaking the case this long after its duty is 0
 _DUTY_MAX = const(65535)
 
-# per pattern: pulses, on_ms, off_ms
+# per pattern id (PAT_RHYTHM .. PAT_PULSE): pulses, on_ms, off_ms
 _PULSES = (0, 3, 1, 2, 1)
 _ON = (0, 80, 400, 150, 0)
 _OFF = (0, 80, 0, 150, 0)
@@ -70,13 +68,13 @@ class Haptics:
 
     def play(self, pattern, intensity_pct, repeat, duration_ms):
         # -> False (nothing changes) when the cue is out of range
-        if pattern < RHYTHM or pattern > PULSE or not 0 <= intensity_pct <= 100:
+        if pattern < PAT_RHYTHM or pattern > PAT_PULSE or not 0 <= intensity_pct <= 100:
             return False
         if repeat < 1 or repeat > 10:
             return False
         if duration_ms and not 20 <= duration_ms <= MAX_ON_MS:
             return False
-        if pattern == PULSE and not duration_ms:
+        if pattern == PAT_PULSE and not duration_ms:
             return False
         self._per_rep = _PULSES[pattern]
         self._pulses = self._per_rep * repeat

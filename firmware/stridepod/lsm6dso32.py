@@ -23,6 +23,8 @@ except ImportError:  # CPython
 
 
 WHO_AM_I_VALUE = const(0x6C)
+ACC_RANGE_G = const(32)  # full scale set by start(): the gait engine's clipping limits
+GYRO_RANGE_DPS = const(2000)
 ACC_UG_PER_LSB = const(976)  # +-32 g: 0.976 mg per count
 GYRO_MDPS_PER_LSB = const(70)  # +-2000 dps: 70 mdps per count
 FIFO_WORDS = const(438)  # 3 KB / 7 bytes

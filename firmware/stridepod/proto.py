@@ -27,6 +27,7 @@ STRIDE_SIZE = const(18)
 STATUS_SIZE = const(20)
 CUE_SIZE = const(7)
 REPLY_MAX = const(20)
+REPLY_HEADER = const(5)  # kind, version, opcode, token, result; the payload follows
 RSC_SIZE = const(10)
 
 # stride flags (u16)
@@ -38,6 +39,12 @@ F_GAP = const(0x0010)  # samples were missing or duplicated in the stride
 F_FIRST = const(0x0020)  # first stride after rest: no previous contact
 F_TURN = const(0x0040)  # heading changed by > 45 deg during the stride
 F_CUED = const(0x0080)  # the motor ran during the stride: its vibration is in the samples
+
+# cue patterns (the cue record's pattern; haptics.py plays them)
+PAT_RHYTHM = const(1)  # three short pulses
+PAT_STRIDE = const(2)  # one long pulse
+PAT_IDENTIFY = const(3)  # two pulses
+PAT_PULSE = const(4)  # one pulse of duration_ms
 
 # control opcodes
 OP_START = const(0x01)
@@ -93,9 +100,11 @@ def encode_stride(buf, seq, t_contact_ms, stride_ms, contact_ms, length_mm, flag
     return STRIDE_SIZE
 
 
-def set_stride_flags(buf, flags):
-    # used when a stored record is sent again (backfill adds F_BACKFILLED)
-    struct.pack_into("<H", buf, 16, flags & 0xFFFF)
+def add_stride_flags(buf, flags):
+    # sets more flags in an encoded stride record (a stored record sent again
+    # gets F_BACKFILLED)
+    buf[16] |= flags & 0xFF
+    buf[17] |= (flags >> 8) & 0xFF
 
 
 def encode_status(buf, battery_pct, imu_state, storage_pct, state, dropped, last_seq, fw, uptime_s):
@@ -159,17 +168,17 @@ def control_header(data):
     return (data[2], data[3], R_OK)
 
 
-def encode_reply(buf, opcode, token, result, payload=b""):
-    n = len(payload)
-    if n > REPLY_MAX - 5:
+def encode_reply(buf, opcode, token, result, n=0):
+    # the header of a control reply whose n payload bytes the caller has packed
+    # in place at buf[REPLY_HEADER:] (struct.pack_into: nothing is copied)
+    if n > REPLY_MAX - REPLY_HEADER:
         raise ValueError("reply payload over 15 bytes")
     buf[0] = KIND_REPLY
     buf[1] = VERSION
     buf[2] = opcode
     buf[3] = token
     buf[4] = result
-    buf[5 : 5 + n] = payload
-    return 5 + n
+    return REPLY_HEADER + n
 
 
 def encode_log(buf, text):

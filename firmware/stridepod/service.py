@@ -180,22 +180,14 @@ class Pod:
         if res != proto.R_OK:
             self.refused += 1
             n = 0
-        self._header(op, token, res)
-        link.reply(conn, self._out, 5 + n)
+        link.reply(conn, self._out, proto.encode_reply(self._out, op, token, res, n))
         if res == proto.R_OK and op == proto.OP_GET_STATUS:
             link.record(conn, self.status(), proto.STATUS_SIZE)
         return res
 
-    def _header(self, op, token, res):
-        o = self._out
-        o[0] = proto.KIND_REPLY
-        o[1] = proto.VERSION
-        o[2] = op
-        o[3] = token
-        o[4] = res
-
     def _pay(self, fmt, *vals):
-        struct.pack_into(fmt, self._out, 5, *vals)
+        # a reply payload, packed where encode_reply expects it
+        struct.pack_into(fmt, self._out, proto.REPLY_HEADER, *vals)
         return struct.calcsize(fmt)
 
     def _dispatch(self, op, d, link, conn):
@@ -225,7 +217,7 @@ class Pod:
         if op == proto.OP_IDENTIFY:
             if self.haptics is None:
                 return proto.R_BUSY, 0
-            self.haptics.play(3, 100, 1, 0)
+            self.haptics.play(proto.PAT_IDENTIFY, 100, 1, 0)
             return proto.R_OK, 0
         if op == proto.OP_DELETE_SESSION:
             return self._delete(struct.unpack_from("<H", d, 4)[0])
@@ -358,7 +350,7 @@ class Pod:
             else:
                 ok = self.store.read(job.session, a, out)
             if ok:
-                proto.set_stride_flags(out, out[16] | (out[17] << 8) | proto.F_BACKFILLED)
+                proto.add_stride_flags(out, proto.F_BACKFILLED)
                 if not job.link.record(job.conn, out, proto.STRIDE_SIZE):
                     return True  # the link is busy: same record next time
             if a >= b:

@@ -18,26 +18,39 @@ def _hex(v):
     return bytes.fromhex(v["hex"].replace(" ", ""))
 
 
+def _encode_stride(buf, f, flags):
+    # the stride record of a vector's fields, with these flags
+    return proto.encode_stride(
+        buf,
+        f["seq"],
+        f["t_contact_ms"],
+        f["stride_time_ms"],
+        f["contact_time_ms"],
+        f["stride_length_mm"],
+        flags,
+    )
+
+
 def test_stride_encoder_matches_vectors():
     buf = bytearray(proto.STRIDE_SIZE)
     for v in _vectors("stride"):
-        f = v["fields"]
-        n = proto.encode_stride(
-            buf,
-            f["seq"],
-            f["t_contact_ms"],
-            f["stride_time_ms"],
-            f["contact_time_ms"],
-            f["stride_length_mm"],
-            f["flags"],
-        )
+        n = _encode_stride(buf, v["fields"], v["fields"]["flags"])
         assert bytes(buf[:n]) == _hex(v), v["name"]
 
 
-def test_backfill_flag_is_set_in_place():
+def test_backfill_flag_is_added_in_place():
+    # a stored stride sent again: the pod adds F_BACKFILLED to the stored record
     buf = bytearray(proto.STRIDE_SIZE)
+    for v in _vectors("stride"):
+        f = v["fields"]
+        if not f["flags"] & proto.F_BACKFILLED:
+            continue
+        _encode_stride(buf, f, f["flags"] & ~proto.F_BACKFILLED)  # as stored
+        proto.add_stride_flags(buf, proto.F_BACKFILLED)
+        assert bytes(buf) == _hex(v), v["name"]
     proto.encode_stride(buf, 5, 100, 700, 200, 2000, proto.F_ACC_SAT)
-    proto.set_stride_flags(buf, proto.F_ACC_SAT | proto.F_BACKFILLED)
+    proto.add_stride_flags(buf, proto.F_BACKFILLED)
+    proto.add_stride_flags(buf, proto.F_BACKFILLED)  # twice: still set once
     assert buf[16] == 0x09 and buf[17] == 0
 
 
@@ -92,7 +105,10 @@ def test_reply_encoder_matches_vectors():
     for v in _vectors("reply"):
         f = v["fields"]
         payload = bytes.fromhex(f["payload"])
-        n = proto.encode_reply(buf, f["opcode"], f["token"], f["result"], payload)
+        # the pod packs the payload in place, then encodes the header around it
+        h = proto.REPLY_HEADER
+        buf[h : h + len(payload)] = payload
+        n = proto.encode_reply(buf, f["opcode"], f["token"], f["result"], len(payload))
         assert bytes(buf[:n]) == _hex(v), v["name"]
 
 

@@ -1,5 +1,6 @@
 # service.py (Pod): control operations per docs/protocol.md, config validation
 # that changes nothing on error, backfill and session read, cues, status.
+import json
 import struct
 
 from fakes.hw import PWM, Clock, Pin
@@ -168,6 +169,31 @@ def test_time_sync_reports_device_clock():
     clock.advance(41234)
     pod.control(_req(3, 77), link)
     assert struct.unpack("<I", _reply(link)[3]) == (42234,)
+    fl.close()
+
+
+def test_replies_are_the_vectors_bytes():
+    # what the pod sends, byte for byte, is what tests/vectors/records.json pins
+    vec = {}
+    with open("tests/vectors/records.json") as f:
+        for v in json.load(f)["vectors"]:
+            vec[v["name"]] = bytes.fromhex(v["hex"].replace(" ", ""))
+    pod, link, clock, _, fl = _pod()
+    clock.advance(123456 - clock())
+    pod.control(vec["control_time_sync"], link)
+    assert link.replies[-1] == vec["reply_time_sync"]
+    pod.store.next_seq = 1000
+    _strides(pod, 25)
+    pod.control(vec["control_backfill"], link)  # 25 from 1000
+    assert link.replies[-1] == vec["reply_backfill"]
+    pod.control(_req(0x42, 1), link)
+    assert link.replies[-1] == vec["reply_unknown_opcode"]
+    pod.control(_req(4, 9, b"\x01" + struct.pack("<I", 300)), link)  # cadence 300
+    assert link.replies[-1] == vec["reply_bad_config"]
+    _drain(pod)
+    assert len(link.records) == 25
+    for r in link.records:  # backfilled strides: F_BACKFILLED added to what was sent live
+        assert r[16] == 0x08 and r[:16] == link.strides[_seqs([r])[0] - 1000][:16]
     fl.close()
 
 

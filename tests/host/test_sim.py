@@ -177,6 +177,42 @@ def test_bad_parameters_name_the_field_and_the_allowed_range(make: object, field
     assert "allowed" in str(e.value)
 
 
+def test_parameters_are_read_as_name_number_pairs() -> None:
+    got = scenarios.parse_params([" speed_mps=6", "seed=2 ", "fade=0.1"], "--param speed_mps=7")
+    assert got == {"speed_mps": 6.0, "seed": 2.0, "fade": 0.1}
+    for bad in ("speed_mps", "speed_mps=fast", "=6", "speed_mps=6=7"):
+        with pytest.raises(ConfigError) as e:
+            scenarios.parse_params(["seed=1", bad], "--param speed_mps=7")
+        assert f"{bad!r} must be NAME=NUMBER, e.g. --param speed_mps=7" in str(e.value)
+
+
+def test_a_callers_own_parameters_are_allowed_and_listed() -> None:
+    playback = {"speed": "playback speed"}
+    scenarios.check_params("rep", ["speed_mps", "speed"], also=playback)
+    with pytest.raises(ConfigError) as e:
+        scenarios.check_params("rep", ["pace"], also=playback)
+    msg = str(e.value)
+    assert "no parameter 'pace'" in msg and "speed_mps, distance_m" in msg
+    assert msg.endswith("rest_s, speed (playback speed)")
+    with pytest.raises(ConfigError, match="unknown scenario 'jog'"):
+        scenarios.check_params("jog", [])
+
+
+def test_a_sim_link_lists_the_playback_speed_with_the_scenario_parameters() -> None:
+    from stridecue.links import open_link
+    from stridecue.links.sim import SimLink
+
+    with pytest.raises(ConfigError) as e:
+        open_link("sim:steady,pace=4")
+    assert "no parameter 'pace'" in str(e.value) and "speed (playback speed" in str(e.value)
+    with pytest.raises(ConfigError) as e:
+        open_link("sim:steady,fast")
+    assert "'fast' must be NAME=NUMBER, e.g. sim:rep,speed_mps=6" in str(e.value)
+    link = open_link("sim:steady,speed_mps=5,speed=20")
+    assert isinstance(link, SimLink)
+    assert (link.scenario, link.params, link.speed) == ("steady", {"speed_mps": 5.0}, 20.0)
+
+
 def test_every_named_scenario_builds_with_its_change_points() -> None:
     kinds = {}
     for name in scenarios.NAMES:

@@ -41,78 +41,92 @@ _NAN = math.nan
 
 
 class _RepState:
-    """Everything that lives for one rep: baselines, whiteners, detectors, splits."""
+    """Everything that lives for one rep: baselines, whiteners, detectors, splits.
+
+    ``time_*`` work on log stride time, ``length_*`` on log stride length: the baseline
+    (the athlete's usual value this rep), the spread (natural variability, carried from
+    rep to rep), the whitener (AR(1) residuals in units of that spread) and the recovery
+    check (back within tolerance). Four CUSUMs watch the residuals: slower, faster and
+    irregular rhythm, shorter strides; ``*_alarm_on`` holds from an alarm to recovery.
+    """
 
     __slots__ = (
-        "arl_l",
-        "arl_t",
-        "bl",
-        "bt",
-        "design_l",
-        "design_t",
-        "doubt",
-        "down",
-        "joined",
-        "k",
+        "baseline_joins",
+        "baseline_uncertainty_weight",
+        "drift_design_frac",
+        "drift_false_alarm_strides",
+        "faster_cusum",
+        "irregular_cusum",
+        "length_baseline",
+        "length_recovery",
+        "length_spread",
+        "length_whitener",
         "ready",
-        "rhythm",
-        "rhythm_by",
-        "sc",
-        "short",
-        "sl",
+        "rhythm_alarm_on",
+        "rhythm_detector",
+        "shortening_alarm_on",
+        "shortening_design_frac",
+        "shortening_false_alarm_strides",
+        "shorter_cusum",
+        "slower_cusum",
         "splits",
-        "st",
         "stats",
-        "tol_l",
-        "tol_t",
-        "up",
-        "var",
-        "wl",
-        "wt",
+        "strides",
+        "time_baseline",
+        "time_recovery",
+        "time_spread",
+        "time_whitener",
     )  # fmt: skip
 
     def __init__(
         self, s: AnalyzerSettings, index: int, t0_s: float, spread: tuple[Spread, Spread]
     ) -> None:
         tt = None if s.target_cadence_spm is None else 120.0 / s.target_cadence_spm
-        kw = {"window": s.baseline_strides, "guard": s.baseline_guard_strides}
-        self.st, self.sl = spread
-        self.bt = LogBaseline(**kw, max_n=s.baseline_max_strides, target=tt, spread=self.st)
-        self.bl = LogBaseline(
-            **kw, max_n=s.baseline_max_strides, target=s.target_stride_length_m, spread=self.sl
-        )
-        self.joined = 0
-        self.k = 0
+        kw = {
+            "window": s.baseline_strides,
+            "guard": s.baseline_guard_strides,
+            "max_n": s.baseline_max_strides,
+        }
+        self.time_spread, self.length_spread = spread
+        self.time_baseline = LogBaseline(**kw, target=tt, spread=self.time_spread)
+        tl = s.target_stride_length_m
+        self.length_baseline = LogBaseline(**kw, target=tl, spread=self.length_spread)
+        self.baseline_joins = 0
+        self.strides = 0
         self.ready = False
-        self.rhythm = False
-        self.rhythm_by = ""
-        self.short = False
+        self.rhythm_alarm_on = False
+        self.rhythm_detector = ""
+        self.shortening_alarm_on = False
         self.stats = RepStats(index, t0_s)
         self.splits = SplitTracker(t0_s=t0_s, split_m=s.split_m, goal_400m_s=s.goal_400m_s)
         tol = s.recovery_tolerance_pct / 100.0
-        self.tol_t = WithinTolerance(lo=-tol, hi=tol, need=s.recovery_strides)
-        self.tol_l = WithinTolerance(lo=-tol, hi=math.inf, need=s.recovery_strides)
+        self.time_recovery = WithinTolerance(lo=-tol, hi=tol, need=s.recovery_strides)
+        self.length_recovery = WithinTolerance(lo=-tol, hi=math.inf, need=s.recovery_strides)
 
-    def arm(self, s: AnalyzerSettings, last_lt: float, last_ll: float) -> None:
+    def arm(self, s: AnalyzerSettings, last_log_time: float, last_log_length: float) -> None:
         """Baseline learnt: build the whiteners and detectors for this athlete's spread."""
         if s.goal_sets_stride_length and s.goal_400m_s and s.target_stride_length_m is None:
             # the stride length that holds goal pace at this rhythm: speed x stride time
-            self.bl.set_target(400.0 / s.goal_400m_s * math.exp(self.bt.mean))
-        self.st.refresh()
-        self.sl.refresh()
-        self.wt = Ar1Whitener(phi=self.st.phi, sd=self.st.sd)
-        self.wl = Ar1Whitener(phi=self.sl.phi, sd=self.sl.sd)
-        self.wt.prev = last_lt - self.bt.mean
-        self.wl.prev = last_ll - self.bl.mean
-        self.up = Cusum(k=0.0, h=0.0, clip=s.clip_sd)
-        self.down = Cusum(k=0.0, h=0.0, clip=s.clip_sd)
-        self.var = VarianceCusum(ratio=s.irregular_cv_ratio, h=s.irregular_h, clip=s.clip_sd)
-        self.sc = Cusum(k=0.0, h=0.0, clip=s.clip_sd)
-        self.design_t = s.drift_design_pct / 100.0
-        self.design_l = s.shortening_design_pct / 100.0
-        self.arl_t = s.drift_false_alarm_strides
-        self.arl_l = s.shortening_false_alarm_strides
-        self.doubt = s.baseline_uncertainty_weight
+            self.length_baseline.set_target(
+                400.0 / s.goal_400m_s * math.exp(self.time_baseline.mean)
+            )
+        self.time_spread.refresh()
+        self.length_spread.refresh()
+        self.time_whitener = Ar1Whitener(phi=self.time_spread.phi, sd=self.time_spread.sd)
+        self.length_whitener = Ar1Whitener(phi=self.length_spread.phi, sd=self.length_spread.sd)
+        self.time_whitener.prev = last_log_time - self.time_baseline.mean
+        self.length_whitener.prev = last_log_length - self.length_baseline.mean
+        self.slower_cusum = Cusum(k=0.0, h=0.0, clip=s.clip_sd)
+        self.faster_cusum = Cusum(k=0.0, h=0.0, clip=s.clip_sd)
+        self.irregular_cusum = VarianceCusum(
+            ratio=s.irregular_cv_ratio, h=s.irregular_h, clip=s.clip_sd
+        )
+        self.shorter_cusum = Cusum(k=0.0, h=0.0, clip=s.clip_sd)
+        self.drift_design_frac = s.drift_design_pct / 100.0
+        self.shortening_design_frac = s.shortening_design_pct / 100.0
+        self.drift_false_alarm_strides = s.drift_false_alarm_strides
+        self.shortening_false_alarm_strides = s.shortening_false_alarm_strides
+        self.baseline_uncertainty_weight = s.baseline_uncertainty_weight
         self.retune()
         self.ready = True
 
@@ -123,32 +137,38 @@ class _RepState:
         so the spread is widened by ``sqrt(1 + c V / n)`` (``V = (1 + phi) / (1 - phi)``,
         the variance of a mean of ``n`` AR(1) strides, relative to one stride's).
         """
-        self.st.refresh()
-        self.sl.refresh()
-        w = self.wt
-        w.phi = phi = self.st.phi
-        sd = self.st.sd * _doubt(phi, self.bt.n, self.doubt)
+        self.time_spread.refresh()
+        self.length_spread.refresh()
+        w = self.time_whitener
+        w.phi = phi = self.time_spread.phi
+        sd = self.time_spread.sd * _doubt(
+            phi, self.time_baseline.n, self.baseline_uncertainty_weight
+        )
         w.inv_sigma_e = inv = 1.0 / (sd * math.sqrt(1.0 - phi * phi))
-        self.up.k = self.down.k = k = 0.5 * self.design_t * (1.0 - phi) * inv
-        self.up.h = self.down.h = threshold(k, self.arl_t)
-        w = self.wl
-        w.phi = phi = self.sl.phi
-        sd = self.sl.sd * _doubt(phi, self.bl.n, self.doubt)
+        self.slower_cusum.k = self.faster_cusum.k = k = (
+            0.5 * self.drift_design_frac * (1.0 - phi) * inv
+        )
+        self.slower_cusum.h = self.faster_cusum.h = threshold(k, self.drift_false_alarm_strides)
+        w = self.length_whitener
+        w.phi = phi = self.length_spread.phi
+        sd = self.length_spread.sd * _doubt(
+            phi, self.length_baseline.n, self.baseline_uncertainty_weight
+        )
         w.inv_sigma_e = inv = 1.0 / (sd * math.sqrt(1.0 - phi * phi))
-        self.sc.k = k = 0.5 * self.design_l * (1.0 - phi) * inv
-        self.sc.h = threshold(k, self.arl_l)
+        self.shorter_cusum.k = k = 0.5 * self.shortening_design_frac * (1.0 - phi) * inv
+        self.shorter_cusum.h = threshold(k, self.shortening_false_alarm_strides)
 
-    design_t: float
-    design_l: float
-    arl_t: float
-    arl_l: float
-    doubt: float
-    wt: Ar1Whitener
-    wl: Ar1Whitener
-    up: Cusum
-    down: Cusum
-    var: VarianceCusum
-    sc: Cusum
+    drift_design_frac: float
+    shortening_design_frac: float
+    drift_false_alarm_strides: float
+    shortening_false_alarm_strides: float
+    baseline_uncertainty_weight: float
+    time_whitener: Ar1Whitener
+    length_whitener: Ar1Whitener
+    slower_cusum: Cusum
+    faster_cusum: Cusum
+    irregular_cusum: VarianceCusum
+    shorter_cusum: Cusum
 
 
 class Analyzer:
@@ -250,8 +270,8 @@ class Analyzer:
         self.rep = rep = _RepState(self.settings, self.n_reps, t0, self.spread)
         self.n_reps += 1
         events = [Event(t0, first[4], EventKind.REP_START, {"rep": rep.stats.index})]
-        for t, st, sl, ct, i in self._recent:
-            events.extend(self._rep_stride(rep, t, st, sl, ct, i))
+        for t, stride_time, stride_length, contact_time, i in self._recent:
+            events.extend(self._rep_stride(rep, t, stride_time, stride_length, contact_time, i))
         self._recent.clear()
         return tuple(events)
 
@@ -275,49 +295,56 @@ class Analyzer:
         )
 
     def _rep_stride(
-        self, rep: _RepState, t: float, st: float, sl: float, ct: float, i: int
+        self,
+        rep: _RepState,
+        t: float,
+        stride_time: float,
+        stride_length: float,
+        contact_time: float,
+        i: int,
     ) -> tuple[Event, ...]:
         s = self.settings
-        k = rep.k
-        rep.k = k + 1
-        rep.stats.add(st, sl, ct)
-        split = rep.splits.add(t, st, sl)
+        seen = rep.strides
+        rep.strides = seen + 1
+        rep.stats.add(stride_time, stride_length, contact_time)
+        split = rep.splits.add(t, stride_time, stride_length)
         events: list[Event] | None = None
         if split is not None:
             events = [Event(t, i, EventKind.SPLIT, split)]
-        if k < s.settle_strides:
+        if seen < s.settle_strides:
             return _NONE if events is None else tuple(events)
-        lt = _log(st)
-        ll = _log(sl)
+        log_time = _log(stride_time)
+        log_length = _log(stride_length)
         if not rep.ready:
-            rep.bt.add(lt)
-            rep.bl.add(ll)
-            if rep.bt.ready:
-                rep.arm(s, lt, ll)
+            rep.time_baseline.add(log_time)
+            rep.length_baseline.add(log_length)
+            if rep.time_baseline.ready:
+                rep.arm(s, log_time, log_length)
             return _NONE if events is None else tuple(events)
-        yt = lt - rep.bt.mean
-        yl = ll - rep.bl.mean
-        zt = rep.wt.residual(yt)
-        zl = rep.wl.residual(yl)
+        # deviations from the baselines (log ratios), then whitened (AR(1) residuals)
+        time_dev = log_time - rep.time_baseline.mean
+        length_dev = log_length - rep.length_baseline.mean
+        time_z = rep.time_whitener.residual(time_dev)
+        length_z = rep.length_whitener.residual(length_dev)
         # rhythm: slower, faster, irregular (all three always updated)
-        up = rep.up.update(zt)
-        down = rep.down.update(-zt)
-        var = rep.var.update(zt)
-        shorter = rep.sc.update(-zl)
-        if rep.rhythm:
-            if rep.tol_t.update(yt):
-                events = self._recovered(rep, events, t, i, EventKind.RHYTHM_LOSS, yt)
-        elif up or down or var:
-            events = self._rhythm_alarm(rep, events, t, i, st, yt, up, down)
-        if rep.short:
-            if rep.tol_l.update(yl):
-                events = self._recovered(rep, events, t, i, EventKind.STRIDE_SHORTENING, yl)
+        slower = rep.slower_cusum.update(time_z)
+        faster = rep.faster_cusum.update(-time_z)
+        irregular = rep.irregular_cusum.update(time_z)
+        shorter = rep.shorter_cusum.update(-length_z)
+        if rep.rhythm_alarm_on:
+            if rep.time_recovery.update(time_dev):
+                events = self._recovered(rep, events, t, i, EventKind.RHYTHM_LOSS, time_dev)
+        elif slower or faster or irregular:
+            events = self._rhythm_alarm(rep, events, t, i, stride_time, time_dev, slower, faster)
+        if rep.shortening_alarm_on:
+            if rep.length_recovery.update(length_dev):
+                events = self._recovered(rep, events, t, i, EventKind.STRIDE_SHORTENING, length_dev)
         elif shorter:
-            events = self._short_alarm(rep, events, t, i, sl, yl)
-        if not (rep.rhythm or rep.short):
-            rep.bt.add(lt)
-            if rep.bl.add(ll):
-                j = rep.joined = rep.joined + 1
+            events = self._short_alarm(rep, events, t, i, stride_length, length_dev)
+        if not (rep.rhythm_alarm_on or rep.shortening_alarm_on):
+            rep.time_baseline.add(log_time)
+            if rep.length_baseline.add(log_length):
+                j = rep.baseline_joins = rep.baseline_joins + 1
                 if not j & 7:
                     rep.retune()
         return _NONE if events is None else tuple(events)
@@ -328,45 +355,51 @@ class Analyzer:
         events: list[Event] | None,
         t: float,
         i: int,
-        st: float,
-        yt: float,
-        up: bool,
-        down: bool,
+        stride_time: float,
+        time_dev: float,
+        slower: bool,
+        faster: bool,
     ) -> list[Event]:
-        if up:
-            by, stat, h = "cusum_slower", rep.up.s, rep.up.h
-        elif down:
-            by, stat, h = "cusum_faster", rep.down.s, rep.down.h
+        if slower:
+            by, stat, h = "cusum_slower", rep.slower_cusum.s, rep.slower_cusum.h
+        elif faster:
+            by, stat, h = "cusum_faster", rep.faster_cusum.s, rep.faster_cusum.h
         else:
-            by, stat, h = "variance_cusum", rep.var.s, rep.var.h
-        rep.rhythm = True
-        rep.rhythm_by = by
-        rep.tol_t.reset()
+            by, stat, h = "variance_cusum", rep.irregular_cusum.s, rep.irregular_cusum.h
+        rep.rhythm_alarm_on = True
+        rep.rhythm_detector = by
+        rep.time_recovery.reset()
         self._alarm_common(rep)
         detail = {
             "detector": by,
             "statistic": round(stat, 3),
             "threshold": round(h, 3),
-            "stride_time_s": round(st, 4),
-            "baseline_stride_time_s": round(math.exp(rep.bt.mean), 4),
-            "deviation_pct": round(100.0 * math.expm1(yt), 2),
+            "stride_time_s": round(stride_time, 4),
+            "baseline_stride_time_s": round(math.exp(rep.time_baseline.mean), 4),
+            "deviation_pct": round(100.0 * math.expm1(time_dev), 2),
             "distance_m": round(rep.splits.distance_m, 1),
         }
         return _append(events, Event(t, i, EventKind.RHYTHM_LOSS, detail))
 
     def _short_alarm(
-        self, rep: _RepState, events: list[Event] | None, t: float, i: int, sl: float, yl: float
+        self,
+        rep: _RepState,
+        events: list[Event] | None,
+        t: float,
+        i: int,
+        stride_length: float,
+        length_dev: float,
     ) -> list[Event]:
-        rep.short = True
-        rep.tol_l.reset()
+        rep.shortening_alarm_on = True
+        rep.length_recovery.reset()
         self._alarm_common(rep)
         detail = {
             "detector": "cusum_shorter",
-            "statistic": round(rep.sc.s, 3),
-            "threshold": round(rep.sc.h, 3),
-            "stride_length_m": round(sl, 3),
-            "baseline_stride_length_m": round(math.exp(rep.bl.mean), 3),
-            "deviation_pct": round(100.0 * math.expm1(yl), 2),
+            "statistic": round(rep.shorter_cusum.s, 3),
+            "threshold": round(rep.shorter_cusum.h, 3),
+            "stride_length_m": round(stride_length, 3),
+            "baseline_stride_length_m": round(math.exp(rep.length_baseline.mean), 3),
+            "deviation_pct": round(100.0 * math.expm1(length_dev), 2),
             "distance_m": round(rep.splits.distance_m, 1),
         }
         return _append(events, Event(t, i, EventKind.STRIDE_SHORTENING, detail))
@@ -374,8 +407,8 @@ class Analyzer:
     def _alarm_common(self, rep: _RepState) -> None:
         rep.stats.alert(rep.splits.distance_m)
         # the strides waiting to join the baseline may already carry the change
-        rep.bt.forget_recent()
-        rep.bl.forget_recent()
+        rep.time_baseline.forget_recent()
+        rep.length_baseline.forget_recent()
 
     def _recovered(
         self,
@@ -383,22 +416,22 @@ class Analyzer:
         events: list[Event] | None,
         t: float,
         i: int,
-        problem: str,
-        y: float,
+        problem: EventKind,
+        dev: float,
     ) -> list[Event]:
         if problem == EventKind.RHYTHM_LOSS:
-            rep.rhythm = False
-            rep.up.reset()
-            rep.down.reset()
-            rep.var.reset()
+            rep.rhythm_alarm_on = False
+            rep.slower_cusum.reset()
+            rep.faster_cusum.reset()
+            rep.irregular_cusum.reset()
         else:
-            rep.short = False
-            rep.sc.reset()
+            rep.shortening_alarm_on = False
+            rep.shorter_cusum.reset()
         detail = {
             "problem": problem,
             "within_pct": self.settings.recovery_tolerance_pct,
             "for_strides": self.settings.recovery_strides,
-            "deviation_pct": round(100.0 * math.expm1(y), 2),
+            "deviation_pct": round(100.0 * math.expm1(dev), 2),
         }
         return _append(events, Event(t, i, EventKind.RECOVERED, detail))
 

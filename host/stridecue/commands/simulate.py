@@ -42,21 +42,8 @@ def register(sub: Any) -> None:
     p.set_defaults(func=run)
 
 
-def _params(pairs: list[str]) -> dict[str, float]:
-    out: dict[str, float] = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        try:
-            out[key.strip()] = float(value)
-        except ValueError:
-            sep = ""
-        if not sep:
-            raise ConfigError(f"--param {pair!r}: write NAME=NUMBER, e.g. --param speed_mps=7")
-    return out
-
-
 def run(args: argparse.Namespace) -> int:
-    sc = scenarios.build(args.scenario, **_params(args.param))
+    sc = scenarios.build(args.scenario, **scenarios.parse_params(args.param, "--param speed_mps=7"))
     ranges = {"rate_hz": args.rate, "acc_range_g": args.acc_range_g}
     ranges["gyro_range_dps"] = args.gyro_range_dps
     base = ImuConfig.ideal() if args.ideal else ImuConfig()

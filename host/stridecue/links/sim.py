@@ -14,27 +14,19 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from stridecue.errors import ConfigError
 from stridecue.links.base import LinkState
 from stridecue.links.serial import SerialLink
 
 
 def parse_scenario(target: str) -> tuple[str, dict[str, float]]:
     """``rep,speed_mps=6,distance_m=400`` → ("rep", {...}); ConfigError names a bad field."""
+    from stridecue.sim import scenarios
+
     name, *pairs = target.split(",")
-    params: dict[str, float] = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        try:
-            params[key.strip()] = float(value)
-        except ValueError:
-            sep = ""
-        if not sep:
-            raise ConfigError(
-                f"sim:{target}: scenario parameter {pair!r} must be NAME=NUMBER "
-                "(e.g. sim:rep,speed_mps=6)"
-            ) from None
-    return name.strip(), params
+    name = name.strip()
+    params = scenarios.parse_params(pairs, "sim:rep,speed_mps=6")
+    scenarios.check_params(name, params, also={"speed": "playback speed, e.g. speed=10"})
+    return name, params
 
 
 class SimLink(SerialLink):

@@ -6,13 +6,14 @@ with natural autocorrelated variability and change points) from
 standing start, the strides, a stop. On a 400 m track the bends turn the athlete
 left (heading changes stride by stride, as a pod on a real track sees).
 
-``build(name, **params)`` makes one; ``NAMES`` lists them with what they are.
+``build(name, **params)`` makes one; ``NAMES`` lists them with what they are;
+``parse_params`` reads their parameters as written on a command line (NAME=NUMBER).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -305,17 +306,55 @@ NAMES: dict[str, Callable[..., Scenario]] = {
 }
 
 
-def build(name: str, **params: float) -> Scenario:
-    """The scenario ``name`` with ``params``; ConfigError names a bad name or field."""
+def parameters(name: str) -> tuple[str, ...]:
+    """The parameters scenario ``name`` takes; ConfigError names an unknown scenario."""
     make = NAMES.get(name)
     if make is None:
         raise ConfigError(f"unknown scenario {name!r}: allowed {', '.join(NAMES)}")
-    allowed = make.__code__.co_varnames[: make.__code__.co_argcount]
-    for key in params:
-        if key not in allowed:
+    return make.__code__.co_varnames[: make.__code__.co_argcount]
+
+
+def parse_params(pairs: Iterable[str], example: str) -> dict[str, float]:
+    """``["speed_mps=6", "seed=2"]`` -> ``{"speed_mps": 6.0, "seed": 2.0}``.
+
+    ``example`` is one pair written the way its source takes it (``--param speed_mps=7``,
+    ``sim:rep,speed_mps=6``): a ConfigError names the bad pair and shows the example.
+    """
+    out: dict[str, float] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        key = key.strip()
+        try:
+            out[key] = float(value)
+        except ValueError:
+            sep = ""
+        if not (sep and key):
+            raise ConfigError(
+                f"scenario parameter {pair!r} must be NAME=NUMBER, e.g. {example}"
+            ) from None
+    return out
+
+
+def check_params(name: str, given: Iterable[str], also: Mapping[str, str] | None = None) -> None:
+    """ConfigError unless scenario ``name`` takes every parameter named in ``given``.
+
+    ``also`` holds the caller's own parameters beside the scenario's (name -> what it is,
+    e.g. the simulated pod's playback ``speed``): allowed, and listed in the error.
+    """
+    takes = parameters(name)
+    own = also or {}
+    for key in given:
+        if key not in takes and key not in own:
+            allowed = [*takes, *(f"{k} ({what})" for k, what in own.items())]
             raise ConfigError(
                 f"scenario {name!r} has no parameter {key!r}: allowed {', '.join(allowed)}"
             )
+
+
+def build(name: str, **params: float) -> Scenario:
+    """The scenario ``name`` with ``params``; ConfigError names a bad name or field."""
+    check_params(name, params)
+    make = NAMES[name]
     try:
         return make(**params)
     except ConfigError as e:
