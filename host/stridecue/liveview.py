@@ -23,7 +23,7 @@ from typing import TextIO
 
 from stridecue import roster as rosters
 from stridecue.errors import ConfigError
-from stridecue.links import Link, open_link
+from stridecue.links import Link, SerialOptions, open_link
 from stridecue.links.replay import sessions_root
 from stridecue.practice import Practice, Row, latency_ms
 from stridecue.recorder import Recorder
@@ -230,7 +230,10 @@ async def record_or_watch(args: argparse.Namespace, *, record: bool) -> int:
     names = rosters.load(args.roster or rosters.default_path(root), required=bool(args.roster))
     names.update(rosters.parse_pairs(args.athlete))
     # a USB pod whose cable comes out and back in is reopened (BLE links always reconnect)
-    links: list[Link] = [open_link(spec, reconnect=True) for spec in args.links]
+    links: list[Link] = [
+        open_link(spec, SerialOptions(reconnect=True) if spec.startswith("serial:") else None)
+        for spec in args.links
+    ]
     recorder: Recorder | None = None
     if record:
         root.mkdir(parents=True, exist_ok=True)

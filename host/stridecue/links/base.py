@@ -67,7 +67,11 @@ class PodInfo:
 
 
 def decode_pod_frame(raw: bytes, channel: Channel = Channel.POD) -> Record | RscMeasurement:
-    """Decode a received frame; raises a ProtocolError subclass on bad bytes."""
+    """Decode a received frame.
+
+    Raises a ProtocolError subclass on bad bytes, and ConfigError for a field out
+    of its range (e.g. a Status with battery 150 %): a link catches StrideCueError.
+    """
     if channel is Channel.RSC:
         return RscMeasurement.from_bytes(raw)
     return fast_decode(raw)
