@@ -16,7 +16,7 @@ from bluez.standin import StandInBluez
 from stridecue.errors import LinkError
 from stridecue.links import BleOptions, Channel, Link, LinkState, Received, open_link
 from stridecue.links.ble import BleLink, NotAPod, PairFirst, pair, scan
-from stridecue.protocol import Cue, RscMeasurement, StrideEvent, StrideFlag
+from stridecue.protocol import Cue, RscMeasurement, Status, StrideEvent, StrideFlag, uuids
 from stridecue.protocol.records import Pattern
 from stridecue.recorder import Recorder
 from stridecue.session import Session
@@ -155,6 +155,44 @@ async def test_dropout_reconnect_backfill_every_seq_exactly_once(
     ]
     assert backfilled == list(range(f + 10, f + 30))
     assert radio.device.connects == 2
+
+
+async def test_a_notification_that_does_not_decode_is_dropped_alone(bluez: StandInBluez) -> None:
+    pod, radio = add_pod(bluez, POD1)
+    link = open_link(f"ble:{POD1}", FAST)
+    assert isinstance(link, BleLink)
+    await link.connect()
+    assert link.last_status is not None  # asked for at connect (time sync is on)
+    got = Collector(link)
+    pod.stride()
+    bad = bytearray(pod.status_record())
+    bad[2] = 150  # battery_pct 150 %: ConfigError from the decoder
+    radio.device.notify(uuids.STATUS, bytes(bad))
+    radio.device.notify(uuids.STRIDE_EVENTS, b"\x01\x01\x00")  # a stride cut short
+    other = Status(50, 0, 3, 0, 0, 1, (9, 9, 9), 1)  # valid, names other firmware
+    radio.device.notify(uuids.STATUS, bytes(other))
+    pod.stride()
+    await until(lambda: len(got.seqs()) == 2 and link.last_status == other)
+    assert got.seqs() == sorted(pod.strides) and link.bad_records == 2
+    assert link.info.firmware == "0.1.0"  # the Device Information string wins over the status
+    assert link.state is LinkState.CONNECTED
+    await link.close()
+    await got.done()
+
+
+async def test_a_bad_rsc_measurement_is_dropped_alone(bluez: StandInBluez) -> None:
+    other = RscFootPod(bluez, "C0:FF:EE:00:00:03")
+    link = open_link("ble:Stryd", FAST)
+    assert isinstance(link, BleLink)
+    await link.connect()
+    got = Collector(link)
+    first = other.stride()
+    other.device.notify(uuids.RSC_MEASUREMENT, b"\x02\x00")  # stride length promised, missing
+    last = other.stride()
+    await until(lambda: len(got.items) == 2)
+    assert [i.raw for i in got.items] == [first, last] and link.bad_records == 1
+    await link.close()
+    await got.done()
 
 
 async def test_a_pod_the_os_forgot_is_found_again(bluez: StandInBluez) -> None:

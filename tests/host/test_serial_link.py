@@ -14,7 +14,7 @@ from stridecue import firmware
 from stridecue.errors import LinkError
 from stridecue.links import LinkState, Received, SerialOptions, open_link
 from stridecue.links.serial import SerialLink
-from stridecue.protocol import ControlRequest, Cue, Status, StrideEvent, StrideFlag
+from stridecue.protocol import ControlRequest, Cue, Status, StrideEvent, StrideFlag, encode_frame
 from stridecue.protocol.records import Opcode, Pattern
 
 framing = firmware.load("framing")  # the pod's own COBS + CRC framing
@@ -160,6 +160,40 @@ async def test_noise_on_the_line_is_dropped_not_fatal(pty_pod: PtyPod) -> None:
     pty_pod.pod.stride()
     (item,) = await take(records, 1)
     assert item.seq == pty_pod.pod.first_seq and sum(link.decoder.drops.values()) == 2
+    await link.close()
+
+
+async def test_a_frame_that_does_not_decode_loses_nothing_else_in_its_chunk(
+    pty_pod: PtyPod,
+) -> None:
+    # well framed (COBS + CRC fine) but not decodable: a Status with battery 150 %
+    # (ConfigError), an unknown record kind, a cut-short status; all in one write,
+    # so one read, between two strides and before a good status
+    link = open_link(f"serial:{pty_pod.port}", NO_SYNC)
+    assert isinstance(link, SerialLink)
+    await link.connect()
+    records = link.records()
+    good = Status(80, 0, 3, 0, 0, 101, (0, 3, 0), 7)
+    bad_battery = bytearray(bytes(good))
+    bad_battery[2] = 150  # byte 2: battery_pct, 0..100 or 255
+    frames = [
+        bytes(StrideEvent(100, 70_000, 700, 210, 2400)),
+        bytes(bad_battery),
+        b"\x7e\x01\x00",
+        bytes(good)[:9],
+        bytes(StrideEvent(101, 70_700, 700, 210, 2400)),
+        bytes(good),
+    ]
+    os.write(pty_pod.master, b"".join(encode_frame(f) for f in frames))
+    got = await take(records, 3, (StrideEvent, Status))
+    assert [r.raw for r in got] == [frames[0], frames[4], frames[5]]
+    assert len({r.host_ns for r in got}) == 1  # one chunk
+    assert link.bad_records == 3 and sum(link.decoder.drops.values()) == 0
+    assert link.last_status == good and link.info.firmware == "0.3.0"
+    assert link.state is LinkState.CONNECTED
+    os.write(pty_pod.master, encode_frame(bytes(StrideEvent(102, 71_400, 700, 210, 2400))))
+    (after,) = await take(records, 1)  # and the link reads on
+    assert after.seq == 102
     await link.close()
 
 
