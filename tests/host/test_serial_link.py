@@ -203,7 +203,7 @@ async def test_keepalive_tells_the_pod_a_host_is_there(pty_pod: PtyPod) -> None:
     link = open_link(f"serial:{pty_pod.port}", SerialOptions(time_sync_rounds=0, keepalive_s=0.2))
     assert isinstance(link, SerialLink)
     await link.connect()
-    before = pty_pod.pod.pod.requests  # the handshake's GET_STATUS
+    before = pty_pod.pod.pod.requests  # none yet: no time sync (nor status) at connect
     records = link.records()
     got = await take(records, 2, Status, timeout_s=5.0)
     assert len(got) == 2 and pty_pod.pod.pod.requests >= before + 2

@@ -12,7 +12,6 @@ import abc
 import asyncio
 import enum
 import logging
-import struct
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
@@ -194,28 +193,6 @@ class Link(abc.ABC):
 
     def _finish(self) -> None:
         self._queue.put_nowait(_END)
-
-    async def time_sync(self, rounds: int = 5) -> tuple[float, float]:
-        """Offset host - device (ms) and its uncertainty, best of ``rounds`` exchanges.
-
-        docs/protocol.md "Time sync": offset = (h0 + h1) / 2 - d, ± (h1 - h0) / 2.
-        """
-        best: tuple[float, float] | None = None
-        for _ in range(rounds):
-            h0 = time.time_ns()
-            reply = await self.control(ControlRequest(Opcode.TIME_SYNC, self.token()))
-            h1 = time.time_ns()
-            check_reply(self.spec, reply)
-            if len(reply.payload) < 4:
-                raise LinkError(f"{self.spec}: TIME_SYNC reply too short; update the pod firmware")
-            (d,) = struct.unpack_from("<I", reply.payload)
-            offset = (h0 + h1) / 2e6 - d
-            half_rtt = (h1 - h0) / 2e6
-            if best is None or half_rtt < best[1]:
-                best = (offset, half_rtt)
-        assert best is not None
-        self.info.clock_offset_ms, self.info.clock_uncertainty_ms = best
-        return best
 
 
 async def start_sessions(links: list[Link]) -> None:

@@ -25,6 +25,8 @@ from __future__ import annotations
 import abc
 import asyncio
 import logging
+import struct
+import time
 
 from stridecue.errors import LinkError, StrideCueError
 from stridecue.links import seqtrack
@@ -100,6 +102,28 @@ class PodLink(Link):
     async def backfill(self) -> int:
         """Ask for strides missed (gaps in the sequence); returns how many are still missing."""
         return await seqtrack.backfill(self.tracker, self.control, self.token)
+
+    async def time_sync(self, rounds: int = 5) -> tuple[float, float]:
+        """Offset host - device (ms) and its uncertainty, best of ``rounds`` exchanges.
+
+        docs/protocol.md "Time sync": offset = (h0 + h1) / 2 - d, ± (h1 - h0) / 2.
+        """
+        best: tuple[float, float] | None = None
+        for _ in range(rounds):
+            h0 = time.time_ns()
+            reply = await self.control(ControlRequest(Opcode.TIME_SYNC, self.token()))
+            h1 = time.time_ns()
+            check_reply(self.spec, reply)
+            if len(reply.payload) < 4:
+                raise LinkError(f"{self.spec}: TIME_SYNC reply too short; update the pod firmware")
+            (d,) = struct.unpack_from("<I", reply.payload)
+            offset = (h0 + h1) / 2e6 - d
+            half_rtt = (h1 - h0) / 2e6
+            if best is None or half_rtt < best[1]:
+                best = (offset, half_rtt)
+        assert best is not None
+        self.info.clock_offset_ms, self.info.clock_uncertainty_ms = best
+        return best
 
     async def _after_connect(self, *, reconnected: bool) -> bool:
         """Time sync, then the pod's status, then the strides missed; False if no answer.
