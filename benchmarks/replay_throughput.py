@@ -31,7 +31,7 @@ import time
 from pathlib import Path
 
 from stridecue.analysis import Analyzer, CuePolicy
-from stridecue.links import Channel, PodInfo, open_link
+from stridecue.links import Channel, PodInfo, ReplayOptions, SerialOptions, open_link
 from stridecue.links.replay import replay_items
 from stridecue.practice import Practice, latency_ms
 from stridecue.protocol import Cue, Status, StrideEvent, encode_frame
@@ -125,7 +125,7 @@ def bench_decode_analysis(path: Path) -> tuple[float, int, int]:
 
 
 async def bench_pipeline(path: Path) -> tuple[float, int, int]:
-    link = open_link(f"replay:{path}", speed=0)
+    link = open_link(f"replay:{path}", ReplayOptions(speed=0))
     practice = Practice([link])
     t = CLOCK()
     await practice.connect()
@@ -152,7 +152,7 @@ async def bench_latency(n: int, period_s: float = 0.005) -> tuple[float, float, 
                 got_cues += rec[0] == 0x03
 
     loop.add_reader(master, readable)
-    link = open_link(f"serial:{port}", time_sync=False)
+    link = open_link(f"serial:{port}", SerialOptions(time_sync_rounds=0))
     await link.connect()
     analyzer, policy = Analyzer(), CuePolicy()
     lat: list[int] = []

@@ -14,14 +14,14 @@ from bluez.fwpod import FirmwarePod
 from bluez.pods import BlePodLink, RscFootPod, heart_rate_strap
 from bluez.standin import StandInBluez
 from stridecue.errors import LinkError
-from stridecue.links import Channel, Link, LinkState, Received, open_link
+from stridecue.links import BleOptions, Channel, Link, LinkState, Received, open_link
 from stridecue.links.ble import BleLink, NotAPod, PairFirst, pair, scan
-from stridecue.protocol import Cue, RscMeasurement, StrideEvent, StrideFlag
+from stridecue.protocol import Cue, RscMeasurement, Status, StrideEvent, StrideFlag, uuids
 from stridecue.protocol.records import Pattern
 from stridecue.recorder import Recorder
 from stridecue.session import Session
 
-FAST = {"scan_timeout_s": 3.0, "backoff_s": 0.05, "max_backoff_s": 0.2, "time_sync_rounds": 3}
+FAST = BleOptions(scan_timeout_s=3.0, backoff_s=0.05, max_backoff_s=0.2, time_sync_rounds=3)
 POD1 = "AA:BB:CC:DD:EE:01"
 POD2 = "AA:BB:CC:DD:EE:02"
 
@@ -94,7 +94,7 @@ async def test_scan_lists_pods_and_ignores_other_devices(bluez: StandInBluez) ->
 
 async def test_connect_receive_strides_and_send_a_cue(bluez: StandInBluez) -> None:
     pod, radio = add_pod(bluez, POD1)
-    link = open_link("ble:StrideCue-EE01", **FAST)
+    link = open_link("ble:StrideCue-EE01", FAST)
     assert isinstance(link, BleLink)
     await link.connect()
     assert link.state is LinkState.CONNECTED and link.pod == POD1
@@ -119,7 +119,7 @@ async def test_dropout_reconnect_backfill_every_seq_exactly_once(
     bluez: StandInBluez, tmp_path: Path
 ) -> None:
     pod, radio = add_pod(bluez, POD1)
-    link = open_link(f"ble:{POD1}", **FAST)
+    link = open_link(f"ble:{POD1}", FAST)
     await link.connect()
     rec = Recorder(tmp_path / "session")
     rec.add_pod(link.info, link.spec, athlete="Ana")
@@ -157,9 +157,47 @@ async def test_dropout_reconnect_backfill_every_seq_exactly_once(
     assert radio.device.connects == 2
 
 
+async def test_a_notification_that_does_not_decode_is_dropped_alone(bluez: StandInBluez) -> None:
+    pod, radio = add_pod(bluez, POD1)
+    link = open_link(f"ble:{POD1}", FAST)
+    assert isinstance(link, BleLink)
+    await link.connect()
+    assert link.last_status is not None  # asked for at connect (time sync is on)
+    got = Collector(link)
+    pod.stride()
+    bad = bytearray(pod.status_record())
+    bad[2] = 150  # battery_pct 150 %: ConfigError from the decoder
+    radio.device.notify(uuids.STATUS, bytes(bad))
+    radio.device.notify(uuids.STRIDE_EVENTS, b"\x01\x01\x00")  # a stride cut short
+    other = Status(50, 0, 3, 0, 0, 1, (9, 9, 9), 1)  # valid, names other firmware
+    radio.device.notify(uuids.STATUS, bytes(other))
+    pod.stride()
+    await until(lambda: len(got.seqs()) == 2 and link.last_status == other)
+    assert got.seqs() == sorted(pod.strides) and link.bad_records == 2
+    assert link.info.firmware == "0.1.0"  # the Device Information string wins over the status
+    assert link.state is LinkState.CONNECTED
+    await link.close()
+    await got.done()
+
+
+async def test_a_bad_rsc_measurement_is_dropped_alone(bluez: StandInBluez) -> None:
+    other = RscFootPod(bluez, "C0:FF:EE:00:00:03")
+    link = open_link("ble:Stryd", FAST)
+    assert isinstance(link, BleLink)
+    await link.connect()
+    got = Collector(link)
+    first = other.stride()
+    other.device.notify(uuids.RSC_MEASUREMENT, b"\x02\x00")  # stride length promised, missing
+    last = other.stride()
+    await until(lambda: len(got.items) == 2)
+    assert [i.raw for i in got.items] == [first, last] and link.bad_records == 1
+    await link.close()
+    await got.done()
+
+
 async def test_a_pod_the_os_forgot_is_found_again(bluez: StandInBluez) -> None:
     pod, radio = add_pod(bluez, POD1)
-    link = open_link(f"ble:{POD1}", **FAST)
+    link = open_link(f"ble:{POD1}", FAST)
     await link.connect()
     got = Collector(link)
     for _ in range(3):
@@ -179,7 +217,7 @@ async def test_a_pod_the_os_forgot_is_found_again(bluez: StandInBluez) -> None:
 async def test_two_pods_at_once(bluez: StandInBluez) -> None:
     pod1, _ = add_pod(bluez, POD1)
     pod2, _ = add_pod(bluez, POD2)
-    links = [open_link(f"ble:{a}", **FAST) for a in (POD1, POD2)]
+    links = [open_link(f"ble:{a}", FAST) for a in (POD1, POD2)]
     await asyncio.gather(*(link.connect() for link in links))  # connects are serialized
     got = [Collector(link) for link in links]
     for _ in range(8):
@@ -202,7 +240,7 @@ async def test_unbonded_pod_says_pair_first_and_pairing_needs_pairing_mode(
     bluez: StandInBluez,
 ) -> None:
     pod, radio = add_pod(bluez, POD1, paired=False)
-    link = open_link("ble:StrideCue-EE01", **FAST)
+    link = open_link("ble:StrideCue-EE01", FAST)
     with pytest.raises(PairFirst, match=r"stridecue pair ble:StrideCue-EE01"):
         await link.connect()
     assert link.state is LinkState.CLOSED and not radio.device.connected
@@ -211,7 +249,7 @@ async def test_unbonded_pod_says_pair_first_and_pairing_needs_pairing_mode(
     radio.device.peripheral.pairing_mode = True
     assert await pair("StrideCue-EE01", timeout_s=3.0) == POD1
     assert radio.device.paired
-    link = open_link("ble:StrideCue-EE01", **FAST)
+    link = open_link("ble:StrideCue-EE01", FAST)
     await link.connect()
     await link.write_cue(Cue(Pattern.IDENTIFY))
     await until(lambda: len(pod.cues) == 1)
@@ -228,7 +266,7 @@ async def test_rsc_only_foot_pod_is_recorded_flagged_and_cannot_be_cued(
     bluez: StandInBluez,
 ) -> None:
     other = RscFootPod(bluez, "C0:FF:EE:00:00:03")
-    link = open_link("ble:Stryd", **FAST)
+    link = open_link("ble:Stryd", FAST)
     await link.connect()
     assert link.info.rsc_only
     got = Collector(link)
@@ -248,8 +286,8 @@ async def test_rsc_only_foot_pod_is_recorded_flagged_and_cannot_be_cued(
 
 async def test_a_device_that_is_not_a_pod_is_refused(bluez: StandInBluez) -> None:
     heart_rate_strap(bluez, "11:22:33:44:55:66")
-    link = open_link("ble:HRM-Pro", **FAST)
+    link = open_link("ble:HRM-Pro", FAST)
     with pytest.raises(NotAPod, match="not a foot pod"):
         await link.connect()
     with pytest.raises(LinkError, match="stridecue scan"):
-        await open_link("ble:StrideCue-0000", scan_timeout_s=0.3).connect()
+        await open_link("ble:StrideCue-0000", BleOptions(scan_timeout_s=0.3)).connect()

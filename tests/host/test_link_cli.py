@@ -16,7 +16,7 @@ from bluez.fwpod import FirmwarePod
 from bluez.pods import BlePodLink, heart_rate_strap
 from bluez.standin import StandInBluez
 from stridecue.cli import main
-from stridecue.links import Channel, PodInfo, Received, open_link
+from stridecue.links import Channel, PodInfo, Received, ReplayOptions, open_link
 from stridecue.liveview import View
 from stridecue.practice import Practice
 from stridecue.protocol import RscMeasurement, StrideEvent
@@ -204,7 +204,7 @@ async def test_live_view_rows_show_each_athlete(tmp_path: Path) -> None:
             )
         rsc = RscMeasurement(4.0, 176, 1.36, 100.0, True)
         rec.write(Received("stryd", 10**18 + 40 * 10**6, Channel.RSC, bytes(rsc), rsc))
-    practice = Practice([open_link(f"replay:{tmp_path / 's'}", speed=0)])
+    practice = Practice([open_link(f"replay:{tmp_path / 's'}", ReplayOptions(speed=0))])
     out = io.StringIO()
     view = View(practice, "replay", out, live=True)
     await practice.connect()

@@ -21,7 +21,7 @@ import pytest
 from stridecue import firmware
 from stridecue.commands.device import read_status
 from stridecue.errors import LinkError
-from stridecue.links import Received, open_link
+from stridecue.links import Received, SerialOptions, open_link
 from stridecue.links.serial import SerialLink
 from stridecue.practice import Practice
 from stridecue.protocol import ControlRequest, Status, StrideEvent
@@ -93,7 +93,7 @@ async def _take_strides(link: SerialLink, n: int, seconds: float) -> list[Stride
 
 async def _connected(port: str) -> SerialLink:
     """A link to the app once it answers (the interpreter takes a moment to build it)."""
-    link = open_link(f"serial:{port}", time_sync=False)
+    link = open_link(f"serial:{port}", SerialOptions(time_sync_rounds=0))
     assert isinstance(link, SerialLink)
     await link.connect()
     for _ in range(40):

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 from stridecue.errors import LinkError
-from stridecue.links import Channel, PodInfo, Received, open_link
+from stridecue.links import Channel, PodInfo, Received, ReplayOptions, open_link
 from stridecue.links.replay import ReplayLink
 from stridecue.protocol import Cue, RscMeasurement, Status, StrideEvent
 from stridecue.protocol.records import Pattern
@@ -61,7 +61,7 @@ def record(path: Path, got: list[Received], cues: int = 3) -> Path:
 
 
 async def replay_all(path: Path, **opts: Any) -> list[Received]:
-    link = open_link(f"replay:{path}", **opts)
+    link = open_link(f"replay:{path}", ReplayOptions(**opts))
     await link.connect()
     out = [item async for item in link.records()]
     await link.close()
@@ -107,7 +107,7 @@ async def test_bad_names_and_speeds(tmp_path: Path) -> None:
     with pytest.raises(LinkError, match="stridecue sessions"):
         await replay_all(tmp_path / "missing")
     with pytest.raises(LinkError, match="negative"):
-        open_link("replay:x", speed=-1)
+        open_link("replay:x", ReplayOptions(speed=-1))
     with pytest.raises(LinkError, match="ble:NAME-or-ADDRESS"):
         open_link("bluetooth:pod")
     with pytest.raises(LinkError, match="names no PORT"):
@@ -120,7 +120,7 @@ async def test_truncated_tail_reported_and_valid_part_replays(tmp_path: Path, cu
     f = path / "pods" / "AA-BB-CC-DD-EE-02.scf"
     size = f.stat().st_size
     os.truncate(f, size - cut)
-    link = open_link(f"replay:{path}", speed=0)
+    link = open_link(f"replay:{path}", ReplayOptions(speed=0))
     assert isinstance(link, ReplayLink)
     await link.connect()
     got = [r async for r in link.records()]

@@ -12,12 +12,13 @@ import pytest
 from bluez.fwpod import FirmwarePod
 from stridecue import firmware
 from stridecue.errors import LinkError
-from stridecue.links import LinkState, Received, open_link
+from stridecue.links import LinkState, Received, SerialOptions, open_link
 from stridecue.links.serial import SerialLink
-from stridecue.protocol import ControlRequest, Cue, Status, StrideEvent, StrideFlag
+from stridecue.protocol import ControlRequest, Cue, Status, StrideEvent, StrideFlag, encode_frame
 from stridecue.protocol.records import Opcode, Pattern
 
 framing = firmware.load("framing")  # the pod's own COBS + CRC framing
+NO_SYNC = SerialOptions(time_sync_rounds=0)  # no clock exchange (nor status) at connect
 
 
 class PtyPod:
@@ -125,7 +126,7 @@ async def test_strides_cue_and_control_over_a_pty(pty_pod: PtyPod) -> None:
 
 
 async def test_dropped_strides_are_backfilled_once(pty_pod: PtyPod) -> None:
-    link = open_link(f"serial:{pty_pod.port}", time_sync=False)
+    link = open_link(f"serial:{pty_pod.port}", NO_SYNC)
     assert isinstance(link, SerialLink)
     await link.connect()
     records = link.records()
@@ -151,7 +152,7 @@ async def test_dropped_strides_are_backfilled_once(pty_pod: PtyPod) -> None:
 
 
 async def test_noise_on_the_line_is_dropped_not_fatal(pty_pod: PtyPod) -> None:
-    link = open_link(f"serial:{pty_pod.port}", time_sync=False)
+    link = open_link(f"serial:{pty_pod.port}", NO_SYNC)
     assert isinstance(link, SerialLink)
     await link.connect()
     records = link.records()
@@ -162,13 +163,47 @@ async def test_noise_on_the_line_is_dropped_not_fatal(pty_pod: PtyPod) -> None:
     await link.close()
 
 
+async def test_a_frame_that_does_not_decode_loses_nothing_else_in_its_chunk(
+    pty_pod: PtyPod,
+) -> None:
+    # well framed (COBS + CRC fine) but not decodable: a Status with battery 150 %
+    # (ConfigError), an unknown record kind, a cut-short status; all in one write,
+    # so one read, between two strides and before a good status
+    link = open_link(f"serial:{pty_pod.port}", NO_SYNC)
+    assert isinstance(link, SerialLink)
+    await link.connect()
+    records = link.records()
+    good = Status(80, 0, 3, 0, 0, 101, (0, 3, 0), 7)
+    bad_battery = bytearray(bytes(good))
+    bad_battery[2] = 150  # byte 2: battery_pct, 0..100 or 255
+    frames = [
+        bytes(StrideEvent(100, 70_000, 700, 210, 2400)),
+        bytes(bad_battery),
+        b"\x7e\x01\x00",
+        bytes(good)[:9],
+        bytes(StrideEvent(101, 70_700, 700, 210, 2400)),
+        bytes(good),
+    ]
+    os.write(pty_pod.master, b"".join(encode_frame(f) for f in frames))
+    got = await take(records, 3, (StrideEvent, Status))
+    assert [r.raw for r in got] == [frames[0], frames[4], frames[5]]
+    assert len({r.host_ns for r in got}) == 1  # one chunk
+    assert link.bad_records == 3 and sum(link.decoder.drops.values()) == 0
+    assert link.last_status == good and link.info.firmware == "0.3.0"
+    assert link.state is LinkState.CONNECTED
+    os.write(pty_pod.master, encode_frame(bytes(StrideEvent(102, 71_400, 700, 210, 2400))))
+    (after,) = await take(records, 1)  # and the link reads on
+    assert after.seq == 102
+    await link.close()
+
+
 async def test_keepalive_tells_the_pod_a_host_is_there(pty_pod: PtyPod) -> None:
     # the pod forgets a silent USB host after 30 s (then its fallback cues may
     # run): the link asks for status every keepalive seconds while connected
-    link = open_link(f"serial:{pty_pod.port}", time_sync=False, keepalive=0.2)
+    link = open_link(f"serial:{pty_pod.port}", SerialOptions(time_sync_rounds=0, keepalive_s=0.2))
     assert isinstance(link, SerialLink)
     await link.connect()
-    before = pty_pod.pod.pod.requests  # the handshake's GET_STATUS
+    before = pty_pod.pod.pod.requests  # none yet: no time sync (nor status) at connect
     records = link.records()
     got = await take(records, 2, Status, timeout_s=5.0)
     assert len(got) == 2 and pty_pod.pod.pod.requests >= before + 2
@@ -180,7 +215,7 @@ async def test_keepalive_tells_the_pod_a_host_is_there(pty_pod: PtyPod) -> None:
 
 async def test_pod_session_started_once_and_stopped(pty_pod: PtyPod) -> None:
     # a pod samples only in a session: the host STARTs it at connect and STOPs it
-    link = open_link(f"serial:{pty_pod.port}", time_sync=False)
+    link = open_link(f"serial:{pty_pod.port}", NO_SYNC)
     await link.connect()
     store = pty_pod.pod.pod.store
     assert store.running is None
@@ -197,7 +232,7 @@ async def test_pod_session_started_once_and_stopped(pty_pod: PtyPod) -> None:
 async def test_practice_runs_the_pods_session(pty_pod: PtyPod) -> None:
     from stridecue.practice import Practice
 
-    link = open_link(f"serial:{pty_pod.port}", time_sync=False)
+    link = open_link(f"serial:{pty_pod.port}", NO_SYNC)
     practice = Practice([link], analyze=False, cues=False)
     await practice.connect()
     store = pty_pod.pod.pod.store
@@ -208,8 +243,8 @@ async def test_practice_runs_the_pods_session(pty_pod: PtyPod) -> None:
 
 
 def test_keepalive_out_of_range_is_refused() -> None:
-    with pytest.raises(LinkError, match=r"keepalive=45 s is out of range.*0 < keepalive < 30"):
-        open_link("serial:/dev/ttyACM0", keepalive=45)
+    with pytest.raises(LinkError, match=r"keepalive_s=45 is out of range.*0 < keepalive_s < 30"):
+        open_link("serial:/dev/ttyACM0", SerialOptions(keepalive_s=45))
 
 
 async def test_missing_port_says_what_to_check() -> None:
@@ -224,7 +259,7 @@ async def test_cable_out_and_back_in_reopens_and_backfills(tmp_path: Path) -> No
     port = tmp_path / "usb-StrideCue-pod"
     first = PtyPod(pod)
     port.symlink_to(first.port)
-    link = open_link(f"serial:{port}", reconnect=True, time_sync=False)
+    link = open_link(f"serial:{port}", SerialOptions(reconnect=True, time_sync_rounds=0))
     assert isinstance(link, SerialLink)
     await link.connect()
     records = link.records()
@@ -273,7 +308,7 @@ async def test_a_port_whose_pod_is_gone_gives_a_link_error(
     monkeypatch.setattr(serial, "Serial", DyingPort)
     master, slave = os.openpty()
     try:
-        link = open_link(f"serial:{os.ttyname(slave)}", time_sync=False)
+        link = open_link(f"serial:{os.ttyname(slave)}", NO_SYNC)
         with pytest.raises(LinkError, match="stopped answering right after it opened"):
             await link.connect()
         assert link.state is LinkState.CLOSED and DyingPort.configured >= 2

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from stridecue import roster as rosters
 from stridecue.errors import ConfigError
-from stridecue.links import Link, open_link
+from stridecue.links import Link, SerialOptions, open_link
 from stridecue.links.replay import sessions_root
 from stridecue.links.sim import SimLink
 from stridecue.liveview import run_practice, summary
@@ -72,7 +72,10 @@ async def record_or_watch(args: argparse.Namespace, *, record: bool) -> int:
     names = rosters.load(args.roster or rosters.default_path(root), required=bool(args.roster))
     names.update(rosters.parse_pairs(args.athlete))
     # a USB pod whose cable comes out and back in is reopened (BLE links always reconnect)
-    links: list[Link] = [open_link(spec, reconnect=True) for spec in args.links]
+    links: list[Link] = [
+        open_link(spec, SerialOptions(reconnect=True) if spec.startswith("serial:") else None)
+        for spec in args.links
+    ]
     speed = sim_speed(links)
     recorder: Recorder | None = None
     if record:

@@ -9,7 +9,7 @@ from typing import Any
 
 from stridecue.commands._practice import add_practice_args, dashboard_address, sessions_dir
 from stridecue.errors import ConfigError
-from stridecue.links import open_link
+from stridecue.links import ReplayOptions, open_link
 from stridecue.links.replay import ReplayLink
 from stridecue.liveview import run_practice, summary
 from stridecue.practice import Practice
@@ -39,7 +39,7 @@ def run(args: argparse.Namespace) -> int:
     name = args.session
     if args.sessions_dir is not None and (sessions_dir(args) / name).is_dir():
         name = str(sessions_dir(args) / name)
-    link = open_link(f"replay:{name}", speed=0.0 if args.fast else args.speed)
+    link = open_link(f"replay:{name}", ReplayOptions(speed=0.0 if args.fast else args.speed))
     assert isinstance(link, ReplayLink)
     practice = Practice([link], analyze=not args.no_analysis, cues=not args.no_cues)
     return asyncio.run(_replay(args, link, practice))

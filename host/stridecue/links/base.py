@@ -12,7 +12,6 @@ import abc
 import asyncio
 import enum
 import logging
-import struct
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
@@ -67,7 +66,11 @@ class PodInfo:
 
 
 def decode_pod_frame(raw: bytes, channel: Channel = Channel.POD) -> Record | RscMeasurement:
-    """Decode a received frame; raises a ProtocolError subclass on bad bytes."""
+    """Decode a received frame.
+
+    Raises a ProtocolError subclass on bad bytes, and ConfigError for a field out
+    of its range (e.g. a Status with battery 150 %): a link catches StrideCueError.
+    """
     if channel is Channel.RSC:
         return RscMeasurement.from_bytes(raw)
     return fast_decode(raw)
@@ -190,28 +193,6 @@ class Link(abc.ABC):
 
     def _finish(self) -> None:
         self._queue.put_nowait(_END)
-
-    async def time_sync(self, rounds: int = 5) -> tuple[float, float]:
-        """Offset host - device (ms) and its uncertainty, best of ``rounds`` exchanges.
-
-        docs/protocol.md "Time sync": offset = (h0 + h1) / 2 - d, ± (h1 - h0) / 2.
-        """
-        best: tuple[float, float] | None = None
-        for _ in range(rounds):
-            h0 = time.time_ns()
-            reply = await self.control(ControlRequest(Opcode.TIME_SYNC, self.token()))
-            h1 = time.time_ns()
-            check_reply(self.spec, reply)
-            if len(reply.payload) < 4:
-                raise LinkError(f"{self.spec}: TIME_SYNC reply too short; update the pod firmware")
-            (d,) = struct.unpack_from("<I", reply.payload)
-            offset = (h0 + h1) / 2e6 - d
-            half_rtt = (h1 - h0) / 2e6
-            if best is None or half_rtt < best[1]:
-                best = (offset, half_rtt)
-        assert best is not None
-        self.info.clock_offset_ms, self.info.clock_uncertainty_ms = best
-        return best
 
 
 async def start_sessions(links: list[Link]) -> None:

@@ -1,7 +1,10 @@
 """``ble:NAME-or-ADDRESS``: a pod over Bluetooth Low Energy, through bleak.
 
 Only bleak's public API is used, so its own backends carry this to BlueZ (Linux),
-CoreBluetooth (macOS) and WinRT (Windows) with no platform code here.
+CoreBluetooth (macOS) and WinRT (Windows) with no platform code here. This module
+is the transport; what the notified bytes mean (decoding, sequence numbers, status,
+time sync, backfill) is :class:`~stridecue.links.podlink.PodLink`'s, shared with
+``serial:``. Settings: :class:`~stridecue.links.options.BleOptions`.
 
 - Connects are serialized (one at a time per process: BlueZ and most adapters
   handle parallel connects badly) and retried with exponential backoff by a
@@ -23,7 +26,7 @@ import re
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TypeVar
 
 from bleak import BleakClient, BleakScanner
 from bleak.backends.characteristic import BleakGATTCharacteristic
@@ -35,11 +38,11 @@ from bleak.exc import (
     BleakGATTProtocolError,
 )
 
-from stridecue.errors import LinkError, ProtocolError
-from stridecue.links.base import Channel, Link, LinkState, Received
-from stridecue.links.seqtrack import SeqTracker, backfill
-from stridecue.protocol import ControlReply, Cue, RscMeasurement, Status, StrideEvent, uuids
-from stridecue.protocol.fastdecode import fast_decode
+from stridecue.errors import LinkError
+from stridecue.links.base import Channel, LinkState
+from stridecue.links.options import BleOptions
+from stridecue.links.podlink import PodLink
+from stridecue.protocol import Cue, uuids
 
 log = logging.getLogger(__name__)
 
@@ -160,51 +163,44 @@ async def find_device(target: str, timeout_s: float) -> BLEDevice:
     return device
 
 
-class BleLink(Link):
+class BleLink(PodLink):
+    """The BLE transport: bleak connects, notifications go to the shared intake."""
+
     scheme = "ble"
 
-    def __init__(self, spec: str, target: str, **options: Any) -> None:
-        super().__init__(spec, target)
-        self.scan_timeout_s = float(options.get("scan_timeout_s", 10.0))
-        self.connect_timeout_s = float(options.get("connect_timeout_s", 10.0))
-        self.attempts = int(options.get("attempts", 4))
-        self.backoff_s = float(options.get("backoff_s", 0.5))
-        self.max_backoff_s = float(options.get("max_backoff_s", 10.0))
-        self.auto_reconnect = bool(options.get("reconnect", True))
-        self.sync_rounds = int(options.get("time_sync_rounds", 5))
-        self.tracker = SeqTracker()
-        self.reconnects = 0
-        self.bad_records = 0
-        self.still_missing = 0
+    def __init__(self, spec: str, target: str, options: BleOptions | None = None) -> None:
+        self.options = options or BleOptions()
+        super().__init__(spec, target, time_sync_rounds=self.options.time_sync_rounds)
         self._device: BLEDevice | None = None
         self._client: BleakClient | None = None
-        self._closing = False
-        self._reconnect_task: asyncio.Task[None] | None = None
 
     # --- connecting ---
     async def connect(self) -> None:
+        opts = self.options
         self._set_state(LinkState.CONNECTING)
         try:
-            self._device = await find_device(self.target, self.scan_timeout_s)
+            self._device = await find_device(self.target, opts.scan_timeout_s)
             self.info.pod = self._device.address
             self.info.address = self._device.address
             self.info.name = self._device.name or self.target
             await connect_with_retry(
                 self.spec,
                 self._connect_once,
-                attempts=self.attempts,
-                backoff_s=self.backoff_s,
-                max_backoff_s=self.max_backoff_s,
+                attempts=opts.attempts,
+                backoff_s=opts.backoff_s,
+                max_backoff_s=opts.max_backoff_s,
                 closing=lambda: self._closing,
             )
         except BaseException:
             self._set_state(LinkState.CLOSED)
             raise
-        await self._after_connect()
+        await self._after_connect(reconnected=False)
 
     async def _ensure_device(self) -> None:
         if self._device is None:
-            self._device = await find_device(self.info.address or self.target, self.scan_timeout_s)
+            self._device = await find_device(
+                self.info.address or self.target, self.options.scan_timeout_s
+            )
 
     async def _connect_once(self) -> None:
         if self._device is None:
@@ -212,7 +208,7 @@ class BleLink(Link):
         client = BleakClient(
             self._device,
             disconnected_callback=self._on_disconnected,
-            timeout=self.connect_timeout_s,
+            timeout=self.options.connect_timeout_s,
         )
         try:
             await client.connect()
@@ -237,97 +233,53 @@ class BleLink(Link):
         services = client.services
         if services.get_characteristic(uuids.FIRMWARE_REVISION) is not None:
             fw = await client.read_gatt_char(uuids.FIRMWARE_REVISION)
-            self.info.firmware = bytes(fw).decode("utf-8", "replace")
+            self._firmware_read(bytes(fw).decode("utf-8", "replace"))
         if services.get_service(uuids.STRIDECUE_SERVICE) is not None:
             self.info.rsc_only = False
-            await client.start_notify(uuids.CONTROL, self._on_pod_record)
-            await client.start_notify(uuids.STRIDE_EVENTS, self._on_pod_record)
-            await client.start_notify(uuids.STATUS, self._on_pod_record)
+            on_pod = self._notified(Channel.POD)
+            for char in (uuids.CONTROL, uuids.STRIDE_EVENTS, uuids.STATUS):
+                await client.start_notify(char, on_pod)
         elif services.get_service(uuids.RSC_SERVICE) is not None:
             self.info.rsc_only = True
-            await client.start_notify(uuids.RSC_MEASUREMENT, self._on_rsc)
+            await client.start_notify(uuids.RSC_MEASUREMENT, self._notified(Channel.RSC))
         else:
             raise NotAPod(
                 f"{self.spec}: {self.info.name or self.target} has neither the StrideCue nor "
                 "the Running Speed and Cadence service; it is not a foot pod"
             )
 
-    async def _after_connect(self) -> None:
-        """Clock sync, then the strides missed while away (StrideCue pods only)."""
-        if self.info.rsc_only or self._client is None:
-            return
-        try:
-            if self.sync_rounds:
-                await self.time_sync(self.sync_rounds)
-            if self.tracker.high is not None:
-                raw = await self._client.read_gatt_char(uuids.STATUS)
-                self.tracker.expect_up_to(Status.from_bytes(bytes(raw)).last_seq)
-                self.still_missing = await backfill(self.tracker, self.control, self.token)
-        except (LinkError, BleakError, ProtocolError, TimeoutError) as e:
-            log.warning("%s: after reconnect: %s", self.spec, e)
+    def _notified(self, channel: Channel) -> Callable[[BleakGATTCharacteristic, bytearray], None]:
+        """A notification callback handing the value to the shared intake."""
+
+        def on_value(_char: BleakGATTCharacteristic, data: bytearray) -> None:
+            self._intake(bytes(data), channel, time.time_ns())
+
+        return on_value
 
     def _on_disconnected(self, client: BleakClient) -> None:
         if self._closing or client is not self._client:
             return
         self._client = None
-        if not self.auto_reconnect:
-            self._set_state(LinkState.CLOSED)
-            self._finish()
-            return
-        self._set_state(LinkState.RECONNECTING)
-        self._reconnect_task = asyncio.get_running_loop().create_task(
-            self._reconnect(), name=f"reconnect {self.spec}"
-        )
+        self._lost("the pod disconnected", reconnect=self.options.reconnect)
 
     async def _reconnect(self) -> None:
+        opts = self.options
         try:
             await connect_with_retry(
                 self.spec,
                 self._connect_once,
                 attempts=None,
-                backoff_s=self.backoff_s,
-                max_backoff_s=self.max_backoff_s,
+                backoff_s=opts.backoff_s,
+                max_backoff_s=opts.max_backoff_s,
                 closing=lambda: self._closing,
                 prepare=self._ensure_device,
             )
         except LinkError as e:
             if not self._closing:
                 log.error("%s: gave up reconnecting: %s", self.spec, e)
-                self._set_state(LinkState.CLOSED)
-                self._finish()
+                self._end()
             return
-        self.reconnects += 1
-        await self._after_connect()
-
-    # --- receiving ---
-    def _on_pod_record(self, _char: BleakGATTCharacteristic, data: bytearray) -> None:
-        host_ns = time.time_ns()
-        raw = bytes(data)
-        try:
-            record = fast_decode(raw)
-        except ProtocolError as e:
-            self.bad_records += 1
-            log.warning("%s: record dropped: %s", self.spec, e)
-            return
-        if isinstance(record, StrideEvent):
-            if not self.tracker.accept(record.seq):
-                return
-        elif isinstance(record, ControlReply):
-            self._deliver_reply(record)
-        elif isinstance(record, Status):
-            self.info.firmware = self.info.firmware or ".".join(map(str, record.firmware))
-        self._push(Received(self.pod, host_ns, Channel.POD, raw, record))
-
-    def _on_rsc(self, _char: BleakGATTCharacteristic, data: bytearray) -> None:
-        host_ns = time.time_ns()
-        raw = bytes(data)
-        try:
-            record = RscMeasurement.from_bytes(raw)
-        except ProtocolError as e:
-            self.bad_records += 1
-            log.warning("%s: RSC measurement dropped: %s", self.spec, e)
-            return
-        self._push(Received(self.pod, host_ns, Channel.RSC, raw, record))
+        await self._after_connect(reconnected=True)
 
     # --- sending ---
     def _connected_client(self, what: str) -> BleakClient:
@@ -357,18 +309,14 @@ class BleLink(Link):
         await self._write(uuids.CONTROL, data, True, "control request")
 
     async def close(self) -> None:
-        self._closing = True
-        if self._reconnect_task is not None:
-            self._reconnect_task.cancel()
+        self._begin_close()
         client, self._client = self._client, None
         if client is not None:
             try:
                 await client.disconnect()
             except BleakError as e:
                 log.warning("%s: disconnect: %s", self.spec, e)
-        if self.state is not LinkState.CLOSED:
-            self._set_state(LinkState.CLOSED)
-            self._finish()
+        self._end()
 
 
 @dataclass(frozen=True, slots=True)

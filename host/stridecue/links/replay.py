@@ -19,6 +19,7 @@ from typing import Any
 
 from stridecue.errors import LinkError
 from stridecue.links.base import Channel, Link, LinkState, PodInfo, Received
+from stridecue.links.options import ReplayOptions
 from stridecue.protocol import ControlRequest, Cue, RscMeasurement, decode_record
 from stridecue.protocol.fastdecode import fast_stride
 from stridecue.session import BadTail, Session
@@ -81,12 +82,11 @@ class ReplayLink(Link):
     has_pod = False
     scheme = "replay"
 
-    def __init__(self, spec: str, target: str, **options: Any) -> None:
+    def __init__(self, spec: str, target: str, options: ReplayOptions | None = None) -> None:
         super().__init__(spec, target)
-        self.speed = float(options.get("speed", 1.0))
-        if self.speed < 0:
-            raise LinkError(f"replay speed {self.speed} is negative: use 0 (fastest) or > 0")
-        self.include_sent = bool(options.get("include_sent", False))
+        opts = options or ReplayOptions()
+        self.speed = opts.speed
+        self.include_sent = opts.include_sent
         self.session: Session | None = None
         self.cues_dropped = 0
         self._closed = asyncio.Event()

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from stridecue.links.base import LinkState
+from stridecue.links.options import SimOptions
 from stridecue.links.serial import SerialLink
 
 
@@ -32,13 +33,13 @@ def parse_scenario(target: str) -> tuple[str, dict[str, float]]:
 class SimLink(SerialLink):
     scheme = "sim"
 
-    def __init__(self, spec: str, target: str, **options: Any) -> None:
-        super().__init__(spec, target, **options)
-        self.auto_reconnect = False  # a finished simulation board does not come back
+    def __init__(self, spec: str, target: str, options: SimOptions | None = None) -> None:
+        sim = options or SimOptions()
+        super().__init__(spec, target, sim.serial())
         self.scenario, self.params = parse_scenario(target)
         # "speed" in the spec (sim:steady,speed=10) is the playback speed, not the scenario's
-        self.speed = float(self.params.pop("speed", options.get("speed", 1.0)))
-        self.seed = int(options.get("seed", 0))
+        self.speed = self.params.pop("speed", sim.speed)
+        self.seed = sim.seed
         self.info.pod = self.info.name = f"sim-{self.scenario}"
         self.info.extra["simulated"] = "yes"
         self.simpod: Any = None
