@@ -36,8 +36,8 @@ _COLUMNS = (
     ("state", 9, "<"),
     ("strides", 7, ">"),
     ("cadence", 7, ">"),
-    ("stride", 7, ">"),
-    ("contact", 7, ">"),
+    ("stride", 6, ">"),
+    ("contact", 8, ">"),
     ("/100 m", 7, ">"),
 )
 

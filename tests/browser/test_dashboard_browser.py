@@ -131,7 +131,7 @@ def test_live_tiles_update_and_manual_cue_reaches_the_pod(
         tile0 = page.locator(".sc-tile").nth(0)
         _wait(
             lambda: any(
-                "cue sent: pulse (coach)" in t for t in tile0.locator(".sc-alert").all_inner_texts()
+                "coach's buzz sent" in t for t in tile0.locator(".sc-alert").all_inner_texts()
             ),
             5,
             "the cue on the tile",

@@ -122,7 +122,7 @@ async def test_dashboard_buttons_act_through_the_practice(tmp_path: Path) -> Non
     a = state.athletes["a"]
     assert a.name == "Ada" and a.link == "closed" and a.battery_pct == 87 and a.cues_sent == 1
     assert len(a.strides) > 10
-    assert any(x.text == "cue sent: pulse (coach)" for x in a.alerts)
+    assert any(x.text == "coach's buzz sent" for x in a.alerts)
     assert not state.athletes["b"].running
     assert practice.rows["b"].analyzer.settings.target_cadence_spm == 190
     s = Session.open(tmp_path / "s")

@@ -213,7 +213,10 @@ async def test_live_view_rows_show_each_athlete(tmp_path: Path) -> None:
     text = out.getvalue()
     assert "athlete" in text and "cadence" in text and "contact" in text
     (ana,) = [line for line in text.splitlines() if line.startswith("Ana ")]
-    assert ana.split()[1:6] == ["p1", "closed", "30", "171.4", "2.45"] and "205 ms" in ana
+    # no pod column (it repeated the name); the state in words; pace per 100 m
+    assert ana.split()[1:6] == ["finished", "30", "171", "2.45", "m"] and "205 ms" in ana
+    assert "28.6 s" in ana  # 2.45 m per 0.7 s: 3.5 m/s
+    assert all(len(line) <= 80 for line in view.screen(80, 24))
     (stryd,) = [line for line in text.splitlines() if line.startswith("stryd ")]
     assert "RSC only" in stryd and "176" in stryd
 
