@@ -214,6 +214,7 @@ class Practice:
         self.latencies_ns: list[int] = []  # frame arrival -> cue written
         self.frames = 0
         self._latest_s = 0.0  # the newest record's session time
+        self.ended = False  # finish() ran: the practice is over
         self._listeners: list[Listener] = []
         self._stop = asyncio.Event()
         if recorder is not None and analyze:
@@ -310,6 +311,7 @@ class Practice:
 
     def finish(self) -> None:
         """End every athlete's analysis (an open rep ends and is summarised)."""
+        self.ended = True
         for row in self.rows.values():
             row.ended = True
             if self.analyze and not row.rsc_only:

@@ -108,6 +108,7 @@ async def _replay(args: argparse.Namespace) -> None:
 async def _live(args: argparse.Namespace) -> None:
     from stridecue.dashboard import LiveState, PracticeControls
     from stridecue.dashboard.feed import Feed
+    from stridecue.dashboard.live import keep_time
 
     names: dict[str, str] = {}
     boards: contextlib.AbstractContextManager[list[Link]]
@@ -136,9 +137,11 @@ async def _live(args: argparse.Namespace) -> None:
                 clock=None if recorder else SessionClock(time.time_ns(), args.speed),
             )
             state = LiveState("StrideCue demo" if args.demo else "StrideCue practice")
-            practice.subscribe(Feed(state))
+            feed = Feed(state)
+            practice.subscribe(feed)
             print(f"connecting to {len(links)} pod(s)...", flush=True)
             await practice.connect()
+            keep_time(feed, practice)
             async with _served(args, state, PracticeControls(practice), None):
                 await practice.run(args.duration)
                 if args.duration is None:

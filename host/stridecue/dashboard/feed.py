@@ -39,11 +39,13 @@ class Feed(Listener):
     def athlete_added(self, row: Row) -> None:
         self.state.athlete(row.pod, row.name)
         self.state.update(
-            row.pod, link=row.link.state.value if row.link is not None else self.link_name
+            row.pod,
+            link=row.link.state.value if row.link is not None else self.link_name,
+            activity=row.activity(self.state.clock_s),
         )
 
     def link_changed(self, row: Row, state: LinkState) -> None:
-        self.state.update(row.pod, link=state.value)
+        self.state.update(row.pod, link=state.value, activity=row.activity(self.state.clock_s))
 
     # --- records ---
     def record(self, row: Row, item: Received, t_s: float) -> None:
@@ -74,8 +76,10 @@ class Feed(Listener):
             )
 
     def _speed(self, row: Row) -> None:
+        view = self.state.athlete(row.pod)
         speed = row.speed_mps
-        self.state.athlete(row.pod).speed_mps = None if math.isnan(speed) else speed
+        view.speed_mps = None if math.isnan(speed) else speed
+        view.activity = row.activity(row.last_stride_s)  # shown with the stride
 
     def tick(self, rows: Iterable[Row], now_s: float) -> None:
         """Advance the page's clock and each tile's state (running, resting, ...)."""
@@ -83,7 +87,7 @@ class Feed(Listener):
             activity = row.activity(now_s)
             if self.state.athlete(row.pod).activity != activity:
                 self.state.update(row.pod, activity=activity)
-        self.state.tick(max(now_s, self.state.clock_s))
+        self.state.tick(now_s)
 
     def event(self, row: Row, event: Event) -> None:
         """Show one analyzer event on the athlete's tile."""

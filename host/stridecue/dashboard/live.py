@@ -8,6 +8,8 @@ practice's publication (:class:`~stridecue.dashboard.feed.Feed`), like everythin
 
 from __future__ import annotations
 
+import asyncio
+
 from stridecue.analysis import Targets
 from stridecue.dashboard import DEFAULT_HOST, DEFAULT_PORT
 from stridecue.dashboard.feed import Feed
@@ -60,7 +62,28 @@ def serve_practice(
 ) -> Dashboard:
     """Serve the page for ``practice`` on the running loop; open ``dashboard.url``."""
     state = LiveState(title)
-    practice.subscribe(Feed(state))
+    feed = Feed(state)
+    practice.subscribe(feed)
     dash = Dashboard(state, PracticeControls(practice), host=host, port=port)
     dash.start()
+    keep_time(feed, practice)
     return dash
+
+
+def keep_time(feed: Feed, practice: Practice, every_s: float = 0.5) -> asyncio.Task[None]:
+    """Tick the page's clock and tile states (resting after a while) until the practice ends."""
+
+    async def tick() -> None:
+        while True:
+            feed.tick(practice.rows.values(), practice.now_s())
+            if practice.ended:
+                return
+            await asyncio.sleep(every_s)
+
+    task = asyncio.get_running_loop().create_task(tick(), name="dashboard clock")
+    _tickers.add(task)
+    task.add_done_callback(_tickers.discard)
+    return task
+
+
+_tickers: set[asyncio.Task[None]] = set()

@@ -182,7 +182,8 @@ class ReplayPlayer:
             pod_sessions=False,
             clock=SessionClock(self.timeline.t0_ns),
         )
-        self.practice.subscribe(Feed(self.state, link_name="replay"))
+        self.feed = Feed(self.state, link_name="replay")
+        self.practice.subscribe(self.feed)
         for pod, name in self.timeline.names.items():
             self.practice.add_athlete(pod, name)
         for pod, targets in self._targets.items():
@@ -205,7 +206,7 @@ class ReplayPlayer:
                 practice.take(_received(it))
         self._index = stop
         self._clock_s = t_s
-        self.state.tick(t_s)
+        self.feed.tick(self.practice.rows.values(), t_s)
 
     async def _run(self) -> None:
         while self._clock_s < self.duration_s:

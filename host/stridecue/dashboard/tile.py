@@ -9,7 +9,13 @@ from typing import Any
 
 from bokeh.layouts import column, row
 from bokeh.model import Model
-from bokeh.models import ColumnDataSource, DataRange1d, LinearAxis, Range1d
+from bokeh.models import (
+    ColumnDataSource,
+    CustomJSTickFormatter,
+    DataRange1d,
+    LinearAxis,
+    Range1d,
+)
 from bokeh.models.annotations import Label, Span
 from bokeh.models.widgets import Button, Div, Spinner, Toggle
 from bokeh.plotting import figure
@@ -18,9 +24,11 @@ from stridecue.analysis.targets import Targets
 from stridecue.dashboard.controls import Controls
 from stridecue.dashboard.state import Alert, AthleteView, StridePoint
 from stridecue.errors import ConfigError
+from stridecue.words import mmss, pace
 
 CHART_WINDOW_S = 180.0  # the chart scrolls to show the last three minutes
 TILE_WIDTH = 430
+_AXIS_PX = 48  # the chart's left axis (label and ticks)
 ALERT_COLORS = {
     "rhythm_loss": "#d62728",
     "stride_shortening": "#ff7f0e",
@@ -30,6 +38,20 @@ ALERT_COLORS = {
     "mark": "#7f7f7f",
 }
 LINK_COLORS = {"connected": "#2ca02c", "replay": "#1f77b4", "reconnecting": "#ff7f0e"}
+# the tile's state badge: a coach tells them apart from across the track
+ACTIVITY_COLORS = {
+    "running": "#2ca02c",
+    "resting": "#8c8c8c",
+    "finished": "#555555",
+    "waiting": "#1f77b4",
+    "starting": "#1f77b4",
+    "link lost": "#d62728",
+}
+# session seconds -> mm:ss on the chart's time axis
+_MMSS_JS = (
+    "const t = Math.max(0, Math.floor(tick)); const m = Math.floor(t / 60), s = t % 60;"
+    " return String(m).padStart(2, '0') + ':' + String(s).padStart(2, '0');"
+)
 
 _tasks: set[asyncio.Task[None]] = set()
 
@@ -76,20 +98,30 @@ class Tile:
         self.alert_source = ColumnDataSource(data={"t": [], "y": [], "color": [], "text": []})
         # fixed sizes: a text change then redraws the Div without re-laying out the page
         inner = TILE_WIDTH - 14
-        self.header = Div(text="", css_classes=["sc-head"], width=inner, height=22)
-        self.numbers = self._numbers(view.pod, inner)
+        self.header = Div(text="", css_classes=["sc-head"], width=inner, height=38)
+        # the column lines this canvas up with the chart's frame, after the chart's axis
+        self.numbers = self._numbers(view.pod, inner - _AXIS_PX)
         self.alerts = Div(text="", css_classes=["sc-alerts"], width=inner, height=54)
-        self.message = Div(text="", css_classes=["sc-message"], width=inner, height=20)
+        self.message = Div(text="", css_classes=["sc-message"], width=inner, height=16)
         self.chart = self._chart()
         self.cue_button = Button(
             label="Cue", button_type="warning", disabled=not controls.can_cue, width=70
         )
-        self.lap_button = Button(label="Lap", width=60)
-        self.rep_toggle = Toggle(label="Start rep", button_type="success", width=100)
-        self.cadence_in = Spinner(title="cadence spm", low=100, high=260, step=1, width=90)
-        self.length_in = Spinner(title="stride m", low=0.5, high=5, step=0.05, width=80)
-        self.goal_in = Spinner(title="400 m goal s", low=40, high=120, step=0.5, width=90)
-        self.set_button = Button(label="Set targets", width=90, align="end")
+        live = controls.can_cue  # a replay has no pod: nothing to mark or set for it
+        self.lap_button = Button(label="Lap", width=60, disabled=not live)
+        self.rep_toggle = Toggle(
+            label="Start rep", button_type="success", width=100, disabled=not live
+        )
+        self.cadence_in = Spinner(
+            title="cadence spm", low=100, high=260, step=1, width=90, disabled=not live
+        )
+        self.length_in = Spinner(
+            title="stride m", low=0.5, high=5, step=0.05, width=80, disabled=not live
+        )
+        self.goal_in = Spinner(
+            title="400 m goal s", low=40, high=120, step=0.5, width=90, disabled=not live
+        )
+        self.set_button = Button(label="Set targets", width=90, align="end", disabled=not live)
         self._wire()
         self.layout = column(
             self.header,
@@ -124,6 +156,8 @@ class Tile:
             y_range=Range1d(start=0, end=1),
             toolbar_location=None,
             min_border=0,
+            min_border_left=0,
+            min_border_right=0,
             outline_line_color=None,
             x_axis_type=None,
             y_axis_type=None,
@@ -131,29 +165,31 @@ class Tile:
         )
         fig.grid.visible = False
         self.values: dict[str, Label] = {}
-        columns = ((0, "cadence", "cadence spm"), (82, "length", "stride m"))
-        for x, key, caption in (*columns, (152, "contact", "contact ms")):
+        columns = (
+            (0, "cadence", "steps/min"),
+            (72, "length", "stride m"),
+            (142, "contact", "contact ms"),
+            (214, "pace", "s /100 m"),
+        )
+        for x, key, caption in columns:
             fig.add_layout(_label(x, 33, caption, "9pt"))
             self.values[key] = _label(x, 2, "\u2013", "19pt", f"{key}-{pod}", bold=True)
-            fig.add_layout(self.values[key])
-        for key, y in (("distance", 33), ("split", 12)):
-            self.values[key] = _label(228, y, "", "9pt", f"{key}-{pod}")
             fig.add_layout(self.values[key])
         return fig
 
     def _chart(self) -> figure:
         fig = figure(
-            height=170,
+            height=112,
             width=TILE_WIDTH - 14,
             x_range=DataRange1d(follow="end", follow_interval=CHART_WINDOW_S, range_padding=0),
             y_range=Range1d(start=100, end=280),
             toolbar_location=None,
-            x_axis_label="session time (s)",
-            y_axis_label="cadence (steps/min)",
+            x_axis_label="practice time (mm:ss)",
+            y_axis_label="steps/min",
             output_backend="canvas",
         )
         fig.extra_y_ranges = {"length": Range1d(start=0.5, end=5.0)}
-        fig.add_layout(LinearAxis(y_range_name="length", axis_label="stride length (m)"), "right")
+        fig.add_layout(LinearAxis(y_range_name="length", axis_label="stride m"), "right")
         fig.line("t", "cadence", source=self.source, color="#1f77b4", line_width=2)
         fig.line(
             "t", "length", source=self.source, color="#e377c2", line_width=2, y_range_name="length"
@@ -171,6 +207,7 @@ class Tile:
             y_range_name="length",
         )
         fig.add_layout(self.length_target)
+        fig.xaxis.formatter = CustomJSTickFormatter(code=_MMSS_JS)
         fig.yaxis[0].axis_label_text_color = "#1f77b4"
         fig.yaxis[1].axis_label_text_color = "#e377c2"
         fig.xaxis.axis_label_text_font_size = "9pt"
@@ -235,36 +272,49 @@ class Tile:
     def refresh(self, view: AthleteView) -> None:
         last = view.last
         color = LINK_COLORS.get(view.link, "#d62728")
+        badge = ACTIVITY_COLORS.get(view.activity, "#555555")
         battery = _fmt(view.battery_pct, "d", " %") if view.battery_pct is not None else "\u2013"
-        rep = f"rep {view.rep}{' running' if view.running else ''}" if view.rep else "no rep"
+        rep = f"rep {view.rep}" if view.rep else "no rep"
         header = (
             f'<b style="font-size:15px">{html.escape(view.name)}</b> '
+            f'<span class="sc-state" style="background:{badge};color:#fff;'
+            f'padding:1px 7px;border-radius:9px;font-weight:bold">'
+            f"{html.escape(view.activity)}</span> "
             f'<span class="sc-link" style="color:{color}">● {html.escape(view.link)}</span> '
-            f'<span class="sc-battery">battery {battery}</span> <span class="sc-rep">{rep}</span>'
+            f'<span class="sc-battery">battery {battery}</span>'
         )
-        _set(self.header, "text", header)
         split = "\u2013"
         if view.last_split_s is not None:
             split = f"{view.last_split_s:.1f} s"
             if view.last_split_plan_s is not None:
                 diff = view.last_split_s - view.last_split_plan_s
-                split += f" ({diff:+.1f})"
+                split += f" ({diff:+.1f} s on plan)"
+        header += (
+            f'<div class="sc-rep" style="font-size:12px;color:#444">{rep} \u00b7 '
+            f'<span class="sc-distance">{view.distance_m:.0f} m</span> \u00b7 '
+            f'<span class="sc-split">last split {split}</span></div>'
+        )
+        _set(self.header, "text", header)
         v = self.values
         _set(v["cadence"], "text", _fmt(last.cadence_spm if last else None, ".0f"))
         _set(v["length"], "text", _fmt(last.stride_length_m if last else None, ".2f"))
         _set(v["contact"], "text", _fmt(last.contact_time_ms if last else None, ".0f"))
-        _set(v["distance"], "text", f"{view.distance_m:.0f} m in this rep")
-        _set(v["split"], "text", f"last split {split}")
-        recent = list(view.alerts)[-3:][::-1]
-        alerts = (
-            "".join(
-                f'<div class="sc-alert sc-{a.kind}" '
-                f'style="color:{ALERT_COLORS.get(a.kind, "#000")}">'
-                f"{a.t_s:7.1f} s  {html.escape(a.text)}</div>"
-                for a in recent
-            )
-            or '<div class="sc-alert" style="color:#999">no alerts</div>'
+        speed = view.speed_mps if view.speed_mps is not None else float("nan")
+        _set(v["pace"], "text", pace(speed).removesuffix(" s/100 m"))
+        # an alert stays on the tile until the athlete recovers; then the latest events
+        standing = "".join(
+            f'<div class="sc-active" style="color:#fff;background:#d62728;padding:0 4px;'
+            f'font-weight:bold">\u26a0 {html.escape(a)}</div>'
+            for a in view.active_alerts
         )
+        recent = list(view.alerts)[-(3 - min(2, len(view.active_alerts))) :][::-1]
+        events = "".join(
+            f'<div class="sc-alert sc-{a.kind}" '
+            f'style="color:{ALERT_COLORS.get(a.kind, "#000")}">'
+            f"{mmss(a.t_s)}  {html.escape(a.text)}</div>"
+            for a in recent
+        )
+        alerts = standing + events or '<div class="sc-alert" style="color:#999">no alerts</div>'
         _set(self.alerts, "text", alerts)
         for span, value in (
             (self.cadence_target, view.targets.cadence_spm),
