@@ -323,6 +323,11 @@ class Session:
         names: dict[str, str] = self.meta.get("athletes", {})
         return {pod: names.get(pod, pod) for pod in self.pods}
 
+    def time_sync(self, pod: str) -> tuple[float | None, float | None]:
+        """The pod's time sync: host - device clock and its uncertainty, ms (None: none)."""
+        info = self.meta.get("pods", {}).get(pod, {})
+        return _ms(info.get("clock_offset_ms")), _ms(info.get("clock_uncertainty_ms"))
+
     # --- time ---
     @property
     def start_ns(self) -> int:
@@ -398,8 +403,8 @@ class Session:
         if index in self._bad:
             return
         self._bad.add(index)
-        what = _CHANNELS[channel].name.lower() if channel in _CHANNELS else "frame"
-        text = f"{pod}: {what} frame at host ns {host_ns} skipped, it does not decode ({why})"
+        what = f"{_CHANNELS[channel].name.lower()} frame" if channel in _CHANNELS else "frame"
+        text = f"{pod}: {what} at host ns {host_ns} skipped, it does not decode ({why})"
         log.warning("%s: %s", self.path.name, text)
         self.problems.append(text)
 
@@ -462,6 +467,12 @@ class Session:
 def _athlete_ns(clock: SessionClock, host_ns: int) -> int:
     """``t0 + (host - t0) * speed``, through the one session clock."""
     return clock.t0_ns + round(clock.host_s(host_ns) * 1e9)
+
+
+def _ms(value: object) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        return None
+    return float(value)
 
 
 def _checked(meta: object, where: Path) -> dict[str, Any]:

@@ -144,9 +144,8 @@ def load(
     """
     session = Session.open(path)
     clock = session.clock()
-    pods = session.meta.get("pods", {})
     athletes = {pod: AthleteData(pod, name) for pod, name in session.athletes.items()}
-    pod_clocks = {pod: clock.pod(_sync_offset_ms(pods.get(pod, {}))) for pod in athletes}
+    pod_clocks = {pod: clock.pod(session.time_sync(pod)[0]) for pod in athletes}
     arrived: dict[str, list[Stride]] = {pod: [] for pod in athletes}
     for item in session.items(include_sent=True):
         a = athletes[item.pod]
@@ -188,14 +187,6 @@ def load(
         base,
         _analysis_note(session, settings, targets),
     )
-
-
-def _sync_offset_ms(info: dict[str, Any]) -> float | None:
-    """The pod's time sync (host - device ms), when the session has one."""
-    offset = info.get("clock_offset_ms")
-    if isinstance(offset, bool) or not isinstance(offset, int | float):
-        return None
-    return float(offset)
 
 
 def _analysis_note(

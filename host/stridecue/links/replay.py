@@ -70,9 +70,11 @@ class ReplayLink(Link):
         return self.session.problems if self.session else []
 
     def pod_infos(self) -> list[PodInfo]:
+        """The pods as recorded, with their time sync (a replay places strides as live did)."""
         assert self.session is not None
         out = []
         for pod, meta in self.session.meta.get("pods", {}).items():
+            offset_ms, uncertainty_ms = self.session.time_sync(pod)
             out.append(
                 PodInfo(
                     pod=pod,
@@ -80,6 +82,8 @@ class ReplayLink(Link):
                     address=str(meta.get("address", "")),
                     firmware=str(meta.get("firmware", "")),
                     rsc_only=bool(meta.get("rsc_only", False)),
+                    clock_offset_ms=offset_ms,
+                    clock_uncertainty_ms=uncertainty_ms,
                 )
             )
         return out
