@@ -18,7 +18,6 @@ from hypothesis import strategies as st
 from stridecue.analysis import AnalyzerSettings, Targets
 from stridecue.analysis.settings import _INTEGER, _OPTIONAL, _RANGES
 from stridecue.cli import main
-from stridecue.dashboard import Feed, LiveState
 from stridecue.errors import ConfigError
 from stridecue.links import Channel, PodInfo
 from stridecue.recorder import Recorder
@@ -73,11 +72,15 @@ def test_settings_json_is_checked() -> None:
     assert AnalyzerSettings.from_json({}) == AnalyzerSettings()
 
 
-def test_targets_apply_is_the_dashboards_mapping() -> None:
+def test_targets_apply_onto_settings() -> None:
     base = AnalyzerSettings(split_m=50.0, target_cadence_spm=190.0)
-    feed = Feed(LiveState(), t0_ns=0, settings=base)
     for t in (Targets(), Targets(200.0, 2.4, 52.0), Targets(goal_400_s=60.0)):
-        assert t.apply(base) == feed.settings_for(t)
+        assert t.apply(base) == dataclasses.replace(
+            base,
+            target_cadence_spm=t.cadence_spm,
+            target_stride_length_m=t.stride_length_m,
+            goal_400m_s=t.goal_400_s,
+        )
         assert Targets.from_json(json.loads(json.dumps(t.to_json()))) == t
     assert Targets().apply(base).target_cadence_spm is None  # unset targets clear
     with pytest.raises(ConfigError, match="target goal_400_s='52' must be a number"):
