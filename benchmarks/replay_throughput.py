@@ -4,7 +4,8 @@
    stride record per stride, a status every 10 s) and records it with the real
    Recorder into a session folder.
 2. Replays it as fast as possible on one core and reports strides/s for:
-   - decode: read + check every stored frame (CRC-32), decode every record;
+   - decode: read + check every stored frame (CRC-32), decode every record
+     (``Session.items``, the one reader of a session folder);
    - decode + analysis: the same, each stride through its athlete's Analyzer and
      CuePolicy (stridecue.analysis);
    - the async pipeline: the ``replay:`` link feeding ``Practice`` (recording off,
@@ -32,7 +33,6 @@ from pathlib import Path
 
 from stridecue.analysis import Analyzer, CuePolicy
 from stridecue.links import Channel, PodInfo, ReplayOptions, SerialOptions, open_link
-from stridecue.links.replay import replay_items
 from stridecue.practice import Practice, latency_ms
 from stridecue.protocol import Cue, Status, StrideEvent, encode_frame
 from stridecue.protocol.framing import FrameDecoder
@@ -90,7 +90,7 @@ def bench_decode(path: Path) -> tuple[float, int]:
     t = CLOCK()
     n = 0
     session = Session.open(path)
-    for item in replay_items(session):
+    for item in session.items():
         if item.raw[0] == 1:
             n += 1
     return n / (CLOCK() - t), n
@@ -102,7 +102,7 @@ def bench_decode_analysis(path: Path) -> tuple[float, int, int]:
     cues = 0
     analyzers: dict[str, tuple[Analyzer, CuePolicy]] = {}
     session = Session.open(path)
-    for item in replay_items(session):
+    for item in session.items():
         rec = item.record
         if not isinstance(rec, StrideEvent):
             continue

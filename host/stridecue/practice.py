@@ -53,6 +53,7 @@ from stridecue.protocol import Cue, RscMeasurement, StrideEvent
 from stridecue.protocol.records import Pattern
 from stridecue.recorder import Recorder
 from stridecue.roster import athlete_for
+from stridecue.session import TargetsChange
 from stridecue.timeline import PodClock, SessionClock
 
 log = logging.getLogger(__name__)
@@ -207,7 +208,9 @@ class Practice:
         self.recorder = recorder
         self.analyze = analyze
         self.send_cues = cues
+        self._settings_given = settings is not None
         self.settings = settings or AnalyzerSettings()
+        self._scheduled: list[TargetsChange] = []  # a replay's targets, at their times
         self.cue_settings = cue_settings or CueSettings()
         self.clock = clock or _clock_of(recorder)
         self.rows: dict[str, Row] = {}
@@ -255,15 +258,15 @@ class Practice:
                 self._row(ln.info.pod, ln, ln.info)
 
     def _from_recording(self, link: ReplayLink) -> None:
-        """A replay runs on the recorded session's own timeline, athletes and targets."""
+        """A replay runs on the recorded session's own timeline, with its athletes, and
+        analyses as the live run did: its stored settings, its targets at their times."""
         session = link.session
         assert session is not None
-        span = session.span_ns()
-        start = session.meta.get("start_ns")
-        t0 = int(start) if isinstance(start, int) else (span[0] if span else 0)
-        speed = session.meta.get("settings", {}).get("speed", 1.0)
-        self.clock = SessionClock(t0, float(speed) if isinstance(speed, int | float) else 1.0)
+        self.clock = session.clock()
         self.roster = {**session.athletes, **self.roster}
+        if not self._settings_given:
+            self.settings = session.analyzer_settings()
+        self._scheduled = sorted(session.targets(), key=lambda t: t.host_ns)
         for info in link.pod_infos():
             self._row(info.pod, link, info)
 
@@ -384,6 +387,8 @@ class Practice:
     def take(self, item: Received, link: Link | None = None) -> list[tuple[Row, Cue, str]]:
         """Record, publish and analyse one received record; returns the cues to send."""
         self.frames += 1
+        if self._scheduled and self._scheduled[0].host_ns <= item.host_ns:
+            self._apply_scheduled(item.host_ns)
         if self.recorder is not None and item.channel in (Channel.POD, Channel.RSC):
             self.recorder.write(item)
         row = self.rows.get(item.pod) or self._row(item.pod, link)
@@ -418,6 +423,13 @@ class Practice:
             return _NO_CUES
         self._publish_record(row, item, t_s)
         return _NO_CUES
+
+    def _apply_scheduled(self, host_ns: int) -> None:
+        while self._scheduled and self._scheduled[0].host_ns <= host_ns:
+            change = self._scheduled.pop(0)
+            if self.find(change.pod) is None:
+                self.add_athlete(change.pod)
+            self.set_targets(change.pod, change.targets, self.clock.host_s(change.host_ns))
 
     def _publish_record(self, row: Row, item: Received, t_s: float) -> None:
         for listener in self._listeners:

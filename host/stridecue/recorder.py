@@ -20,6 +20,8 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from stridecue import __version__
+from stridecue.analysis.settings import AnalyzerSettings
+from stridecue.analysis.targets import Targets
 from stridecue.errors import StrideCueError
 from stridecue.links.base import Channel, PodInfo, Received
 from stridecue.session import (
@@ -153,14 +155,6 @@ class Recorder:
             w = self._writers[pod]
         return w
 
-    def set_analysis(self, settings: Any) -> None:  # TEMP until merge
-        self.meta.setdefault("analysis", {})["settings"] = {}
-        self.save_meta()
-
-    def set_targets(self, pod: str, targets: Any, host_ns: int) -> None:  # TEMP until merge
-        self.meta.setdefault("analysis", {}).setdefault("targets", []).append({"pod": pod})
-        self.save_meta()
-
     # --- frames ---
     def write(self, item: Received) -> None:
         """Append one received frame, exactly as it arrived."""
@@ -179,6 +173,25 @@ class Recorder:
             raise StorageFull(
                 f"cannot append mark to {self.path / MARKS}: {e.strerror}; free some space"
             ) from e
+
+    # --- the analysis that runs live (``analysis`` in session.json) ---
+    def set_analysis(self, settings: AnalyzerSettings) -> None:
+        """Store the analyzer settings the practice runs with (a report reuses them)."""
+        self._analysis()["settings"] = settings.to_json()
+        self.save_meta()
+
+    def set_targets(self, pod: str, targets: Targets, host_ns: int = 0) -> None:
+        """Store targets the coach set for ``pod`` at ``host_ns`` (default: now).
+
+        They are kept as a history: each entry replaces the pod's targets from then on.
+        """
+        entry = {"pod": pod, "host_ns": host_ns or time.time_ns(), **targets.to_json()}
+        self._analysis().setdefault("targets", []).append(entry)
+        self.save_meta()
+
+    def _analysis(self) -> dict[str, Any]:
+        block: dict[str, Any] = self.meta.setdefault("analysis", {})
+        return block
 
     @property
     def frames(self) -> dict[str, int]:

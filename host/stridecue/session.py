@@ -22,6 +22,32 @@ A record is written with a single ``write`` and flushed, so a killed recorder
 leaves at most one partial record at the end. The reader stops at the first
 record that is cut short or fails its CRC, reports where and how many bytes it
 skipped, and yields everything before it.
+
+``session.json`` holds (every key optional to a reader; checked at
+:meth:`Session.open`)::
+
+    format        1 (FORMAT_VERSION)
+    host_version  the stridecue that recorded it
+    start_time    ISO 8601 UTC; start_ns: the same in ns since the Unix epoch
+    end_time, duration_s, frames   set when the recorder closes (null until then)
+    athletes      {pod: athlete name}
+    pods          {pod: {link, file, name, address, firmware, rsc_only,
+                         clock_offset_ms, ...}}
+    settings      {how it was recorded: "speed" (a simulation run faster than
+                   real time), "dashboard", ...}
+    analysis      the analysis that ran live (absent in sessions recorded before
+                  it was stored: a reader then uses the defaults):
+                  {"settings": AnalyzerSettings.to_json() (absent: defaults),
+                   "targets": [{"pod", "host_ns", "cadence_spm", "stride_length_m",
+                                "goal_400_s"}, ...]}
+                  targets are a history, in the order the coach set them: each
+                  entry replaces that pod's targets from ``host_ns`` on (live, the
+                  analyzer takes them from its next rep); null means unset.
+
+One reader, :meth:`Session.items`, decodes the frames for every consumer (the
+``replay:`` link, the dashboard's replay, the report and the exports). A frame
+that does not decode is skipped and described in :attr:`Session.problems`, the
+same for all of them.
 """
 
 from __future__ import annotations
@@ -29,17 +55,22 @@ from __future__ import annotations
 import enum
 import json
 import logging
+import math
 import re
 import struct
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from stridecue.analysis.settings import AnalyzerSettings
+from stridecue.analysis.targets import Targets
 from stridecue.errors import StrideCueError
-from stridecue.protocol import Record, RscMeasurement, StrideEvent
+from stridecue.protocol import ControlRequest, Cue, Record, RscMeasurement, StrideEvent
+from stridecue.protocol.fastdecode import fast_decode
+from stridecue.timeline import SessionClock
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +78,7 @@ MAGIC = b"SCFRAME1"
 MARKER = 0xA5
 HEADER = struct.Struct("<BBHQ")
 CRC = struct.Struct("<I")
+CRC_RESIDUE = 0x2144DF1C  # zlib.crc32(m + CRC.pack(zlib.crc32(m))) for every m
 MAX_PAYLOAD = 1024
 META = "session.json"
 PODS = "pods"
@@ -86,6 +118,38 @@ class Received(NamedTuple):
 
 class SessionError(StrideCueError):
     """A session folder that is missing, unreadable or not a session."""
+
+
+class TargetsChange(NamedTuple):
+    """Targets a coach set for one pod, in force from ``host_ns`` on."""
+
+    pod: str
+    host_ns: int
+    targets: Targets
+
+
+Decoded = Record | RscMeasurement
+
+
+def _unknown_channel(channel: int) -> Callable[[bytes], Decoded]:
+    def decode(raw: bytes) -> Decoded:
+        raise StrideCueError(f"channel {channel} is unknown")
+
+    return decode
+
+
+#: how the frames of each channel byte decode (pod records take the stride fast path),
+#: a list indexed by the byte: the reader's lookup per frame is one subscript
+_DECODERS: list[Callable[[bytes], Decoded]] = [_unknown_channel(c) for c in range(256)]
+_DECODERS[Channel.POD] = fast_decode
+_DECODERS[Channel.RSC] = RscMeasurement.from_bytes
+_DECODERS[Channel.CUE] = Cue.from_bytes
+_DECODERS[Channel.CONTROL] = ControlRequest.from_bytes
+#: by channel byte: left out of :meth:`Session.items` unless sent frames are asked for
+_DROP_SENT = [c in (Channel.CUE, Channel.CONTROL) for c in range(256)]
+_KEEP_ALL = [False] * 256
+_CHANNELS: dict[int, Channel] = {int(c): c for c in Channel}
+_NEW = tuple.__new__  # Received is a NamedTuple: skip its Python-level __new__
 
 
 class StoredFrame(NamedTuple):
@@ -166,7 +230,6 @@ def scan(data: bytes, start: int, into: FrameFile) -> BadTail | None:
     add_t = into.times.append
     add_raw = into.raws.append
     unpack_head = HEADER.unpack_from
-    unpack_crc = CRC.unpack_from
     crc32 = zlib.crc32
     view = memoryview(data)
     off = start
@@ -181,7 +244,8 @@ def scan(data: bytes, start: int, into: FrameFile) -> BadTail | None:
         stop = off + hs + n
         if stop + 4 > end:
             return BadTail(path, off, end - off, "record cut short")
-        if crc32(view[off:stop]) != unpack_crc(data, stop)[0]:
+        # the CRC-32 of a record followed by its own CRC (LE) is always CRC_RESIDUE
+        if crc32(view[off : stop + 4]) != CRC_RESIDUE:
             return BadTail(path, off, end - off, "CRC mismatch (corrupted)")
         add_ch(channel)
         add_t(host_ns)
@@ -214,6 +278,12 @@ class Session:
     path: Path
     meta: dict[str, Any]
     files: dict[str, FrameFile] = field(default_factory=dict)  # pod id -> frames
+    #: what could not be read: damaged file ends (found at open), then every frame
+    #: that does not decode (found by the first :meth:`items`), one line each
+    problems: list[str] = field(default_factory=list)
+    _bad: set[int] = field(default_factory=set, repr=False)  # indices in columns()
+    _settings: AnalyzerSettings | None = field(default=None, repr=False)
+    _targets: list[TargetsChange] = field(default_factory=list, repr=False)
 
     @classmethod
     def open(cls, path: str | Path) -> Session:
@@ -228,13 +298,15 @@ class Session:
             meta = json.loads(meta_path.read_text())
         except (OSError, ValueError) as e:
             raise SessionError(f"{meta_path}: unreadable metadata ({e})") from e
-        session = cls(p, meta)
+        session = cls(p, _checked(meta, meta_path))
+        session._settings, session._targets = _analysis(meta.get("analysis"), meta_path)
         for pod, info in meta.get("pods", {}).items():
             f = p / PODS / str(info.get("file", slug(pod) + SUFFIX))
             if f.is_file():
                 session.files[pod] = FrameFile.read(f)
             else:
                 session.files[pod] = FrameFile(f)
+        session.problems = [str(t) for t in session.bad_tails]
         return session
 
     @property
@@ -250,6 +322,96 @@ class Session:
         """Pod id → athlete name (pods without a name map to their id)."""
         names: dict[str, str] = self.meta.get("athletes", {})
         return {pod: names.get(pod, pod) for pod in self.pods}
+
+    def time_sync(self, pod: str) -> tuple[float | None, float | None]:
+        """The pod's time sync: host - device clock and its uncertainty, ms (None: none)."""
+        info = self.meta.get("pods", {}).get(pod, {})
+        return _ms(info.get("clock_offset_ms")), _ms(info.get("clock_uncertainty_ms"))
+
+    # --- time ---
+    @property
+    def start_ns(self) -> int:
+        """The session's start (host ns): when the recorder opened it (``start_ns``),
+        or its first frame when that is earlier or the metadata does not say."""
+        span = self.span_ns()
+        start = self.meta.get("start_ns")
+        starts = [x for x in (start, span[0] if span else None) if isinstance(x, int)]
+        return min(starts, default=0)
+
+    @property
+    def speed(self) -> float:
+        """How much faster than real time a simulation was recorded (1 for real pods)."""
+        v = self.meta.get("settings", {}).get("speed", 1.0)
+        ok = isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
+        return float(v) if ok and v > 0 else 1.0
+
+    def clock(self) -> SessionClock:
+        """The session timeline: host time → seconds of the athletes' time from the start."""
+        return SessionClock(self.start_ns, self.speed)
+
+    def athlete_ns(self, host_ns: int) -> int:
+        """A host time put on the athletes' time (differs only for a sped-up simulation)."""
+        return _athlete_ns(self.clock(), host_ns)
+
+    # --- the analysis that ran live ---
+    @property
+    def has_analysis_settings(self) -> bool:
+        """Whether the recorder stored the analyzer settings used live."""
+        return self._settings is not None
+
+    def analyzer_settings(self) -> AnalyzerSettings:
+        """The analyzer settings used live; the defaults for a session that did not store them."""
+        return self._settings or AnalyzerSettings()
+
+    def targets(self, pod: str | None = None) -> list[TargetsChange]:
+        """The coach's targets as set during the session (of ``pod``, or all), in time order."""
+        return [t for t in self._targets if pod is None or t.pod == pod]
+
+    # --- frames ---
+    def items(self, *, include_sent: bool = False, scaled: bool = False) -> Iterator[Received]:
+        """Every stored frame decoded, in host time order over all pods (stable).
+
+        Pod records and RSC measurements; with ``include_sent`` also the cues and
+        control requests the host sent. With ``scaled``, host times are put on the
+        athletes' time (:meth:`athlete_ns`) for a simulation recorded at a speed
+        other than 1. A frame that does not decode is skipped, and described in
+        :attr:`problems` the first time it is met (and logged).
+        """
+        pods, channels, host_times, raws = self.columns()
+        clock = self.clock()
+        times = host_times
+        if scaled and clock.speed != 1.0:
+            times = [_athlete_ns(clock, t) for t in host_times]
+        decoders = _DECODERS
+        drop = _DROP_SENT if not include_sent else _KEEP_ALL
+        as_channel = _CHANNELS
+        new = _NEW
+        for i in self.order(host_times):
+            ch = channels[i]
+            raw = raws[i]
+            try:
+                record = decoders[ch](raw)
+            except StrideCueError as e:
+                self._skip(i, pods[i], ch, host_times[i], str(e))
+                continue
+            if drop[ch]:
+                continue  # a sent frame, checked all the same: every reader reports alike
+            yield new(Received, (pods[i], times[i], as_channel[ch], raw, record))
+
+    def _skip(self, index: int, pod: str, channel: int, host_ns: int, why: str) -> None:
+        """Describe a frame that does not decode, once (this reader may run many times)."""
+        if index in self._bad:
+            return
+        self._bad.add(index)
+        what = f"{_CHANNELS[channel].name.lower()} frame" if channel in _CHANNELS else "frame"
+        text = f"{pod}: {what} at host ns {host_ns} skipped, it does not decode ({why})"
+        log.warning("%s: %s", self.path.name, text)
+        self.problems.append(text)
+
+    @property
+    def frames_skipped(self) -> int:
+        """How many frames :meth:`items` has skipped so far because they do not decode."""
+        return len(self._bad)
 
     def merged(self) -> Iterator[tuple[str, StoredFrame]]:
         """Every stored frame of every pod, in host time order (stable per pod)."""
@@ -300,6 +462,60 @@ class Session:
             return float(self.meta["duration_s"])
         span = self.span_ns()
         return (span[1] - span[0]) / 1e9 if span else 0.0
+
+
+def _athlete_ns(clock: SessionClock, host_ns: int) -> int:
+    """``t0 + (host - t0) * speed``, through the one session clock."""
+    return clock.t0_ns + round(clock.host_s(host_ns) * 1e9)
+
+
+def _ms(value: object) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        return None
+    return float(value)
+
+
+def _checked(meta: object, where: Path) -> dict[str, Any]:
+    """The metadata, if its keys have the types a reader relies on."""
+
+    def bad(what: str) -> SessionError:
+        return SessionError(f"{where}: {what}; the file is damaged or not StrideCue's")
+
+    if not isinstance(meta, dict):
+        raise bad("not a JSON object")
+    for key in ("athletes", "pods", "settings", "analysis"):
+        if not isinstance(meta.get(key, {}), dict):
+            raise bad(f'"{key}" is not an object')
+    if not all(isinstance(v, dict) for v in meta.get("pods", {}).values()):
+        raise bad('an entry of "pods" is not an object')
+    start = meta.get("start_ns")
+    if start is not None and (isinstance(start, bool) or not isinstance(start, int)):
+        raise bad(f'"start_ns" is {start!r}, not a whole number of ns')
+    return meta
+
+
+def _analysis(block: Any, where: Path) -> tuple[AnalyzerSettings | None, list[TargetsChange]]:
+    """The ``analysis`` block read and checked (absent: no settings, no targets)."""
+    if block is None:
+        return None, []
+    try:
+        settings = block.get("settings")
+        settings = None if settings is None else AnalyzerSettings.from_json(settings)
+        entries = block.get("targets", [])
+        if not isinstance(entries, list):
+            raise StrideCueError('"targets" is not a list')
+        changes = []
+        for e in entries:
+            if not isinstance(e, dict) or not isinstance(e.get("pod"), str):
+                raise StrideCueError(f"targets entry {e!r} names no pod")
+            t = e.get("host_ns")
+            if isinstance(t, bool) or not isinstance(t, int):
+                raise StrideCueError(f"targets entry {e!r} has no host_ns")
+            changes.append(TargetsChange(e["pod"], t, Targets.from_json(e)))
+    except StrideCueError as e:
+        raise SessionError(f"{where}: the stored analysis is unreadable: {e}") from e
+    changes.sort(key=lambda c: c.host_ns)
+    return settings, changes
 
 
 def find_sessions(root: Path) -> list[Path]:

@@ -6,12 +6,20 @@ on average, between false alarms of that detector in the ideal model (independen
 residuals, exact baseline). Higher means fewer false alarms and later cues. The
 irregularity detector's threshold ``irregular_h`` is in units of evidence (log
 likelihood ratio, see docs/detection.md).
+
+:meth:`AnalyzerSettings.to_json` / :meth:`~AnalyzerSettings.from_json` store them (a
+recorded session keeps the settings its analysis ran with). ``from_json`` checks every
+value like the constructor does, takes a missing key as its default (settings stored
+before that one existed) and refuses an unknown key with :class:`ConfigError`: a
+misspelt or newer setting must not silently fall back to a default.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, fields, replace
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, fields, replace
+from typing import Any
 
 from stridecue.errors import ConfigError
 
@@ -122,6 +130,28 @@ class AnalyzerSettings:
                 raise ConfigError(f"{f.name}={v!r} must be a whole number within {lo}..{hi}")
             if not isinstance(v, int | float) or not math.isfinite(v) or not lo <= v <= hi:
                 raise ConfigError(f"{f.name}={v!r} must be within {lo:g}..{hi:g}")
+
+    def to_json(self) -> dict[str, Any]:
+        """Every setting by name: numbers, ``None`` for an unset target, a bool."""
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: object) -> AnalyzerSettings:
+        """Settings from :meth:`to_json`'s form, checked; missing keys take their defaults."""
+        if not isinstance(data, Mapping):
+            raise ConfigError(f"analyzer settings must be a JSON object, got {data!r}")
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(str(k) for k in data if k not in known)
+        if unknown:
+            raise ConfigError(
+                f"unknown analyzer setting(s) {', '.join(unknown)} (written by a newer "
+                "stridecue, or misspelt): update stridecue, or remove them; known settings: "
+                + ", ".join(sorted(known))
+            )
+        for name, value in data.items():
+            if isinstance(value, bool) and name != "goal_sets_stride_length":
+                raise ConfigError(f"{name}={value!r} must be a number")
+        return cls(**data)
 
     @classmethod
     def for_event(cls, event: str, **overrides: float | int | bool | None) -> AnalyzerSettings:

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
+import math
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from stridecue.analysis.settings import AnalyzerSettings
 from stridecue.errors import ConfigError
@@ -35,6 +38,35 @@ class Targets:
         _check("target stride length", self.stride_length_m, *STRIDE_LENGTH_RANGE_M, "m")
         _check("400 m goal", self.goal_400_s, *GOAL_400_RANGE_S, "s")
 
+    def apply(self, settings: AnalyzerSettings) -> AnalyzerSettings:
+        """``settings`` with these targets as the analyzer's (an unset one clears it)."""
+        return dataclasses.replace(
+            settings,
+            target_cadence_spm=self.cadence_spm,
+            target_stride_length_m=self.stride_length_m,
+            goal_400m_s=self.goal_400_s,
+        )
+
+    def to_json(self) -> dict[str, float | None]:
+        return {
+            "cadence_spm": self.cadence_spm,
+            "stride_length_m": self.stride_length_m,
+            "goal_400_s": self.goal_400_s,
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Targets:
+        """Targets from :meth:`to_json`'s keys (others are ignored); missing ones are unset."""
+        values: dict[str, float | None] = {}
+        for name in ("cadence_spm", "stride_length_m", "goal_400_s"):
+            v = data.get(name)
+            if v is not None and (
+                isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v)
+            ):
+                raise ConfigError(f"target {name}={v!r} must be a number or null")
+            values[name] = None if v is None else float(v)
+        return cls(**values)
+
     def split_plan_s(self) -> tuple[float, ...]:
         """Planned time of each 100 m of the 400 m goal, or () without a goal."""
         if self.goal_400_s is None:
@@ -47,11 +79,3 @@ class Targets:
         if not plan:
             return None
         return plan[min(index, len(plan) - 1)]
-
-    def apply(self, settings: AnalyzerSettings) -> AnalyzerSettings:  # TEMP until merge
-        return dataclasses.replace(
-            settings,
-            target_cadence_spm=self.cadence_spm,
-            target_stride_length_m=self.stride_length_m,
-            goal_400m_s=self.goal_400_s,
-        )

@@ -34,7 +34,7 @@ def _slug(name: str) -> str:
 
 def run(args: argparse.Namespace) -> int:
     from stridecue.export import write_csv, write_fit  # FIT SDK loads only when used
-    from stridecue.report import load
+    from stridecue.sessiondata import load
 
     folder = resolve_session(args.session)
     data = load(folder)

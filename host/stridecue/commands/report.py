@@ -26,7 +26,12 @@ def register(sub: Any) -> None:
         "--relay",
         help="relay order as athlete names or pod ids, comma separated (e.g. Ada,Ben,Cleo,Dan)",
     )
-    p.add_argument("--goal-400", type=float, help="400 m goal time in s: draws the split plan")
+    p.add_argument(
+        "--goal-400",
+        type=float,
+        help="400 m goal time in s: analyse with it (instead of the targets set live) "
+        "and draw its split plan",
+    )
     p.set_defaults(func=run)
 
 
@@ -34,13 +39,13 @@ def run(args: argparse.Namespace) -> int:
     from stridecue.report import load, write  # matplotlib loads only when used
 
     folder = resolve_session(args.session)
-    data = load(folder)
-    targets = Targets(goal_400_s=args.goal_400)
+    targets = None if args.goal_400 is None else Targets(goal_400_s=args.goal_400)
+    data = load(folder, targets=targets)
     relay = [x.strip() for x in args.relay.split(",") if x.strip()] if args.relay else []
     for key in relay:
         data.athlete(key)  # a clear error before any file is written
     out = args.out or folder / "report"
-    path = write(data, out, relay=relay, targets=targets)
+    path = write(data, out, relay=relay)
     for problem in data.problems:
         print(f"note: {problem}")
     print(f"report: {path}")

@@ -1,10 +1,11 @@
 """Replay a recorded session into the dashboard at 1x-16x, with seek.
 
 The whole session is read into a timeline (records, cues sent, coach marks in host
-time order). Playing feeds the timeline up to the replay clock every few tens of
-milliseconds; seeking back starts a fresh feed (fresh analyzers: they are causal)
-and feeds everything up to the new time at once, so what the page shows after a
-seek is exactly what it showed when playing reached that time.
+time order) by the session's one reader (:meth:`stridecue.session.Session.items`).
+Playing feeds the timeline up to the replay clock every few tens of milliseconds;
+seeking back starts a fresh feed (fresh analyzers: they are causal) and feeds
+everything up to the new time at once, so what the page shows after a seek is
+exactly what it showed when playing reached that time.
 """
 
 from __future__ import annotations
@@ -13,16 +14,15 @@ import asyncio
 import bisect
 import logging
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from stridecue.analysis.targets import Targets
 from stridecue.dashboard.controls import SPEEDS
 from stridecue.dashboard.feed import Feed
 from stridecue.dashboard.state import LiveState
-from stridecue.errors import ConfigError, ProtocolError
+from stridecue.errors import ConfigError
 from stridecue.practice import Practice
-from stridecue.protocol import decode_record
 from stridecue.protocol.records import Cue
 from stridecue.protocol.rsc import RscMeasurement
 from stridecue.session import Channel, Received, Session
@@ -31,7 +31,6 @@ from stridecue.timeline import SessionClock
 log = logging.getLogger(__name__)
 
 TICK_S = 0.02
-CH_POD, CH_CUE = 1, 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,37 +47,30 @@ class Timeline:
     items: list[Item]
     names: dict[str, str]
     duration_s: float
+    problems: list[str] = field(default_factory=list)  # as the session reader found them
 
     @classmethod
     def load(cls, path: str | Path) -> Timeline:
+        """The session's records, cues sent and marks, on the athletes' time.
+
+        A simulation recorded faster than real time replays on the athletes' time.
+        """
         session = Session.open(path)
         for tail in session.bad_tails:
             log.warning("%s", tail)
-        items: list[Item] = []
-        for pod, frame in session.merged():
-            if frame.channel not in (CH_POD, CH_CUE):
-                continue
-            try:
-                record = decode_record(frame.raw)
-            except ProtocolError as e:
-                log.warning("%s: undecodable frame skipped (%s)", pod, e)
-                continue
-            items.append(Item(frame.host_ns, pod, "record", record))
+        items = [
+            Item(r.host_ns, r.pod, "record", r.record)
+            for r in session.items(include_sent=True, scaled=True)
+            if r.channel is not Channel.CONTROL
+        ]
         for mark in session.marks():
+            t = session.athlete_ns(mark.host_ns)
             for pod in [mark.athlete] if mark.athlete else session.pods:
-                items.append(Item(mark.host_ns, pod, "mark", mark.text))
+                items.append(Item(t, pod, "mark", mark.text))
         items.sort(key=lambda it: it.host_ns)
-        span = session.span_ns()
-        t0 = span[0] if span else (items[0].host_ns if items else 0)
-        speed = session.meta.get("settings", {}).get("speed", 1.0)
-        if isinstance(speed, int | float) and speed > 0 and speed != 1.0:
-            # a simulation recorded faster than real time replays on the athletes' time
-            items = [
-                Item(t0 + round((it.host_ns - t0) * speed), it.pod, it.kind, it.payload)
-                for it in items
-            ]
+        t0 = session.start_ns
         duration = (items[-1].host_ns - t0) / 1e9 if items else 0.0
-        return cls(t0, items, session.athletes, duration)
+        return cls(t0, items, session.athletes, duration, session.problems)
 
 
 class ReplayPlayer:

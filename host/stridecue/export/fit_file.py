@@ -19,7 +19,7 @@ from typing import Any
 
 from garmin_fit_sdk import Encoder, Profile
 
-from stridecue.report.data import AthleteData, SessionData, Stride
+from stridecue.sessiondata import AthleteData, SessionData, Stride
 
 MESG = Profile["mesg_num"]
 PRODUCT_NAME = "StrideCue"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-from stridecue.report.data import AthleteData
+from stridecue.sessiondata import AthleteData
 
 COLUMNS = (
     "athlete",

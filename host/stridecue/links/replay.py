@@ -2,8 +2,10 @@
 
 The frames come out byte for byte as they were recorded, with their recorded
 host times, in host time order over all pods; paced at ``speed`` x real time
-(``speed=0`` plays as fast as possible). A damaged tail in a frame file is
-reported (``bad_tails``, and a warning) and everything before it plays.
+(``speed=0`` plays as fast as possible). The frames are read by the session's
+one reader (:meth:`stridecue.session.Session.items`): a damaged tail in a frame
+file is reported (``bad_tails``, and a warning) and everything before it plays; a
+frame that does not decode is skipped and reported (``problems``).
 """
 
 from __future__ import annotations
@@ -13,15 +15,13 @@ import contextlib
 import logging
 import os
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
 from stridecue.errors import LinkError
-from stridecue.links.base import Channel, Link, LinkState, PodInfo, Received
+from stridecue.links.base import Link, LinkState, PodInfo, Received
 from stridecue.links.options import ReplayOptions
-from stridecue.protocol import ControlRequest, Cue, RscMeasurement, decode_record
-from stridecue.protocol.fastdecode import fast_stride
+from stridecue.protocol import Cue
 from stridecue.session import BadTail, Session
 
 log = logging.getLogger(__name__)
@@ -46,38 +46,6 @@ def resolve_session(name: str) -> Path:
     )
 
 
-def replay_items(session: Session, *, include_sent: bool = False) -> Iterator[Received]:
-    """Every stored frame as a Received, decoded, in host time order (no pacing).
-
-    The hot loop of ``replay --fast``: stride records take the fast decoder, the
-    frames of all pods are put in time order by one stable sort.
-    """
-    pods, channels, times, raws = session.columns()
-    pod_ch, rsc_ch = int(Channel.POD), int(Channel.RSC)
-    as_channel = {int(c): c for c in Channel}
-    new = tuple.__new__  # Received is a NamedTuple: skip its Python-level __new__
-    for i in session.order(times):
-        ch = channels[i]
-        raw = raws[i]
-        if ch == pod_ch:
-            if len(raw) == 18 and raw[0] == 1 and raw[1] == 1:
-                record: Any = fast_stride(raw)
-            else:
-                record = decode_record(raw)
-        elif ch == rsc_ch:
-            record = RscMeasurement.from_bytes(raw)
-        elif not include_sent:
-            continue
-        elif ch == Channel.CUE:
-            record = Cue.from_bytes(raw)
-        elif ch == Channel.CONTROL:
-            record = ControlRequest.from_bytes(raw)
-        else:
-            log.warning("%s: frame of unknown channel %d skipped", pods[i], ch)
-            continue
-        yield new(Received, (pods[i], times[i], as_channel[ch], raw, record))
-
-
 class ReplayLink(Link):
     has_pod = False
     scheme = "replay"
@@ -95,10 +63,17 @@ class ReplayLink(Link):
     def bad_tails(self) -> list[BadTail]:
         return self.session.bad_tails if self.session else []
 
+    @property
+    def problems(self) -> list[str]:
+        """Damaged file ends, then the frames skipped so far because they do not decode."""
+        return self.session.problems if self.session else []
+
     def pod_infos(self) -> list[PodInfo]:
+        """The pods as recorded, with their time sync (a replay places strides as live did)."""
         assert self.session is not None
         out = []
         for pod, meta in self.session.meta.get("pods", {}).items():
+            offset_ms, uncertainty_ms = self.session.time_sync(pod)
             out.append(
                 PodInfo(
                     pod=pod,
@@ -106,6 +81,8 @@ class ReplayLink(Link):
                     address=str(meta.get("address", "")),
                     firmware=str(meta.get("firmware", "")),
                     rsc_only=bool(meta.get("rsc_only", False)),
+                    clock_offset_ms=offset_ms,
+                    clock_uncertainty_ms=uncertainty_ms,
                 )
             )
         return out
@@ -128,7 +105,8 @@ class ReplayLink(Link):
         t0_wall = time.monotonic()
         t0_rec: int | None = None
         try:
-            for n, item in enumerate(replay_items(self.session, include_sent=self.include_sent)):
+            items = self.session.items(include_sent=self.include_sent)
+            for n, item in enumerate(items):
                 if closed.is_set():
                     return
                 if speed > 0:

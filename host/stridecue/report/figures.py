@@ -7,7 +7,7 @@ from pathlib import Path
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from stridecue.report.data import AthleteData, Rep
+from stridecue.sessiondata import AthleteData, Rep
 
 CADENCE = "#1f77b4"
 LENGTH = "#c2378f"

@@ -10,8 +10,8 @@ from pathlib import Path
 
 from stridecue.analysis.targets import Targets
 from stridecue.report import figures
-from stridecue.report.data import AthleteData, SessionData
 from stridecue.report.relay import ZONE_M, find_exchange
+from stridecue.sessiondata import AthleteData, SessionData
 
 _CSS = """
 body{font-family:system-ui,sans-serif;max-width:1100px;margin:1em auto;color:#222}
@@ -140,9 +140,12 @@ def write(
     relay: Sequence[str] = (),
     targets: Targets | None = None,
 ) -> Path:
-    """Write ``out/index.html`` and its figures; returns the HTML path."""
+    """Write ``out/index.html`` and its figures; returns the HTML path.
+
+    The split plan drawn for each athlete is from ``targets`` when given, else from
+    the athlete's targets the analysis used (see :func:`stridecue.sessiondata.load`).
+    """
     out.mkdir(parents=True, exist_ok=True)
-    targets = targets or Targets()
     toc = " \u00b7 ".join(f"<a href='#{_slug(a.name)}'>{_e(a.name)}</a>" for a in data.athletes)
     problems = "".join(f"<li>{_e(p)}</li>" for p in data.problems)
     body = [
@@ -150,7 +153,8 @@ def write(
         f"<p>{data.start:%Y-%m-%d %H:%M} UTC, {data.duration_s / 60:.1f} min, "
         f"{len(data.athletes)} athlete(s): {toc}</p>",
         f"<p class='note'>Recording problems:</p><ul>{problems}</ul>" if problems else "",
-        *(_athlete(a, out, targets) for a in data.athletes),
+        f"<p class='note'>Reps, alerts and splits {_e(data.analysis)}.</p>",
+        *(_athlete(a, out, a.targets if targets is None else targets) for a in data.athletes),
         _relay(data, relay, out),
         "<p class='note'>Made by <code>stridecue report</code>. Reps, alerts and splits come "
         "from the same streaming analyzer that ran live.</p>",

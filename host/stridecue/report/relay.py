@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from stridecue.report.data import AthleteData
+from stridecue.sessiondata import AthleteData
 
 ZONE_M = 30.0  # World Athletics 4x100 m exchange zone (since 2018)
 
