@@ -142,7 +142,7 @@ async def run_practice(
         from stridecue.dashboard.live import serve_practice  # Bokeh loads only here
 
         dash = serve_practice(practice, title=title, host=dashboard[0], port=dashboard[1])
-        print(f"dashboard: {dash.url}", flush=True)
+        print(dash.banner(), flush=True)
     try:
         await _run_view(practice, title, headless=headless, duration_s=duration_s)
     finally:
