@@ -47,6 +47,7 @@ from bokeh.server.util import bind_sockets
 from tornado import httputil
 from tornado.httpserver import HTTPServer
 from tornado.ioloop import IOLoop
+from tornado.log import access_log
 from tornado.web import OutputTransform, RequestHandler
 
 from stridecue.dashboard import DEFAULT_HOST, DEFAULT_PORT
@@ -269,6 +270,21 @@ class _KeepToken(RequestHandler):
         self.redirect(path + (f"?{urlencode(rest)}" if rest else ""), status=303)
 
 
+def _log_request(handler: RequestHandler) -> None:
+    """Tornado's access log line without the query string, which may hold the token."""
+    status = handler.get_status()
+    request = handler.request
+    access_log.log(
+        logging.INFO if status < 400 else logging.WARNING,
+        "%d %s %s (%s) %.2fms",
+        status,
+        request.method,
+        request.path,
+        request.remote_ip,
+        1000.0 * request.request_time(),
+    )
+
+
 class _SecurityHeaders(OutputTransform):
     """Adds :data:`SECURITY_HEADERS` to every response this server writes."""
 
@@ -368,6 +384,7 @@ class Dashboard:
                 # which the page's scripts can read: not the token cookie
                 include_headers=[],
                 include_cookies=[],
+                log_function=_log_request,
                 check_unused_sessions_milliseconds=2000,
                 unused_session_lifetime_milliseconds=5000,
             )
