@@ -21,7 +21,7 @@ import asyncio
 import http.server
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -32,6 +32,7 @@ from simpod import SimPod
 from stridecue.dashboard import Dashboard, LiveState, PracticeControls
 from stridecue.dashboard.feed import Feed
 from stridecue.practice import Practice
+from test_dashboard_browser import _wait
 
 pytestmark = pytest.mark.slow
 
@@ -157,15 +158,6 @@ def _attacker_site(html: str) -> Iterator[int]:
     finally:
         server.shutdown()
         server.server_close()
-
-
-def _wait(cond: Callable[[], bool], timeout_s: float, what: str) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if cond():
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"timed out after {timeout_s} s waiting for {what}")
 
 
 def _nothing_reached(dash: Dashboard, pod: SimPod, loop_thread: LoopThread) -> None:

@@ -103,6 +103,7 @@ def _in_url(address: str) -> str:
 
 
 def ip_version(address: str) -> int:
+    """4 or 6."""
     return ipaddress.ip_address(address).version
 
 
@@ -212,8 +213,10 @@ class Gate:
         if headers.get("Host", "").lower() not in self.hosts:
             return _REFUSED_HOST
         origin = headers.get("Origin")
-        if origin is not None and origin.lower() not in {f"http://{h}" for h in self.hosts}:
-            return _REFUSED_SITE
+        if origin is not None:
+            scheme, _, origin_host = origin.lower().partition("://")
+            if scheme != "http" or origin_host not in self.hosts:
+                return _REFUSED_SITE
         navigation = (
             headers.get("Sec-Fetch-Mode") == "navigate"
             and headers.get("Sec-Fetch-Dest") == "document"
