@@ -200,8 +200,8 @@ async def run_practice(
         from stridecue.dashboard.live import serve_practice  # Bokeh loads only here
 
         dash = serve_practice(practice, title=title, host=dashboard[0], port=dashboard[1])
-        print(f"dashboard: {dash.url}", flush=True)
-        notes = (*notes, f"dashboard: {dash.url}")
+        print(dash.banner(), flush=True)
+        notes = (*notes, *dash.banner().splitlines())
     out = sys.stdout
     view = View(
         practice,

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from stridecue.dashboard import Timeline
-from stridecue.links import Channel, PodInfo, Received, open_link
+from stridecue.links import Channel, PodInfo, Received, ReplayOptions, open_link
 from stridecue.links.replay import ReplayLink
 from stridecue.protocol import ControlRequest, Cue, RscMeasurement, Status, StrideEvent
 from stridecue.protocol.records import Pattern
@@ -112,7 +112,7 @@ def _append(path: Path, pod_file: str, channel: int, host_ns: int, raw: bytes) -
 
 
 async def _replayed(path: Path) -> tuple[list[Received], list[str]]:
-    link = open_link(f"replay:{path}", speed=0)
+    link = open_link(f"replay:{path}", ReplayOptions(speed=0))
     assert isinstance(link, ReplayLink)
     await link.connect()
     got = [r async for r in link.records()]

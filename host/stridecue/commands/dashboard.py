@@ -45,6 +45,14 @@ def register(sub: Any) -> None:
     p.add_argument("--host", default=DEFAULT_HOST, help=f"address to serve on ({DEFAULT_HOST})")
     p.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port ({DEFAULT_PORT})")
     p.add_argument(
+        "--allow-host",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="another name or address tablets use to reach this machine (repeatable; a LAN "
+        "bind already answers to its own addresses and host name)",
+    )
+    p.add_argument(
         "--speed", type=float, default=1.0, help="replay/simulation speed, 1..16 (1 = real time)"
     )
     p.add_argument("--duration", type=float, help="stop after this many seconds (default: Ctrl-C)")
@@ -74,12 +82,12 @@ async def _served(
     """Serve the page while the block runs; stop listening (close the socket) after."""
     from stridecue.dashboard import Dashboard  # Bokeh loads only when a page is served
 
-    dash = Dashboard(state, controls, player=player, host=args.host, port=args.port)
+    dash = Dashboard(
+        state, controls, player=player, host=args.host, port=args.port, allow_hosts=args.allow_host
+    )
     url = dash.start()
     try:
-        print(f"dashboard: {url}  (Ctrl-C to stop)", flush=True)
-        if args.host in ("0.0.0.0", "::"):
-            print(f"  from a tablet on this network: http://THIS-LAPTOP'S-ADDRESS:{dash.port}/")
+        print(f"{dash.banner()}\n  (Ctrl-C to stop)", flush=True)
         if args.open:
             webbrowser.open(url)
         yield url
