@@ -18,41 +18,19 @@ import pytest
 from browserkit import LoopThread
 from stridecue.dashboard import Dashboard, LiveState, PracticeControls
 from stridecue.dashboard.feed import Feed
-from stridecue.links.base import Channel, Link, LinkState, Received
+from stridecue.links.base import Channel, Received
 from stridecue.practice import Practice
-from stridecue.protocol import Cue, StrideEvent
+from stridecue.protocol import StrideEvent
 from stridecue.sim import strides as S
 from stridecue.timeline import SessionClock
 
 sys.path.insert(0, str(Path(__file__).parent))
+sys.path.insert(0, str(Path(__file__).parents[1] / "host"))
+from cuepod import CuePod
 from test_dashboard_browser import _open, _wait
 
 pytestmark = pytest.mark.slow
 T0 = 1_700_000_000 * 10**9
-
-
-class Pod(Link):
-    """The hardware edge: a connected pod that keeps the cues written to it."""
-
-    scheme = "test"
-    has_pod = False
-
-    def __init__(self, name: str) -> None:
-        super().__init__(f"test:{name}", name)
-        self.cues: list[Cue] = []
-        self.state = LinkState.CONNECTED
-
-    async def connect(self) -> None: ...
-
-    async def write_cue(self, cue: Cue) -> None:
-        self.cues.append(cue)
-
-    async def _send_control(self, data: bytes) -> None: ...
-
-    async def close(self) -> None: ...
-
-    def lose(self) -> None:
-        self._set_state(LinkState.RECONNECTING)
 
 
 class Track:
@@ -64,7 +42,7 @@ class Track:
         self.state = LiveState("StrideCue states")
         self.feed = Feed(self.state)
         self.practice.subscribe(self.feed)
-        self.pods = {n: Pod(n) for n in ("ana", "ben", "cleo", "dev")}
+        self.pods = {n: CuePod(n) for n in ("ana", "ben", "cleo", "dev")}
         for pod in self.pods.values():
             self.practice.add_athlete(pod.target, pod.target.title(), link=pod)
         self.device_ms = dict.fromkeys(self.pods, 0)

@@ -4,36 +4,16 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from stridecue.links.base import Channel, Link, LinkState, Received
+from cuepod import CuePod
+from stridecue.links.base import Channel, Received
 from stridecue.practice import CueBy, CueSent, Listener, Practice, Row
-from stridecue.protocol import Cue, StrideEvent
+from stridecue.protocol import StrideEvent
 from stridecue.protocol.records import Pattern
 from stridecue.sim import strides as S
 from stridecue.timeline import SessionClock
 
 T0 = 1_700_000_000 * 10**9
 ARRIVAL_NS = 60_000_000  # a stride reaches the host 60 ms after its contact
-
-
-class Pod(Link):
-    """The hardware edge: a connected pod that keeps the cues written to it."""
-
-    scheme = "test"
-    has_pod = False
-
-    def __init__(self) -> None:
-        super().__init__("test:pod", "pod")
-        self.cues: list[Cue] = []
-        self.state = LinkState.CONNECTED
-
-    async def connect(self) -> None: ...
-
-    async def write_cue(self, cue: Cue) -> None:
-        self.cues.append(cue)
-
-    async def _send_control(self, data: bytes) -> None: ...
-
-    async def close(self) -> None: ...
 
 
 class Cues(Listener):
@@ -62,11 +42,11 @@ def _strides() -> list[StrideEvent]:
     return out
 
 
-async def _run(coach_at_seq: int | None) -> tuple[Practice, Pod, Cues, float | None]:
+async def _run(coach_at_seq: int | None) -> tuple[Practice, CuePod, Cues, float | None]:
     """Feed the strides as they would arrive; the coach presses Cue after one of them."""
     now = [T0]
     practice = Practice([], clock=SessionClock(T0, now_ns=lambda: now[0]))
-    pod = Pod()
+    pod = CuePod()
     cues = Cues()
     practice.subscribe(cues)
     practice.add_athlete("pod", "Ana", link=pod)
