@@ -65,8 +65,10 @@ class ImuData:
 def _exists(path: Path) -> None:
     if path.is_dir():
         raise ImuFileError(f"{path} is a folder; give the recording file inside it")
-    if not path.is_file():
+    if not path.exists():
         raise ImuFileError(f"{path}: no such file")
+    if not path.is_file():
+        raise ImuFileError(f"{path} is not a regular file; give the recording file itself")
 
 
 def _csv_rows(path: Path) -> Iterator[tuple[int, list[str]]]:

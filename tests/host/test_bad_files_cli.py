@@ -127,6 +127,10 @@ def test_steps_on_a_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     refused(capsys, ["steps", str(tmp_path)], tmp_path, "is a folder")
 
 
+def test_steps_on_a_device(capsys: pytest.CaptureFixture[str]) -> None:
+    refused(capsys, ["steps", os.devnull], Path(os.devnull), "is not a regular file")
+
+
 def test_steps_accepts_bom_and_negative_times(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -161,6 +165,25 @@ def test_steps_into_a_closed_pipe_ends_quietly(tmp_path: Path) -> None:
     r = _closed_reader("steps", str(p), "--engine", "cpython")
     assert r.stderr == ""
     assert r.returncode == 141  # as a shell reports a writer stopped by SIGPIPE
+
+
+@pytest.mark.skipif(not Path("/dev/full").is_char_device(), reason="needs Linux /dev/full")
+def test_steps_output_on_a_full_disk(tmp_path: Path) -> None:
+    p = _write_walk(tmp_path / "walk.csv")
+    with open("/dev/full", "w") as full:
+        r = subprocess.run(
+            [sys.executable, "-m", "stridecue", "steps", str(p), "--engine", "cpython"],
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+    assert r.returncode != 0
+    assert r.stderr.splitlines() == [
+        "stridecue steps: error: cannot write the output: No space left on device; "
+        "the output is cut short"
+    ]
 
 
 # --- import-imu -----------------------------------------------------------------------

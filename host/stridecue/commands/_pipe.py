@@ -6,11 +6,16 @@ import os
 import sys
 from collections.abc import Iterable
 
+from stridecue.errors import StrideCueError
+
 SIGPIPE_EXIT = 141  # 128 + SIGPIPE: what a shell reports for a writer whose reader left
 
 
 def write_lines(lines: Iterable[str]) -> int:
-    """Write ``lines`` (each ending in a newline) to stdout: 0, or SIGPIPE_EXIT if cut short."""
+    """Write ``lines`` (each ending in a newline) to stdout: 0, or SIGPIPE_EXIT if cut short.
+
+    Any other write error (a full disk) is a StrideCueError: one line, not a traceback.
+    """
     out = sys.stdout
     try:
         for line in lines:
@@ -19,6 +24,11 @@ def write_lines(lines: Iterable[str]) -> int:
     except BrokenPipeError:
         _drop_stdout()
         return SIGPIPE_EXIT
+    except OSError as e:  # e.g. > a file on a full disk
+        _drop_stdout()
+        raise StrideCueError(
+            f"cannot write the output: {e.strerror}; the output is cut short"
+        ) from None
     return 0
 
 
