@@ -213,14 +213,9 @@ def _load_mat(path: Path) -> dict[str, npt.NDArray[np.generic]]:
     paths = [host, *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))]
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(paths)}
     child = "import sys; from stridecue.imu_files import _dump_mat; _dump_mat(sys.argv[1])"
+    cmd = [sys.executable, "-c", child, str(path)]
     try:
-        proc = subprocess.run(
-            [sys.executable, "-c", child, str(path)],
-            capture_output=True,
-            env=env,
-            timeout=MAT_TIMEOUT_S,
-            check=False,
-        )
+        proc = subprocess.run(cmd, capture_output=True, env=env, timeout=MAT_TIMEOUT_S, check=False)
     except subprocess.TimeoutExpired:
         raise ImuFileError(
             f"{path}: reading it took over {MAT_TIMEOUT_S:g} s; is it a PyShoe .mat?"

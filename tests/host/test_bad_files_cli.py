@@ -71,23 +71,48 @@ def _good_mat(tmp_path: Path) -> Path:
 
 # --- steps: the IMU CSV ---------------------------------------------------------------
 
-IMU_CSV: dict[str, tuple[bytes, str]] = {
-    "invalid_utf8": (CSV_HEADER.encode() + b"0,1,2,3,4,5,\xff\xfe\n", "not UTF-8 text"),
-    "binary": (bytes(range(256)) * 8, "not UTF-8 text"),
-    "nul_bytes": (CSV_HEADER.encode() + b"0,1,2,3,4,5,\x00\n", ":2: non-numeric value"),
-    "huge_line": (CSV_HEADER.encode() + b"1" * 200_000 + b"\n", ":2: field larger than"),
-    "huge_first_line": (b"t" * 100_000 + b"\n", "first line must be the header"),
-    "header_only": (CSV_HEADER.encode(), "no samples after the header"),
-    "one_sample": (CSV_HEADER.encode() + b"0,0,0,9.8,0,0,0\n", "only 1 sample"),
-    "inf": (CSV_HEADER.encode() + b"0,1,2,3,4,5,6\n0.005,inf,2,3,4,5,6\n", ":3: NaN or infinite"),
+
+def attacks(header: str, row: str) -> dict[str, bytes]:
+    """The same broken files for any CSV reader, from its header line and one good row."""
+    head, good = header.encode(), row.encode()
+    return {
+        "invalid_utf8": head + b"\xff\xfe" + good,
+        "binary": bytes(range(256)) * 8,
+        "nul_bytes": head + good.replace(b"\n", b"\x00\n"),
+        "huge_line": head + b"1" * 200_000 + b"\n",
+        "huge_first_line": b"t" * 100_000 + b"\n",
+    }
+
+
+SAYS = {"invalid_utf8": "not UTF-8 text", "binary": "not UTF-8 text", "huge_line": "field larger"}
+READERS = {  # command: header, a good row, what it says of a NUL byte and of a huge first line
+    "steps": (CSV_HEADER, "0,1,2,3,4,5,6\n", ":2: non-numeric value", "first line must be"),
+    "analyze": (STRIDES_HEADER, "1,0.5,2,0.1\n", "line 2: contact_time_s=", "header lacks"),
+}
+
+
+@pytest.mark.parametrize("attack", [*SAYS, "nul_bytes", "huge_first_line"])
+@pytest.mark.parametrize("command", READERS)
+def test_broken_csv(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], command: str, attack: str
+) -> None:
+    header, row, nul, first = READERS[command]
+    p = tmp_path / f"{attack}.csv"
+    p.write_bytes(attacks(header, row)[attack])
+    says = {**SAYS, "nul_bytes": nul, "huge_first_line": first}[attack]
+    engine = ["--engine", "cpython"] if command == "steps" else []
+    refused(capsys, [command, str(p), *engine], p, says)
+
+
+IMU_CSV: dict[str, tuple[str, str]] = {
+    "header_only": (CSV_HEADER, "no samples after the header"),
+    "one_sample": (CSV_HEADER + "0,0,0,9.8,0,0,0\n", "only 1 sample"),
+    "inf": (CSV_HEADER + "0,1,2,3,4,5,6\n0.005,inf,2,3,4,5,6\n", ":3: NaN or infinite"),
     "time_backwards": (
-        CSV_HEADER.encode() + b"0,1,2,3,4,5,6\n0.01,1,2,3,4,5,6\n0.005,1,2,3,4,5,6\n",
+        CSV_HEADER + "0,1,2,3,4,5,6\n0.01,1,2,3,4,5,6\n0.005,1,2,3,4,5,6\n",
         ":4: t=0.005 s is not after the sample before it",
     ),
-    "time_repeated": (
-        CSV_HEADER.encode() + b"0,1,2,3,4,5,6\n0,1,2,3,4,5,6\n",
-        ":3: t=0 s is not after",
-    ),
+    "time_repeated": (CSV_HEADER + "0,1,2,3,4,5,6\n0,1,2,3,4,5,6\n", ":3: t=0 s is not after"),
 }
 
 
@@ -95,7 +120,7 @@ IMU_CSV: dict[str, tuple[bytes, str]] = {
 def test_steps_bad_imu_csv(tmp_path: Path, capsys: pytest.CaptureFixture[str], case: str) -> None:
     content, says = IMU_CSV[case]
     p = tmp_path / f"{case}.csv"
-    p.write_bytes(content)
+    p.write_text(content)
     refused(capsys, ["steps", str(p), "--engine", "cpython"], p, says)
 
 
@@ -341,24 +366,11 @@ def test_import_refused_keeps_the_old_output(
 
 # --- analyze: the stride CSV ----------------------------------------------------------
 
-STRIDE_CSV: dict[str, tuple[bytes, str]] = {
-    "invalid_utf8": (STRIDES_HEADER.encode() + b"1,0.5,\xff\xfe,0.1\n", "not UTF-8 text"),
-    "binary": (bytes(range(256)) * 8, "not UTF-8 text"),
-    "nul_bytes": (STRIDES_HEADER.encode() + b"1,0.5,2\x00,0.1\n", "line 2: stride_length_m="),
-    "huge_line": (STRIDES_HEADER.encode() + b"1" * 200_000 + b"\n", "line 2: field larger than"),
-    "huge_header": (b"x" * 100_000 + b"\n", "header lacks t_s"),
-    "huge_number": (STRIDES_HEADER.encode() + b"1,0.5," + b"9x" * 5000 + b",0.1\n", "not a number"),
-}
 
-
-@pytest.mark.parametrize("case", STRIDE_CSV, ids=list(STRIDE_CSV))
-def test_analyze_bad_stride_csv(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], case: str
-) -> None:
-    content, says = STRIDE_CSV[case]
-    p = tmp_path / f"{case}.csv"
-    p.write_bytes(content)
-    refused(capsys, ["analyze", str(p)], p, says)
+def test_analyze_huge_number(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    p = tmp_path / "s.csv"
+    p.write_text(STRIDES_HEADER + "1,0.5," + "9x" * 5000 + ",0.1\n")
+    refused(capsys, ["analyze", str(p)], p, "line 2: stride_length_m='9x9x")
 
 
 def test_analyze_on_a_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -20,28 +20,26 @@ from stridecue.errors import (
     RecordOutOfRange,
     UnknownRecord,
 )
-from stridecue.protocol import (
-    ControlReply,
-    ControlRequest,
-    Cue,
-    LogLine,
-    RscMeasurement,
-    Status,
-    StrideEvent,
-    StrideFlag,
-    decode_record,
-)
 from stridecue.protocol.fastdecode import fast_decode
 from stridecue.protocol.records import (
     IMU_STATE_MAX,
     MAX_NOTIFY,
     UNKNOWN,
     ConfigKey,
+    ControlReply,
+    ControlRequest,
+    Cue,
     Kind,
+    LogLine,
     Opcode,
     Pattern,
     Result,
+    Status,
+    StrideEvent,
+    StrideFlag,
+    decode_record,
 )
+from stridecue.protocol.rsc import RscMeasurement
 
 U8 = st.integers(0, 0xFF)
 U16 = st.integers(0, 0xFFFF)
