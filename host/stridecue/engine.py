@@ -22,6 +22,13 @@ from stridecue.imu_files import ImuData
 G_MPS2 = 9.80665
 Engine = Literal["cpython", "micropython"]
 FLAG_NAMES = ("acc_sat", "gyr_sat", "low_quality", "backfilled", "gap", "first", "turn", "cued")
+MIN_RATE_HZ, MAX_RATE_HZ = 20, 2000
+MAX_ACC_G, MAX_GYRO_DPS = 32, 4000
+MICROPYTHON_TIMEOUT_S = 600.0
+
+
+class EngineInputError(StrideCueError):
+    """A recording the engine cannot take: its rate, length or values are outside its range."""
 
 
 @dataclass(frozen=True)
@@ -33,12 +40,14 @@ class EngineConfig:
     gyro_range_dps: int = 2000
 
     def __post_init__(self) -> None:
-        if not 20 <= self.rate_hz <= 2000:
-            raise ConfigError(f"rate_hz={self.rate_hz}: must be 20..2000 Hz")
-        if not 2 <= self.acc_range_g <= 32:
-            raise ConfigError(f"acc_range_g={self.acc_range_g}: must be 2..32 g")
-        if not 125 <= self.gyro_range_dps <= 4000:
-            raise ConfigError(f"gyro_range_dps={self.gyro_range_dps}: must be 125..4000 deg/s")
+        if not MIN_RATE_HZ <= self.rate_hz <= MAX_RATE_HZ:
+            raise ConfigError(f"rate_hz={self.rate_hz}: must be {MIN_RATE_HZ}..{MAX_RATE_HZ} Hz")
+        if not 2 <= self.acc_range_g <= MAX_ACC_G:
+            raise ConfigError(f"acc_range_g={self.acc_range_g}: must be 2..{MAX_ACC_G} g")
+        if not 125 <= self.gyro_range_dps <= MAX_GYRO_DPS:
+            raise ConfigError(
+                f"gyro_range_dps={self.gyro_range_dps}: must be 125..{MAX_GYRO_DPS} deg/s"
+            )
 
 
 def flag_names(flags: int) -> list[str]:
@@ -46,16 +55,32 @@ def flag_names(flags: int) -> list[str]:
     return [name for bit, name in enumerate(FLAG_NAMES) if flags >> bit & 1]
 
 
-def to_counts(data: ImuData) -> npt.NDArray[np.int64]:
-    """(N, 7) integers: t in ms, acc in mg, gyro in 0.1 deg/s, as the pod's driver gives."""
+def to_counts(data: ImuData, cfg: EngineConfig | None = None) -> npt.NDArray[np.int64]:
+    """(N, 7) integers: t in ms, acc in mg, gyro in 0.1 deg/s, as the pod's driver gives.
+
+    Like the sensor, acc and gyro saturate at the full scales of ``cfg`` (without one, at
+    the largest the engine takes); EngineInputError when most samples are beyond them,
+    which means other units, or when the recording is longer than the engine's clock.
+    """
     t = np.round((data.t_s - data.t_s[0]) * 1000.0)
+    if t.max(initial=0) >= 2**30:
+        raise EngineInputError(
+            f"the recording lasts {t.max() / 3.6e6:.4g} h, the engine takes at most "
+            f"{2**30 / 3.6e6:.4g} h; split it"
+        )
     acc = np.round(data.acc_mps2 / G_MPS2 * 1000.0)
     gyr = np.round(np.rad2deg(data.gyr_rps) * 10.0)
-    lim = 2**30
-    out = np.column_stack([t, acc, gyr])
-    if np.abs(out).max(initial=0) >= lim:
-        raise StrideCueError("recording too long or values out of range for the engine")
-    return out.astype(np.int64)
+    acc_g = cfg.acc_range_g if cfg else MAX_ACC_G
+    gyr_dps = cfg.gyro_range_dps if cfg else MAX_GYRO_DPS
+    for counts, full, what in (
+        (acc, 1000 * acc_g, f"the accelerometer's {acc_g} g: columns ax..az must be m/s^2"),
+        (gyr, 10 * gyr_dps, f"the gyro's {gyr_dps} deg/s: columns gx..gz must be rad/s"),
+    ):
+        beyond = float(np.mean(np.abs(counts).max(axis=1) > full))
+        if beyond > 0.5:
+            raise EngineInputError(f"{beyond:.0%} of the samples are beyond {what}")
+        np.clip(counts, -full, full, out=counts)
+    return np.column_stack([t, acc, gyr]).astype(np.int64)
 
 
 def _stride(
@@ -76,7 +101,7 @@ def run_cpython(data: ImuData, cfg: EngineConfig) -> list[dict[str, Any]]:
     eng = gait.GaitEngine(cfg.rate_hz, cfg.acc_range_g, cfg.gyro_range_dps)
     out = []
     push = eng.push
-    for row in to_counts(data).tolist():
+    for row in to_counts(data, cfg).tolist():
         if push(*row):
             out.append(
                 _stride(eng.t_contact_ms, eng.stride_ms, eng.contact_ms, eng.length_mm, eng.flags)
@@ -85,7 +110,7 @@ def run_cpython(data: ImuData, cfg: EngineConfig) -> list[dict[str, Any]]:
 
 
 def run_micropython(
-    data: ImuData, cfg: EngineConfig, timeout_s: float = 600.0
+    data: ImuData, cfg: EngineConfig, timeout_s: float = MICROPYTHON_TIMEOUT_S
 ) -> list[dict[str, Any]]:
     """Strides found by the same engine on the MicroPython unix port."""
     exe = firmware.micropython_exe()
@@ -95,25 +120,42 @@ def run_micropython(
             "or use --engine cpython"
         )
     lines = [f"{cfg.rate_hz} {cfg.acc_range_g} {cfg.gyro_range_dps}"]
-    lines += [" ".join(map(str, r)) for r in to_counts(data).tolist()]
-    proc = subprocess.run(
-        [exe, "-X", "heapsize=2m", "-c", "import stridepod.gait_replay as r; r.main()"],
-        input="\n".join(lines) + "\n",
-        env=firmware.micropython_env(),
-        cwd=str(firmware.firmware_dir()),
-        capture_output=True,
-        text=True,
-        timeout=timeout_s,
-        check=False,
-    )
+    lines += [" ".join(map(str, r)) for r in to_counts(data, cfg).tolist()]
+    try:
+        proc = subprocess.run(
+            [exe, "-X", "heapsize=2m", "-c", "import stridepod.gait_replay as r; r.main()"],
+            input="\n".join(lines) + "\n",
+            env=firmware.micropython_env(),
+            cwd=str(firmware.firmware_dir()),
+            capture_output=True,
+            text=True,
+            timeout=timeout_s,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        raise StrideCueError(
+            f"the micropython engine took over {timeout_s:g} s; give a shorter recording, "
+            "or use --engine cpython"
+        ) from None
     if proc.returncode != 0:
-        raise StrideCueError(f"micropython engine failed: {proc.stderr.strip()[-500:]}")
+        last = (proc.stderr.strip().splitlines() or [f"exit code {proc.returncode}"])[-1]
+        raise StrideCueError(f"micropython engine failed: {last[:300]}; try --engine cpython")
     out = []
     for line in proc.stdout.splitlines():
         f = line.split()
         if f and f[0] == "S":
             out.append(_stride(*(int(v) for v in f[1:6])))
     return out
+
+
+def _rate_of(data: ImuData) -> int:
+    hz = data.rate_hz()
+    if not MIN_RATE_HZ <= round(hz) <= MAX_RATE_HZ:
+        raise EngineInputError(
+            f"samples are {1.0 / hz:.4g} s apart ({hz:.4g} Hz), the engine takes "
+            f"{MIN_RATE_HZ}..{MAX_RATE_HZ} Hz; column t must be in seconds (or give --rate-hz)"
+        )
+    return round(hz)
 
 
 def default_engine() -> Engine:
@@ -129,7 +171,7 @@ def run(
     gyro_range_dps: int = 2000,
 ) -> list[dict[str, Any]]:
     """Run the engine over ``data``; the rate defaults to the timestamps' median step."""
-    rate = rate_hz if rate_hz is not None else round(data.rate_hz())
+    rate = rate_hz if rate_hz is not None else _rate_of(data)
     cfg = EngineConfig(rate, acc_range_g, gyro_range_dps)
     which = engine or default_engine()
     if which == "cpython":

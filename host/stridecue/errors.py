@@ -21,6 +21,10 @@ class UnknownRecord(ProtocolError):
     """A record kind or version this host does not know."""
 
 
+class RecordOutOfRange(ProtocolError):
+    """A record with a field outside the range its receiver would act on (docs/protocol.md)."""
+
+
 class BadCrc(ProtocolError):
     """A serial frame whose CRC-16 does not match its contents."""
 

@@ -93,7 +93,9 @@ def test_fuzz_decode_record_never_crashes(data: bytes) -> None:
         rec = decode_record(data)
     except ProtocolError:
         return
-    assert bytes(rec) == data  # a record that decodes re-encodes to the same bytes
+    # a record that decodes re-encodes to bytes that decode the same (a status field it
+    # cannot read is kept as UNKNOWN: tests/host/test_protocol_ranges.py)
+    assert decode_record(bytes(rec)) == rec
 
 
 @settings(max_examples=300, deadline=None)

@@ -1,9 +1,10 @@
-"""``stridecue analyze STRIDES.csv``: run the analyzer over a stride table, print events.
+"""stridecue analyze STRIDES.csv: run the analyzer over a stride table, print events.
 
-The CSV has a header naming at least ``t_s,stride_time_s,stride_length_m`` (any order,
-``contact_time_s`` optional, other columns ignored); one stride per row. With ``--json``
-every event is one JSON object per line:
-``{"t_s": ..., "stride_index": ..., "kind": ..., "detail": {...}}``.
+The CSV (UTF-8 text) has a header naming at least t_s,stride_time_s,stride_length_m
+(any order, contact_time_s optional, other columns ignored); one stride per row.
+Strides with impossible values (NaN, out of range, out of time order) are counted
+and skipped. With --json every event is one JSON object per line:
+{"t_s": ..., "stride_index": ..., "kind": ..., "detail": {...}}.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import argparse
 import csv
 import json
 import math
+import reprlib
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,6 +21,7 @@ from typing import Any
 
 from stridecue.analysis import Analyzer, AnalyzerSettings, Event
 from stridecue.analysis.types import ALERT_KINDS
+from stridecue.commands._pipe import write_lines
 from stridecue.errors import StrideCueError
 
 REQUIRED = ("t_s", "stride_time_s", "stride_length_m")
@@ -78,7 +81,7 @@ def register(sub: Any) -> None:
 def read_strides(path: Path) -> Iterator[tuple[int, float, float, float, float]]:
     """(line number, t_s, stride_time_s, stride_length_m, contact_time_s or NaN) per row."""
     try:
-        f = path.open(newline="", encoding="utf-8")
+        f = path.open(newline="", encoding="utf-8-sig")  # -sig: a spreadsheet's BOM is fine
     except OSError as e:
         raise StrideCsvError(
             f"cannot open {path}: {e.strerror}; give a readable CSV file"
@@ -92,12 +95,13 @@ def read_strides(path: Path) -> Iterator[tuple[int, float, float, float, float]]
                 f"{path} is empty; it needs a header line {','.join(REQUIRED)}"
             ) from None
         except (csv.Error, UnicodeDecodeError) as e:
-            raise StrideCsvError(f"{path}: not a readable CSV ({e})") from None
+            raise _unreadable(path, reader.line_num, e) from None
         missing = [c for c in REQUIRED if c not in header]
         if missing:
             raise StrideCsvError(
                 f"{path}: header lacks {', '.join(missing)}; the first line must name "
-                f"{','.join(REQUIRED)} (optionally contact_time_s), got {','.join(header)!r}"
+                f"{','.join(REQUIRED)} (optionally contact_time_s), "
+                f"got {reprlib.repr(','.join(header))}"
             )
         cols = [header.index(c) for c in REQUIRED]
         ci = header.index("contact_time_s") if "contact_time_s" in header else -1
@@ -116,7 +120,13 @@ def read_strides(path: Path) -> Iterator[tuple[int, float, float, float, float]]
                     ct = _number(path, line, "contact_time_s", row[ci])
                 yield line, t, st, sl, ct
         except (csv.Error, UnicodeDecodeError) as e:
-            raise StrideCsvError(f"{path}: not a readable CSV ({e})") from None
+            raise _unreadable(path, reader.line_num, e) from None
+
+
+def _unreadable(path: Path, line: int, e: csv.Error | UnicodeDecodeError) -> StrideCsvError:
+    if isinstance(e, UnicodeDecodeError):
+        return StrideCsvError(f"{path}: not UTF-8 text, so not a stride CSV; save it as UTF-8 CSV")
+    return StrideCsvError(f"{path} line {line}: {e}; one stride per line, fields split by commas")
 
 
 def _number(path: Path, line: int, name: str, text: str) -> float:
@@ -124,7 +134,8 @@ def _number(path: Path, line: int, name: str, text: str) -> float:
         return float(text)
     except ValueError:
         raise StrideCsvError(
-            f"{path} line {line}: {name}={text.strip()!r} is not a number (seconds or metres)"
+            f"{path} line {line}: {name}={reprlib.repr(text.strip())} is not a number "
+            "(seconds or metres)"
         ) from None
 
 
@@ -140,13 +151,10 @@ def run(args: argparse.Namespace) -> int:
         max_stride_length_m=args.max_stride_length,
     )
     analyzer = Analyzer(settings)
-    out = sys.stdout
     show: set[str] | None = None if args.all else set(ALERT_KINDS)
-    for _, t, st, sl, ct in read_strides(args.csv):
-        for e in analyzer.feed_values(t, st, sl, ct):
-            _print(out, e, show, args.json)
-    for e in analyzer.finish():
-        _print(out, e, show, args.json)
+    code = write_lines(_lines(_events(analyzer, args.csv), show, args.json))
+    if code:
+        return code
     rejected = {k: v for k, v in analyzer.rejected.items() if v}
     if rejected:
         parts = ", ".join(f"{k}={v}" for k, v in rejected.items())
@@ -154,11 +162,18 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _print(out: Any, e: Event, show: set[str] | None, as_json: bool) -> None:
-    if show is not None and e.kind not in show:
-        return
-    if as_json:
-        out.write(json.dumps(e.as_json(), allow_nan=False) + "\n")
-    else:
-        detail = " ".join(f"{k}={v}" for k, v in e.detail.items())
-        out.write(f"{e.t_s:9.3f}s  stride {e.stride_index:5d}  {e.kind:18s} {detail}\n")
+def _events(analyzer: Analyzer, path: Path) -> Iterator[Event]:
+    for _, t, st, sl, ct in read_strides(path):
+        yield from analyzer.feed_values(t, st, sl, ct)
+    yield from analyzer.finish()
+
+
+def _lines(events: Iterator[Event], show: set[str] | None, as_json: bool) -> Iterator[str]:
+    for e in events:
+        if show is not None and e.kind not in show:
+            continue
+        if as_json:
+            yield json.dumps(e.as_json(), allow_nan=False) + "\n"
+        else:
+            detail = " ".join(f"{k}={v}" for k, v in e.detail.items())
+            yield f"{e.t_s:9.3f}s  stride {e.stride_index:5d}  {e.kind:18s} {detail}\n"

@@ -1,11 +1,11 @@
-"""``stridecue steps FILE.csv``: run the pod's gait engine over a recorded IMU file.
+"""stridecue steps FILE.csv: run the pod's gait engine over a recorded IMU file.
 
-Input: a CSV with the header ``t,ax,ay,az,gx,gy,gz`` (seconds, m/s², rad/s, sensor
-frame as recorded, any mounting); ``stridecue import-imu`` makes one from the public
-recordings. Output: one stride per line, from one foot contact to the next contact of
-the same foot (cadence in steps/min = 2 * 60 / stride_time_s for a one-foot pod).
-With ``--json`` each line is
-``{"t_contact_s": …, "stride_time_s": …, "contact_time_s": …, "stride_length_m": …, "flags": […]}``.
+Input: a CSV with the header t,ax,ay,az,gx,gy,gz (seconds, m/s², rad/s, sensor
+frame as recorded, any mounting), one sample per line in time order; stridecue
+import-imu makes one from the public recordings. Output: one stride per line, from
+one foot contact to the next contact of the same foot (cadence in steps/min =
+2 * 60 / stride_time_s for a one-foot pod). With --json each line is
+{"t_contact_s": …, "stride_time_s": …, "contact_time_s": …, "stride_length_m": …, "flags": […]}.
 The engine is the firmware file itself, run on the MicroPython unix port (default when
 installed) or imported under CPython.
 """
@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from stridecue import engine
-from stridecue.imu_files import read_csv
+from stridecue.commands._pipe import write_lines
+from stridecue.imu_files import ImuFileError, read_csv
 
 
 def register(sub: Any) -> None:
@@ -51,18 +52,23 @@ def register(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     data = read_csv(args.csv)
-    strides = engine.run(data, args.engine, args.rate_hz, args.acc_range_g, args.gyro_range_dps)
-    out = sys.stdout
+    try:
+        strides = engine.run(data, args.engine, args.rate_hz, args.acc_range_g, args.gyro_range_dps)
+    except engine.EngineInputError as e:
+        raise ImuFileError(f"{args.csv}: {e}") from None
+    return write_lines(_lines(strides, args.json))
+
+
+def _lines(strides: list[dict[str, Any]], as_json: bool) -> Iterator[str]:
     for s in strides:
-        if args.json:
-            out.write(json.dumps(s) + "\n")
+        if as_json:
+            yield json.dumps(s) + "\n"
         else:
             cadence = 120.0 / s["stride_time_s"] if s["stride_time_s"] > 0 else 0.0
-            out.write(
+            yield (
                 f"{s['t_contact_s']:9.3f} s  stride {s['stride_time_s']:.3f} s "
                 f"({cadence:5.1f} spm)  contact {s['contact_time_s']:.3f} s  "
                 f"length {s['stride_length_m']:.3f} m  {','.join(s['flags'])}\n"
             )
-    if not args.json:
-        out.write(f"{len(strides)} strides\n")
-    return 0
+    if not as_json:
+        yield f"{len(strides)} strides\n"

@@ -2,8 +2,9 @@
 
 A well-formed 18-byte stride record (kind 0x01, version 1) is unpacked with one
 precompiled struct and built without ``__post_init__``: every field comes from an
-unsigned integer of its own width, so the range checks cannot fail. Anything else
-goes through :func:`stridecue.protocol.decode_record` and its checks.
+unsigned integer of its own width, so the range checks cannot fail, and no stride
+field is ever rejected or marked unknown (docs/protocol.md, "Fields out of range").
+Anything else goes through :func:`stridecue.protocol.decode_record` and its checks.
 """
 
 from __future__ import annotations

@@ -1,6 +1,10 @@
 """One small class per StrideCue record: ``from_bytes`` checks, ``bytes()`` encodes.
 
 Layouts are specified in docs/protocol.md and pinned by tests/vectors/records.json.
+Building a record in host code with a field out of range raises ``ConfigError``;
+decoding bytes never does: a record the host cannot take raises a ``ProtocolError``
+subclass (``RecordOutOfRange`` for a field out of range), and a status field it
+cannot read is kept as ``UNKNOWN`` (docs/protocol.md, "Fields out of range").
 """
 
 from __future__ import annotations
@@ -10,10 +14,18 @@ import struct
 from dataclasses import dataclass
 from typing import ClassVar
 
-from stridecue.errors import ConfigError, OversizedRecord, TruncatedRecord, UnknownRecord
+from stridecue.errors import (
+    ConfigError,
+    OversizedRecord,
+    RecordOutOfRange,
+    TruncatedRecord,
+    UnknownRecord,
+)
 
 VERSION = 1
 MAX_NOTIFY = 20  # bytes in one notification at the default ATT MTU of 23
+UNKNOWN = 0xFF  # a status field the pod does not know, or this host cannot read
+IMU_STATE_MAX = 3  # imu_state 0..3 are known; a newer pod's new state reads as UNKNOWN
 
 
 class Kind(enum.IntEnum):
@@ -67,6 +79,7 @@ class Result(enum.IntEnum):
     STORAGE = 6
     NOT_PERMITTED = 7
     BAD_VERSION = 8
+    UNKNOWN = 0xFF  # a result code this host does not know (from a newer pod): a refusal
 
 
 class ConfigKey(enum.IntEnum):
@@ -80,6 +93,18 @@ class ConfigKey(enum.IntEnum):
 def _check_range(name: str, value: int, lo: int, hi: int) -> None:
     if not lo <= value <= hi:
         raise ConfigError(f"{name}={value} is out of range: allowed {lo}..{hi}")
+
+
+def _check_known(name: str, value: int, hi: int) -> None:
+    if value != UNKNOWN and not 0 <= value <= hi:
+        raise ConfigError(
+            f"{name}={value} is out of range: allowed 0..{hi}, or {UNKNOWN} (unknown)"
+        )
+
+
+def _known(value: int, hi: int) -> int:
+    """A decoded u8 status field: itself when 0..hi, else UNKNOWN (the record is kept)."""
+    return value if value <= hi else UNKNOWN
 
 
 def _header(data: bytes, kind: Kind, size: int, *, exact: bool = True) -> None:
@@ -164,9 +189,9 @@ class StrideEvent:
 class Status:
     """Pod health, read or notified on the status characteristic."""
 
-    battery_pct: int  # 0..100, 255 unknown
-    imu_state: int  # 0 ok, 1 missing, 2 error, 3 FIFO overrun seen
-    storage_pct: int  # flash used by sessions, 0..100
+    battery_pct: int  # 0..100, UNKNOWN (255) when not known
+    imu_state: int  # 0 ok, 1 missing, 2 error, 3 FIFO overrun seen; UNKNOWN: a newer state
+    storage_pct: int  # flash used by sessions, 0..100; UNKNOWN when not known
     state: int  # bit0 session running, bit1 pairing mode, bit2 host connected
     dropped_samples: int
     last_seq: int
@@ -177,19 +202,23 @@ class Status:
     SIZE: ClassVar[int] = 20
 
     def __post_init__(self) -> None:
-        if self.battery_pct != 255:
-            _check_range("battery_pct", self.battery_pct, 0, 100)
-        _check_range("imu_state", self.imu_state, 0, 3)
-        _check_range("storage_pct", self.storage_pct, 0, 100)
+        _check_known("battery_pct", self.battery_pct, 100)
+        _check_known("imu_state", self.imu_state, IMU_STATE_MAX)
+        _check_known("storage_pct", self.storage_pct, 100)
         _check_range("state", self.state, 0, 0xFF)
         _check_range("dropped_samples", self.dropped_samples, 0, 0xFFFFFFFF)
         _check_range("last_seq", self.last_seq, 0, 0xFFFFFFFF)
         _check_range("uptime_min", self.uptime_min, 0, 0xFFFF)
+        if len(self.firmware) != 3:
+            raise ConfigError(f"firmware={self.firmware}: give (major, minor, patch)")
+        for part in self.firmware:
+            _check_range("firmware", part, 0, 0xFF)
 
     @classmethod
     def from_bytes(cls, data: bytes) -> Status:
         _header(data, Kind.STATUS, cls.SIZE)
         _, _, bat, imu, sto, st, drop, last, a, b, c, _, up = cls._FMT.unpack(data)
+        bat, imu, sto = _known(bat, 100), _known(imu, IMU_STATE_MAX), _known(sto, 100)
         return cls(bat, imu, sto, st, drop, last, (a, b, c), up)
 
     def __bytes__(self) -> bytes:
@@ -218,16 +247,19 @@ class Cue:
     pattern: Pattern
     intensity_pct: int = 100
     repeat: int = 1
-    duration_ms: int = 0  # 0: the pattern's own timing; PULSE needs 20..2000
+    duration_ms: int = 0  # 0: the pattern's own timing, else 20..2000; PULSE needs 20..2000
 
     _FMT: ClassVar[struct.Struct] = struct.Struct("<BBBBBH")
     SIZE: ClassVar[int] = 7
+    MIN_ON_MS: ClassVar[int] = 20
     MAX_ON_MS: ClassVar[int] = 2000
 
     def __post_init__(self) -> None:
+        # the pod plays nothing (and cannot say so) for a cue outside these ranges
         _check_range("intensity_pct", self.intensity_pct, 0, 100)
         _check_range("repeat", self.repeat, 1, 10)
-        _check_range("duration_ms", self.duration_ms, 0, self.MAX_ON_MS)
+        if self.duration_ms or self.pattern == Pattern.PULSE:
+            _check_range("duration_ms", self.duration_ms, self.MIN_ON_MS, self.MAX_ON_MS)
 
     @classmethod
     def from_bytes(cls, data: bytes) -> Cue:
@@ -237,7 +269,10 @@ class Cue:
             pattern = Pattern(pat)
         except ValueError:
             raise UnknownRecord(f"cue pattern {pat} is unknown") from None
-        return cls(pattern, inten, rep, dur)
+        try:
+            return cls(pattern, inten, rep, dur)
+        except ConfigError as e:
+            raise RecordOutOfRange(f"cue record: {e}; the pod ignores such a cue") from None
 
     def __bytes__(self) -> bytes:
         return self._FMT.pack(
@@ -283,15 +318,20 @@ class ControlRequest:
 
     @classmethod
     def backfill(cls, token: int, from_seq: int, count: int) -> ControlRequest:
+        _check_range("from_seq", from_seq, 0, 0xFFFFFFFF)
         _check_range("count", count, 1, 0xFFFF)
         return cls(Opcode.BACKFILL, token, struct.pack("<IH", from_seq, count))
 
     @classmethod
     def set_config(cls, token: int, key: ConfigKey, value: int) -> ControlRequest:
+        _check_range("value", value, 0, 0xFFFFFFFF)
         return cls(Opcode.SET_CONFIG, token, struct.pack("<BI", key, value))
 
     @classmethod
     def read_session(cls, token: int, session: int, from_seq: int, count: int) -> ControlRequest:
+        _check_range("session", session, 0, 0xFFFF)
+        _check_range("from_seq", from_seq, 0, 0xFFFFFFFF)
+        _check_range("count", count, 0, 0xFFFF)
         return cls(Opcode.READ_SESSION, token, struct.pack("<HIH", session, from_seq, count))
 
 
@@ -305,6 +345,8 @@ class ControlReply:
     payload: bytes = b""
 
     def __post_init__(self) -> None:
+        _check_range("opcode", self.opcode, 0, 0xFF)
+        _check_range("token", self.token, 0, 0xFF)
         if len(self.payload) > MAX_NOTIFY - 5:
             raise ConfigError(f"reply payload: {len(self.payload)} bytes, at most {MAX_NOTIFY - 5}")
 
@@ -316,7 +358,7 @@ class ControlReply:
         try:
             result = Result(data[4])
         except ValueError:
-            raise UnknownRecord(f"control result code {data[4]} is unknown") from None
+            result = Result.UNKNOWN  # kept: the request it answers fails now, not at a timeout
         return cls(data[2], data[3], result, bytes(data[5:]))
 
     def __bytes__(self) -> bytes:

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import math
 import struct
 from dataclasses import dataclass
 
-from stridecue.errors import OversizedRecord, TruncatedRecord
+from stridecue.errors import ConfigError, OversizedRecord, TruncatedRecord
 
 _STRIDE_PRESENT = 0x01
 _DISTANCE_PRESENT = 0x02
-_RUNNING = 0x04
+_RUNNING = 0x04  # bits 3..7 are reserved: ignored when decoding, the record is kept
+
+
+def _check_units(name: str, value: float, scale: int, most: int) -> None:
+    """ConfigError unless ``value`` fits its field as ``round(value * scale)``."""
+    if not math.isfinite(value) or not 0 <= round(value * scale) <= most:
+        raise ConfigError(f"{name}={value} is out of range: allowed 0..{most / scale:g}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,6 +31,16 @@ class RscMeasurement:
     stride_length_m: float | None = None
     total_distance_m: float | None = None
     running: bool = False
+
+    def __post_init__(self) -> None:
+        # every u8/u16/u32 the decoder reads fits: only values built in host code can fail
+        _check_units("speed_mps", self.speed_mps, 256, 0xFFFF)
+        if self.cadence_spm < 0:  # above 255 saturates on the wire (the standard's rule)
+            raise ConfigError(f"cadence_spm={self.cadence_spm} is out of range: allowed 0 or more")
+        if self.stride_length_m is not None:
+            _check_units("stride_length_m", self.stride_length_m, 100, 0xFFFF)
+        if self.total_distance_m is not None:
+            _check_units("total_distance_m", self.total_distance_m, 10, 0xFFFFFFFF)
 
     @classmethod
     def from_bytes(cls, data: bytes) -> RscMeasurement:
