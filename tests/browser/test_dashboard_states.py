@@ -107,8 +107,9 @@ def test_tiles_show_state_pace_and_alerts_until_recovery(
         # pace: 3.6 m strides every 0.48 s = 7.5 m/s = 13.3 s per 100 m
         pace = page.locator(".sc-tile").nth(0)
         _wait(
-            lambda: "13." in page.evaluate(
-                "() => Bokeh.documents[0].get_model_by_name('pace-ana').text"
+            lambda: (
+                "13."
+                in page.evaluate("() => Bokeh.documents[0].get_model_by_name('pace-ana').text")
             ),
             5,
             "the pace",

@@ -266,8 +266,7 @@ def test_a_lan_bind_needs_the_token_and_then_the_cue_works(
             tile = tablet.locator(".sc-tile").first
             _wait(
                 lambda: any(
-                    "coach's buzz sent" in t
-                    for t in tile.locator(".sc-alert").all_inner_texts()
+                    "coach's buzz sent" in t for t in tile.locator(".sc-alert").all_inner_texts()
                 ),
                 5,
                 "the cue on the tile",

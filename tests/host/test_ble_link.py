@@ -165,8 +165,8 @@ async def test_a_notification_that_does_not_decode_is_dropped_alone(bluez: Stand
     assert link.last_status is not None  # asked for at connect (time sync is on)
     got = Collector(link)
     pod.stride()
-    bad = bytearray(pod.status_record())
-    bad[2] = 150  # battery_pct 150 %: ConfigError from the decoder
+    bad = bytearray(bytes(Cue(Pattern.RHYTHM, 100)))
+    bad[3] = 150  # intensity 150 %: out of range, the record is refused
     radio.device.notify(uuids.STATUS, bytes(bad))
     radio.device.notify(uuids.STRIDE_EVENTS, b"\x01\x01\x00")  # a stride cut short
     other = Status(50, 0, 3, 0, 0, 1, (9, 9, 9), 1)  # valid, names other firmware

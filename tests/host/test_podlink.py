@@ -17,6 +17,7 @@ from stridecue.errors import LinkError
 from stridecue.links import Channel, LinkState
 from stridecue.links.podlink import PodLink
 from stridecue.protocol import Cue, RscMeasurement, Status, StrideEvent, StrideFlag
+from stridecue.protocol.records import Pattern
 
 STATUS = Status(80, 0, 3, 0, 0, 41, (0, 1, 0), 7)
 
@@ -25,6 +26,13 @@ def bad_battery(status: Status = STATUS, battery_pct: int = 150) -> bytes:
     """A well-formed Status record whose battery field is out of range (0..100, 255)."""
     raw = bytearray(bytes(status))
     raw[2] = battery_pct  # byte 2: battery_pct
+    return bytes(raw)
+
+
+def bad_cue() -> bytes:
+    """A well-formed cue record whose intensity is out of range (0..100): refused."""
+    raw = bytearray(bytes(Cue(Pattern.RHYTHM, 100)))
+    raw[3] = 150  # byte 3: intensity
     return bytes(raw)
 
 
@@ -107,7 +115,7 @@ async def test_a_frame_that_does_not_decode_is_counted_logged_and_skipped_alone(
     link = WireLink()
     await link.connect()
     bad = [
-        (bad_battery(), Channel.POD),  # ConfigError: a field out of range
+        (bad_cue(), Channel.POD),  # RecordOutOfRange: a field the record depends on
         (b"\x7e\x01\x00", Channel.POD),  # UnknownRecord: no such kind
         (bytes(STATUS)[:9], Channel.POD),  # TruncatedRecord
         (b"", Channel.POD),  # empty
@@ -126,7 +134,7 @@ async def test_a_frame_that_does_not_decode_is_counted_logged_and_skipped_alone(
     assert link.bad_records == len(bad) and link.last_status is None
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     assert len(warnings) == len(bad) and all("\n" not in w for w in warnings)
-    assert "battery_pct=150 is out of range" in warnings[0] and "POD frame dropped" in warnings[0]
+    assert "intensity" in warnings[0] and "POD frame dropped" in warnings[0]
     assert "RSC frame dropped" in warnings[-1]
 
 
@@ -194,3 +202,12 @@ async def test_no_answer_after_a_reconnect_is_reported_not_raised() -> None:
     ok = await link._after_connect(reconnected=True)
     assert ok is False and link.reconnects == 0 and link.state is LinkState.CONNECTED
     await link.close()
+
+
+async def test_a_status_from_a_newer_pod_is_kept_with_the_field_unknown() -> None:
+    link = WireLink()
+    await link.connect()
+    link._intake(bad_battery(), Channel.POD, 1)  # battery 150 %: not a reading, not a reason
+    (got,) = await drain(link)
+    assert isinstance(got, Status) and got.battery_pct == 255  # unknown, like "no gauge"
+    assert link.bad_records == 0 and link.last_status == got

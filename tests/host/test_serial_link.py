@@ -166,19 +166,19 @@ async def test_noise_on_the_line_is_dropped_not_fatal(pty_pod: PtyPod) -> None:
 async def test_a_frame_that_does_not_decode_loses_nothing_else_in_its_chunk(
     pty_pod: PtyPod,
 ) -> None:
-    # well framed (COBS + CRC fine) but not decodable: a Status with battery 150 %
-    # (ConfigError), an unknown record kind, a cut-short status; all in one write,
+    # well framed (COBS + CRC fine) but not decodable: a cue with intensity 150 %
+    # (out of range), an unknown record kind, a cut-short status; all in one write,
     # so one read, between two strides and before a good status
     link = open_link(f"serial:{pty_pod.port}", NO_SYNC)
     assert isinstance(link, SerialLink)
     await link.connect()
     records = link.records()
     good = Status(80, 0, 3, 0, 0, 101, (0, 3, 0), 7)
-    bad_battery = bytearray(bytes(good))
-    bad_battery[2] = 150  # byte 2: battery_pct, 0..100 or 255
+    bad_cue = bytearray(bytes(Cue(Pattern.RHYTHM, 100)))
+    bad_cue[3] = 150  # byte 3: intensity, 0..100
     frames = [
         bytes(StrideEvent(100, 70_000, 700, 210, 2400)),
-        bytes(bad_battery),
+        bytes(bad_cue),
         b"\x7e\x01\x00",
         bytes(good)[:9],
         bytes(StrideEvent(101, 70_700, 700, 210, 2400)),
