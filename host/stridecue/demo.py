@@ -271,7 +271,6 @@ class Demo:
                         headless=self.headless,
                         duration_s=self.duration_s / self.speed + 20.0,
                         dashboard=dashboard,
-                        notes=(f"recording to {recorder.path}",),
                         verbose=self.verbose,
                     )
                 except LinkError:

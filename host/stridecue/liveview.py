@@ -123,6 +123,8 @@ class View(Listener):
         now = self.practice.now_s()
         clock = mmss(now)
         head = [self.title[: width - len(clock) - 2].ljust(width - len(clock)) + clock]
+        if self.practice.recorder is not None:
+            head.append(f"recording to {self.practice.recorder.path}")
         head += list(self.notes)
         table = self.table(now)
         foot = ["", "type cue NAME + Enter to buzz an athlete; any other line is a mark"]

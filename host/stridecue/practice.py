@@ -194,6 +194,7 @@ class Practice:
         *,
         roster: dict[str, str] | None = None,
         recorder: Recorder | None = None,
+        record_to: Callable[[], Recorder] | None = None,
         analyze: bool = True,
         cues: bool = True,
         pod_sessions: bool = True,
@@ -213,6 +214,9 @@ class Practice:
         self._scheduled: list[TargetsChange] = []  # a replay's targets, at their times
         self.cue_settings = cue_settings or CueSettings()
         self.clock = clock or _clock_of(recorder)
+        self._clock_given = clock is not None
+        # a session folder is made only once the pods have connected (``record_to``)
+        self._record_to = record_to
         self.rows: dict[str, Row] = {}
         self.latencies_ns: list[int] = []  # frame arrival -> cue written
         self.frames = 0
@@ -251,6 +255,12 @@ class Practice:
             except BaseException:
                 await self._close_links()
                 raise
+        if self._record_to is not None and self.recorder is None:
+            self.recorder = self._record_to()
+            if not self._clock_given:
+                self.clock = _clock_of(self.recorder)
+            if self.analyze:
+                self.recorder.set_analysis(self.settings)
         for ln in self.links:
             if isinstance(ln, ReplayLink):
                 self._from_recording(ln)

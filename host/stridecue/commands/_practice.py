@@ -77,10 +77,10 @@ async def record_or_watch(args: argparse.Namespace, *, record: bool) -> int:
         for spec in args.links
     ]
     speed = sim_speed(links)
-    recorder: Recorder | None = None
-    if record:
+
+    def new_session() -> Recorder:  # made once the pods have connected, not before
         root.mkdir(parents=True, exist_ok=True)
-        recorder = Recorder.create(
+        return Recorder.create(
             root,
             label=args.label,
             settings={
@@ -90,15 +90,15 @@ async def record_or_watch(args: argparse.Namespace, *, record: bool) -> int:
                 "speed": speed,
             },
         )
+
     practice = Practice(
         links,
         roster=names,
-        recorder=recorder,
+        record_to=new_session if record else None,
         analyze=not args.no_analysis,
         cues=not args.no_cues,
-        clock=None if recorder else SessionClock(time.time_ns(), speed),
+        clock=None if record else SessionClock(time.time_ns(), speed),
     )
-    where = f"recording to {recorder.path}" if recorder else "not recording"
     pods = f"{len(links)} pod" + ("" if len(links) == 1 else "s")
     try:
         await run_practice(
@@ -107,12 +107,13 @@ async def record_or_watch(args: argparse.Namespace, *, record: bool) -> int:
             headless=args.headless,
             duration_s=args.duration,
             dashboard=dashboard_address(args),
-            notes=(where,),
+            notes=() if record else ("not recording",),
             verbose=args.verbose,
         )
     finally:
-        if recorder is not None:
-            recorder.close()
+        if practice.recorder is not None:
+            practice.recorder.close()
+    recorder = practice.recorder
     for line in summary(practice, verbose=args.verbose):
         print(line)
     if recorder is not None:

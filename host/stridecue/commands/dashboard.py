@@ -127,22 +127,25 @@ async def _live(args: argparse.Namespace) -> None:
         plan = squad(args.demo, sim_s, seed=0)
         names = {a.pod: a.name for a, _ in plan}
         boards = Boards(plan, speed=args.speed, max_wall_s=sim_s / args.speed + 60.0)
-    recorder = None
-    if not args.no_record:
+    speed = args.speed if args.demo else 1.0
+
+    def new_session() -> Recorder:  # made once the pods have connected, not before
         root = args.sessions_dir or sessions_root()  # where `stridecue sessions` looks
-        recorder = Recorder.create(
+        return Recorder.create(
             root,
             label="demo" if args.demo else "practice",
             athletes=names,
-            settings={"dashboard": True, "speed": args.speed if args.demo else 1.0},
+            settings={"dashboard": True, "speed": speed},
         )
+
+    practice: Practice | None = None
     try:
         with boards as links:
             practice = Practice(
                 links,
                 roster=names,
-                recorder=recorder,
-                clock=None if recorder else SessionClock(time.time_ns(), args.speed),
+                record_to=None if args.no_record else new_session,
+                clock=SessionClock(time.time_ns(), speed) if args.no_record else None,
             )
             state = LiveState("StrideCue demo" if args.demo else "StrideCue practice")
             feed = Feed(state)
@@ -155,6 +158,7 @@ async def _live(args: argparse.Namespace) -> None:
                 if args.duration is None:
                     await _wait(None)  # the pods have stopped: the page stays until Ctrl-C
     finally:
+        recorder = practice.recorder if practice is not None else None
         if recorder is not None:
             recorder.close()
             print(f"recorded session: {recorder.path}")

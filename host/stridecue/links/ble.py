@@ -21,10 +21,11 @@ time sync, backfill) is :class:`~stridecue.links.podlink.PodLink`'s, shared with
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import re
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -32,6 +33,7 @@ from bleak import BleakClient, BleakScanner
 from bleak.backends.characteristic import BleakGATTCharacteristic
 from bleak.backends.device import BLEDevice
 from bleak.exc import (
+    BleakBluetoothNotAvailableError,
     BleakDBusError,
     BleakDeviceNotFoundError,
     BleakError,
@@ -132,7 +134,7 @@ async def connect_with_retry(
                 await prepare()
             async with connect_lock():
                 return await attempt()
-        except (PairFirst, NotAPod):
+        except (PairFirst, NotAPod, NoBluetooth):
             raise
         except (BleakError, TimeoutError, OSError, LinkError) as e:
             if closing():
@@ -147,14 +149,58 @@ async def connect_with_retry(
         delay = min(delay * 2, max_backoff_s)
 
 
+class NoBluetooth(LinkError):
+    """This computer's Bluetooth cannot be used (no BlueZ, no adapter, adapter off or busy)."""
+
+
+_TRY_INSTEAD = "no pods at hand? `stridecue demo`, or sim: links, run without a radio"
+_DBUS_HINTS = {
+    "org.freedesktop.DBus.Error.ServiceUnknown": "the Bluetooth service (BlueZ) is not "
+    "running: start it (Linux: `sudo systemctl start bluetooth`)",
+    "org.bluez.Error.NotReady": "the Bluetooth adapter is off: turn Bluetooth on",
+    "org.bluez.Error.InProgress": "the Bluetooth adapter is busy (another program is "
+    "scanning or connecting): close it or wait a moment, then try again",
+}
+
+
+def no_bluetooth(e: BaseException) -> NoBluetooth | None:
+    """The one-line error for ``e`` when it means Bluetooth itself cannot be used."""
+    why = None
+    if isinstance(e, BleakDBusError):
+        why = _DBUS_HINTS.get(e.dbus_error)
+    elif isinstance(e, BleakBluetoothNotAvailableError):
+        why = f"Bluetooth is not available here ({e}): turn it on, or plug in an adapter"
+    elif isinstance(e, BleakError) and "adapter" in str(e).lower():
+        why = f"{e}: this computer has no usable Bluetooth adapter"
+    elif isinstance(e, FileNotFoundError | ConnectionRefusedError):
+        why = (
+            "no Bluetooth on this computer: the system D-Bus or BlueZ is not there "
+            "(Linux: install and start bluez)"
+        )
+    return NoBluetooth(f"{why}; {_TRY_INSTEAD}") if why else None
+
+
+@contextlib.asynccontextmanager
+async def bluetooth() -> AsyncIterator[None]:
+    """Translate "this computer cannot do Bluetooth" into :class:`NoBluetooth`."""
+    try:
+        yield
+    except (BleakError, OSError) as e:
+        translated = no_bluetooth(e)
+        if translated is None:
+            raise
+        raise translated from None
+
+
 async def find_device(target: str, timeout_s: float) -> BLEDevice:
     """The device named ``target`` (advertised name or address), or LinkError."""
-    if _ADDRESS.match(target):
-        device = await BleakScanner.find_device_by_address(target, timeout=timeout_s)
-    else:
-        device = await BleakScanner.find_device_by_filter(
-            lambda d, ad: target in (d.name, ad.local_name), timeout=timeout_s
-        )
+    async with bluetooth():
+        if _ADDRESS.match(target):
+            device = await BleakScanner.find_device_by_address(target, timeout=timeout_s)
+        else:
+            device = await BleakScanner.find_device_by_filter(
+                lambda d, ad: target in (d.name, ad.local_name), timeout=timeout_s
+            )
     if device is None:
         raise LinkError(
             f"no pod {target!r} found within {timeout_s:g} s: check it is on and in range; "
@@ -331,7 +377,10 @@ class Found:
 async def scan(timeout_s: float = 5.0, *, rsc: bool = True, battery: bool = True) -> list[Found]:
     """Pods advertising the StrideCue service (and, with ``rsc``, RSC foot pods)."""
     wanted = [uuids.STRIDECUE_SERVICE] + ([uuids.RSC_SERVICE] if rsc else [])
-    seen = await BleakScanner.discover(timeout=timeout_s, return_adv=True, service_uuids=wanted)
+    async with bluetooth():
+        seen = await BleakScanner.discover(
+            timeout=timeout_s, return_adv=True, service_uuids=wanted
+        )
     found: list[tuple[BLEDevice, Found]] = []
     for device, adv in seen.values():
         ours = uuids.STRIDECUE_SERVICE in adv.service_uuids
@@ -359,7 +408,7 @@ async def pair(target: str, timeout_s: float = 10.0) -> str:
     """Bond with a pod in pairing mode; returns its address."""
     device = await find_device(target, timeout_s)
     try:
-        async with connect_lock(), BleakClient(device, timeout=timeout_s) as client:
+        async with bluetooth(), connect_lock(), BleakClient(device, timeout=timeout_s) as client:
             await client.pair()
     except BleakError as e:
         raise LinkError(
