@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 import tempfile
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -102,26 +103,35 @@ def squad(n: int, duration_s: float, seed: int = 0) -> list[tuple[Athlete, scena
 
 
 class BoardWatch(Listener):
-    """Watches the simulation boards' log frames: motor activity, and the end of each run.
+    """Watches simulation boards' log frames: motor activity, and the end of each run.
 
-    The practice ends when every board has played its whole IMU file.
+    Each board says ``imu end`` when it has played its whole IMU file: the athlete's
+    run is over ("run finished" for the coach), and once every watched board has
+    said so the practice ends.
     """
 
-    def __init__(self, practice: Practice, athletes: list[Athlete]) -> None:
+    def __init__(
+        self, practice: Practice, pods: Iterable[str], athletes: Iterable[Athlete] = ()
+    ) -> None:
         self.practice = practice
+        self.pods = set(pods)
         self.athletes = {a.pod: a for a in athletes}
+        self.done: set[str] = set()
 
     def record(self, row: Row, item: Received, t_s: float) -> None:
         rec = item.record
-        a = self.athletes.get(row.pod)
-        if a is None or not isinstance(rec, LogLine):
+        if row.pod not in self.pods or not isinstance(rec, LogLine):
             return
+        a = self.athletes.get(row.pod)
         if rec.text.startswith("motor ") and rec.text != "motor 0":
-            a.motor_on += 1
-        elif rec.text.startswith("imu end"):
-            a.done = True
+            if a is not None:
+                a.motor_on += 1
+        elif rec.text.startswith("imu end") and row.pod not in self.done:
+            self.done.add(row.pod)
+            if a is not None:
+                a.done = True
             self.practice.announce(row, "run finished")
-            if all(x.done for x in self.athletes.values()):
+            if self.done >= self.pods:
                 self.practice.stop()
 
 
@@ -259,7 +269,7 @@ class Demo:
                 practice = Practice(
                     links, roster={a.pod: a.name for a in athletes}, recorder=recorder
                 )
-                practice.subscribe(BoardWatch(practice, athletes))
+                practice.subscribe(BoardWatch(practice, [a.pod for a in athletes], athletes))
                 title = f"StrideCue demo: {self.n} virtual athletes, {self.speed:g}x real time"
                 dashboard = None
                 if self.dashboard_port is not None:

@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 
 from stridecue import roster as rosters
+from stridecue.demo import BoardWatch
 from stridecue.errors import ConfigError
 from stridecue.links import Link, SerialOptions, open_link
 from stridecue.links.replay import sessions_root
@@ -99,6 +100,9 @@ async def record_or_watch(args: argparse.Namespace, *, record: bool) -> int:
         cues=not args.no_cues,
         clock=None if record else SessionClock(time.time_ns(), speed),
     )
+    sims = [ln.pod for ln in links if isinstance(ln, SimLink)]
+    if sims and len(sims) == len(links):  # simulated athletes: done when every run is
+        practice.subscribe(BoardWatch(practice, sims))
     pods = f"{len(links)} pod" + ("" if len(links) == 1 else "s")
     try:
         await run_practice(

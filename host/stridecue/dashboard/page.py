@@ -14,12 +14,13 @@ from collections import defaultdict
 
 from bokeh.document import Document
 from bokeh.layouts import column, row
-from bokeh.models import ColumnDataSource, CustomJS
+from bokeh.models import ColumnDataSource, CustomJS, CustomJSTickFormatter
 from bokeh.models.widgets import Button, Div, Select, Slider
 
 from stridecue.dashboard.controls import SPEEDS, Controls, Player
 from stridecue.dashboard.state import WINDOW_STRIDES, Alert, Change, LiveState, StridePoint
-from stridecue.dashboard.tile import Tile
+from stridecue.dashboard.tile import MMSS_JS, Tile
+from stridecue.words import mmss
 
 # At most one batch per page this often: a stride waits at most this long, and the
 # browser re-renders at most ~20 times a second however many athletes run.
@@ -90,7 +91,8 @@ class Page:
             end=max(player.duration_s, 1.0),
             value=0,
             step=0.5,
-            title="replay (s)",
+            title=f"replay of {mmss(player.duration_s)}",
+            format=CustomJSTickFormatter(code=MMSS_JS),
             width=420,
             name="seek",
         )

@@ -48,7 +48,7 @@ ACTIVITY_COLORS = {
     "link lost": "#d62728",
 }
 # session seconds -> mm:ss on the chart's time axis
-_MMSS_JS = (
+MMSS_JS = (
     "const t = Math.max(0, Math.floor(tick)); const m = Math.floor(t / 60), s = t % 60;"
     " return String(m).padStart(2, '0') + ':' + String(s).padStart(2, '0');"
 )
@@ -207,7 +207,7 @@ class Tile:
             y_range_name="length",
         )
         fig.add_layout(self.length_target)
-        fig.xaxis.formatter = CustomJSTickFormatter(code=_MMSS_JS)
+        fig.xaxis.formatter = CustomJSTickFormatter(code=MMSS_JS)
         fig.yaxis[0].axis_label_text_color = "#1f77b4"
         fig.yaxis[1].axis_label_text_color = "#e377c2"
         fig.xaxis.axis_label_text_font_size = "9pt"
