@@ -11,7 +11,7 @@ import pkgutil
 import sys
 from collections.abc import Sequence
 
-from stridecue import __version__, commands
+from stridecue import __version__, commands, firmware
 from stridecue.errors import StrideCueError
 
 
@@ -20,7 +20,11 @@ def build_parser() -> argparse.ArgumentParser:
         prog="stridecue",
         description="Real-time running-form coaching with a foot pod.",
     )
-    parser.add_argument("--version", action="version", version=f"stridecue {__version__}")
+    parser.add_argument(
+        "--version",
+        action="version",
+        version=f"stridecue {__version__} (pod firmware {firmware.version()})",
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug detail")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):

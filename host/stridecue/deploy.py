@@ -77,6 +77,11 @@ def check_board(board: str) -> str:
     return board
 
 
+def pods_on_usb() -> list[str]:
+    """Serial ports of the boards plugged in that can be pods (by USB vendor id)."""
+    return [p.device for p in serial.tools.list_ports.comports() if p.vid in USB_VIDS]
+
+
 def find_port(port: str | None) -> str:
     """The serial port to use: the one given (it must exist) or the only pod plugged in."""
     if port is not None:
@@ -86,7 +91,7 @@ def find_port(port: str | None) -> str:
                 "and pass its port (Linux /dev/ttyACM0, macOS /dev/cu.usbmodem…, Windows COM3)"
             )
         return port
-    found = [p.device for p in serial.tools.list_ports.comports() if p.vid in USB_VIDS]
+    found = pods_on_usb()
     if not found:
         raise LinkError(
             "no pod found on USB: plug it in with a data USB cable, or pass --port "

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import re
 import shutil
 import sys
 from functools import cache
@@ -54,3 +55,10 @@ def micropython_exe() -> str | None:
 def micropython_env() -> dict[str, str]:
     """Environment for running firmware on the unix port: the firmware tree on its path."""
     return {"MICROPYPATH": f"{firmware_dir()}:.frozen"}
+
+
+def version() -> str:
+    """The pod firmware version this wheel carries (``VERSION`` in stridepod/__init__.py)."""
+    init = firmware_dir() / PACKAGE / "__init__.py"
+    m = re.search(r"^VERSION = \((\d+), (\d+), (\d+)\)", init.read_text(), re.M)
+    return ".".join(m.groups()) if m else "unknown"

@@ -235,3 +235,25 @@ def test_install_runs_the_plan(
     assert staged == [m.replace(".py", ".mpy") for m in MODULES]
     assert (plan.build_dir / "fs" / "podmain.mpy").stat().st_size > 0
     assert (plan.build_dir / "main.py").read_text() == deploy.BOOT_STUB
+
+
+def test_dry_run_needs_no_pod(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from stridecue import deploy
+    from stridecue.cli import main
+
+    monkeypatch.setattr(deploy, "pods_on_usb", lambda: [])  # nothing plugged in
+    assert main(["device", "install", "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert "mpremote connect PORT" in out and "PORT stands for its serial port" in out
+
+
+def test_version_names_the_firmware_the_wheel_carries(capsys: pytest.CaptureFixture[str]) -> None:
+    from stridecue import __version__
+    from stridecue.cli import main
+
+    with pytest.raises(SystemExit):
+        main(["--version"])
+    out = capsys.readouterr().out.strip()
+    assert out == f"stridecue {__version__} (pod firmware 0.1.0)"

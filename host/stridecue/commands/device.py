@@ -51,10 +51,17 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def run_install(args: argparse.Namespace) -> int:
     board = deploy.check_board(args.board)
-    port = deploy.find_port(args.port)
+    if args.dry_run and args.port is None:
+        # what it would do, with or without a pod plugged in
+        found = deploy.pods_on_usb()
+        port = found[0] if len(found) == 1 else "PORT"
+    else:
+        port = deploy.find_port(args.port)
     plan = deploy.install_plan(port, board, compile_mpy=not args.no_compile, romfs=args.romfs)
     if args.dry_run:
         print("\n".join(plan.lines()))
+        if port == "PORT":
+            print("# no single pod on USB: PORT stands for its serial port (--port)")
         return 0
     if shutil.which("mpremote") is None:
         raise StrideCueError("mpremote not found: pip install mpremote (or reinstall stridecue)")
