@@ -38,6 +38,7 @@ from stridecue.analysis import (
     EventKind,
     Targets,
 )
+from stridecue.analysis.rsc import RscStrides
 from stridecue.errors import ConfigError, LinkError, StrideCueError
 from stridecue.links.base import (
     Channel,
@@ -102,6 +103,7 @@ class Row:
     last_ns: int = 0
     last_stride_s: float = math.nan  # session time of the newest stride
     ended: bool = False  # the practice is over
+    rsc: RscStrides = field(default_factory=RscStrides)  # a standard RSC pod's strides
     _recent: deque[tuple[float, float]] = field(default_factory=lambda: deque(maxlen=4))
 
     @property
@@ -327,7 +329,7 @@ class Practice:
         self.ended = True
         for row in self.rows.values():
             row.ended = True
-            if self.analyze and not row.rsc_only:
+            if self.analyze:
                 for e in row.analyzer.finish():
                     self._event(row, e)
 
@@ -420,10 +422,14 @@ class Practice:
         if t_s > self._latest_s:
             self._latest_s = t_s
         if isinstance(rec, RscMeasurement):
-            row.rsc_only = True
+            row.rsc_only = True  # cadence and speed only: no contact time, no cues
             row.cadence_spm = rec.cadence_spm
-            stride_time = 120.0 / rec.cadence_spm if rec.cadence_spm > 0 else 0.0
-            row.stride(t_s, stride_time, rec.stride_length_m or math.nan)
+            for t, stride_time, length in row.rsc.feed(t_s, rec):
+                row.stride(t, stride_time, length)
+                row.stride_length_m = length
+                if self.analyze:
+                    for e in row.analyzer.feed_values(t, stride_time, length, math.nan, -1):
+                        self._event(row, e)
             row.stride_length_m = rec.stride_length_m or math.nan
         elif isinstance(rec, Cue) and item.channel is Channel.CUE:
             row.cues += 1  # found in a recording: shown as it was sent

@@ -81,3 +81,33 @@ async def test_coach_cue_then_rhythm_loss_gets_its_automatic_cue_after_refractor
     assert pod.cues[0].pattern is Pattern.PULSE and pod.cues[1].pattern is Pattern.RHYTHM
     sends = [d for d in practice.rows["pod"].policy.log if d.action == "send"]
     assert sends[0].problem == "manual" and sends[1].t_s == pytest.approx(autos[0].t_s, abs=0.2)
+
+
+async def test_a_standard_rsc_pod_is_analysed_for_what_it_carries() -> None:
+    """A Stryd-like pod: speed and cadence once a second, no contact time, no cues."""
+    from stridecue.protocol import RscMeasurement
+
+    practice = Practice([], clock=SessionClock(T0))
+    pod = CuePod("stryd")
+    practice.add_athlete("stryd", "Ana", link=pod)
+    events = []
+
+    class Events(Listener):
+        def event(self, row: Row, event: object) -> None:
+            events.append(event)
+
+    practice.subscribe(Events())
+    for k in range(181):  # 3 minutes at 4 m/s and 176 steps/min, then 30 s at 3 m/s
+        speed = 4.0 if k < 150 else 3.0
+        rsc = RscMeasurement(speed, 176, None, None, True)
+        raw = bytes(rsc)
+        await practice.handle(Received("stryd", T0 + k * 10**9, Channel.RSC, raw, rsc), pod)
+    practice.finish()
+    row = practice.rows["stryd"]
+    assert row.rsc_only and pod.cues == []  # an RSC pod cannot be buzzed
+    assert abs(row.strides - 180 * 176 / 120) <= 1  # every stride once, none invented
+    kinds = [getattr(e, "kind", "") for e in events]
+    assert "rep_start" in kinds and "split" in kinds and "rep_summary" in kinds
+    summary = next(e for e in events if getattr(e, "kind", "") == "rep_summary")
+    # at most the 690 m run (150 s x 4 m/s + 30 s x 3 m/s), less the start the rep needs
+    assert 550 < summary.detail["distance_m"] <= 690
