@@ -50,7 +50,7 @@ from stridecue.links.base import (
     stop_sessions,
 )
 from stridecue.links.replay import ReplayLink
-from stridecue.protocol import Cue, RscMeasurement, StrideEvent
+from stridecue.protocol import Cue, RscMeasurement, StrideEvent, StrideFlag
 from stridecue.protocol.records import Pattern
 from stridecue.recorder import Recorder
 from stridecue.roster import athlete_for
@@ -408,12 +408,16 @@ class Practice:
         rec = item.record
         if isinstance(rec, StrideEvent):
             t_s = row.clock.stride_s(rec.t_contact_ms, item.host_ns)
-            row.stride(t_s, rec.stride_time_ms / 1000.0, rec.stride_length_mm / 1000.0)
             if t_s > self._latest_s:
                 self._latest_s = t_s
-            row.cadence_spm = rec.cadence_spm
-            row.stride_length_m = rec.stride_length_mm / 1000.0
-            row.contact_ms = rec.contact_time_ms
+            if rec.flags & StrideFlag.FIRST:
+                row.strides += 1  # from standing: a start, not the athlete's running form
+                row.last_stride_s = t_s
+            else:
+                row.stride(t_s, rec.stride_time_ms / 1000.0, rec.stride_length_mm / 1000.0)
+                row.cadence_spm = rec.cadence_spm
+                row.stride_length_m = rec.stride_length_mm / 1000.0
+                row.contact_ms = rec.contact_time_ms
             self._publish_record(row, item, t_s)
             if self.analyze:
                 return self._analyze(row, rec, t_s)

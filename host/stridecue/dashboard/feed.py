@@ -17,7 +17,7 @@ from stridecue.analysis.types import PROBLEMS
 from stridecue.dashboard.state import LiveState
 from stridecue.links import LinkState, Received
 from stridecue.practice import CueSent, Listener, Row
-from stridecue.protocol import RscMeasurement, Status, StrideEvent
+from stridecue.protocol import RscMeasurement, Status, StrideEvent, StrideFlag
 from stridecue.words import cue_line, event_line
 
 
@@ -52,6 +52,8 @@ class Feed(Listener):
         rec = item.record
         pod = row.pod
         if isinstance(rec, StrideEvent):
+            if rec.flags & StrideFlag.FIRST:
+                return  # the first stride from standing: not running form, not plotted
             self._speed(row)
             self.state.add_stride(
                 pod,
