@@ -40,7 +40,9 @@ class SimLink(SerialLink):
         # "speed" in the spec (sim:steady,speed=10) is the playback speed, not the scenario's
         self.speed = self.params.pop("speed", sim.speed)
         self.seed = sim.seed
-        self.info.pod = self.info.name = f"sim-{self.scenario}"
+        self.info.pod = self.info.name = "-".join(
+            ["sim", self.scenario, *(f"{k}{v:g}" for k, v in self.params.items())]
+        )  # one id per spec: two relay legs (seed=1, seed=2) are two athletes
         self.info.extra["simulated"] = "yes"
         self.simpod: Any = None
         self._tmp: tempfile.TemporaryDirectory[str] | None = None

@@ -406,3 +406,130 @@ def to_csv_rows(strides: Sequence[StrideTruth], contact: bool = True) -> list[st
         row = f"{s.t_s:.4f},{s.stride_time_s:.5f},{s.stride_length_m:.4f}"
         rows.append(row + (f",{s.contact_time_s:.5f}" if contact else ""))
     return rows
+
+
+# --- relay: 2-4 runners on one timeline, exchanges with exact positions ---
+
+
+def _relay_profile(speed_mps: float) -> Profile:
+    """A sprinter's stride at ``speed_mps`` (as the practice scenarios pick one)."""
+    spm = float(np.clip(140.0 + 11.0 * speed_mps, 150.0, 270.0))
+    stride_s = 120.0 / spm
+    contact = float(np.interp(speed_mps, (5.0, 8.0, 10.0), (0.20, 0.12, 0.095)))
+    return Profile("relay", stride_s, speed_mps * stride_s, contact)
+
+
+@dataclass(frozen=True, slots=True)
+class RelayFault:
+    """What goes wrong at one exchange. ``start_m`` > 0: the outgoing runner goes when
+    the incoming runner is still that far before the mark (early), < 0: past it (late).
+    ``slow`` > 0: the incoming runner's strides shorten by up to that fraction over the
+    last ``slow_over_m`` metres before the zone (easing up, waiting for the partner)."""
+
+    start_m: float = 0.0
+    slow: float = 0.0
+    slow_over_m: float = 20.0
+
+
+@dataclass(slots=True)
+class RelayRun:
+    """Every runner's strides on one clock, and per exchange what the analysis needs.
+
+    Runner ``k``'s strides are exact truth: the incoming runner of exchange ``i`` is at
+    ``-approach_m[i]`` when their first stride begins, the outgoing runner at 0 until
+    theirs (positions from the start of zone ``i``)."""
+
+    runners: list[Scenario]
+    approach_m: list[float]
+    marks_m: list[float]
+    zones_m: list[float]
+    faults: list[RelayFault]
+    reaction_s: float
+
+
+def relay(
+    rng: np.random.Generator,
+    speeds_mps: Sequence[float] = (10.0, 10.2, 10.0, 10.3),
+    marks_m: Sequence[float] = (11.0, 11.0, 11.0),
+    approach_m: Sequence[float] = (80.0, 100.0, 100.0),
+    zones_m: Sequence[float] = (30.0, 30.0, 30.0),
+    faults: Sequence[RelayFault] | None = None,
+    reaction_s: float = 0.0,
+    noise: Noise | None = None,
+    settle_strides: int = 14,
+) -> RelayRun:
+    """A relay of ``len(speeds_mps)`` runners (2-4), each from a standing start.
+
+    The first runner sets off at t = 0; each next runner goes ``reaction_s`` after the
+    incoming runner reaches their check mark (moved by the exchange's fault). Every
+    runner except the last runs on 15 m past the end of their zone; the last runs
+    their zone and 60 m more.
+    """
+    n = len(speeds_mps)
+    if not 2 <= n <= 4:
+        raise ValueError(f"a relay has 2 to 4 runners, got {n}")
+    for name, seq in (("marks_m", marks_m), ("approach_m", approach_m), ("zones_m", zones_m)):
+        if len(seq) < n - 1:
+            raise ValueError(f"{name} needs {n - 1} values (one per exchange)")
+    fs = list(faults) if faults is not None else [RelayFault()] * (n - 1)
+    if len(fs) < n - 1:
+        raise ValueError(f"faults needs {n - 1} values (one per exchange)")
+    nz = noise or Noise()
+    runners: list[Scenario] = []
+    t0 = 0.0
+    for k in range(n):
+        last = k == n - 1
+        distance = zones_m[k - 1] + 60.0 if last else approach_m[k] + zones_m[k] + 15.0
+        sc = rep(
+            rng, _relay_profile(speeds_mps[k]), distance, None,
+            settle_strides=settle_strides, noise=nz, t0_s=t0,
+        )  # fmt: skip
+        strides = sc.strides
+        if k < n - 1 and fs[k].slow > 0:
+            strides = _slowing(strides, approach_m[k], fs[k])
+        runners.append(Scenario(f"relay-runner-{k + 1}", strides, sc.change_points))
+        if k < n - 1:
+            at = -marks_m[k] - fs[k].start_m  # where the incoming runner is when k+1 goes
+            t0 = _time_at(strides, approach_m[k], at) + reaction_s
+    return RelayRun(
+        runners, list(approach_m[: n - 1]), list(marks_m[: n - 1]), list(zones_m[: n - 1]),
+        fs[: n - 1], reaction_s,
+    )  # fmt: skip
+
+
+def _slowing(strides: list[StrideTruth], approach_m: float, fault: RelayFault) -> list[StrideTruth]:
+    """Strides shortening (rhythm kept) from ``slow_over_m`` before the zone to its start."""
+    out = []
+    x = -approach_m
+    for s in strides:
+        f = min(max((x + fault.slow_over_m) / fault.slow_over_m, 0.0), 1.0) * fault.slow
+        length = s.stride_length_m * (1.0 - f)
+        out.append(
+            StrideTruth(s.t_s, s.stride_time_s, s.contact_time_s, length, length / s.stride_time_s)
+        )
+        x += length
+    return out
+
+
+def _time_at(strides: Sequence[StrideTruth], approach_m: float, x: float) -> float:
+    """When a runner starting at ``-approach_m`` reaches position ``x`` (linear in a stride)."""
+    pos = -approach_m
+    for s in strides:
+        if pos + s.stride_length_m >= x:
+            return s.t_s - s.stride_time_s + (x - pos) / s.stride_length_m * s.stride_time_s
+        pos += s.stride_length_m
+    raise ValueError(f"the runner never reaches {x:g} m")
+
+
+def with_length_error(
+    rng: np.random.Generator, strides: Sequence[StrideTruth], bias: float, noise: float
+) -> list[StrideTruth]:
+    """The strides as a pod reports them: lengths off by ``bias`` (fraction) plus
+    independent ``noise`` (fraction, standard deviation) per stride; times exact."""
+    out = []
+    for s in strides:
+        length = s.stride_length_m * (1.0 + bias + noise * float(rng.standard_normal()))
+        out.append(
+            StrideTruth(s.t_s, s.stride_time_s, s.contact_time_s, length, length / s.stride_time_s)
+        )
+    return out
