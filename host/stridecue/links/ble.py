@@ -378,9 +378,7 @@ async def scan(timeout_s: float = 5.0, *, rsc: bool = True, battery: bool = True
     """Pods advertising the StrideCue service (and, with ``rsc``, RSC foot pods)."""
     wanted = [uuids.STRIDECUE_SERVICE] + ([uuids.RSC_SERVICE] if rsc else [])
     async with bluetooth():
-        seen = await BleakScanner.discover(
-            timeout=timeout_s, return_adv=True, service_uuids=wanted
-        )
+        seen = await BleakScanner.discover(timeout=timeout_s, return_adv=True, service_uuids=wanted)
     found: list[tuple[BLEDevice, Found]] = []
     for device, adv in seen.values():
         ours = uuids.STRIDECUE_SERVICE in adv.service_uuids
