@@ -119,8 +119,8 @@ class ShortGuard:
     # k_permille: allowance per stride; h_permille: threshold before 200 m (or in a
     # rep other than 400 m); guard_h_permille: threshold from 200 m in a 400 m rep;
     # refractory: strides after a cue before the next can come
-    def __init__(self, rep_mm=400000, k_permille=15, h_permille=120,
-                 guard_h_permille=50, refractory=12):  # fmt: skip
+    def __init__(self, rep_mm=400000, k_permille=25, h_permille=150,
+                 guard_h_permille=80, refractory=12):  # fmt: skip
         self.rep_mm = rep_mm
         self.k = k_permille
         self.h = h_permille

@@ -67,6 +67,7 @@ class _RepState:
         "baseline_uncertainty_weight",
         "drift_design_frac",
         "drift_false_alarm_strides",
+        "fast_n",
         "faster_cusum",
         "irregular_cusum",
         "length_baseline",
@@ -126,6 +127,7 @@ class _RepState:
         self.log_time: list[float] = []
         self.log_length: list[float] = []
         self.log_contact: list[float] = []
+        self.fast_n = 0  # strides logged up to the last running (not slow) one
         tol = s.recovery_tolerance_pct / 100.0
         self.time_recovery = WithinTolerance(lo=-tol, hi=tol, need=s.recovery_strides)
         self.length_recovery = WithinTolerance(lo=-tol, hi=math.inf, need=s.recovery_strides)
@@ -324,7 +326,9 @@ class Analyzer:
         self._recent.clear()
         s = self.settings
         summary = rep.stats.summary()
-        measured = rep.splits.distance_m
+        n = rep.fast_n
+        # the rep as run: up to its last running stride (the slow ones that ended it out)
+        measured = math.fsum(rep.log_length[:n])
         factor = 1.0
         if s.rep_distance_m is not None and measured > 0.0:
             ratio = s.rep_distance_m / measured
@@ -346,7 +350,7 @@ class Analyzer:
                 scale=s.distance_scale * factor,
             )
             live = len(rep.splits.splits_s)
-            for t, st, sl in zip(rep.log_t, rep.log_time, rep.log_length, strict=True):
+            for t, st, sl in zip(rep.log_t[:n], rep.log_time[:n], rep.log_length[:n], strict=True):
                 split = splits.add(t, st, sl * factor)
                 if split is not None and len(splits.splits_s) > live:
                     split["at_rep_end"] = True
@@ -358,8 +362,8 @@ class Analyzer:
         summary["distance_m"] = round(splits.distance_m, 1)
         total_scale = s.distance_scale * factor
         summary["distance_scale"] = round(total_scale, 4)
-        if total_scale != 1.0:
-            summary["measured_distance_m"] = round(measured / s.distance_scale, 1)
+        # the pod's own metres (no scale) up to the last running stride: what calibrates
+        summary["measured_distance_m"] = round(measured / s.distance_scale, 1)
         if rep.stats.alerts == 0:
             summary["form_held_m"] = summary["distance_m"]
         fi = splits.fatigue_index()
@@ -373,10 +377,10 @@ class Analyzer:
                 cum += x
                 behind.append(round(cum - plan.plan_elapsed_s(s.split_m * (k + 1)), 3))
             summary["splits_vs_plan_s"] = behind
-        lengths = rep.log_length
+        lengths = rep.log_length[:n]
         if factor != 1.0:
             lengths = [x * factor for x in lengths]
-        summary.update(halves.compare(rep.log_time, lengths, rep.log_contact))
+        summary.update(halves.compare(rep.log_time[:n], lengths, rep.log_contact[:n]))
         self.summaries.append(summary)
         events.append(Event(t_s, i, EventKind.REP_SUMMARY, summary))
         events.append(Event(t_s, i, EventKind.REP_END, {"rep": rep.stats.index}))
@@ -399,6 +403,7 @@ class Analyzer:
         rep.log_time.append(stride_time)
         rep.log_length.append(stride_length)
         rep.log_contact.append(contact_time)
+        rep.fast_n = len(rep.log_t)
         split = rep.splits.add(t, stride_time, stride_length)
         events: list[Event] | None = None
         if split is not None:

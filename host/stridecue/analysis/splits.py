@@ -50,7 +50,7 @@ class SplitTracker:
         """Advance by one stride ending at ``t_s``; the split's detail when one completes."""
         before = self.distance_m
         self.distance_m = after = before + stride_length_m
-        if after < self._next_m:
+        if after < self._next_m - 1e-9:  # a rep scaled to its distance ends on the line
             return None
         # time at which the split line was crossed, inside this stride
         frac = (self._next_m - before) / stride_length_m
