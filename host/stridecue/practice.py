@@ -26,7 +26,7 @@ import math
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from stridecue.analysis import (
@@ -212,6 +212,7 @@ class Practice:
         self.analyze = analyze
         self.send_cues = cues
         self._settings_given = settings is not None
+        self.distance_scales: dict[str, float] = {}  # athlete -> calibration (roster.scales)
         self.settings = settings or AnalyzerSettings()
         self._scheduled: list[TargetsChange] = []  # a replay's targets, at their times
         self.cue_settings = cue_settings or CueSettings()
@@ -369,7 +370,13 @@ class Practice:
             name,
             link,
             self.clock.pod(info.clock_offset_ms),
-            Analyzer(self.settings),
+            # the athlete's distance calibration (roster.scales), if any
+            Analyzer(
+                replace(
+                    self.settings,
+                    distance_scale=self.distance_scales.get(name, self.settings.distance_scale),
+                )
+            ),
             CuePolicy(self.cue_settings),
             rsc_only=info.rsc_only,
         )
@@ -535,7 +542,8 @@ class Practice:
         if row is None:
             raise ConfigError(f"no athlete {who!r} in this practice; known: {self._names()}")
         row.targets = targets
-        row.analyzer.settings = targets.apply(self.settings)
+        # onto the athlete's own settings: their distance calibration stays
+        row.analyzer.settings = targets.apply(row.analyzer.settings)
         if self.recorder is not None:
             self.recorder.set_targets(row.pod, targets, time.time_ns())
             self.recorder.mark(f"targets: {describe(targets)}", athlete=row.pod)

@@ -6,12 +6,28 @@ its address, a serial port, or a recorded pod id) and the value the athlete::
     "StrideCue-EE01" = "Ana"
     "AA:BB:CC:DD:EE:02" = "Ben"
     "/dev/ttyACM0" = "Cleo"
+
+It also keeps each athlete's distance calibration (``stridecue calibrate``), as a
+watch does: the factor their pod's distance is multiplied by, the reps it rests on
+and the date of the last calibration. Tables at the end of the file::
+
+    [calibration."Ana"]
+    scale = 1.0185
+    reps = 3
+    date = "2025-05-14"
+
+A new calibration combines with the stored one, each weighted by its reps.
 """
 
 from __future__ import annotations
 
+import json
+import math
 import os
+import re
 import tomllib
+from dataclasses import dataclass
+from datetime import date as Date
 from pathlib import Path
 
 from stridecue.errors import ConfigError
@@ -36,6 +52,8 @@ def load(path: Path, *, required: bool = False) -> dict[str, str]:
         raise ConfigError(f'roster {path}: {e}; each line is "POD" = "ATHLETE"') from None
     out: dict[str, str] = {}
     for pod, name in data.items():
+        if pod == CALIBRATION and isinstance(name, dict):
+            continue
         if not isinstance(name, str) or not name.strip():
             raise ConfigError(
                 f"roster {path}: {pod!r} must map to an athlete's name in quotes, got {name!r}"
@@ -62,3 +80,99 @@ def athlete_for(roster: dict[str, str], info: PodInfo, link: str = "") -> str:
         if key and key in roster:
             return roster[key]
     return ""
+
+
+CALIBRATION = "calibration"
+#: a scale outside this is not a mismeasured distance but a wrong rep or pod
+SCALE_RANGE = (0.8, 1.2)
+_TABLE = re.compile(r"^\s*\[\s*calibration\s*[.\]]")
+_HEADER = re.compile(r"^\s*\[")
+
+
+@dataclass(frozen=True, slots=True)
+class Calibration:
+    """An athlete's distance scale, the number of reps it rests on, and when it was set."""
+
+    scale: float
+    reps: int
+    date: str
+
+    def __post_init__(self) -> None:
+        lo, hi = SCALE_RANGE
+        if not (math.isfinite(self.scale) and lo <= self.scale <= hi):
+            raise ConfigError(
+                f"distance scale {self.scale:.4f} is out of range: allowed {lo:g}..{hi:g} "
+                "(a measured distance this far off is another rep, not a calibration)"
+            )
+        if self.reps < 1:
+            raise ConfigError(f"a calibration rests on at least one rep, got {self.reps}")
+
+    def combine(self, other: Calibration) -> Calibration:
+        """Both calibrations, each weighted by its reps; the later date."""
+        n = self.reps + other.reps
+        scale = (self.scale * self.reps + other.scale * other.reps) / n
+        return Calibration(round(scale, 5), n, max(self.date, other.date))
+
+
+def calibrations(path: Path) -> dict[str, Calibration]:
+    """Athlete -> calibration from the roster file (an absent file: none)."""
+    if not path.is_file():
+        return {}
+    try:
+        data = tomllib.loads(path.read_text())
+    except (OSError, tomllib.TOMLDecodeError) as e:
+        raise ConfigError(f"roster {path}: {e}") from None
+    table = data.get(CALIBRATION, {})
+    out: dict[str, Calibration] = {}
+    if not isinstance(table, dict):
+        raise ConfigError(f"roster {path}: [calibration] must hold one table per athlete")
+    for name, entry in table.items():
+        try:
+            out[name] = Calibration(float(entry["scale"]), int(entry["reps"]), str(entry["date"]))
+        except (KeyError, TypeError, ValueError) as e:
+            raise ConfigError(
+                f"roster {path}: calibration of {name!r} needs scale, reps and date ({e})"
+            ) from None
+    return out
+
+
+def scales(path: Path) -> dict[str, float]:
+    """Athlete -> distance scale, for the analyzer's ``distance_scale``."""
+    return {name: c.scale for name, c in calibrations(path).items()}
+
+
+def calibrate(path: Path, athlete: str, new: Calibration) -> Calibration:
+    """Combine ``new`` with the athlete's stored calibration and write the roster file.
+
+    The pod lines and comments are kept as written; the calibration tables are written
+    again at the end of the file. Returns the combined calibration.
+    """
+    stored = calibrations(path)
+    old = stored.get(athlete)
+    stored[athlete] = combined = new if old is None else old.combine(new)
+    lines = path.read_text().splitlines() if path.is_file() else []
+    kept: list[str] = []
+    skipping = False
+    for line in lines:
+        if _HEADER.match(line):
+            skipping = bool(_TABLE.match(line))
+        if not skipping:
+            kept.append(line)
+    while kept and not kept[-1].strip():
+        kept.pop()
+    for name in sorted(stored):
+        c = stored[name]
+        kept += [
+            "",
+            f"[{CALIBRATION}.{json.dumps(name)}]",
+            f"scale = {c.scale!r}",
+            f"reps = {c.reps}",
+            f"date = {json.dumps(c.date)}",
+        ]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(kept).lstrip("\n") + "\n")
+    return combined
+
+
+def today() -> str:
+    return Date.today().isoformat()

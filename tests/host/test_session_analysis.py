@@ -16,6 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from stridecue.analysis import AnalyzerSettings, Targets
+from stridecue.analysis.plan import Plan
 from stridecue.analysis.settings import _INTEGER, _OPTIONAL, _RANGES
 from stridecue.cli import main
 from stridecue.errors import ConfigError
@@ -29,6 +30,9 @@ from test_dashboard_data import START_NS, write_session
 def _value(name: str) -> st.SearchStrategy[Any]:
     if name == "goal_sets_stride_length":
         return st.booleans()
+    if name == "plan":  # the one setting that is not a number: a split plan or none
+        plans = ("100:11.5,200:24,400:50", "even:50", "shape:52")
+        return st.none() | st.sampled_from([Plan.parse(p) for p in plans])
     lo, hi = _RANGES[name]
     if name in _INTEGER:
         v: st.SearchStrategy[Any] = st.integers(int(lo), int(hi))

@@ -10,6 +10,13 @@ runs three detectors:
   variance CUSUM on the same residuals (strides becoming irregular);
 - recovery: after an alarm, the stride back within tolerance for a few strides in a row.
 
+Distance: every stride length is multiplied by the athlete's calibration
+(``distance_scale``) as it arrives, so splits, speed and rep detection see calibrated
+metres (the detectors work on ratios, which a constant scale leaves unchanged). With a
+told rep distance (``rep_distance_m``) each rep's strides are scaled once more at rep
+end so that the rep sums to it; see :meth:`Analyzer._end_rep` for the split events this
+adds and docs/training.md for when each split is emitted.
+
 The per-stride path is plain Python arithmetic on floats (no numpy, no allocation when
 nothing happens) so a recorded session replays at hundreds of thousands of strides/s.
 """
@@ -20,6 +27,7 @@ import math
 from collections import deque
 from typing import Any
 
+from stridecue.analysis import halves
 from stridecue.analysis.baseline import LogBaseline
 from stridecue.analysis.detectors import (
     Ar1Whitener,
@@ -29,6 +37,7 @@ from stridecue.analysis.detectors import (
     threshold,
 )
 from stridecue.analysis.noise import Spread
+from stridecue.analysis.plan import Plan
 from stridecue.analysis.reps import RepDetector, RepStats
 from stridecue.analysis.settings import AnalyzerSettings
 from stridecue.analysis.splits import SplitTracker
@@ -38,6 +47,9 @@ from stridecue.analysis.validate import StrideValidator
 _NONE: tuple[Event, ...] = ()
 _log = math.log
 _NAN = math.nan
+#: a told rep distance rescales a rep only if it is this close to the measured one
+#: (a ratio outside means the detected rep is another rep, not a mismeasured one)
+REP_SCALE_RANGE = (0.8, 1.2)
 
 
 class _RepState:
@@ -55,12 +67,17 @@ class _RepState:
         "baseline_uncertainty_weight",
         "drift_design_frac",
         "drift_false_alarm_strides",
+        "fast_n",
         "faster_cusum",
         "irregular_cusum",
         "length_baseline",
         "length_recovery",
         "length_spread",
         "length_whitener",
+        "log_contact",
+        "log_length",
+        "log_t",
+        "log_time",
         "ready",
         "rhythm_alarm_on",
         "rhythm_detector",
@@ -98,7 +115,19 @@ class _RepState:
         self.rhythm_detector = ""
         self.shortening_alarm_on = False
         self.stats = RepStats(index, t0_s)
-        self.splits = SplitTracker(t0_s=t0_s, split_m=s.split_m, goal_400m_s=s.goal_400m_s)
+        self.splits = SplitTracker(
+            t0_s=t0_s,
+            split_m=s.split_m,
+            goal_400m_s=s.goal_400m_s,
+            plan=plan_of(s),
+            scale=s.distance_scale,
+        )
+        # every stride of the rep (slow ones too), for rep-end scaling and the halves
+        self.log_t: list[float] = []
+        self.log_time: list[float] = []
+        self.log_length: list[float] = []
+        self.log_contact: list[float] = []
+        self.fast_n = 0  # strides logged up to the last running (not slow) one
         tol = s.recovery_tolerance_pct / 100.0
         self.time_recovery = WithinTolerance(lo=-tol, hi=tol, need=s.recovery_strides)
         self.length_recovery = WithinTolerance(lo=-tol, hi=math.inf, need=s.recovery_strides)
@@ -236,6 +265,9 @@ class Analyzer:
     ) -> tuple[Event, ...]:
         if self.validator.check(t_s, stride_time_s, stride_length_m, contact_time_s, seq):
             return _NONE
+        scale = self.settings.distance_scale
+        if scale != 1.0:
+            stride_length_m *= scale
         i = self.n_accepted
         self.n_accepted = i + 1
         self._last_t = t_s
@@ -253,6 +285,10 @@ class Analyzer:
             if rep is not None:
                 # a slow stride inside a rep still covers ground, but is not judged
                 rep.splits.distance_m += stride_length_m
+                rep.log_t.append(t_s)
+                rep.log_time.append(stride_time_s)
+                rep.log_length.append(stride_length_m)
+                rep.log_contact.append(contact_time_s)
             return _NONE
         if change < 0:
             return self._end_rep(t_s, i)
@@ -276,23 +312,79 @@ class Analyzer:
         return tuple(events)
 
     def _end_rep(self, t_s: float, i: int) -> tuple[Event, ...]:
+        """Close the rep: any splits still owed, the summary, rep_end.
+
+        With a told rep distance the rep's strides are scaled by ``told / measured`` (when
+        that is within :data:`REP_SCALE_RANGE`) and the splits recomputed on the scaled
+        strides: those the live splits had not reached are emitted now, before the
+        summary, marked ``at_rep_end``. The summary's distance, splits, fatigue index and
+        stride length are the scaled ones, so a rep has one distance everywhere.
+        """
         rep = self.rep
         assert rep is not None
         self.rep = None
         self._recent.clear()
+        s = self.settings
         summary = rep.stats.summary()
+        n = rep.fast_n
+        # the rep as run: up to its last running stride (the slow ones that ended it out)
+        measured = math.fsum(rep.log_length[:n])
+        factor = 1.0
+        if s.rep_distance_m is not None and measured > 0.0:
+            ratio = s.rep_distance_m / measured
+            if REP_SCALE_RANGE[0] <= ratio <= REP_SCALE_RANGE[1]:
+                factor = ratio
+            else:
+                summary["rep_distance_not_applied"] = (
+                    f"measured {measured:.0f} m is too far from the told "
+                    f"{s.rep_distance_m:g} m to be the same rep"
+                )
+        events: list[Event] = []
+        splits = rep.splits
+        if factor != 1.0:
+            splits = SplitTracker(
+                t0_s=rep.splits.t0_s,
+                split_m=s.split_m,
+                goal_400m_s=s.goal_400m_s,
+                plan=plan_of(s),
+                scale=s.distance_scale * factor,
+            )
+            live = len(rep.splits.splits_s)
+            for t, st, sl in zip(rep.log_t[:n], rep.log_time[:n], rep.log_length[:n], strict=True):
+                split = splits.add(t, st, sl * factor)
+                if split is not None and len(splits.splits_s) > live:
+                    split["at_rep_end"] = True
+                    events.append(Event(t_s, i, EventKind.SPLIT, split))
+            summary["mean_stride_length_m"] = round(summary["mean_stride_length_m"] * factor, 3)
+            if rep.stats.alerts:
+                summary["form_held_m"] = round(rep.stats.first_alert_m * factor, 1)
         # distance includes the odd slow stride inside the rep (not judged, still run)
-        summary["distance_m"] = round(rep.splits.distance_m, 1)
+        summary["distance_m"] = round(splits.distance_m, 1)
+        total_scale = s.distance_scale * factor
+        summary["distance_scale"] = round(total_scale, 4)
+        # the pod's own metres (no scale) up to the last running stride: what calibrates
+        summary["measured_distance_m"] = round(measured / s.distance_scale, 1)
         if rep.stats.alerts == 0:
             summary["form_held_m"] = summary["distance_m"]
-        fi = rep.splits.fatigue_index()
+        fi = splits.fatigue_index()
         summary["fatigue_index"] = None if math.isnan(fi) else round(fi, 4)
-        summary["splits_s"] = [round(x, 3) for x in rep.splits.splits_s]
+        summary["splits_s"] = [round(x, 3) for x in splits.splits_s]
+        plan = plan_of(s)
+        if plan is not None:
+            cum = 0.0
+            behind = []
+            for k, x in enumerate(splits.splits_s):
+                cum += x
+                behind.append(round(cum - plan.plan_elapsed_s(s.split_m * (k + 1)), 3))
+            summary["splits_vs_plan_s"] = behind
+        lengths = rep.log_length[:n]
+        if factor != 1.0:
+            lengths = [x * factor for x in lengths]
+        summary.update(halves.compare(rep.log_time[:n], lengths, rep.log_contact[:n]))
         self.summaries.append(summary)
-        return (
-            Event(t_s, i, EventKind.REP_SUMMARY, summary),
-            Event(t_s, i, EventKind.REP_END, {"rep": rep.stats.index}),
-        )
+        events.append(Event(t_s, i, EventKind.REP_SUMMARY, summary))
+        events.append(Event(t_s, i, EventKind.REP_END, {"rep": rep.stats.index}))
+        return tuple(events)
 
     def _rep_stride(
         self,
@@ -307,6 +399,11 @@ class Analyzer:
         seen = rep.strides
         rep.strides = seen + 1
         rep.stats.add(stride_time, stride_length, contact_time)
+        rep.log_t.append(t)
+        rep.log_time.append(stride_time)
+        rep.log_length.append(stride_length)
+        rep.log_contact.append(contact_time)
+        rep.fast_n = len(rep.log_t)
         split = rep.splits.add(t, stride_time, stride_length)
         events: list[Event] | None = None
         if split is not None:
@@ -434,6 +531,16 @@ class Analyzer:
             "deviation_pct": round(100.0 * math.expm1(dev), 2),
         }
         return _append(events, Event(t, i, EventKind.RECOVERED, detail))
+
+
+def plan_of(s: AnalyzerSettings) -> Plan | None:
+    """The split plan the analyzer judges splits by: the coach's, else the 400 m goal's
+    race shape (``shape:GOAL``), else none."""
+    if s.plan is not None:
+        return s.plan
+    if s.goal_400m_s is None:
+        return None
+    return Plan.shape_400(s.goal_400m_s)
 
 
 def _doubt(phi: float, n: int, c: float) -> float:

@@ -21,6 +21,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
+from stridecue.analysis.plan import Plan
 from stridecue.errors import ConfigError
 
 #: (lower, upper) allowed for each setting; checked on construction
@@ -53,8 +54,10 @@ _RANGES: dict[str, tuple[float, float]] = {
     "target_stride_length_m": (0.3, 4.0),
     "goal_400m_s": (30.0, 600.0),
     "split_m": (10.0, 1000.0),
+    "rep_distance_m": (20.0, 10000.0),
+    "distance_scale": (0.8, 1.2),
 }
-_OPTIONAL = ("target_cadence_spm", "target_stride_length_m", "goal_400m_s")
+_OPTIONAL = ("target_cadence_spm", "target_stride_length_m", "goal_400m_s", "rep_distance_m")
 _INTEGER = (
     "settle_strides",
     "baseline_strides",
@@ -115,10 +118,20 @@ class AnalyzerSettings:
     # that holds goal pace at the athlete's rhythm (otherwise the goal only feeds splits)
     goal_sets_stride_length: bool = False
     split_m: float = 100.0
+    # the coach's split plan (checkpoints); split events then say how far ahead/behind
+    plan: Plan | None = None
+    # the rep's true distance (m): each rep's strides are scaled to sum to it at rep end
+    rep_distance_m: float | None = None
+    # the athlete's calibration: every stride length is multiplied by this (1: none)
+    distance_scale: float = 1.0
 
     def __post_init__(self) -> None:
         for f in fields(self):
             v = getattr(self, f.name)
+            if f.name == "plan":
+                if v is not None and not isinstance(v, Plan):
+                    raise ConfigError(f"plan={v!r} must be a split plan (e.g. 100:11.5,400:50)")
+                continue
             if f.name == "goal_sets_stride_length":
                 if not isinstance(v, bool):
                     raise ConfigError(f"goal_sets_stride_length={v!r} must be True or False")
@@ -132,8 +145,10 @@ class AnalyzerSettings:
                 raise ConfigError(f"{f.name}={v!r} must be within {lo:g}..{hi:g}")
 
     def to_json(self) -> dict[str, Any]:
-        """Every setting by name: numbers, ``None`` for an unset target, a bool."""
-        return asdict(self)
+        """Every setting by name: numbers, ``None`` for an unset target, a bool, the plan's text."""
+        out = asdict(self)
+        out["plan"] = None if self.plan is None else self.plan.spec
+        return out
 
     @classmethod
     def from_json(cls, data: object) -> AnalyzerSettings:
@@ -148,13 +163,21 @@ class AnalyzerSettings:
                 "stridecue, or misspelt): update stridecue, or remove them; known settings: "
                 + ", ".join(sorted(known))
             )
-        for name, value in data.items():
+        values = dict(data)
+        plan = values.get("plan")
+        if plan is not None and not isinstance(plan, Plan):
+            if not isinstance(plan, str):
+                raise ConfigError(f"plan={plan!r} must be a plan's text, e.g. 100:11.5,400:50")
+            values["plan"] = Plan.parse(plan)
+        for name, value in values.items():
             if isinstance(value, bool) and name != "goal_sets_stride_length":
                 raise ConfigError(f"{name}={value!r} must be a number")
-        return cls(**data)
+        return cls(**values)
 
     @classmethod
-    def for_event(cls, event: str, **overrides: float | int | bool | None) -> AnalyzerSettings:
+    def for_event(
+        cls, event: str, **overrides: float | int | bool | Plan | None
+    ) -> AnalyzerSettings:
         """Defaults for ``"sprint"`` (200-400 m reps) or ``"distance"`` (800 m and up)."""
         if event == "sprint":
             base = cls()

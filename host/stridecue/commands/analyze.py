@@ -5,6 +5,13 @@ The CSV (UTF-8 text) has a header naming at least t_s,stride_time_s,stride_lengt
 Strides with impossible values (NaN, out of range, out of time order) are counted
 and skipped. With --json every event is one JSON object per line:
 {"t_s": ..., "stride_index": ..., "kind": ..., "detail": {...}}.
+
+Training (docs/training.md): --plan gives the split plan (checkpoints metres:seconds,
+e.g. 100:11.5,200:24,400:50; or even:50; or shape:50), each split then says how far
+behind (+) or ahead (-) of it; --rep-distance tells the rep's true distance (each rep
+is scaled to it, so a 400 m rep always has four 100 m splits); --distance-scale
+applies an athlete's calibration (stridecue calibrate). With --all each rep summary
+compares the first 200 m with the last 200 m.
 """
 
 from __future__ import annotations
@@ -19,10 +26,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from stridecue.analysis import Analyzer, AnalyzerSettings, Event
+from stridecue.analysis import Analyzer, AnalyzerSettings, Event, EventKind
+from stridecue.analysis.plan import Plan
 from stridecue.analysis.types import ALERT_KINDS
 from stridecue.commands._pipe import write_lines
 from stridecue.errors import StrideCueError
+from stridecue.training import rep_words
 
 REQUIRED = ("t_s", "stride_time_s", "stride_length_m")
 OPTIONAL = ("contact_time_s",)
@@ -75,7 +84,39 @@ def register(sub: Any) -> None:
     p.add_argument(
         "--all", action="store_true", help="also print rep starts/ends, splits and rep summaries"
     )
+    add_distance_options(p)
     p.set_defaults(func=run)
+
+
+def add_distance_options(p: Any) -> None:
+    """--plan, --rep-distance and --distance-scale (also used by other commands)."""
+    p.add_argument(
+        "--plan",
+        metavar="SPEC",
+        help="split plan: 100:11.5,200:24,400:50 (metres:seconds), even:50 or shape:50",
+    )
+    p.add_argument(
+        "--rep-distance",
+        type=float,
+        metavar="M",
+        help="each rep's true distance: its strides are scaled to sum to it",
+    )
+    p.add_argument(
+        "--distance-scale",
+        type=float,
+        default=1.0,
+        metavar="F",
+        help="the athlete's calibration: stride lengths x F (0.8..1.2; stridecue calibrate)",
+    )
+
+
+def distance_settings(args: argparse.Namespace) -> dict[str, Any]:
+    """The settings --plan, --rep-distance and --distance-scale give (checked later)."""
+    return {
+        "plan": None if args.plan is None else Plan.parse(args.plan),
+        "rep_distance_m": args.rep_distance,
+        "distance_scale": args.distance_scale,
+    }
 
 
 def read_strides(path: Path) -> Iterator[tuple[int, float, float, float, float]]:
@@ -149,6 +190,7 @@ def run(args: argparse.Namespace) -> int:
         goal_400m_s=args.goal_400m,
         goal_sets_stride_length=args.goal_baseline,
         max_stride_length_m=args.max_stride_length,
+        **distance_settings(args),
     )
     analyzer = Analyzer(settings)
     show: set[str] | None = None if args.all else set(ALERT_KINDS)
@@ -175,5 +217,7 @@ def _lines(events: Iterator[Event], show: set[str] | None, as_json: bool) -> Ite
         if as_json:
             yield json.dumps(e.as_json(), allow_nan=False) + "\n"
         else:
-            detail = " ".join(f"{k}={v}" for k, v in e.detail.items())
+            detail = " ".join(f"{k}={v}" for k, v in e.detail.items() if not isinstance(v, dict))
             yield f"{e.t_s:9.3f}s  stride {e.stride_index:5d}  {e.kind:18s} {detail}\n"
+            if e.kind == EventKind.REP_SUMMARY:
+                yield f"{'':36s}{rep_words(e.detail)}\n"

@@ -533,3 +533,82 @@ def with_length_error(
             StrideTruth(s.t_s, s.stride_time_s, s.contact_time_s, length, length / s.stride_time_s)
         )
     return out
+
+
+# --- 400 m and cadence training (docs/training.md) ---
+
+#: training rep shapes: even pace, a positive split (slowing all the way), a fade from 250 m
+TRAINING_KINDS = ("even", "positive", "fade")
+
+
+def training_rep(
+    rng: np.random.Generator,
+    kind: str = "even",
+    profile: Profile = SPRINT,
+    distance_m: float = 400.0,
+    noise: Noise | None = None,
+    t0_s: float = 0.0,
+) -> Scenario:
+    """A rep from a standing start whose true strides sum to exactly ``distance_m``.
+
+    ``even``: held to the line; ``positive``: stride length falls 5 % and stride time
+    rises 2 % evenly from the start to the line (each 100 m slower than the one before);
+    ``fade``: steady to 250 m, then 8 % shorter and 3 % slower strides by the line (the
+    last-200 m signature). The strides are scaled by one factor (within a stride's
+    noise) so that the rep is exact: its true splits are :func:`split_times` of them.
+    """
+    if kind == "even":
+        sc = rep(rng, profile, distance_m, None, noise=noise, t0_s=t0_s)
+    elif kind == "positive":
+        sc = rep(rng, profile, distance_m, 1.0, 0.05, 0.02, noise=noise, t0_s=t0_s)
+    elif kind == "fade":
+        at = min(250.0, 0.625 * distance_m)
+        sc = rep(rng, profile, distance_m, at, 0.08, 0.03, noise=noise, t0_s=t0_s)
+    else:
+        raise ValueError(f"kind={kind!r} must be one of {', '.join(TRAINING_KINDS)}")
+    k = distance_m / math.fsum(s.stride_length_m for s in sc.strides)
+    exact = [
+        StrideTruth(
+            s.t_s, s.stride_time_s, s.contact_time_s, s.stride_length_m * k, s.speed_mps * k
+        )
+        for s in sc.strides
+    ]
+    return Scenario(f"training-{kind}-{distance_m:g}m", exact, sc.change_points)
+
+
+def split_times(strides: Sequence[StrideTruth], split_m: float = 100.0) -> list[float]:
+    """Time of each full ``split_m`` of a rep, interpolated within the crossing stride.
+
+    The rep starts at the start of its first stride (as the analyzer times it).
+    """
+    out: list[float] = []
+    if not strides:
+        return out
+    covered = 0.0
+    last = strides[0].t_s - strides[0].stride_time_s
+    mark = split_m
+    for s in strides:
+        before = covered
+        covered += s.stride_length_m
+        while covered >= mark - 1e-9:
+            t = s.t_s - s.stride_time_s * (1.0 - (mark - before) / s.stride_length_m)
+            out.append(t - last)
+            last = t
+            mark += split_m
+    return out
+
+
+def pod_measured(
+    rng: np.random.Generator,
+    strides: Sequence[StrideTruth],
+    bias: float = -0.02,
+    cv: float = 0.02,
+) -> list[StrideTruth]:
+    """The strides as a pod measures them: each length off by ``bias`` plus independent
+    noise of ``cv`` (fractions; -2 % and 2 % as measured on real recordings)."""
+    err = 1.0 + bias + cv * rng.standard_normal(len(strides))
+    return [
+        StrideTruth(s.t_s, s.stride_time_s, s.contact_time_s, s.stride_length_m * float(e),
+                    s.speed_mps * float(e))
+        for s, e in zip(strides, err, strict=True)
+    ]  # fmt: skip

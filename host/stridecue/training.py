@@ -1,0 +1,88 @@
+"""A rep's training numbers in a coach's words: splits against plan, first against last 200 m.
+
+These read a ``rep_summary`` event's detail (see :mod:`stridecue.analysis.analyzer`):
+``distance_m`` (after any scaling), ``distance_scale``, ``splits_s``,
+``splits_vs_plan_s``, ``first_200`` / ``last_200`` / ``last_vs_first_pct``. The report,
+the dashboard and ``stridecue analyze`` all phrase them with these functions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+#: a change within this many percent (either way) counts as held
+HELD_PCT = 2.0
+
+_WORDS = (
+    # key, what a coach calls it, unit, format
+    ("cadence_spm", "cadence", "steps/min", ".0f"),
+    ("stride_length_m", "stride", "m", ".2f"),
+    ("speed_mps", "speed", "m/s", ".2f"),
+    ("contact_time_s", "contact", "s", ".3f"),
+)
+
+
+def distance_words(summary: Mapping[str, Any]) -> str:
+    """``400 m`` or, when scaled, ``400 m (measured 392 m, x1.020)``."""
+    d = summary.get("distance_m")
+    text = f"{float(d):.0f} m" if d is not None else "? m"
+    scale = summary.get("distance_scale")
+    if scale is not None and scale != 1.0:
+        measured = summary.get("measured_distance_m")
+        seen = f"measured {float(measured):.0f} m, " if measured is not None else ""
+        text += f" ({seen}x{float(scale):.3f})"
+    return text
+
+
+def splits_words(summary: Mapping[str, Any]) -> str:
+    """``100 m splits 11.4 / 12.3 / 12.6 / 13.1 s, 0.4 s behind plan at the line``."""
+    splits = summary.get("splits_s") or []
+    if not splits:
+        return "no full 100 m split"
+    text = "100 m splits " + " / ".join(f"{float(x):.1f}" for x in splits) + " s"
+    behind = summary.get("splits_vs_plan_s") or []
+    if behind:
+        last = float(behind[-1])
+        if abs(last) < 0.05:
+            text += ", on plan"
+        else:
+            text += f", {abs(last):.1f} s {'behind' if last > 0 else 'ahead of'} plan"
+    return text
+
+
+def halves_words(summary: Mapping[str, Any]) -> str:
+    """First 200 m against last 200 m in one line, with a verdict a coach would give.
+
+    ``last 200 m vs first: cadence 236 -> 230 steps/min (-2.5 %), stride 2.02 -> 1.90 m
+    (-5.9 %), speed 7.95 -> 7.29 m/s (-8.3 %); stride shortened``. Empty for a rep too
+    short to compare.
+    """
+    first = summary.get("first_200")
+    last = summary.get("last_200")
+    pct = summary.get("last_vs_first_pct") or {}
+    if not first or not last:
+        return ""
+    span = float(last.get("to_m", 0.0)) - float(last.get("from_m", 0.0))
+    name = "200 m" if span >= 199.5 else f"{span:.0f} m"
+    parts = []
+    lost = []
+    for key, word, unit, fmt in _WORDS:
+        a, b, p = first.get(key), last.get(key), pct.get(key)
+        if a is None or b is None:
+            continue
+        change = f" ({float(p):+.1f} %)" if p is not None else ""
+        parts.append(f"{word} {float(a):{fmt}} -> {float(b):{fmt}} {unit}{change}")
+        if p is not None and key in ("cadence_spm", "stride_length_m") and p < -HELD_PCT:
+            lost.append("rhythm slowed" if key == "cadence_spm" else "stride shortened")
+    verdict = "; " + " and ".join(lost) if lost else "; form held"
+    return f"last {name} vs first: " + ", ".join(parts) + verdict
+
+
+def rep_words(summary: Mapping[str, Any]) -> str:
+    """The whole rep in one line: number, distance, splits, first against last 200 m."""
+    rep = summary.get("rep")
+    head = f"rep {int(rep) + 1}: " if rep is not None else ""
+    text = f"{head}{distance_words(summary)}, {splits_words(summary)}"
+    halves = halves_words(summary)
+    return f"{text}; {halves}" if halves else text

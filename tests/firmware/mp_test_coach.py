@@ -1,0 +1,111 @@
+# coach.py: the rhythm pacer, the split buzz and the last-200 m guard, stride by
+# stride on integer strides (ms, mm); nothing allocated per stride (unix port).
+from stridepod.coach import (
+    CUE_NONE,
+    CUE_SHORT,
+    CUE_SPLIT_BEHIND,
+    CUE_SPLIT_ON,
+    Coach,
+    RhythmPacer,
+    ShortGuard,
+    SplitBuzz,
+)
+
+
+def _rep(stride_ms, length_mm, metres, fade_from_mm=0, fade_permille=0):
+    # (t_ms, stride_ms, length_mm) strides of a rep from t=0, optionally fading
+    out = []
+    t = 0
+    mm = 0
+    while mm < metres * 1000:
+        ln = length_mm
+        if fade_from_mm and mm > fade_from_mm:
+            ln = length_mm - length_mm * fade_permille * (mm - fade_from_mm) // (
+                1000 * (metres * 1000 - fade_from_mm)
+            )
+        t += stride_ms
+        mm += ln
+        out.append((t, stride_ms, ln))
+    return out
+
+
+def test_pacer_ticks_until_matched_then_quiet_and_back():
+    p = RhythmPacer(240, every_steps=4, match_strides=8, lose_strides=6)
+    assert p.stride_ms == 500 and p.period_ms == 1000
+    assert p.tick_due(0) and not p.tick_due(999) and p.tick_due(1000)
+    for _ in range(7):
+        assert p.on_stride(530)  # 6 % slow: still pacing
+    n = 0
+    while p.on_stride(505):
+        n += 1
+    assert n == 7  # the 8th matched stride ends the pacing
+    assert not p.tick_due(5000)
+    for _ in range(5):
+        assert not p.on_stride(560)
+    assert p.on_stride(560)  # the 6th off stride: back
+    assert p.tick_due(9000)
+
+
+def test_split_buzz_one_pulse_on_plan_two_behind():
+    b = SplitBuzz(1000, (12000, 25000), tol_ms=200)
+    cues = []
+    for t, st, ln in _rep(480, 3840, 400):  # 8 m/s: 12.5 s per 100 m
+        c = b.on_stride(t, st, ln)
+        if c != CUE_NONE:
+            cues.append((c, b.last_ms))
+    assert [c for c, _ in cues] == [CUE_SPLIT_BEHIND, CUE_SPLIT_ON, CUE_SPLIT_ON, CUE_SPLIT_ON]
+    assert cues[0][1] == 12500 and cues[3][1] == 50000
+
+
+def test_split_buzz_with_scale_reaches_four_splits():
+    short = [(t, st, ln * 98 // 100) for t, st, ln in _rep(480, 3840, 400)]
+    plain = SplitBuzz(1000)
+    scaled = SplitBuzz(1020)
+    for t, st, ln in short:
+        plain.on_stride(t, st, ln)
+        scaled.on_stride(t, st, ln)
+    assert plain.k == 3 and scaled.k == 4
+
+
+def test_guard_fires_on_fade_after_200_m_not_on_even():
+    fade = ShortGuard()
+    first = None
+    mm = 0
+    for _, _, ln in _rep(480, 3840, 400, 250000, 80):
+        mm += ln
+        if fade.on_stride(mm, ln) == CUE_SHORT and first is None:
+            first = mm
+    assert first is not None and 250000 < first < 400000
+    even = ShortGuard()
+    mm = 0
+    for _, _, ln in _rep(480, 3840, 400):
+        mm += ln
+        assert even.on_stride(mm, ln) == CUE_NONE
+
+
+def test_coach_detects_the_rep_and_buzzes_splits():
+    c = Coach(target_spm=250, plan_ms=(13000, 26000, 39000, 52000))
+    cues = [c.on_stride(t, st, ln) for t, st, ln in _rep(480, 3840, 400)]
+    assert c.running and cues.count(CUE_SPLIT_ON) == 4
+    for k in range(4):
+        c.on_stride(50000 + 800 * (k + 1), 800, 1600)  # jog: the rep ends
+    assert not c.running
+    assert not c.pacer.pacing  # 250 spm matched at 480 ms strides
+
+
+def test_no_allocation_per_stride():
+    try:
+        import micropython
+    except ImportError:
+        return  # CPython: nothing to check
+    strides = _rep(480, 3840, 400, 250000, 80)
+    c = Coach(target_spm=250, plan_ms=(13000, 26000, 39000, 52000))
+    on = c.on_stride
+    tick = c.pacer.tick_due
+    micropython.heap_lock()
+    try:
+        for t, st, ln in strides:
+            on(t, st, ln)
+            tick(t)
+    finally:
+        micropython.heap_unlock()
