@@ -2,7 +2,8 @@
 # integer samples from a text stream and prints one line per stride.
 #   first line:  rate_hz acc_range_g gyro_range_dps
 #   then:        t_ms ax ay az gx gy gz   (mg and 0.1 deg/s, see gait.py)
-#   output:      S t_contact_ms stride_ms contact_ms length_mm flags
+#   output:      S t_contact_ms stride_ms contact_ms length_mm flags t_report_ms
+#   (t_report_ms: the t_ms of the sample whose push() reported the stride)
 # Used by `stridecue steps --engine micropython`; run as
 #   micropython -c "import stridepod.gait_replay as r; r.main()" < samples.txt
 import sys
@@ -22,8 +23,8 @@ def run(stream, out):
         n += 1
         if push(int(f[0]), int(f[1]), int(f[2]), int(f[3]), int(f[4]), int(f[5]), int(f[6])):
             out.write(
-                "S %d %d %d %d %d\n"
-                % (eng.t_contact_ms, eng.stride_ms, eng.contact_ms, eng.length_mm, eng.flags)
+                "S %d %d %d %d %d %s\n"
+                % (eng.t_contact_ms, eng.stride_ms, eng.contact_ms, eng.length_mm, eng.flags, f[0])
             )
     out.write("N %d\n" % n)
 

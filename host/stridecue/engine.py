@@ -84,7 +84,7 @@ def to_counts(data: ImuData, cfg: EngineConfig | None = None) -> npt.NDArray[np.
 
 
 def _stride(
-    t_contact_ms: int, stride_ms: int, contact_ms: int, length_mm: int, flags: int
+    t_contact_ms: int, stride_ms: int, contact_ms: int, length_mm: int, flags: int, t_report_ms: int
 ) -> dict[str, Any]:
     return {
         "t_contact_s": t_contact_ms / 1000.0,
@@ -92,6 +92,8 @@ def _stride(
         "contact_time_s": contact_ms / 1000.0,
         "stride_length_m": length_mm / 1000.0,
         "flags": flag_names(flags),
+        # the sample on which the engine reported it: latency = t_report_s - t_contact_s
+        "t_report_s": t_report_ms / 1000.0,
     }
 
 
@@ -104,7 +106,14 @@ def run_cpython(data: ImuData, cfg: EngineConfig) -> list[dict[str, Any]]:
     for row in to_counts(data, cfg).tolist():
         if push(*row):
             out.append(
-                _stride(eng.t_contact_ms, eng.stride_ms, eng.contact_ms, eng.length_mm, eng.flags)
+                _stride(
+                    eng.t_contact_ms,
+                    eng.stride_ms,
+                    eng.contact_ms,
+                    eng.length_mm,
+                    eng.flags,
+                    row[0],
+                )
             )
     return out
 
@@ -144,7 +153,7 @@ def run_micropython(
     for line in proc.stdout.splitlines():
         f = line.split()
         if f and f[0] == "S":
-            out.append(_stride(*(int(v) for v in f[1:6])))
+            out.append(_stride(*(int(v) for v in f[1:7])))
     return out
 
 

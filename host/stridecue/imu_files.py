@@ -3,7 +3,8 @@
 The StrideCue IMU CSV has the header ``t,ax,ay,az,gx,gy,gz``: time in seconds,
 specific force in m/s², rotation rate in rad/s, sensor frame as recorded (any
 mounting). ``read_pyshoe_mat`` and ``read_gaitmap_csv`` read the recordings in
-``../shared/data`` (PyShoe Vicon ``.mat``; gaitmap example ``imu_sample.csv``) into the
+``../shared/data`` (PyShoe Vicon ``.mat``; gaitmap example ``imu_sample.csv``; UCI VectorNav course
+``expN_VN.mat``) into the
 same shape, so ``stridecue import-imu`` can convert them.
 """
 
@@ -182,7 +183,9 @@ def write_csv(path: Path, data: ImuData) -> None:
 
 
 _MAT_KINDS = {"U": "text", "S": "text", "O": "a cell array", "V": "a struct", "c": "complex"}
-_MAT_VARS = ("imu", "ts")
+_MAT_VARS = ("imu", "ts", "u")
+VECTORNAV_G_MPS2 = 9.817269  # the UCI exporter's g: its accelerations are m/s^2 / this
+VECTORNAV_RATE_HZ = 800.0
 
 
 def _dump_mat(path: str) -> None:
@@ -260,6 +263,28 @@ def read_pyshoe_mat(path: Path) -> ImuData:
     return ImuData(ts - ts[0], imu[:, :3].copy(), imu[:, 3:].copy())
 
 
+def read_vectornav_mat(path: Path) -> ImuData:
+    """UCI VectorNav course ``.mat``: ``u`` 15 x N, rows 0-2 g, 3-5 deg/s, 800 Hz.
+
+    Row 7 holds the authors' time (index / 800); the time base is rebuilt from the
+    index the same way so rounding in the file cannot make steps uneven.
+    """
+    _exists(path)
+    m = _load_mat(path)
+    need = "a UCI VectorNav .mat has 'u' (15 x N: acc in g, gyro in deg/s, ..., time in s)"
+    if "u.kind" in m:
+        raise ImuFileError(f"{path}: 'u' holds {m['u.kind']}, not numbers; {need}")
+    if "u" not in m:
+        raise ImuFileError(f"{path}: no variable 'u'; {need}")
+    u = np.asarray(m["u"], dtype=np.float64)
+    if u.ndim != 2 or u.shape[0] != 15 or u.shape[1] < 2:
+        raise ImuFileError(f"{path}: 'u' is {' x '.join(map(str, u.shape))}; {need}")
+    t = np.arange(u.shape[1]) / VECTORNAV_RATE_HZ
+    table = np.column_stack([u[0:3].T * VECTORNAV_G_MPS2, np.deg2rad(u[3:6].T)])
+    _check_samples(path, t, table, lambda i: f"{path}: sample {i + 1}")
+    return ImuData(t, table[:, :3].copy(), table[:, 3:].copy())
+
+
 def read_gaitmap_csv(path: Path, foot: str = "right") -> ImuData:
     """gaitmap example ``imu_sample.csv``: 2 header rows, m/s² and deg/s, 204.8 Hz."""
     if foot not in ("left", "right"):
@@ -301,6 +326,8 @@ def read_any(path: Path, foot: str = "right") -> ImuData:
     except OSError as e:
         raise ImuFileError(f"{path}: cannot open it ({e.strerror}); give a readable file") from None
     if path.suffix.lower() == ".mat" or magic.startswith(b"MATLAB"):
+        if "u" in _load_mat(path):
+            return read_vectornav_mat(path)
         return read_pyshoe_mat(path)
     if magic.lstrip(b"\xef\xbb\xbf").startswith(b"sensor,"):
         return read_gaitmap_csv(path, foot)

@@ -56,8 +56,13 @@ def test_steps_json_cpython(imu_csv: Path, capsys: pytest.CaptureFixture[str]) -
         "contact_time_s",
         "stride_length_m",
         "flags",
+        "t_report_s",
     }
     assert strides[0]["flags"] == ["first"]
+    # reported on a later sample than its contact, and not later than a stride after it
+    for s in strides:
+        lag = float(s["t_report_s"]) - float(s["t_contact_s"])  # type: ignore[arg-type]
+        assert 0.0 < lag < 1.0
     for s in strides[1:]:
         assert s["flags"] == []
         assert s["stride_time_s"] == pytest.approx(0.8, abs=0.01)

@@ -5,7 +5,8 @@ frame as recorded, any mounting), one sample per line in time order; stridecue
 import-imu makes one from the public recordings. Output: one stride per line, from
 one foot contact to the next contact of the same foot (cadence in steps/min =
 2 * 60 / stride_time_s for a one-foot pod). With --json each line is
-{"t_contact_s": …, "stride_time_s": …, "contact_time_s": …, "stride_length_m": …, "flags": […]}.
+{"t_contact_s": …, "stride_time_s": …, "contact_time_s": …, "stride_length_m": …, "flags": […],
+"t_report_s": …} (t_report_s: the time of the sample on which the engine reported it).
 The engine is the firmware file itself, run on the MicroPython unix port (default when
 installed) or imported under CPython.
 """
