@@ -70,7 +70,8 @@ async def record_or_watch(args: argparse.Namespace, *, record: bool) -> int:
             "out and stop with Ctrl-C)"
         )
     root = sessions_dir(args)
-    names = rosters.load(args.roster or rosters.default_path(root), required=bool(args.roster))
+    roster_path = args.roster or rosters.default_path(root)
+    names = rosters.load(roster_path, required=bool(args.roster))
     names.update(rosters.parse_pairs(args.athlete))
     # a USB pod whose cable comes out and back in is reopened (BLE links always reconnect)
     links: list[Link] = [
@@ -100,6 +101,7 @@ async def record_or_watch(args: argparse.Namespace, *, record: bool) -> int:
         cues=not args.no_cues,
         clock=None if record else SessionClock(time.time_ns(), speed),
     )
+    practice.distance_scales = rosters.scales(roster_path)  # `stridecue calibrate`
     sims = [ln.pod for ln in links if isinstance(ln, SimLink)]
     if sims and len(sims) == len(links):  # simulated athletes: done when every run is
         practice.subscribe(BoardWatch(practice, sims))
