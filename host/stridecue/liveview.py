@@ -21,6 +21,7 @@ from typing import TextIO
 
 from stridecue.analysis import Event, EventKind
 from stridecue.practice import ALERTS, CueSent, Listener, Practice, Row, latency_ms
+from stridecue.training import rep_words
 from stridecue.words import cue_line, event_line, mmss, pace
 
 _CLEAR = "\x1b[H\x1b[J"
@@ -88,6 +89,8 @@ class View(Listener):
     def event(self, row: Row, event: Event) -> None:
         if event.kind in ALERTS or event.kind == EventKind.RECOVERED:
             self.line(row, event_line(event, verbose=self.verbose), event.t_s)
+        elif event.kind == EventKind.REP_SUMMARY:
+            self.line(row, rep_words(event.detail), event.t_s)
 
     def cue(self, row: Row, sent: CueSent) -> None:
         self.line(row, cue_line(sent.cue.pattern, sent.by, sent.reason, verbose=self.verbose))

@@ -278,3 +278,16 @@ def test_a_standard_rsc_pod_shows_cadence_and_stride_length() -> None:
     assert point.stride_length_m == pytest.approx(1.22)
     row = practice.rows["stryd"]
     assert row.rsc_only and row.analyzer.n_accepted == 0  # not analysed: no per-stride timing
+
+
+def test_after_a_rep_the_tile_compares_its_last_200_m_with_its_first(session: Path) -> None:
+    state = LiveState()
+    player = ReplayPlayer(state, Timeline.load(session))
+    player.seek(player.duration_s)
+    texts = [a.text for a in state.athletes["pod-ada"].alerts]
+    assert any(t.startswith("rep 1: ") and "100 m splits" in t for t in texts), texts
+    # these reps are about 200 m: their halves are compared
+    assert any(t.startswith("last 101 m vs first: cadence") for t in texts), texts
+    summary = next(t for t in texts if t.startswith("rep 1: "))
+    ended = next(t for t in texts if t.startswith("rep 1 ended: "))
+    assert summary.split(",")[0].removeprefix("rep 1: ") in ended  # one distance per rep

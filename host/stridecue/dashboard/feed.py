@@ -18,6 +18,7 @@ from stridecue.dashboard.state import LiveState
 from stridecue.links import LinkState, Received
 from stridecue.practice import CueSent, Listener, Row
 from stridecue.protocol import RscMeasurement, Status, StrideEvent, StrideFlag
+from stridecue.training import distance_words, halves_words, splits_words
 from stridecue.words import cue_line, event_line
 
 
@@ -113,15 +114,14 @@ class Feed(Listener):
                 pod, t, "split", f"{d.get('at_m'):.0f} m split {split:.1f} s{more}"
             )
         elif event.kind == EventKind.REP_SUMMARY:
-            fi = d.get("fatigue_index")
-            self.state.add_alert(
-                pod,
-                t,
-                "mark",
-                f"rep {int(d.get('rep', 0)) + 1}: {d.get('distance_m')} m, "
-                f"{d.get('mean_cadence_spm')} spm, form held {d.get('form_held_m')} m"
-                + (f", fatigue {100 * fi:.0f} %" if fi is not None else ""),
-            )
+            # after the rep: its one distance, its splits, first against last 200 m
+            if d.get("distance_m") is not None:  # the rep's one distance, everywhere
+                self.state.update(pod, distance_m=float(d["distance_m"]))
+            rep = f"rep {int(d.get('rep', 0)) + 1}: "
+            self.state.add_alert(pod, t, "mark", rep + distance_words(d) + ", " + splits_words(d))
+            halves = halves_words(d)
+            if halves:
+                self.state.add_alert(pod, t, "mark", halves)
         else:
             self.state.add_alert(pod, t, str(event.kind), alert_text(event))
 
