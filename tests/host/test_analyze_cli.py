@@ -75,7 +75,9 @@ def test_target_options(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> N
     lengths = [json.loads(x)["detail"]["baseline_stride_length_m"] for x in out.splitlines()]
     assert lengths == [3.84]
     code, _, err = _main(capsys, p, "--goal-baseline")
-    assert code == 2 and "--goal-400m" in err
+    assert code == 2 and "--goal-400 SECONDS" in err  # the name `report` uses too
+    code, out, _ = _main(capsys, p, "--json", "--goal-400", "50", "--goal-baseline")
+    assert [json.loads(x)["detail"]["baseline_stride_length_m"] for x in out.splitlines()] == [3.84]
 
 
 def test_bad_values_are_counted_not_fatal(tmp_path: Path) -> None:
@@ -109,3 +111,12 @@ def test_bad_csv_gives_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFixtu
     r = _cli(str(tmp_path / "text.csv"), "--json")
     assert r.returncode == 2 and "stride_time_s='abc'" in r.stderr
     assert "Traceback" not in r.stderr
+
+
+def test_nothing_to_report_is_said(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    p = tmp_path / "rest.csv"
+    p.write_text("t_s,stride_time_s,stride_length_m\n")
+    code, out, _ = _main(capsys, str(p))
+    assert code == 0 and out.startswith("nothing to report: no rhythm loss or stride shortening")
+    code, out, _ = _main(capsys, str(p), "--json")
+    assert code == 0 and out == ""  # JSON lines: an empty stream, nothing else

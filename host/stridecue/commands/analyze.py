@@ -68,11 +68,18 @@ def register(sub: Any) -> None:
         metavar="M",
         help="baseline stride length from the coach, in metres",
     )
-    p.add_argument("--goal-400m", type=float, metavar="S", help="400 m goal time for splits")
+    p.add_argument(
+        "--goal-400",
+        "--goal-400m",
+        dest="goal_400m",
+        type=float,
+        metavar="S",
+        help="400 m goal time for splits (as `stridecue report --goal-400`)",
+    )
     p.add_argument(
         "--goal-baseline",
         action="store_true",
-        help="with --goal-400m: judge stride length against the length that holds goal pace",
+        help="with --goal-400: judge stride length against the length that holds goal pace",
     )
     p.add_argument(
         "--max-stride-length",
@@ -182,7 +189,7 @@ def _number(path: Path, line: int, name: str, text: str) -> float:
 
 def run(args: argparse.Namespace) -> int:
     if args.goal_baseline and args.goal_400m is None:
-        raise StrideCsvError("--goal-baseline needs --goal-400m SECONDS (the goal time)")
+        raise StrideCsvError("--goal-baseline needs --goal-400 SECONDS (the goal time)")
     settings = AnalyzerSettings.for_event(
         args.event,
         target_cadence_spm=args.target_cadence,
@@ -194,9 +201,14 @@ def run(args: argparse.Namespace) -> int:
     )
     analyzer = Analyzer(settings)
     show: set[str] | None = None if args.all else set(ALERT_KINDS)
-    code = write_lines(_lines(_events(analyzer, args.csv), show, args.json))
+    shown = [0]
+    code = write_lines(_lines(_events(analyzer, args.csv), show, args.json, shown))
     if code:
         return code
+    if not shown[0] and not args.json:
+        what = "events" if args.all else "rhythm loss or stride shortening"
+        more = "" if args.all else " (--all also lists reps and splits)"
+        print(f"nothing to report: no {what} in {analyzer.n_accepted} strides{more}")
     rejected = {k: v for k, v in analyzer.rejected.items() if v}
     if rejected:
         parts = ", ".join(f"{k}={v}" for k, v in rejected.items())
@@ -210,14 +222,19 @@ def _events(analyzer: Analyzer, path: Path) -> Iterator[Event]:
     yield from analyzer.finish()
 
 
-def _lines(events: Iterator[Event], show: set[str] | None, as_json: bool) -> Iterator[str]:
+def _lines(
+    events: Iterator[Event], show: set[str] | None, as_json: bool, shown: list[int]
+) -> Iterator[str]:
     for e in events:
         if show is not None and e.kind not in show:
             continue
+        shown[0] += 1
         if as_json:
             yield json.dumps(e.as_json(), allow_nan=False) + "\n"
         else:
-            detail = " ".join(f"{k}={v}" for k, v in e.detail.items() if not isinstance(v, dict))
+            # reps count from 1 for people (the JSON keeps the 0-based index tools use)
+            values = {k: v + 1 if k == "rep" else v for k, v in e.detail.items()}
+            detail = " ".join(f"{k}={v}" for k, v in values.items() if not isinstance(v, dict))
             yield f"{e.t_s:9.3f}s  stride {e.stride_index:5d}  {e.kind:18s} {detail}\n"
             if e.kind == EventKind.REP_SUMMARY:
                 yield f"{'':36s}{rep_words(e.detail)}\n"
