@@ -46,7 +46,8 @@ def test_cli_version_and_help() -> None:
     from stridecue import __version__
 
     r = run(sys.executable, "-m", "stridecue", "--version")
-    assert r.returncode == 0 and r.stdout.strip().startswith(f"stridecue {__version__} (pod firmware ")
+    version = r.stdout.strip()
+    assert r.returncode == 0 and version.startswith(f"stridecue {__version__} (pod firmware ")
     r = run(sys.executable, "-m", "stridecue", "--help")
     assert r.returncode == 0 and "usage: stridecue" in r.stdout
 

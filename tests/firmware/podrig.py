@@ -20,29 +20,9 @@ import main
 import micropython
 from fakes.hw import ADC, PWM, WDT, Pin
 from fakes.lsm6dso32_model import I2C, LSM6DSO32
-from fakes.motion import Gait
+from fakes.motion import Gait, feed_imu
 from fakes.ramfs import Flash
-from stridepod import boards, rt
-
-
-async def feed_imu(chip, gait):
-    # the chip samples while its ODR is set: push the samples due since start
-    t0 = None
-    made = 0
-    while True:
-        hz = chip.acc_hz()
-        if not hz:
-            t0 = None
-        else:
-            now = rt.ticks_ms()
-            if t0 is None:
-                t0 = now
-                made = 0
-            due = rt.ticks_diff(now, t0) * hz // 1000
-            while made < due:
-                chip.produce(*gait.at(made * 1000 // hz))
-                made += 1
-        await asyncio.sleep_ms(5)
+from stridepod import boards
 
 
 async def run(app, readers, chip):

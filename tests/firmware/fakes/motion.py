@@ -2,7 +2,10 @@
 # the foot still (1 g, no rotation), then a swing with a forward pitch
 # rotation and fore-aft acceleration, and an impact at each contact.
 # Units as the LSM6DSO32 model takes them: mg and mdps.
+import asyncio
 import math
+
+from stridepod import rt
 
 
 class Gait:
@@ -21,3 +24,23 @@ class Gait:
         az = int(1000 + 1500 * s)
         gy = int(-600000 * s * math.cos(math.pi * f))
         return (ax, 0, az, 0, gy, 0)
+
+
+async def feed_imu(chip, gait):
+    # the chip samples while its ODR is set: push the samples due since it started
+    t0 = None
+    made = 0
+    while True:
+        hz = chip.acc_hz()
+        if not hz:
+            t0 = None
+        else:
+            now = rt.ticks_ms()
+            if t0 is None:
+                t0 = now
+                made = 0
+            due = rt.ticks_diff(now, t0) * hz // 1000
+            while made < due:
+                chip.produce(*gait.at(made * 1000 // hz))
+                made += 1
+        await asyncio.sleep_ms(5)
