@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from stridecue.analysis.targets import Targets
+from stridecue.commands._pipe import cannot_write
 from stridecue.links.replay import resolve_session
 
 
@@ -45,7 +46,10 @@ def run(args: argparse.Namespace) -> int:
     for key in relay:
         data.athlete(key)  # a clear error before any file is written
     out = args.out or folder / "report"
-    path = write(data, out, relay=relay)
+    try:
+        path = write(data, out, relay=relay)
+    except OSError as e:
+        raise cannot_write(e, out, "write the report elsewhere with -o DIR") from None
     for problem in data.problems:
         print(f"note: {problem}")
     print(f"report: {path}")
