@@ -272,8 +272,10 @@ def repair(folder: Path) -> str:
     named = {str(info.get("file", slug(pod) + SUFFIX)) for pod, info in pods.items()}
     added = []
     for f in frame_files(folder):
-        if f.name not in named:
-            pod = f.stem
+        if not _passes(POD_SCHEMA, {"file": f.name}):
+            left_out.append(f"{PODS}/{f.name!r} (rename it: a name of plain characters)")
+        elif f.name not in named:
+            pod = slug(f.stem)
             while pod in pods:
                 pod += "+"
             pods[pod] = {"file": f.name}

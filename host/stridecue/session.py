@@ -331,7 +331,7 @@ class Session:
                 missing.append(f"{PODS}/{name} is missing: no frames of pod {pod}")
         listed = {ff.path.name for ff in session.files.values()}
         unlisted = [
-            f"{PODS}/{f.name} is not in {META}, so its frames are not read; "
+            f"{PODS}/{printable(f.name)} is not in {META}, so its frames are not read; "
             f"`stridecue sessions --repair {p}` adds it"
             for f in frame_files(p)
             if f.name not in listed
@@ -532,18 +532,7 @@ def read_file(folder: Path, path: Path, limit: int) -> bytes:
     It must stay inside the folder (after following links), be a regular file (a FIFO
     or a device is refused, never waited on) and hold at most ``limit`` bytes.
     """
-    try:
-        real = path.resolve()
-        inside = real.is_relative_to(folder.resolve())
-    except (OSError, RuntimeError) as e:  # a loop of links
-        raise SessionError(
-            f"{path}: cannot follow it ({e}); replace it by the file itself"
-        ) from None
-    if not inside:
-        raise SessionError(
-            f"{path} leads out of the session folder (to {real}); a session reads only "
-            "its own files: copy the file into the folder instead of linking to it"
-        )
+    confine(folder, path, "a session reads only its own files: copy the file into the folder")
     try:
         fd = os.open(path, os.O_RDONLY | _NONBLOCK)
     except OSError as e:
@@ -575,6 +564,20 @@ def read_file(folder: Path, path: Path, limit: int) -> bytes:
             "it is not part of a recording: move it out of the session folder"
         )
     return data
+
+
+def confine(folder: Path, path: Path, fix: str) -> Path:
+    """``path`` if it stays inside ``folder`` after following links, else SessionError."""
+    try:
+        real = path.resolve()
+        inside = real.is_relative_to(folder.resolve())
+    except (OSError, RuntimeError) as e:  # a loop of links
+        raise SessionError(
+            f"{path}: cannot follow it ({e}); replace it by the file itself"
+        ) from None
+    if not inside:
+        raise SessionError(f"{path} leads out of the session folder (to {real}); {fix}")
+    return path
 
 
 def frame_files(folder: Path) -> list[Path]:
@@ -680,6 +683,11 @@ def _show(value: object) -> str:
     return reprlib.repr(value)
 
 
+def printable(name: str) -> str:
+    """A name as it can be printed: quoted and escaped when it holds control characters."""
+    return _show(name) if _CONTROL.search(name) else name
+
+
 def _is_int(v: object) -> TypeGuard[int]:
     return isinstance(v, int) and not isinstance(v, bool)
 
@@ -703,6 +711,16 @@ def _text(v: Any) -> None:
         raise BadValue(f"is {_show(v)}, not text")
 
 
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def _name(v: Any) -> None:
+    """Text shown to the coach: without control characters (a terminal would obey them)."""
+    _text(v)
+    if _CONTROL.search(v):
+        raise BadValue(f"is {_show(v)}, a name with control characters")
+
+
 def _or_null(check: Check) -> Check:
     def or_null(v: Any) -> None:
         if v is not None:
@@ -717,25 +735,33 @@ def _flag(v: Any) -> None:
 
 
 def _file_name(v: Any) -> None:
-    if not isinstance(v, str) or v in ("", ".", "..") or "/" in v or "\\" in v or "\0" in v:
+    if (
+        not isinstance(v, str)
+        or v in ("", ".", "..")
+        or "/" in v
+        or "\\" in v
+        or _CONTROL.search(v)
+    ):
         raise BadValue(
             f"is {_show(v)}, not the name of a file in the session's {PODS}/ folder "
             "(a session reads only its own files)"
         )
 
 
-def _object(of: Check | None = None) -> Check:
-    """A JSON object, each value checked by ``of``."""
+def _object(of: Check | None = None, *, keys: Check | None = None) -> Check:
+    """A JSON object, each value checked by ``of`` (and each key by ``keys``)."""
 
     def check(v: Any) -> None:
         if not isinstance(v, dict):
             raise BadValue(f"is {_show(v)}, not an object")
-        if of is not None:
-            for key, value in v.items():
-                try:
+        for key, value in v.items() if of or keys else ():
+            try:
+                if keys:
+                    keys(key)
+                if of:
                     of(value)
-                except BadValue as e:
-                    raise e.within(key) from None
+            except BadValue as e:
+                raise e.within(key) from None
 
     return check
 
@@ -768,7 +794,7 @@ _OFFSET_MS = _number(-MAX_OFFSET_MS, MAX_OFFSET_MS, "ms")
 
 #: what a reader takes from an entry of "pods" (PodInfo.to_json, plus link and file)
 POD_SCHEMA = _fields({
-    "file": _file_name, "link": _text, "name": _text, "address": _text, "firmware": _text,
+    "file": _file_name, "link": _text, "name": _name, "address": _name, "firmware": _name,
     "rsc_only": _flag, "clock_offset_ms": _OFFSET_MS,
     "clock_uncertainty_ms": _number(0, MAX_OFFSET_MS, "ms"),
 })  # fmt: skip
@@ -782,8 +808,8 @@ META_SCHEMA: dict[str, Check] = {
     "start_ns": _number(0, HOST_NS_END - 1, "ns since the Unix epoch", whole=True),
     "duration_s": _number(0, HOST_NS_END / 1e9, "s"),
     "frames": _or_null(_object(_number(0, HOST_NS_END, "frames", whole=True))),
-    "athletes": _object(_text),
-    "pods": _object(POD_SCHEMA),
+    "athletes": _object(_name, keys=_name),
+    "pods": _object(POD_SCHEMA, keys=_name),
     "settings": _fields({"speed": _number(0, MAX_SPEED, "times real time")}),
     "analysis": _or_null(_object()),  # its contents: _analysis
 }

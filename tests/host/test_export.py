@@ -224,16 +224,15 @@ def test_export_on_a_read_only_disk(session: Path, tmp_path: Path, capsys, monke
 
 
 def test_a_failed_write_keeps_the_export_before(session: Path, tmp_path: Path, monkeypatch) -> None:
-    assert main(["export", str(session), "-o", str(tmp_path)]) == 0
-    before = (tmp_path / "practice-Ada.csv").read_bytes()
+    (tmp_path / "practice-Ada.csv").write_text("the export before\n")
 
-    def full(self: Path, data: bytes) -> int:
-        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(self))
+    def full(src: object, dst: object) -> None:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
-    monkeypatch.setattr(Path, "write_bytes", full)
+    monkeypatch.setattr(os, "replace", full)  # the new file is written, then cannot be kept
     assert main(["export", str(session), "-o", str(tmp_path)]) == 2
-    assert (tmp_path / "practice-Ada.csv").read_bytes() == before
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["practice-Ada.csv", "practice-Ben.csv"]
+    assert (tmp_path / "practice-Ada.csv").read_text() == "the export before\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["practice-Ada.csv"]  # no half file left
 
 
 def test_athletes_of_one_name_keep_their_own_files(tmp_path: Path, capsys) -> None:

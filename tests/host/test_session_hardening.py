@@ -184,6 +184,10 @@ DAMAGE: dict[str, tuple[Callable[[Path], Path], str]] = {
         '"pods.pod-ben.clock_offset_ms" is inf',
     ),
     "rsc_only_text": (_set("pods", "pod-ada", "rsc_only", value="no"), "is 'no', not true or"),
+    "name_escapes": (
+        _set("athletes", "pod-ada", value="Ada\x1b]0;owned\x07"),
+        "\"athletes.pod-ada\" is 'Ada\\x1b]0;owned\\x07', a name with control characters",
+    ),
     "newer_format": (_set("format", value=9), "recorded by a newer stridecue, upgrade it"),
     "file_escapes": (
         _set("pods", "pod-ada", "file", value="../../outside.scf"),
@@ -593,3 +597,35 @@ def test_numbers_at_the_edge_of_their_range(
         assert command == "fit" and case.startswith("offset"), err
         assert len(err.splitlines()) == 1 and "outside the dates a FIT file holds" in err
     Timeline.load(session)
+
+
+# --- what a session command writes stays where it should ----------------------------------
+
+
+@pytest.mark.parametrize("command", ["report", "export"])
+def test_default_output_never_leads_out_of_the_session(
+    session: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], command: str
+) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (session / command).symlink_to(elsewhere)  # planted in a session someone sent
+    says = "leads out of the session folder"
+    err = refused(capsys, [command, str(session)], session / command, says)
+    assert "remove that link, or give -o DIR" in err
+    assert list(elsewhere.iterdir()) == []
+
+
+@pytest.mark.parametrize("command", ["report", "export"])
+def test_a_link_among_the_outputs_is_replaced_not_written_through(
+    session: Path, tmp_path: Path, command: str
+) -> None:
+    victim = tmp_path / "victim"
+    victim.write_text("keep me")
+    out = session / command
+    out.mkdir()
+    name = "index.html" if command == "report" else f"{session.name}-Ada.csv"
+    (out / name).symlink_to(victim)
+    (out / f".{name}.tmp").symlink_to(victim)
+    assert main([command, str(session)]) == 0
+    assert victim.read_text() == "keep me"
+    assert not (out / name).is_symlink() and (out / name).stat().st_size > 100

@@ -8,6 +8,7 @@ from typing import Any
 
 from stridecue.commands._pipe import cannot_write
 from stridecue.links.replay import resolve_session
+from stridecue.session import confine
 
 
 def register(sub: Any) -> None:
@@ -49,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
         raise ExportError(f"no strides recorded{whose} in {folder}: nothing to export")
     for problem in data.problems:
         print(f"note: {problem}")
-    out: Path = args.out or folder / "export"
+    out: Path = args.out or confine(folder, folder / "export", "remove that link, or give -o DIR")
     stems = file_stems(data.athletes)
     try:
         out.mkdir(parents=True, exist_ok=True)

@@ -9,6 +9,7 @@ from typing import Any
 from stridecue.analysis.targets import Targets
 from stridecue.commands._pipe import cannot_write
 from stridecue.links.replay import resolve_session
+from stridecue.session import confine
 
 
 def register(sub: Any) -> None:
@@ -45,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
     relay = [x.strip() for x in args.relay.split(",") if x.strip()] if args.relay else []
     for key in relay:
         data.athlete(key)  # a clear error before any file is written
-    out = args.out or folder / "report"
+    out = args.out or confine(folder, folder / "report", "remove that link, or give -o DIR")
     try:
         path = write(data, out, relay=relay)
     except OSError as e:

@@ -11,7 +11,7 @@ from typing import Any
 
 from stridecue.commands._practice import sessions_dir
 from stridecue.errors import StrideCueError
-from stridecue.session import Session, find_sessions
+from stridecue.session import Session, find_sessions, printable
 
 
 def register(sub: Any) -> None:
@@ -61,7 +61,8 @@ def _row(path: Path) -> str | None:
     others = s.problems[len(s.bad_tails) :]
     if others:
         note += f"  ({len(others)} problem(s): {others[0]})"
-    return f"{path.name:<36} {_started(s):<20} {_duration(s.duration_s()):>9}  {who}{note}"
+    name = printable(path.name)
+    return f"{name:<36} {_started(s):<20} {_duration(s.duration_s()):>9}  {who}{note}"
 
 
 def run(args: argparse.Namespace) -> int:
@@ -78,9 +79,9 @@ def run(args: argparse.Namespace) -> int:
         try:
             print(_row(path))
         except StrideCueError as e:
-            damaged.append(path.name)
+            damaged.append(printable(path.name))
             why = str(e).replace(f"{path}{os.sep}", "")  # its files by their names
-            print(f"{path.name:<36} damaged: {why}")
+            print(f"{damaged[-1]:<36} damaged: {printable(why)}")
     print(f"\n{len(paths)} session(s) in {root}")
     if damaged:
         print(

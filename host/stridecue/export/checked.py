@@ -22,6 +22,7 @@ from stridecue.errors import StrideCueError
 from stridecue.sessiondata import AthleteData, Stride
 
 MIN_STRIDE_TIME_S = 0.2  # 600 steps/min: faster than any runner steps
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 
 
 class ExportError(StrideCueError):
@@ -55,10 +56,16 @@ def exportable(
 
 
 def replace_file(path: Path, data: bytes) -> Path:
-    """Write ``path`` whole or not at all (temp file, then rename over it)."""
+    """Write ``path`` whole or not at all (temp file, then rename over it).
+
+    A symbolic link at ``path`` (or at the temp file) is replaced, never written through.
+    """
     tmp = path.with_name(f".{path.name}.tmp")
     try:
-        tmp.write_bytes(data)
+        tmp.unlink(missing_ok=True)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW, 0o644)
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
         os.replace(tmp, path)
     except OSError:
         with contextlib.suppress(OSError):

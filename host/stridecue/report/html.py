@@ -87,7 +87,7 @@ def _athlete(a: AthleteData, out: Path, targets: Targets, slug: str) -> str:
         f"{min(cad):.0f}\u2013{max(cad):.0f} steps/min, {len(a.reps)} rep(s), "
         f"{len(a.alerts)} alert(s), battery {_num(a.battery_pct, '.0f')} %.</p>"
     )
-    fig = figures.session_figure(a, out / f"{slug}-session.png")
+    fig = figures.session_figure(a, _fresh(out / f"{slug}-session.png"))
     parts.append(f"<img src='{fig.name}' alt='cadence and stride length of {_e(a.name)}'>")
     parts.append("<h3>Reps</h3>" + _rep_table(a))
     parts.append(
@@ -95,7 +95,7 @@ def _athlete(a: AthleteData, out: Path, targets: Targets, slug: str) -> str:
         "(0 % = held pace; 10 % = the last 100 m took 10 % longer than the best). "
         "Form held: metres run in the rep before the first alert.</p>"
     )
-    splits = figures.splits_figure(a, targets.split_plan_s(), out / f"{slug}-splits.png")
+    splits = figures.splits_figure(a, targets.split_plan_s(), _fresh(out / f"{slug}-splits.png"))
     if splits is not None:
         parts.append(f"<h3>100 m splits</h3><img src='{splits.name}' alt='100 m splits'>")
     parts.append("<h3>Alerts and cues</h3>" + _alert_list(a))
@@ -115,7 +115,7 @@ def _relay(data: SessionData, order: Sequence[str], out: Path) -> str:
             parts.append(f"<p>{_e(inc.name)} \u2192 {_e(outg.name)}: no exchange found.</p>")
             continue
         png = figures.relay_figure(
-            inc, outg, x.t_start_s, x.t_zone_end_s, out / f"relay-{k + 1}.png"
+            inc, outg, x.t_start_s, x.t_zone_end_s, _fresh(out / f"relay-{k + 1}.png")
         )
         parts.append(
             f"<p>{_e(inc.name)} \u2192 {_e(outg.name)}: outgoing starts at {x.t_start_s:.1f} s, "
@@ -163,6 +163,13 @@ def write(
         + "\n".join(body)
         + "</body></html>"
     )
-    path = out / "index.html"
+    path = _fresh(out / "index.html")
     path.write_text(page, encoding="utf-8")
+    return path
+
+
+def _fresh(path: Path) -> Path:
+    """``path``, with a symbolic link found there removed: a report never writes through one."""
+    if path.is_symlink():
+        path.unlink()
     return path
