@@ -43,6 +43,8 @@ skipped, and yields everything before it.
                   targets are a history, in the order the coach set them: each
                   entry replaces that pod's targets from ``host_ns`` on (live, the
                   analyzer takes them from its next rep); null means unset.
+    repaired      when and by which stridecue ``sessions --repair`` rebuilt the file
+                  (absent in a file the recorder wrote)
 
 One reader, :meth:`Session.items`, decodes the frames for every consumer (the
 ``replay:`` link, the dashboard's replay, the report and the exports). A frame
