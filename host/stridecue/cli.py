@@ -12,6 +12,7 @@ import sys
 from collections.abc import Sequence
 
 from stridecue import __version__, commands, firmware
+from stridecue.commands._pipe import reader_gone
 from stridecue.errors import StrideCueError
 
 
@@ -47,6 +48,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     try:
         code: int = args.func(args)
+        sys.stdout.flush()  # a reader that went away shows here, not as noise at exit
+    except BrokenPipeError:  # `stridecue sessions | head`: the reader has what it wanted
+        return reader_gone()
     except StrideCueError as e:
         print(f"stridecue {args.command}: error: {e}", file=sys.stderr)
         return 2

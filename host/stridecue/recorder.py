@@ -5,6 +5,9 @@ operating system's hands the moment the call returns: a recorder killed with
 ``kill -9`` loses nothing it had written. When the disk fills up the recorder
 cuts the file back to its last whole record, so nothing already written is lost,
 and raises :class:`StorageFull` with what to do.
+
+:func:`repair` rebuilds the metadata of a session folder whose ``session.json`` is
+missing or damaged, from what is left (``stridecue sessions --repair``).
 """
 
 from __future__ import annotations
@@ -28,12 +31,20 @@ from stridecue.session import (
     FORMAT_VERSION,
     MAGIC,
     MARKS,
+    MAX_META_BYTES,
     META,
+    META_SCHEMA,
+    POD_SCHEMA,
     PODS,
     SUFFIX,
     SessionError,
+    check_meta,
     encode_stored,
+    frame_files,
     now_iso,
+    read_analysis,
+    read_file,
+    read_meta,
     slug,
 )
 
@@ -200,12 +211,9 @@ class Recorder:
     # --- metadata ---
     def save_meta(self) -> None:
         """Rewrite session.json atomically (temp file + rename)."""
-        tmp = self.path / (META + ".tmp")
         try:
-            tmp.write_text(json.dumps(self.meta, indent=2) + "\n")
-            os.replace(tmp, self.path / META)
+            write_meta(self.path, self.meta)
         except OSError as e:
-            tmp.unlink(missing_ok=True)
             if e.errno in _NO_ROOM:
                 raise StorageFull(
                     f"disk full updating {self.path / META}; frames recorded so far are kept"
@@ -229,3 +237,113 @@ class Recorder:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def write_meta(folder: Path, meta: dict[str, Any]) -> None:
+    """Write ``folder/session.json`` atomically (temp file + rename): whole or not at all."""
+    tmp = folder / (META + ".tmp")
+    try:
+        tmp.write_text(json.dumps(meta, indent=2) + "\n")
+        os.replace(tmp, folder / META)
+    except OSError:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def repair(folder: Path) -> str:
+    """Rebuild a missing or damaged ``session.json`` from what is left; what was done, in words.
+
+    Kept from the old file: every value that passes its check (athletes, settings, the
+    stored analysis, each pod's entry with its time sync). Every frame file in ``pods/``
+    that no kept entry names becomes a pod of its own, named by its file. The old file
+    is kept beside the new one (``session.json.before-repair``), never overwritten, and
+    nothing else in the folder changes. A pod added this way has no time sync: its
+    strides are placed by their arrival, and the athletes are named by pod.
+    """
+    left_out: list[str] = []
+    try:
+        meta = read_meta(folder)
+        damaged = False
+    except SessionError:
+        if not frame_files(folder) and not os.path.lexists(folder / META):
+            raise  # not a session folder: nothing to rebuild from
+        (meta, left_out), damaged = _salvage(folder), True
+    pods: dict[str, Any] = meta.setdefault("pods", {})
+    named = {str(info.get("file", slug(pod) + SUFFIX)) for pod, info in pods.items()}
+    added = []
+    for f in frame_files(folder):
+        if not _passes(POD_SCHEMA, {"file": f.name}):
+            left_out.append(f"{PODS}/{f.name!r} (rename it: a name of plain characters)")
+        elif f.name not in named:
+            pod = slug(f.stem)
+            while pod in pods:
+                pod += "+"
+            pods[pod] = {"file": f.name}
+            added.append(pod)
+    if not damaged and not added:
+        return f"{folder}: {META} is sound and names every frame file: nothing to repair"
+    meta.setdefault("format", FORMAT_VERSION)
+    meta["repaired"] = f"{now_iso()} by stridecue {__version__}"
+    check_meta(meta)  # what is written reads back
+    old = folder / META
+    kept = ""
+    try:
+        if os.path.lexists(old):
+            backup = _free_name(folder, META + ".before-repair")
+            os.rename(old, backup)  # a link is moved, not followed
+            kept = f"; the old one is kept as {backup.name}"
+        write_meta(folder, meta)
+    except OSError as e:
+        raise SessionError(
+            f"cannot write {old}: {e.strerror}; copy the session folder somewhere writable "
+            "and repair the copy"
+        ) from None
+    what = [f"added pod(s) {', '.join(added)} from their frame files"] if added else []
+    if left_out:
+        what.append(f"left out what did not pass its check: {', '.join(left_out)}")
+    return f"{folder}: {META} rebuilt ({'; '.join(what) or 'all of it kept'}){kept}"
+
+
+def _salvage(folder: Path) -> tuple[dict[str, Any], list[str]]:
+    """What of a damaged session.json passes its checks, and the keys left out."""
+    if not os.path.lexists(folder / META):
+        return {}, []
+    try:
+        old = json.loads(read_file(folder, folder / META, MAX_META_BYTES).decode("utf-8"))
+    except (SessionError, ValueError, RecursionError):
+        return {}, ["all of it (not a JSON file StrideCue can read)"]
+    if not isinstance(old, dict):
+        return {}, ["all of it (not a JSON object)"]
+    meta: dict[str, Any] = {}
+    for key, check in META_SCHEMA.items():
+        if key in old and key != "pods" and _passes(check, old[key]):
+            meta[key] = old[key]
+    if "analysis" in meta and not _passes(lambda a: read_analysis(a, folder), meta["analysis"]):
+        del meta["analysis"]
+    pods = old.get("pods")
+    files = set()
+    meta["pods"] = {}
+    for pod, info in pods.items() if isinstance(pods, dict) else ():
+        name = info.get("file", slug(pod) + SUFFIX) if isinstance(info, dict) else None
+        if _passes(POD_SCHEMA, info) and name not in files:
+            files.add(name)
+            meta["pods"][pod] = info
+    left_out = [k for k in META_SCHEMA if k in old and k not in meta]
+    if isinstance(pods, dict):
+        left_out += [f"pods.{pod}" for pod in pods if pod not in meta["pods"]]
+    return meta, left_out
+
+
+def _passes(check: Callable[[Any], object], value: Any) -> bool:
+    try:
+        check(value)
+    except SessionError:
+        return False
+    return True
+
+
+def _free_name(folder: Path, name: str) -> Path:
+    path, n = folder / name, 2
+    while os.path.lexists(path):
+        path, n = folder / f"{name}-{n}", n + 1
+    return path

@@ -23,8 +23,8 @@ leaves at most one partial record at the end. The reader stops at the first
 record that is cut short or fails its CRC, reports where and how many bytes it
 skipped, and yields everything before it.
 
-``session.json`` holds (every key optional to a reader; checked at
-:meth:`Session.open`)::
+``session.json`` holds (every key optional to a reader; checked against
+:data:`META_SCHEMA` at :meth:`Session.open`)::
 
     format        1 (FORMAT_VERSION)
     host_version  the stridecue that recorded it
@@ -43,11 +43,22 @@ skipped, and yields everything before it.
                   targets are a history, in the order the coach set them: each
                   entry replaces that pod's targets from ``host_ns`` on (live, the
                   analyzer takes them from its next rep); null means unset.
+    repaired      when and by which stridecue ``sessions --repair`` rebuilt the file
+                  (absent in a file the recorder wrote)
 
 One reader, :meth:`Session.items`, decodes the frames for every consumer (the
 ``replay:`` link, the dashboard's replay, the report and the exports). A frame
 that does not decode is skipped and described in :attr:`Session.problems`, the
-same for all of them.
+same for all of them; so is a line of ``marks.jsonl`` that is not a mark.
+
+A session folder is read as untrusted input: every file it names stays inside
+the folder (a path or a symbolic link leading out of it is refused), each must
+be a regular file no larger than a recording makes (a FIFO or a device is
+refused, never waited on), and every number is bounded (:data:`META_SCHEMA`).
+Whatever is wrong is one :class:`SessionError` saying which file and how to fix
+it. A folder whose frames remain but whose ``session.json`` is missing or
+damaged is still a session: :func:`stridecue.recorder.repair` rebuilds the
+metadata from what is left (``stridecue sessions --repair``).
 """
 
 from __future__ import annotations
@@ -56,14 +67,17 @@ import enum
 import json
 import logging
 import math
+import os
 import re
+import reprlib
+import stat
 import struct
 import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeGuard
 
 from stridecue.analysis.settings import AnalyzerSettings
 from stridecue.analysis.targets import Targets
@@ -85,6 +99,18 @@ PODS = "pods"
 MARKS = "marks.jsonl"
 SUFFIX = ".scf"
 FORMAT_VERSION = 1
+
+#: a stored frame's host time is a u64 of ns since the Unix epoch: every time, span and
+#: clock offset in a session lies within that range
+HOST_NS_END = 1 << 64
+MAX_OFFSET_MS = HOST_NS_END / 1e6
+MAX_SPEED = 1000.0  # a simulation runs at most 1000x real time (``sim:...,speed=``)
+#: the most a reader takes of each file: far above what a recording writes (a stride's
+#: stored frame is 34 bytes, 64 MiB is days of strides), far below what hurts to read
+MAX_META_BYTES = 4 << 20
+MAX_MARKS_BYTES = 4 << 20
+MAX_FRAMES_BYTES = 64 << 20
+_NONBLOCK = getattr(os, "O_NONBLOCK", 0)  # a FIFO opens without waiting for a writer
 
 
 class Channel(enum.IntEnum):
@@ -212,12 +238,15 @@ class FrameFile:
         return len(self.raws)
 
     @classmethod
-    def read(cls, path: Path) -> FrameFile:
-        data = path.read_bytes()
+    def parse(cls, path: Path, data: bytes) -> FrameFile:
+        """The records of ``data``, the contents of the frame file ``path``."""
         if not data.startswith(MAGIC):
             if MAGIC.startswith(data):  # killed before the header was complete
                 return cls(path, bad_tail=BadTail(path, 0, len(data), "file header cut short"))
-            raise SessionError(f"{path}: not a StrideCue frame file (no {MAGIC!r} header)")
+            raise SessionError(
+                f"{path}: not a StrideCue frame file (no {MAGIC.decode()} header); "
+                f"move it out of {PODS}/ to read the rest of the session"
+            )
         ff = cls(path)
         ff.bad_tail = scan(data, len(MAGIC), ff)
         return ff
@@ -278,35 +307,39 @@ class Session:
     path: Path
     meta: dict[str, Any]
     files: dict[str, FrameFile] = field(default_factory=dict)  # pod id -> frames
-    #: what could not be read: damaged file ends (found at open), then every frame
-    #: that does not decode (found by the first :meth:`items`), one line each
+    #: what could not be read, one line each: found at open, damaged file ends, frame
+    #: files missing or not listed, marks skipped; then every frame that does not
+    #: decode (found by the first :meth:`items`)
     problems: list[str] = field(default_factory=list)
     _bad: set[int] = field(default_factory=set, repr=False)  # indices in columns()
+    _marks: list[Mark] = field(default_factory=list, repr=False)
     _settings: AnalyzerSettings | None = field(default=None, repr=False)
     _targets: list[TargetsChange] = field(default_factory=list, repr=False)
 
     @classmethod
     def open(cls, path: str | Path) -> Session:
+        """Read a session folder; SessionError says what is wrong with which file."""
         p = Path(path)
-        meta_path = p / META
-        if not meta_path.is_file():
-            raise SessionError(
-                f"{p} is not a session folder (no {META}); "
-                "list recorded sessions with `stridecue sessions`"
-            )
-        try:
-            meta = json.loads(meta_path.read_text())
-        except (OSError, ValueError) as e:
-            raise SessionError(f"{meta_path}: unreadable metadata ({e})") from e
-        session = cls(p, _checked(meta, meta_path))
-        session._settings, session._targets = _analysis(meta.get("analysis"), meta_path)
-        for pod, info in meta.get("pods", {}).items():
-            f = p / PODS / str(info.get("file", slug(pod) + SUFFIX))
-            if f.is_file():
-                session.files[pod] = FrameFile.read(f)
+        meta = read_meta(p)
+        session = cls(p, meta)
+        session._settings, session._targets = read_analysis(meta.get("analysis"), p)
+        missing = []
+        for pod, name in pod_files(meta).items():
+            f = p / PODS / name
+            if os.path.lexists(f):
+                session.files[pod] = FrameFile.parse(f, read_file(p, f, MAX_FRAMES_BYTES))
             else:
                 session.files[pod] = FrameFile(f)
-        session.problems = [str(t) for t in session.bad_tails]
+                missing.append(f"{PODS}/{name} is missing: no frames of pod {pod}")
+        listed = {ff.path.name for ff in session.files.values()}
+        unlisted = [
+            f"{PODS}/{printable(f.name)} is not in {META}, so its frames are not read; "
+            f"`stridecue sessions --repair {p}` adds it"
+            for f in frame_files(p)
+            if f.name not in listed
+        ]
+        session.problems = [str(t) for t in session.bad_tails] + missing + unlisted
+        session._read_marks()
         return session
 
     @property
@@ -404,9 +437,7 @@ class Session:
             return
         self._bad.add(index)
         what = f"{_CHANNELS[channel].name.lower()} frame" if channel in _CHANNELS else "frame"
-        text = f"{pod}: {what} at host ns {host_ns} skipped, it does not decode ({why})"
-        log.warning("%s: %s", self.path.name, text)
-        self.problems.append(text)
+        self._problem(f"{pod}: {what} at host ns {host_ns} skipped, it does not decode ({why})")
 
     @property
     def frames_skipped(self) -> int:
@@ -438,17 +469,36 @@ class Session:
         return sorted(range(len(times)), key=times.__getitem__)
 
     def marks(self) -> list[Mark]:
-        out: list[Mark] = []
+        """The coach's marks, in file order (lines that are not a mark are in :attr:`problems`)."""
+        return list(self._marks)
+
+    def _read_marks(self) -> None:
         path = self.path / MARKS
-        if not path.is_file():
-            return out
-        for n, line in enumerate(path.read_text().splitlines(), 1):
-            try:
-                d = json.loads(line)
-                out.append(Mark(int(d["host_ns"]), str(d["text"]), str(d.get("athlete", ""))))
-            except (ValueError, KeyError, TypeError):
-                log.warning("%s line %d: unreadable mark skipped", path, n)
-        return out
+        if not os.path.lexists(path):
+            return
+        try:
+            data = read_file(self.path, path, MAX_MARKS_BYTES)
+        except SessionError as e:
+            self._problem(f"no marks read: {e}")
+            return
+        bad = []
+        for n, line in enumerate(data.split(b"\n"), 1):
+            if line.strip():
+                mark = _mark(line)
+                if mark is None:
+                    bad.append(n)
+                else:
+                    self._marks.append(mark)
+        if bad:
+            lines = ", ".join(map(str, bad[:5])) + (", ..." if len(bad) > 5 else "")
+            self._problem(
+                f"{MARKS}: {len(bad)} line(s) skipped, not a mark in UTF-8 JSON "
+                f"(line {lines}); the other {len(self._marks)} marks are read"
+            )
+
+    def _problem(self, text: str) -> None:
+        log.warning("%s: %s", self.path.name, text)
+        self.problems.append(text)
 
     def span_ns(self) -> tuple[int, int] | None:
         """First and last host time over all stored frames, or None when empty."""
@@ -475,26 +525,305 @@ def _ms(value: object) -> float | None:
     return float(value)
 
 
-def _checked(meta: object, where: Path) -> dict[str, Any]:
-    """The metadata, if its keys have the types a reader relies on."""
-
-    def bad(what: str) -> SessionError:
-        return SessionError(f"{where}: {what}; the file is damaged or not StrideCue's")
-
-    if not isinstance(meta, dict):
-        raise bad("not a JSON object")
-    for key in ("athletes", "pods", "settings", "analysis"):
-        if not isinstance(meta.get(key, {}), dict):
-            raise bad(f'"{key}" is not an object')
-    if not all(isinstance(v, dict) for v in meta.get("pods", {}).values()):
-        raise bad('an entry of "pods" is not an object')
-    start = meta.get("start_ns")
-    if start is not None and (isinstance(start, bool) or not isinstance(start, int)):
-        raise bad(f'"start_ns" is {start!r}, not a whole number of ns')
-    return meta
+# --- reading the files of a session folder -------------------------------------------
 
 
-def _analysis(block: Any, where: Path) -> tuple[AnalyzerSettings | None, list[TargetsChange]]:
+def read_file(folder: Path, path: Path, limit: int) -> bytes:
+    """The bytes of ``path``, a file of the session ``folder``, checked before reading.
+
+    It must stay inside the folder (after following links), be a regular file (a FIFO
+    or a device is refused, never waited on) and hold at most ``limit`` bytes.
+    """
+    confine(folder, path, "a session reads only its own files: copy the file into the folder")
+    try:
+        fd = os.open(path, os.O_RDONLY | _NONBLOCK)
+    except OSError as e:
+        raise SessionError(f"cannot read {path}: {e.strerror}; check its permissions") from None
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            kind = "folder" if stat.S_ISDIR(mode) else "FIFO" if stat.S_ISFIFO(mode) else "device"
+            raise SessionError(
+                f"{path} is a {kind}, not a file; a session holds only regular files: "
+                "move it out of the session folder"
+            )
+        chunks = []
+        size = 0
+        while size <= limit:  # one byte over the limit tells a file too large
+            chunk = os.read(fd, min(1 << 20, limit + 1 - size))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+    except OSError as e:
+        raise SessionError(f"cannot read {path}: {e.strerror}") from None
+    finally:
+        os.close(fd)
+    data = b"".join(chunks)
+    if len(data) > limit:
+        raise SessionError(
+            f"{path} is over {limit >> 20} MiB, more than StrideCue ever writes there; "
+            "it is not part of a recording: move it out of the session folder"
+        )
+    return data
+
+
+def confine(folder: Path, path: Path, fix: str) -> Path:
+    """``path`` if it stays inside ``folder`` after following links, else SessionError."""
+    try:
+        real = path.resolve()
+        inside = real.is_relative_to(folder.resolve())
+    except (OSError, RuntimeError) as e:  # a loop of links
+        raise SessionError(
+            f"{path}: cannot follow it ({e}); replace it by the file itself"
+        ) from None
+    if not inside:
+        raise SessionError(f"{path} leads out of the session folder (to {real}); {fix}")
+    return path
+
+
+def frame_files(folder: Path) -> list[Path]:
+    """The frame files in ``folder/pods``, listed in session.json or not."""
+    try:
+        return sorted((folder / PODS).glob("*" + SUFFIX))
+    except OSError:
+        return []
+
+
+def damaged(folder: Path, what: str) -> SessionError:
+    """session.json of ``folder`` is not what StrideCue writes: what, and how to fix it."""
+    return SessionError(
+        f"{folder / META}: {what}; correct it, or rebuild it from the frames with "
+        f"`stridecue sessions --repair {folder}`"
+    )
+
+
+def read_meta(folder: Path) -> dict[str, Any]:
+    """The metadata of a session folder, parsed and checked against :data:`META_SCHEMA`."""
+    path = folder / META
+    if not os.path.lexists(path):
+        n = len(frame_files(folder))
+        if n:
+            raise SessionError(
+                f"{path} is missing, but {PODS}/ holds {n} frame file(s): rebuild it from "
+                f"them with `stridecue sessions --repair {folder}`"
+            )
+        raise SessionError(
+            f"{folder} is not a session folder (no {META}); "
+            "list recorded sessions with `stridecue sessions`"
+        )
+    raw = read_file(folder, path, MAX_META_BYTES)
+    try:
+        meta = json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise damaged(folder, "not UTF-8 text") from None
+    except ValueError as e:
+        raise damaged(folder, f"not JSON ({e})") from None
+    except RecursionError:
+        raise damaged(folder, "nested too deeply to be StrideCue's") from None
+    try:
+        check_meta(meta)
+    except BadValue as e:
+        raise damaged(folder, str(e)) from None
+    checked: dict[str, Any] = meta
+    return checked
+
+
+def pod_files(meta: dict[str, Any]) -> dict[str, str]:
+    """Each pod's frame file name in ``pods/`` (checked: every name is plain and unique)."""
+    out: dict[str, str] = {}
+    seen: dict[str, str] = {}
+    for pod, info in meta.get("pods", {}).items():
+        name = info.get("file", slug(pod) + SUFFIX)
+        if name in seen:
+            raise BadValue(
+                f"is {_show(name)}, the file of pod {_show(seen[name])} too", PODS, pod, "file"
+            )
+        seen[name] = pod
+        out[pod] = name
+    return out
+
+
+def _mark(line: bytes) -> Mark | None:
+    """One line of marks.jsonl as a mark, or None when it is not one."""
+    try:
+        d = json.loads(line.decode("utf-8"))
+    except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
+        return None
+    if not isinstance(d, dict):
+        return None
+    t, text, athlete = d.get("host_ns"), d.get("text"), d.get("athlete", "")
+    if not (_is_int(t) and 0 <= t < HOST_NS_END and isinstance(text, str)):
+        return None
+    return Mark(t, text, athlete) if isinstance(athlete, str) else None
+
+
+# --- the schema of session.json ------------------------------------------------------
+
+
+class BadValue(SessionError):
+    """A value of session.json that is not what StrideCue writes (``key`` names where)."""
+
+    def __init__(self, what: str, *key: str) -> None:
+        super().__init__(what)
+        self.what = what
+        self.key = list(key)
+
+    def within(self, key: str) -> BadValue:
+        self.key.insert(0, key)
+        return self
+
+    def __str__(self) -> str:
+        where = ".".join(k if re.fullmatch(r"[\w:.-]{1,40}", k) else _show(k) for k in self.key)
+        return f'"{where}" {self.what}' if where else self.what
+
+
+Check = Callable[[Any], None]  # raises BadValue
+
+
+def _show(value: object) -> str:
+    return reprlib.repr(value)
+
+
+def printable(name: str) -> str:
+    """A name as it can be printed: quoted and escaped when it holds control characters."""
+    return _show(name) if _CONTROL.search(name) else name
+
+
+def _is_int(v: object) -> TypeGuard[int]:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _number(lo: float, hi: float, unit: str, *, whole: bool = False) -> Check:
+    """A number (or null) within lo..hi; a whole one with ``whole``."""
+
+    def check(v: Any) -> None:
+        if v is None:
+            return
+        ok = _is_int(v) or (not whole and isinstance(v, float))
+        if not ok or not lo <= v <= hi:  # NaN is within nothing
+            kind = "a whole number" if whole else "a number"
+            raise BadValue(f"is {_show(v)}, not {kind} in {lo:g}..{hi:g} {unit}")
+
+    return check
+
+
+def _text(v: Any) -> None:
+    if not isinstance(v, str):
+        raise BadValue(f"is {_show(v)}, not text")
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def _name(v: Any) -> None:
+    """Text shown to the coach: without control characters (a terminal would obey them)."""
+    _text(v)
+    if _CONTROL.search(v):
+        raise BadValue(f"is {_show(v)}, a name with control characters")
+
+
+def _or_null(check: Check) -> Check:
+    def or_null(v: Any) -> None:
+        if v is not None:
+            check(v)
+
+    return or_null
+
+
+def _flag(v: Any) -> None:
+    if not isinstance(v, bool):
+        raise BadValue(f"is {_show(v)}, not true or false")
+
+
+def _file_name(v: Any) -> None:
+    if (
+        not isinstance(v, str)
+        or v in ("", ".", "..")
+        or "/" in v
+        or "\\" in v
+        or _CONTROL.search(v)
+    ):
+        raise BadValue(
+            f"is {_show(v)}, not the name of a file in the session's {PODS}/ folder "
+            "(a session reads only its own files)"
+        )
+
+
+def _object(of: Check | None = None, *, keys: Check | None = None) -> Check:
+    """A JSON object, each value checked by ``of`` (and each key by ``keys``)."""
+
+    def check(v: Any) -> None:
+        if not isinstance(v, dict):
+            raise BadValue(f"is {_show(v)}, not an object")
+        for key, value in v.items() if of or keys else ():
+            try:
+                if keys:
+                    keys(key)
+                if of:
+                    of(value)
+            except BadValue as e:
+                raise e.within(key) from None
+
+    return check
+
+
+def _fields(checks: dict[str, Check]) -> Check:
+    """A JSON object whose keys named in ``checks`` pass them (others are not read)."""
+    is_object = _object()
+
+    def check(v: Any) -> None:
+        is_object(v)
+        for key, of in checks.items():
+            if key in v:
+                try:
+                    of(v[key])
+                except BadValue as e:
+                    raise e.within(key) from None
+
+    return check
+
+
+def _format(v: Any) -> None:
+    if v is None or (_is_int(v) and 1 <= v <= FORMAT_VERSION):
+        return
+    if _is_int(v) and v > FORMAT_VERSION:
+        raise BadValue(f"is {v}: recorded by a newer stridecue, upgrade it to read this session")
+    raise BadValue(f"is {_show(v)}, not a format version (1..{FORMAT_VERSION})")
+
+
+_OFFSET_MS = _number(-MAX_OFFSET_MS, MAX_OFFSET_MS, "ms")
+
+#: what a reader takes from an entry of "pods" (PodInfo.to_json, plus link and file)
+POD_SCHEMA = _fields({
+    "file": _file_name, "link": _text, "name": _name, "address": _name, "firmware": _name,
+    "rsc_only": _flag, "clock_offset_ms": _OFFSET_MS,
+    "clock_uncertainty_ms": _number(0, MAX_OFFSET_MS, "ms"),
+})  # fmt: skip
+
+#: every key of session.json a reader relies on, and what its value must be
+META_SCHEMA: dict[str, Check] = {
+    "format": _format,
+    "host_version": _text,
+    "start_time": _or_null(_text),
+    "end_time": _or_null(_text),
+    "start_ns": _number(0, HOST_NS_END - 1, "ns since the Unix epoch", whole=True),
+    "duration_s": _number(0, HOST_NS_END / 1e9, "s"),
+    "frames": _or_null(_object(_number(0, HOST_NS_END, "frames", whole=True))),
+    "athletes": _object(_name, keys=_name),
+    "pods": _object(POD_SCHEMA, keys=_name),
+    "settings": _fields({"speed": _number(0, MAX_SPEED, "times real time")}),
+    "analysis": _or_null(_object()),  # its contents: _analysis
+}
+
+
+def check_meta(meta: object) -> None:
+    """Raise BadValue naming the first value of ``meta`` a reader cannot rely on."""
+    _fields(META_SCHEMA)(meta)
+    pod_files(meta)  # type: ignore[arg-type]
+
+
+def read_analysis(block: Any, folder: Path) -> tuple[AnalyzerSettings | None, list[TargetsChange]]:
     """The ``analysis`` block read and checked (absent: no settings, no targets)."""
     if block is None:
         return None, []
@@ -507,19 +836,27 @@ def _analysis(block: Any, where: Path) -> tuple[AnalyzerSettings | None, list[Ta
         changes = []
         for e in entries:
             if not isinstance(e, dict) or not isinstance(e.get("pod"), str):
-                raise StrideCueError(f"targets entry {e!r} names no pod")
+                raise StrideCueError(f"targets entry {_show(e)} names no pod")
             t = e.get("host_ns")
-            if isinstance(t, bool) or not isinstance(t, int):
-                raise StrideCueError(f"targets entry {e!r} has no host_ns")
+            if not (_is_int(t) and 0 <= t < HOST_NS_END):
+                raise StrideCueError(f"targets entry {_show(e)} has no host_ns")
             changes.append(TargetsChange(e["pod"], t, Targets.from_json(e)))
-    except StrideCueError as e:
-        raise SessionError(f"{where}: the stored analysis is unreadable: {e}") from e
+    except (StrideCueError, TypeError, ValueError, OverflowError) as e:
+        # (a value of the wrong type can fail a settings check before its own test)
+        raise damaged(folder, f"the stored analysis is unreadable: {_clip(str(e))}") from None
     changes.sort(key=lambda c: c.host_ns)
     return settings, changes
 
 
+def _clip(text: str, n: int = 160) -> str:
+    return text if len(text) <= n else text[: n - 3] + "..."
+
+
 def find_sessions(root: Path) -> list[Path]:
-    """Session folders directly under ``root``, oldest first."""
-    if not root.is_dir():
+    """Session folders directly under ``root``, oldest first: every folder with a
+    session.json, or frame files whose session.json is gone (their frames are data)."""
+    try:
+        folders = [p for p in root.iterdir() if p.is_dir()]
+    except OSError:
         return []
-    return sorted(p for p in root.iterdir() if (p / META).is_file())
+    return sorted(p for p in folders if os.path.lexists(p / META) or frame_files(p))

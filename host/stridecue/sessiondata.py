@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -129,6 +130,26 @@ class SessionData:
                 return a
         names = ", ".join(a.name for a in self.athletes)
         raise SessionError(f"no athlete {key!r} in {self.path.name}; athletes: {names}")
+
+
+def file_stems(athletes: Sequence[AthleteData]) -> dict[str, str]:
+    """Per pod, a file-name-safe stem for the athlete's files: the name, or name-pod
+    when athletes share a name (no athlete's file is written over another's)."""
+    out: dict[str, str] = {}
+    taken: set[str] = set()
+    for a in athletes:
+        stem = _stem(a.name, "athlete")
+        if stem in taken:
+            stem = f"{stem}-{_stem(a.pod, 'pod')}"
+        while stem in taken:
+            stem += "-2"
+        taken.add(stem)
+        out[a.pod] = stem
+    return out
+
+
+def _stem(name: str, default: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_-]+", "-", name).strip("-")[:60] or default
 
 
 def load(

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import csv
+import errno
+import json
 import math
+import os
 from pathlib import Path
 from typing import Any
 
@@ -12,8 +15,13 @@ import pytest
 from stridecue.cli import main
 from stridecue.export import COLUMNS, encode_fit
 from stridecue.export.fit_file import segments
+from stridecue.links import Channel, PodInfo
+from stridecue.protocol import StrideEvent
+from stridecue.recorder import Recorder
 from stridecue.report import load
-from test_dashboard_data import write_session
+from stridecue.session import MAGIC, encode_stored
+from test_bad_files_cli import refused
+from test_dashboard_data import START_NS, write_session
 
 
 @pytest.fixture(scope="module")
@@ -106,3 +114,137 @@ def test_export_unknown_athlete_is_a_clear_error(session: Path, tmp_path: Path, 
     code = main(["export", str(session), "--athlete", "Zed", "-o", str(tmp_path)])
     assert code == 2
     assert "no athlete 'Zed'" in capsys.readouterr().err
+
+
+# --- what an export cannot hold: said in one line, nothing else lost ----------------------
+
+IMPOSSIBLE = [  # (stride_time_ms, contact_time_ms, stride_length_mm): no foot makes these
+    (0, 0, 1500),  # no stride time: FIT cadence and speed would divide by zero
+    (50, 10, 1500),  # 2400 steps/min
+    (800, 250, 60_000),  # a 60 m stride
+    (800, 900, 1500),  # contact longer than the stride
+]
+
+
+def _with_impossible_strides(tmp_path: Path) -> Path:
+    path = write_session(tmp_path, athletes=2, reps=1)
+    with (path / "pods" / "pod-ada.scf").open("ab") as f:
+        for k, (st_ms, ct_ms, sl_mm) in enumerate(IMPOSSIBLE):
+            stride = StrideEvent(900 + k, 200_000 + k * 900, st_ms, ct_ms, sl_mm)
+            f.write(encode_stored(Channel.POD, START_NS + (200 + k) * 10**9, bytes(stride)))
+    return path
+
+
+def test_impossible_strides_are_left_out_and_counted(tmp_path: Path, capsys) -> None:
+    path = _with_impossible_strides(tmp_path)
+    ada = load(path).athlete("Ada")
+    assert {s.seq for s in ada.strides} >= {900, 901, 902, 903}  # stored, analysed as live
+    for fmt in ("csv", "fit"):
+        assert main(["export", str(path), "--format", fmt, "-o", str(tmp_path / fmt)]) == 0
+        out = capsys.readouterr().out
+        assert f"Ada: {len(ada.strides) - 4} strides (4 impossible left out)" in out
+    with (tmp_path / "csv" / "practice-Ada.csv").open() as f:
+        seqs = {int(r["seq"]) for r in csv.DictReader(f)}
+    assert seqs.isdisjoint({900, 901, 902, 903}) and len(seqs) == len(ada.strides) - 4
+    msgs = _decode(tmp_path / "fit" / "practice-Ada.fit")
+    assert (
+        max(r["speed"] for r in msgs["record"]) < 12
+        and max(r["cadence"] for r in msgs["record"]) < 130
+    )
+
+
+def test_fit_of_any_stride_never_divides_by_zero(tmp_path: Path) -> None:
+    path = _with_impossible_strides(tmp_path)
+    data = load(path)
+    ada = data.athlete("Ada")  # every stride, the impossible ones too: clamped, not wrapped
+    fit = tmp_path / "all.fit"
+    fit.write_bytes(encode_fit(data, ada))
+    msgs = _decode(fit)
+    assert all(0 <= r["speed"] <= 65.534 for r in msgs["record"])
+    assert all(r["cadence"] <= 254 for r in msgs["record"])
+
+
+def _empty(tmp_path: Path, pods: int) -> Path:
+    with Recorder(tmp_path / "empty", athletes={"p1": "Ada"}) as rec:
+        for k in range(pods):
+            rec.add_pod(PodInfo(pod=f"p{k + 1}"))
+    return tmp_path / "empty"
+
+
+@pytest.mark.parametrize("pods", [0, 1])
+@pytest.mark.parametrize("fmt", ["csv", "fit"])
+def test_export_of_a_session_without_strides_says_so(
+    tmp_path: Path, capsys, pods: int, fmt: str
+) -> None:
+    path = _empty(tmp_path, pods)
+    out = tmp_path / "out"
+    err = refused(capsys, ["export", str(path), "--format", fmt, "-o", str(out)], path, "no")
+    assert err == f"stridecue export: error: no strides recorded in {path}: nothing to export\n"
+    assert not out.exists()
+
+
+def test_export_of_only_impossible_strides_says_so(tmp_path: Path, capsys) -> None:
+    path = _with_impossible_strides(tmp_path)
+    (path / "pods" / "pod-ben.scf").unlink()
+    with (path / "pods" / "pod-ada.scf").open("r+b") as f:  # keep only the impossible ones
+        data = f.read()
+        tail = data[len(data) - sum(12 + 18 + 4 for _ in IMPOSSIBLE) :]
+        f.seek(0)
+        f.truncate()
+        f.write(MAGIC + tail)
+    says = "all 4 strides recorded are impossible (stride time 0.2..5 s, length up to 5.5 m"
+    refused(capsys, ["export", str(path), "-o", str(tmp_path / "o")], path, says)
+
+
+def test_fit_refuses_dates_it_cannot_hold(tmp_path: Path, capsys) -> None:
+    path = write_session(tmp_path, athletes=1, reps=1)
+    meta = json.loads((path / "session.json").read_text())
+    meta["start_ns"] = 0  # a host without a clock (a Raspberry Pi offline) counts from 1970
+    meta["pods"]["pod-ada"]["clock_offset_ms"] = 1000.0
+    (path / "session.json").write_text(json.dumps(meta))
+    says = "Ada's strides fall on 1970-01-01, outside the dates a FIT file holds (1998-07-03"
+    refused(capsys, ["export", str(path), "--format", "fit", "-o", str(tmp_path / "o")], path, says)
+    assert main(["export", str(path), "--format", "csv", "-o", str(tmp_path / "o")]) == 0
+
+
+def test_export_on_a_read_only_disk(session: Path, tmp_path: Path, capsys, monkeypatch) -> None:
+    real_mkdir = Path.mkdir
+
+    def mkdir(self: Path, *args: Any, **kw: Any) -> None:
+        if self.is_relative_to(session):
+            raise OSError(errno.EROFS, os.strerror(errno.EROFS), str(self))
+        real_mkdir(self, *args, **kw)
+
+    inside_a_file = session / "session.json" / "out"
+    argv = ["export", str(session), "-o", str(inside_a_file)]
+    refused(capsys, argv, inside_a_file, "Not a directory; export elsewhere with -o DIR")
+    monkeypatch.setattr(Path, "mkdir", mkdir)
+    says = "Read-only file system; export elsewhere with -o DIR"
+    refused(capsys, ["export", str(session)], session / "export", says)
+
+
+def test_a_failed_write_keeps_the_export_before(session: Path, tmp_path: Path, monkeypatch) -> None:
+    (tmp_path / "practice-Ada.csv").write_text("the export before\n")
+
+    def full(src: object, dst: object) -> None:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(os, "replace", full)  # the new file is written, then cannot be kept
+    assert main(["export", str(session), "-o", str(tmp_path)]) == 2
+    assert (tmp_path / "practice-Ada.csv").read_text() == "the export before\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["practice-Ada.csv"]  # no half file left
+
+
+def test_athletes_of_one_name_keep_their_own_files(tmp_path: Path, capsys) -> None:
+    path = write_session(tmp_path, athletes=2, reps=1)
+    meta = json.loads((path / "session.json").read_text())
+    meta["athletes"] = {"pod-ada": '=HYPERLINK("http://x")', "pod-ben": '=HYPERLINK("http://x")'}
+    (path / "session.json").write_text(json.dumps(meta))
+    assert main(["export", str(path), "-o", str(tmp_path / "o")]) == 0
+    files = sorted((tmp_path / "o").iterdir())
+    names = ["practice-HYPERLINK-http-x-pod-ben.csv", "practice-HYPERLINK-http-x.csv"]
+    assert [f.name for f in files] == names
+    for f in files:
+        with f.open() as fh:
+            row = next(csv.DictReader(fh))
+        assert row["athlete"] == '\'=HYPERLINK("http://x")'  # text, not a formula

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import errno
+import json
+import os
 import re
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -11,6 +15,7 @@ from matplotlib.image import imread
 from stridecue.cli import main
 from stridecue.report import load
 from stridecue.report.relay import ZONE_M, find_exchange
+from test_bad_files_cli import refused
 from test_dashboard_data import write_session
 
 
@@ -94,3 +99,29 @@ def test_report_of_a_jog_without_reps(tmp_path: Path) -> None:
     assert "No rep detected" in page and "No alerts." in page
     _png_ok(tmp_path / "r" / "Ada-session.png")
     assert not (tmp_path / "r" / "Ada-splits.png").exists()
+
+
+def test_report_on_a_read_only_disk(session: Path, capsys, monkeypatch) -> None:
+    real_mkdir = Path.mkdir
+
+    def mkdir(self: Path, *args: Any, **kw: Any) -> None:
+        if self.is_relative_to(session):
+            raise OSError(errno.EROFS, os.strerror(errno.EROFS), str(self))
+        real_mkdir(self, *args, **kw)
+
+    monkeypatch.setattr(Path, "mkdir", mkdir)
+    says = "Read-only file system; write the report elsewhere with -o DIR"
+    refused(capsys, ["report", str(session)], session / "report", says)
+
+
+def test_athletes_of_one_name_keep_their_own_figures(tmp_path: Path) -> None:
+    path = write_session(tmp_path, athletes=2, reps=0)
+    meta = json.loads((path / "session.json").read_text())
+    meta["athletes"] = {"pod-ada": "Ada", "pod-ben": "Ada"}
+    (path / "session.json").write_text(json.dumps(meta))
+    assert main(["report", str(path), "-o", str(tmp_path / "r")]) == 0
+    page = (tmp_path / "r" / "index.html").read_text()
+    figures = re.findall(r"<img src='([^']+)'", page)
+    assert figures == ["Ada-session.png", "Ada-pod-ben-session.png"]
+    for name in figures:
+        _png_ok(tmp_path / "r" / name)

@@ -181,7 +181,7 @@ def test_metadata_is_checked_at_open(tmp_path: Path) -> None:
     path = small_session(tmp_path / "s")
     meta = json.loads((path / "session.json").read_text())
     for bad, message in (
-        ({"pods": []}, '"pods" is not an object'),
+        ({"pods": []}, r'"pods" is \[\], not an object'),
         ({"start_ns": "soon"}, '"start_ns" is'),
         ({"analysis": {"settings": {"settle_strides": 3.5}}}, "settle_strides=3.5"),
         ({"analysis": {"targets": [{"host_ns": 1}]}}, "names no pod"),

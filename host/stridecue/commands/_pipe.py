@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Iterable
+from pathlib import Path
 
 from stridecue.errors import StrideCueError
 
@@ -22,14 +23,22 @@ def write_lines(lines: Iterable[str]) -> int:
             out.write(line)
         out.flush()
     except BrokenPipeError:
-        _drop_stdout()
-        return SIGPIPE_EXIT
+        return reader_gone()
     except OSError as e:  # e.g. > a file on a full disk
         _drop_stdout()
         raise StrideCueError(
             f"cannot write the output: {e.strerror}; the output is cut short"
         ) from None
     return 0
+
+
+def reader_gone() -> int:
+    """stdout's reader went away (``| head`` has all it wanted): end quietly, as a shell expects.
+
+    :func:`stridecue.cli.main` calls this for every command whose output meets a closed pipe.
+    """
+    _drop_stdout()
+    return SIGPIPE_EXIT
 
 
 def _drop_stdout() -> None:
@@ -41,3 +50,9 @@ def _drop_stdout() -> None:
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, fd)
     os.close(devnull)
+
+
+def cannot_write(e: OSError, where: Path, hint: str) -> StrideCueError:
+    """A command's output that could not be written (a read-only or full disk), in one line."""
+    name = e.filename if isinstance(e.filename, str) else where
+    return StrideCueError(f"cannot write {name}: {e.strerror or e}; {hint}")

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import re
 from pathlib import Path
 from typing import Any
 
+from stridecue.commands._pipe import cannot_write
 from stridecue.links.replay import resolve_session
+from stridecue.session import confine
 
 
 def register(sub: Any) -> None:
@@ -28,27 +29,44 @@ def register(sub: Any) -> None:
     p.set_defaults(func=run)
 
 
-def _slug(name: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_-]+", "-", name).strip("-") or "athlete"
-
-
 def run(args: argparse.Namespace) -> int:
-    from stridecue.export import write_csv, write_fit  # FIT SDK loads only when used
-    from stridecue.sessiondata import load
+    from stridecue.export import ExportError, exportable, write_csv, write_fit  # FIT SDK here
+    from stridecue.export.checked import limits
+    from stridecue.sessiondata import file_stems, load
 
     folder = resolve_session(args.session)
     data = load(folder)
     athletes = [data.athlete(k) for k in args.athlete] if args.athlete else data.athletes
-    out: Path = args.out or folder / "export"
-    out.mkdir(parents=True, exist_ok=True)
-    for a in athletes:
-        if not a.strides:
-            print(f"{a.name}: no strides, nothing to export")
-            continue
-        path = out / f"{data.name}-{_slug(a.name)}.{args.format}"
-        if args.format == "csv":
-            write_csv(a, path)
-        else:
-            write_fit(data, a, path)
-        print(f"{a.name}: {len(a.strides)} strides, {len(a.reps)} rep(s) -> {path}")
+    limit = data.settings.max_stride_length_m
+    checked = [exportable(a, limit) for a in athletes]
+    if not any(a.strides for a, _ in checked):
+        whose = f" of {', '.join(a.name for a in athletes)}" if args.athlete else ""
+        left_out = sum(n for _, n in checked)
+        if left_out:
+            raise ExportError(
+                f"{folder}: all {left_out} strides recorded{whose} are impossible "
+                f"({limits(limit)}): nothing to export; `stridecue replay` shows them"
+            )
+        raise ExportError(f"no strides recorded{whose} in {folder}: nothing to export")
+    for problem in data.problems:
+        print(f"note: {problem}")
+    out: Path = args.out or confine(folder, folder / "export", "remove that link, or give -o DIR")
+    stems = file_stems(data.athletes)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        for a, left_out in checked:
+            if not a.strides:
+                print(f"{a.name}: no strides, nothing to export")
+                continue
+            path = out / f"{data.name}-{stems[a.pod]}.{args.format}"
+            if args.format == "csv":
+                write_csv(a, path)
+            else:
+                write_fit(data, a, path)
+            skipped = f" ({left_out} impossible left out)" if left_out else ""
+            print(f"{a.name}: {len(a.strides)} strides{skipped}, {len(a.reps)} rep(s) -> {path}")
+    except BrokenPipeError:
+        raise  # stdout's reader left: the boundary (cli.main) ends quietly
+    except OSError as e:
+        raise cannot_write(e, out, "export elsewhere with -o DIR") from None
     return 0

@@ -7,7 +7,9 @@ from pathlib import Path
 from typing import Any
 
 from stridecue.analysis.targets import Targets
+from stridecue.commands._pipe import cannot_write
 from stridecue.links.replay import resolve_session
+from stridecue.session import confine
 
 
 def register(sub: Any) -> None:
@@ -44,8 +46,11 @@ def run(args: argparse.Namespace) -> int:
     relay = [x.strip() for x in args.relay.split(",") if x.strip()] if args.relay else []
     for key in relay:
         data.athlete(key)  # a clear error before any file is written
-    out = args.out or folder / "report"
-    path = write(data, out, relay=relay)
+    out = args.out or confine(folder, folder / "report", "remove that link, or give -o DIR")
+    try:
+        path = write(data, out, relay=relay)
+    except OSError as e:
+        raise cannot_write(e, out, "write the report elsewhere with -o DIR") from None
     for problem in data.problems:
         print(f"note: {problem}")
     print(f"report: {path}")

@@ -1,10 +1,16 @@
-"""Per-stride CSV, one file per athlete, with the analysis columns a spreadsheet needs."""
+"""Per-stride CSV, one file per athlete, with the analysis columns a spreadsheet needs.
+
+Names come from the session's metadata: one that a spreadsheet would take for a
+formula (``=HYPERLINK(...)``) is written with a leading quote, as text.
+"""
 
 from __future__ import annotations
 
 import csv
+import io
 from pathlib import Path
 
+from stridecue.export.checked import replace_file
 from stridecue.sessiondata import AthleteData
 
 COLUMNS = (
@@ -32,30 +38,35 @@ def rep_of(a: AthleteData, t_s: float) -> int | None:
     return None
 
 
+def _text(value: str) -> str:
+    """A name a spreadsheet shows as text: one that would start a formula gets a quote."""
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
 def write_csv(a: AthleteData, path: Path) -> Path:
     """Write ``a``'s strides to ``path``; the header is :data:`COLUMNS`."""
     distance = 0.0
-    with path.open("w", newline="", encoding="utf-8") as f:
-        w = csv.writer(f)
-        w.writerow(COLUMNS)
-        for s in a.strides:
-            distance += s.stride_length_m
-            rep = rep_of(a, s.t_s)
-            w.writerow(
-                (
-                    a.name,
-                    a.pod,
-                    s.seq,
-                    f"{s.t_s:.3f}",
-                    s.device_ms,
-                    f"{s.stride_time_s:.3f}",
-                    f"{s.contact_time_s:.3f}",
-                    f"{s.stride_length_m:.3f}",
-                    f"{s.cadence_spm:.1f}",
-                    f"{s.speed_mps:.3f}",
-                    f"{distance:.2f}",
-                    "" if rep is None else rep,
-                    s.flags,
-                )
+    text = io.StringIO(newline="")
+    w = csv.writer(text)
+    w.writerow(COLUMNS)
+    for s in a.strides:
+        distance += s.stride_length_m
+        rep = rep_of(a, s.t_s)
+        w.writerow(
+            (
+                _text(a.name),
+                _text(a.pod),
+                s.seq,
+                f"{s.t_s:.3f}",
+                s.device_ms,
+                f"{s.stride_time_s:.3f}",
+                f"{s.contact_time_s:.3f}",
+                f"{s.stride_length_m:.3f}",
+                f"{s.cadence_spm:.1f}",
+                f"{s.speed_mps:.3f}",
+                f"{distance:.2f}",
+                "" if rep is None else rep,
+                s.flags,
             )
-    return path
+        )
+    return replace_file(path, text.getvalue().encode("utf-8"))

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import html
 import itertools
-import re
 from collections.abc import Sequence
 from pathlib import Path
 
 from stridecue.analysis.targets import Targets
 from stridecue.report import figures
 from stridecue.report.relay import ZONE_M, find_exchange
-from stridecue.sessiondata import AthleteData, SessionData
+from stridecue.sessiondata import AthleteData, SessionData, file_stems
 
 _CSS = """
 body{font-family:system-ui,sans-serif;max-width:1100px;margin:1em auto;color:#222}
@@ -32,10 +31,6 @@ def _e(x: object) -> str:
 
 def _num(x: object, spec: str) -> str:
     return "\u2013" if x is None else format(float(str(x)), spec)
-
-
-def _slug(name: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_-]+", "-", name).strip("-") or "athlete"
 
 
 def _rep_table(a: AthleteData) -> str:
@@ -82,8 +77,7 @@ def _alert_list(a: AthleteData) -> str:
     return body + f"<p>{cues}.</p>"
 
 
-def _athlete(a: AthleteData, out: Path, targets: Targets) -> str:
-    slug = _slug(a.name)
+def _athlete(a: AthleteData, out: Path, targets: Targets, slug: str) -> str:
     parts = [f"<h2 id='{slug}'>{_e(a.name)} <span class='note'>pod {_e(a.pod)}</span></h2>"]
     if not a.strides:
         return parts[0] + "<p class='note'>No strides recorded for this athlete.</p>"
@@ -93,7 +87,7 @@ def _athlete(a: AthleteData, out: Path, targets: Targets) -> str:
         f"{min(cad):.0f}\u2013{max(cad):.0f} steps/min, {len(a.reps)} rep(s), "
         f"{len(a.alerts)} alert(s), battery {_num(a.battery_pct, '.0f')} %.</p>"
     )
-    fig = figures.session_figure(a, out / f"{slug}-session.png")
+    fig = figures.session_figure(a, _fresh(out / f"{slug}-session.png"))
     parts.append(f"<img src='{fig.name}' alt='cadence and stride length of {_e(a.name)}'>")
     parts.append("<h3>Reps</h3>" + _rep_table(a))
     parts.append(
@@ -101,7 +95,7 @@ def _athlete(a: AthleteData, out: Path, targets: Targets) -> str:
         "(0 % = held pace; 10 % = the last 100 m took 10 % longer than the best). "
         "Form held: metres run in the rep before the first alert.</p>"
     )
-    splits = figures.splits_figure(a, targets.split_plan_s(), out / f"{slug}-splits.png")
+    splits = figures.splits_figure(a, targets.split_plan_s(), _fresh(out / f"{slug}-splits.png"))
     if splits is not None:
         parts.append(f"<h3>100 m splits</h3><img src='{splits.name}' alt='100 m splits'>")
     parts.append("<h3>Alerts and cues</h3>" + _alert_list(a))
@@ -121,7 +115,7 @@ def _relay(data: SessionData, order: Sequence[str], out: Path) -> str:
             parts.append(f"<p>{_e(inc.name)} \u2192 {_e(outg.name)}: no exchange found.</p>")
             continue
         png = figures.relay_figure(
-            inc, outg, x.t_start_s, x.t_zone_end_s, out / f"relay-{k + 1}.png"
+            inc, outg, x.t_start_s, x.t_zone_end_s, _fresh(out / f"relay-{k + 1}.png")
         )
         parts.append(
             f"<p>{_e(inc.name)} \u2192 {_e(outg.name)}: outgoing starts at {x.t_start_s:.1f} s, "
@@ -146,7 +140,8 @@ def write(
     the athlete's targets the analysis used (see :func:`stridecue.sessiondata.load`).
     """
     out.mkdir(parents=True, exist_ok=True)
-    toc = " \u00b7 ".join(f"<a href='#{_slug(a.name)}'>{_e(a.name)}</a>" for a in data.athletes)
+    slugs = file_stems(data.athletes)  # unique: two athletes of one name keep their figures
+    toc = " \u00b7 ".join(f"<a href='#{slugs[a.pod]}'>{_e(a.name)}</a>" for a in data.athletes)
     problems = "".join(f"<li>{_e(p)}</li>" for p in data.problems)
     body = [
         f"<h1>StrideCue session {_e(data.name)}</h1>",
@@ -154,7 +149,10 @@ def write(
         f"{len(data.athletes)} athlete(s): {toc}</p>",
         f"<p class='note'>Recording problems:</p><ul>{problems}</ul>" if problems else "",
         f"<p class='note'>Reps, alerts and splits {_e(data.analysis)}.</p>",
-        *(_athlete(a, out, a.targets if targets is None else targets) for a in data.athletes),
+        *(
+            _athlete(a, out, a.targets if targets is None else targets, slugs[a.pod])
+            for a in data.athletes
+        ),
         _relay(data, relay, out),
         "<p class='note'>Made by <code>stridecue report</code>. Reps, alerts and splits come "
         "from the same streaming analyzer that ran live.</p>",
@@ -165,6 +163,13 @@ def write(
         + "\n".join(body)
         + "</body></html>"
     )
-    path = out / "index.html"
+    path = _fresh(out / "index.html")
     path.write_text(page, encoding="utf-8")
+    return path
+
+
+def _fresh(path: Path) -> Path:
+    """``path``, with a symbolic link found there removed: a report never writes through one."""
+    if path.is_symlink():
+        path.unlink()
     return path
