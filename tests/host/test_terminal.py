@@ -72,6 +72,8 @@ def test_the_live_table_fits_80x24_and_keeps_the_dashboard_url(tmp_path: Path) -
         assert re.search(r"^dashboard: http://127\.0\.0\.1:\d+/", screen, re.M), screen
         assert re.search(r"\d\d:\d\d$", lines[0])  # the practice clock, mm:ss
     rows = [ln for ln in mid.split("\n") if ln.startswith(("Ada ", "Hana "))]
-    assert len(rows) == 2 and all("running" in r or "waiting" in r for r in rows), mid
+    # a state in words (a board that lags on a busy machine may already look "resting")
+    states = ("running", "waiting", "resting")
+    assert len(rows) == 2 and all(any(s in r for s in states) for r in rows), mid
     assert "statistic" not in text and "threshold" not in text and "p50" not in text
     assert "Traceback" not in text
