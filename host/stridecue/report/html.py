@@ -11,7 +11,7 @@ from pathlib import Path
 from stridecue.analysis.targets import Targets
 from stridecue.report import figures
 from stridecue.report.relay import ZONE_M, find_exchange
-from stridecue.sessiondata import AthleteData, SessionData
+from stridecue.sessiondata import RSC_NOTE, AthleteData, SessionData
 
 _CSS = """
 body{font-family:system-ui,sans-serif;max-width:1100px;margin:1em auto;color:#222}
@@ -93,6 +93,8 @@ def _athlete(a: AthleteData, out: Path, targets: Targets) -> str:
         f"{min(cad):.0f}\u2013{max(cad):.0f} steps/min, {len(a.reps)} rep(s), "
         f"{len(a.alerts)} alert(s), battery {_num(a.battery_pct, '.0f')} %.</p>"
     )
+    if a.rsc_only:
+        parts.append(f"<p class='note'>{_e(RSC_NOTE)}.</p>")
     fig = figures.session_figure(a, out / f"{slug}-session.png")
     parts.append(f"<img src='{fig.name}' alt='cadence and stride length of {_e(a.name)}'>")
     parts.append("<h3>Reps</h3>" + _rep_table(a))
