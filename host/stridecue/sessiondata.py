@@ -31,8 +31,9 @@ from pathlib import Path
 from typing import Any
 
 from stridecue.analysis import Analyzer, AnalyzerSettings, Event
+from stridecue.analysis.rsc import RscStrides
 from stridecue.analysis.targets import Targets
-from stridecue.protocol import Cue, Status, StrideEvent
+from stridecue.protocol import Cue, RscMeasurement, Status, StrideEvent
 from stridecue.session import Channel, Session, SessionError, TargetsChange
 
 log = logging.getLogger(__name__)
@@ -93,6 +94,8 @@ class AthleteData:
     # session s - device s of the pod's clock at the end (None: no sync and no stride)
     clock_offset_s: float | None = None
     targets: Targets = field(default_factory=Targets)  # the last ones the analysis used
+    #: the strides were rebuilt from a standard RSC pod's speed and cadence (no contact time)
+    rsc_only: bool = False
 
     @property
     def alerts(self) -> list[Event]:
@@ -168,6 +171,7 @@ def load(
     athletes = {pod: AthleteData(pod, name) for pod, name in session.athletes.items()}
     pod_clocks = {pod: clock.pod(session.time_sync(pod)[0]) for pod in athletes}
     arrived: dict[str, list[Stride]] = {pod: [] for pod in athletes}
+    rsc: dict[str, RscRebuild] = {}
     for item in session.items(include_sent=True):
         a = athletes[item.pod]
         rec = item.record
@@ -179,12 +183,18 @@ def load(
                     rec.stride_length_m, int(rec.flags), item.host_ns,
                 )
             )  # fmt: skip
+        elif isinstance(rec, RscMeasurement):
+            rsc.setdefault(item.pod, RscRebuild()).feed(clock.host_s(item.host_ns), item, rec)
         elif isinstance(rec, Status) and rec.battery_pct != 255:
             a.battery_pct = rec.battery_pct
         elif isinstance(rec, Cue) and item.channel is Channel.CUE:
             a.cues.append((clock.host_s(item.host_ns), rec.pattern.name.lower()))
     marks = session.marks()
     base = settings or session.analyzer_settings()
+    for pod, rebuilt in rsc.items():
+        if not arrived[pod] and rebuilt.strides:  # a third-party pod: no StrideCue strides
+            arrived[pod] = rebuilt.strides
+            athletes[pod].rsc_only = True
     for pod, a in athletes.items():
         c = pod_clocks[pod].offset_s
         a.clock_offset_s = c if math.isfinite(c) else None
@@ -208,6 +218,34 @@ def load(
         base,
         _analysis_note(session, settings, targets),
     )
+
+
+#: what a session of a standard RSC pod (a Stryd, a Polar Stride) cannot give, in words
+RSC_NOTE = (
+    "cadence and speed from a standard RSC pod: no contact time, strides rebuilt once a second"
+)
+
+
+class RscRebuild:
+    """A standard RSC pod's measurements turned into strides, as the live pipeline does.
+
+    :class:`stridecue.analysis.rsc.RscStrides` rebuilds the strides between two
+    measurements (about a second apart); they carry no contact time (0 here, "not
+    measured") and are numbered in the order they were rebuilt.
+    """
+
+    def __init__(self) -> None:
+        self._rsc = RscStrides()
+        self.strides: list[Stride] = []
+
+    def feed(self, t_s: float, item: Any, m: RscMeasurement) -> None:
+        for t, stride_time, length in self._rsc.feed(t_s, m):
+            self.strides.append(
+                Stride(
+                    t, len(self.strides), round(t * 1000.0), stride_time, 0.0, length, 0,
+                    int(item.host_ns),
+                )
+            )  # fmt: skip
 
 
 def _analysis_note(

@@ -1,4 +1,5 @@
-"""``stridecue export SESSION --format csv|fit``: per-stride CSV or FIT activities."""
+"""``stridecue export SESSION --format csv|fit|parquet``: per-stride CSV, FIT activities,
+or Parquet tables (also of every session at once: ``export --all --format parquet``)."""
 
 from __future__ import annotations
 
@@ -7,8 +8,13 @@ from pathlib import Path
 from typing import Any
 
 from stridecue.commands._pipe import cannot_write
+from stridecue.errors import StrideCueError
 from stridecue.links.replay import resolve_session
 from stridecue.session import confine
+
+
+class ExportUsage(StrideCueError):
+    """An export asked for with options that do not go together."""
 
 
 def register(sub: Any) -> None:
@@ -22,14 +28,37 @@ def register(sub: Any) -> None:
             "rep and per recovery)."
         ),
     )
-    p.add_argument("session", help="session folder, or its name under the sessions root")
-    p.add_argument("--format", choices=("csv", "fit"), default="csv", help="file format (csv)")
-    p.add_argument("-o", "--out", type=Path, help="output folder (default: SESSION/export)")
+    p.add_argument(
+        "session",
+        nargs="?",
+        help="session folder, or its name under the sessions root; with --all the "
+        "sessions folder (default: the sessions root)",
+    )
+    p.add_argument(
+        "--format", choices=("csv", "fit", "parquet"), default="csv", help="file format (csv)"
+    )
+    p.add_argument(
+        "-o",
+        "--out",
+        type=Path,
+        help="output folder (default: SESSION/export; with --all: SESSIONS/parquet)",
+    )
+    p.add_argument(
+        "--all",
+        action="store_true",
+        help="every session of the sessions folder (parquet only): one folder per session",
+    )
     p.add_argument("--athlete", action="append", help="only this athlete (name or pod id)")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.format == "parquet" or args.all:
+        from stridecue.commands._export_parquet import run_parquet  # pyarrow only when used
+
+        return run_parquet(args)
+    if args.session is None:
+        raise ExportUsage("name the SESSION to export (or --all --format parquet)")
     from stridecue.export import ExportError, exportable, write_csv, write_fit  # FIT SDK here
     from stridecue.export.checked import limits
     from stridecue.sessiondata import file_stems, load

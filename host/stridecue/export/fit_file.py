@@ -23,6 +23,7 @@ from typing import Any
 
 from garmin_fit_sdk import Encoder, Profile
 
+from stridecue.export import fit_parts
 from stridecue.export.checked import ExportError, replace_file
 from stridecue.sessiondata import AthleteData, SessionData, Stride
 
@@ -164,26 +165,38 @@ def encode_fit(data: SessionData, a: AthleteData) -> bytes:
         "product": 0, "serial_number": zlib.crc32(a.pod.encode()) % 0xFFFFFFF0 + 1,
         "time_created": _when(start, t0), "product_name": PRODUCT_NAME,
     })  # fmt: skip
+    for info in fit_parts.device_infos(data, a, MESG["DEVICE_INFO"], _when(start, t0)):
+        enc.write_mesg(info)
     enc.write_mesg({
         "mesg_num": MESG["EVENT"], "timestamp": _when(start, t0), "event": "timer",
         "event_type": "start",
     })  # fmt: skip
+    a = fit_parts.one_distance(a)  # each rep's strides add up to the rep's one distance
     _records(enc, a, start)
-    segs = segments(a)
+    for event in fit_parts.events(a, MESG["EVENT"], start, t0, t1):
+        enc.write_mesg(event)
+    segs = fit_parts.laps(a, data.settings.split_m)
     for i, seg in enumerate(segs):
         lap = _summary(seg.strides, seg.start_s, seg.end_s)
+        dist, elapsed = seg.distance_m, max(seg.end_s - seg.start_s, 0.001)
         lap.update({
             "mesg_num": MESG["LAP"], "message_index": i, "timestamp": _when(start, seg.end_s),
             "start_time": _when(start, seg.start_s), "event": "lap", "event_type": "stop",
-            "intensity": "active" if seg.active else "rest", "lap_trigger": "manual",
-            "sub_sport": "track",
+            "intensity": "active" if seg.active else "rest", "lap_trigger": seg.trigger,
+            "sub_sport": "track", "total_distance": round(dist, 2),
+            "avg_speed": round(dist / elapsed, 3),
         })  # fmt: skip
         enc.write_mesg(lap)
+    for split in fit_parts.rep_splits(segs, MESG["SPLIT"], start):
+        enc.write_mesg(split)
     end = _when(start, t1)
     enc.write_mesg({
         "mesg_num": MESG["EVENT"], "timestamp": end, "event": "timer", "event_type": "stop_all",
     })  # fmt: skip
     session = _summary(a.strides, t0, t1)
+    total = sum(seg.distance_m for seg in segs)  # the laps' (the reps' one distance)
+    session["total_distance"] = round(total, 2)
+    session["avg_speed"] = round(total / max(t1 - t0, 0.001), 3)
     session.update({
         "mesg_num": MESG["SESSION"], "message_index": 0, "timestamp": end,
         "start_time": _when(start, t0), "event": "session", "event_type": "stop",

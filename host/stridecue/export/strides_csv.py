@@ -60,7 +60,7 @@ def write_csv(a: AthleteData, path: Path) -> Path:
                 f"{s.t_s:.3f}",
                 s.device_ms,
                 f"{s.stride_time_s:.3f}",
-                f"{s.contact_time_s:.3f}",
+                "" if a.rsc_only else f"{s.contact_time_s:.3f}",
                 f"{s.stride_length_m:.3f}",
                 f"{s.cadence_spm:.1f}",
                 f"{s.speed_mps:.3f}",

@@ -10,7 +10,7 @@ from pathlib import Path
 from stridecue.analysis.targets import Targets
 from stridecue.report import figures
 from stridecue.report.relay import ZONE_M, find_exchange
-from stridecue.sessiondata import AthleteData, SessionData, file_stems
+from stridecue.sessiondata import RSC_NOTE, AthleteData, SessionData, file_stems
 
 _CSS = """
 body{font-family:system-ui,sans-serif;max-width:1100px;margin:1em auto;color:#222}
@@ -87,6 +87,8 @@ def _athlete(a: AthleteData, out: Path, targets: Targets, slug: str) -> str:
         f"{min(cad):.0f}\u2013{max(cad):.0f} steps/min, {len(a.reps)} rep(s), "
         f"{len(a.alerts)} alert(s), battery {_num(a.battery_pct, '.0f')} %.</p>"
     )
+    if a.rsc_only:
+        parts.append(f"<p class='note'>{_e(RSC_NOTE)}.</p>")
     fig = figures.session_figure(a, _fresh(out / f"{slug}-session.png"))
     parts.append(f"<img src='{fig.name}' alt='cadence and stride length of {_e(a.name)}'>")
     parts.append("<h3>Reps</h3>" + _rep_table(a))
