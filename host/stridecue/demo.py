@@ -253,21 +253,24 @@ class Demo:
             interpreter=self.interpreter,
             max_wall_s=self.duration_s / self.speed + 60.0,
         )
-        self.sessions_dir.mkdir(parents=True, exist_ok=True)
-        recorder = Recorder.create(
-            self.sessions_dir,
-            label="demo",
-            settings={
-                "demo": True,
-                "speed": self.speed,
-                "duration_s": self.duration_s,
-                "scenarios": {a.name: a.description for a in athletes},
-            },
-        )
+        def new_session() -> Recorder:  # once the boards answer: the practice starts then
+            self.sessions_dir.mkdir(parents=True, exist_ok=True)
+            return Recorder.create(
+                self.sessions_dir,
+                label="demo",
+                settings={
+                    "demo": True,
+                    "speed": self.speed,
+                    "duration_s": self.duration_s,
+                    "scenarios": {a.name: a.description for a in athletes},
+                },
+            )
+
+        practice: Practice | None = None
         try:
             with boards as links:
                 practice = Practice(
-                    links, roster={a.pod: a.name for a in athletes}, recorder=recorder
+                    links, roster={a.pod: a.name for a in athletes}, record_to=new_session
                 )
                 practice.subscribe(BoardWatch(practice, [a.pod for a in athletes], athletes))
                 title = f"StrideCue demo: {self.n} virtual athletes, {self.speed:g}x real time"
@@ -288,9 +291,15 @@ class Demo:
                     raise
                 self._collect(practice, athletes, boards)
         finally:
-            recorder.close()
+            if practice is not None and practice.recorder is not None:
+                practice.recorder.close()
+        assert practice.recorder is not None  # the boards connected, or LinkError above
         return DemoResult(
-            recorder.path, athletes, time.monotonic() - t0, boards.interpreter_used, practice
+            practice.recorder.path,
+            athletes,
+            time.monotonic() - t0,
+            boards.interpreter_used,
+            practice,
         )
 
     @staticmethod

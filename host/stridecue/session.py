@@ -507,11 +507,13 @@ class Session:
         return (min(firsts), max(lasts)) if firsts else None
 
     def duration_s(self) -> float:
-        """Length of the session: from metadata when it was closed, else from the frames."""
+        """Length of the practice on its own clock (the athletes' time: a simulation run at
+        10x real time lasts what its athletes ran): from metadata when it was closed, else
+        from the frames."""
         if isinstance(self.meta.get("duration_s"), int | float):
-            return float(self.meta["duration_s"])
+            return float(self.meta["duration_s"]) * self.speed
         span = self.span_ns()
-        return (span[1] - span[0]) / 1e9 if span else 0.0
+        return (span[1] - span[0]) * self.speed / 1e9 if span else 0.0
 
 
 def _athlete_ns(clock: SessionClock, host_ns: int) -> int:

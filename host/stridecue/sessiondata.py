@@ -116,6 +116,7 @@ class SessionData:
     problems: list[str] = field(default_factory=list)
     settings: AnalyzerSettings = field(default_factory=AnalyzerSettings)  # the analysis's
     analysis: str = DEFAULT  # which settings and targets the analysis used, in words
+    recorded_s: float = 0.0  # the recording's length on the practice clock
 
     @property
     def start(self) -> datetime:
@@ -123,8 +124,10 @@ class SessionData:
 
     @property
     def duration_s(self) -> float:
+        """The practice's length on its clock: the later of the recording's own length and
+        the last stride (one length for a session everywhere: sessions, report, FIT)."""
         ends = [a.strides[-1].t_s for a in self.athletes if a.strides]
-        return max(ends, default=0.0)
+        return max([*ends, self.recorded_s])
 
     def athlete(self, key: str) -> AthleteData:
         """An athlete by name or pod id (case-insensitive)."""
@@ -217,6 +220,7 @@ def load(
         session.problems,
         base,
         _analysis_note(session, settings, targets),
+        session.duration_s(),
     )
 
 

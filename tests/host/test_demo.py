@@ -122,8 +122,10 @@ def test_a_pod_that_dies_is_reported_and_the_demo_still_ends(tmp_path: Path) -> 
         assert not a.done
         assert "cannot start (test)" in a.error
     assert time.monotonic() - t0 < 20.0
-    (session,) = find_sessions(tmp_path / "s")
-    assert Session.open(session).meta["end_time"] is not None  # closed cleanly
+    # a session is made once the boards answer: none, or one closed cleanly
+    sessions = find_sessions(tmp_path / "s")
+    assert len(sessions) <= 1
+    assert all(Session.open(p).meta["end_time"] is not None for p in sessions)
 
 
 def test_demo_serves_the_dashboard_while_it_runs(tmp_path: Path) -> None:

@@ -8,9 +8,11 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from stridecue.analysis.targets import Targets
+from stridecue.protocol import StrideFlag
 from stridecue.report import figures
 from stridecue.report.relay import ZONE_M, find_exchange
 from stridecue.sessiondata import RSC_NOTE, AthleteData, SessionData, file_stems
+from stridecue.words import event_line, mmss
 
 _CSS = """
 body{font-family:system-ui,sans-serif;max-width:1100px;margin:1em auto;color:#222}
@@ -63,15 +65,10 @@ def _rep_table(a: AthleteData) -> str:
 
 
 def _alert_list(a: AthleteData) -> str:
-    items = [
-        f"<li><b>{e.t_s:.1f} s</b> {_e(e.kind.replace('_', ' '))}: "
-        f"{_num(e.detail.get('deviation_pct'), '+.1f')} % vs baseline, at "
-        f"{_num(e.detail.get('distance_m'), '.0f')} m in the rep "
-        f"({_e(e.detail.get('detector'))})</li>"
-        for e in a.alerts
-    ]  # fmt: skip
-    cues = f"{len(a.cues)} cue(s) sent" + (
-        ": " + ", ".join(f"{t:.1f} s {_e(p)}" for t, p in a.cues[:12]) if a.cues else ""
+    """Each alert in the coach's words at mm:ss of the practice (no statistics)."""
+    items = [f"<li><b>{mmss(e.t_s)}</b> {_e(event_line(e))}</li>" for e in a.alerts]
+    cues = f"{len(a.cues)} buzz(es) sent" + (
+        ": " + ", ".join(f"{mmss(t)} {_e(p)}" for t, p in a.cues[:12]) if a.cues else ""
     )
     body = f"<ul class='alert'>{''.join(items)}</ul>" if items else "<p>No alerts.</p>"
     return body + f"<p>{cues}.</p>"
@@ -81,7 +78,9 @@ def _athlete(a: AthleteData, out: Path, targets: Targets, slug: str) -> str:
     parts = [f"<h2 id='{slug}'>{_e(a.name)} <span class='note'>pod {_e(a.pod)}</span></h2>"]
     if not a.strides:
         return parts[0] + "<p class='note'>No strides recorded for this athlete.</p>"
-    cad = [s.cadence_spm for s in a.strides]
+    # the first stride from standing is a start, not running form: not in the range
+    running = [s for s in a.strides if not s.flags & StrideFlag.FIRST] or a.strides
+    cad = [s.cadence_spm for s in running]
     parts.append(
         f"<p>{len(a.strides)} strides, {a.distance_m:.0f} m, cadence "
         f"{min(cad):.0f}\u2013{max(cad):.0f} steps/min, {len(a.reps)} rep(s), "
@@ -147,7 +146,7 @@ def write(
     problems = "".join(f"<li>{_e(p)}</li>" for p in data.problems)
     body = [
         f"<h1>StrideCue session {_e(data.name)}</h1>",
-        f"<p>{data.start:%Y-%m-%d %H:%M} UTC, {data.duration_s / 60:.1f} min, "
+        f"<p>{data.start:%Y-%m-%d %H:%M} UTC, {mmss(data.duration_s)} of practice, "
         f"{len(data.athletes)} athlete(s): {toc}</p>",
         f"<p class='note'>Recording problems:</p><ul>{problems}</ul>" if problems else "",
         f"<p class='note'>Reps, alerts and splits {_e(data.analysis)}.</p>",
