@@ -21,3 +21,15 @@ class Gait:
         az = int(1000 + 1500 * s)
         gy = int(-600000 * s * math.cos(math.pi * f))
         return (ax, 0, az, 0, gy, 0)
+
+
+class Still:
+    # a foot at rest (a shoe standing, a pod on a table): 1 g down, no rotation
+    def at(self, t_ms):
+        return (0, 0, 1000, 0, 0, 0)
+
+
+class Shake:
+    # a pod shaken in a bag: the wake-up function fires, no stride ever completes
+    def at(self, t_ms):
+        return (2000 if t_ms // 40 % 2 else -2000, 0, 1000, 0, 0, 0)
