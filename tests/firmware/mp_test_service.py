@@ -181,12 +181,18 @@ def test_time_sync_reports_device_clock():
     fl.close()
 
 
-def test_replies_are_the_vectors_bytes():
-    # what the pod sends, byte for byte, is what tests/vectors/records.json pins
+def _vectors():
+    # tests/vectors/records.json: name -> bytes
     vec = {}
     with open("tests/vectors/records.json") as f:
         for v in json.load(f)["vectors"]:
             vec[v["name"]] = bytes.fromhex(v["hex"].replace(" ", ""))
+    return vec
+
+
+def test_replies_are_the_vectors_bytes():
+    # what the pod sends, byte for byte, is what tests/vectors/records.json pins
+    vec = _vectors()
     pod, link, clock, _, fl = _pod()
     clock.advance(123456 - clock())
     pod.control(vec["control_time_sync"], link)
@@ -207,10 +213,7 @@ def test_replies_are_the_vectors_bytes():
 
 
 def test_store_and_forward_replies_are_the_vectors_bytes():
-    vec = {}
-    with open("tests/vectors/records.json") as f:
-        for v in json.load(f)["vectors"]:
-            vec[v["name"]] = bytes.fromhex(v["hex"].replace(" ", ""))
+    vec = _vectors()
     pod, link, clock, _, fl = _pod()
     pod.control(vec["control_set_rest_stop"], link)
     assert _reply(link)[2] == 0 and pod.get(10) == 60

@@ -110,20 +110,28 @@ def test_full_flash_never_raises_and_reports_full():
     fl.close()
 
 
-def test_rotation_deletes_oldest_finished_sessions():
+def _six_sessions(own=0):
+    # a store on a small flash that had to rotate: six sessions of 120 strides,
+    # the first `own` of them recorded by the pod alone; -> (flash, store, next seq)
     fl = Flash(size=16384)
     st = Store(fl.root, fl.fs, reserve=6000).open()
     q = 0
     for sess in range(6):
-        st.start(100 + sess)
+        st.start(100 + sess, auto=sess < own)
         for _ in range(120):
             st.append(q, _rec(q))
             q += 1
         st.stop()
+    return fl, st, q
+
+
+def test_rotation_deletes_oldest_finished_sessions():
+    fl, st, _q = _six_sessions()
     assert st.rotated >= 1
     ids = [s.sid for s in st.sessions]
     assert ids == sorted(ids) and ids[-1] == 6 and 1 not in ids
     assert not st.full
+    fl.close()
 
 
 def test_spans_merge_ring_and_files():
@@ -245,13 +253,7 @@ def test_an_own_session_without_strides_is_dropped_when_it_ends():
 
 
 def test_rotation_never_deletes_what_no_host_has_stored():
-    fl = Flash(size=16384)
-    st = Store(fl.root, fl.fs, reserve=6000).open()
-    q = 0
-    for sess in range(6):
-        st.start(100 + sess, auto=sess < 2)  # the two oldest: recorded alone, unsent
-        q = _fill(st, 120, q)
-        st.stop()
+    fl, st, q = _six_sessions(own=2)  # the two oldest: recorded alone, unsent
     ids = [s.sid for s in st.sessions]
     assert st.rotated >= 1 and ids[:2] == [1, 2] and 3 not in ids
     before = st.rotated

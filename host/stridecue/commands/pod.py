@@ -1,6 +1,7 @@
 """``stridecue pod ACTION LINK``: what a pod keeps for itself, for when no host is there.
 
-One subparser per action, each added by its own ``_add_*`` function:
+One subparser per action, each added by its own ``_add_*`` function (with
+:func:`action`, which gives it the LINK argument) and run with :func:`with_pod`:
 
 - ``config``: the targets the pod cues by on its own (cadence band, stride
   shortening, which pattern for which), and when it measures by itself (auto
@@ -41,6 +42,13 @@ def register(sub: Any) -> None:
     _add_sync(actions)
 
 
+def action(actions: Any, name: str, summary: str, description: str) -> argparse.ArgumentParser:
+    """One ``stridecue pod NAME LINK`` action (its own options are the caller's)."""
+    p: argparse.ArgumentParser = actions.add_parser(name, help=summary, description=description)
+    p.add_argument("link", metavar="LINK", help=LINK_HELP)
+    return p
+
+
 async def with_pod(spec: str, work: Callable[[PodLink], Awaitable[T]]) -> T:
     """Connect to the pod named by ``spec``, run ``work`` on it, close."""
     link = open_link(spec)
@@ -55,17 +63,15 @@ async def with_pod(spec: str, work: Callable[[PodLink], Awaitable[T]]) -> T:
 
 # --- config ---
 def _add_config(actions: Any) -> None:
-    p = actions.add_parser(
+    p = action(
+        actions,
         "config",
-        help="set the targets the pod cues by when no host is connected (kept on the pod)",
-        description=(
-            "Set once what the pod does on its own: it measures whenever it is worn and "
-            "moving, and with no host connected it buzzes when the cadence leaves the band "
-            "or the strides shorten. The pod keeps these on its flash. Without options: "
-            "print what the pod has."
-        ),
+        "set the targets the pod cues by when no host is connected (kept on the pod)",
+        "Set once what the pod does on its own: it measures whenever it is worn and moving, "
+        "and with no host connected it buzzes when the cadence leaves the band or the "
+        "strides shorten. The pod keeps these on its flash. Without options: print what "
+        "the pod has.",
     )
-    p.add_argument("link", metavar="LINK", help=LINK_HELP)
     p.add_argument(
         "--cadence",
         type=_cadence,
@@ -186,16 +192,14 @@ def describe(spec: str, have: dict[ConfigKey, int]) -> str:
 
 # --- sync ---
 def _add_sync(actions: Any) -> None:
-    p = actions.add_parser(
+    p = action(
+        actions,
         "sync",
-        help="download the sessions the pod recorded on its own, once",
-        description=(
-            "Download every session the pod recorded without a host into the sessions "
-            "folder, as a session folder that replay, report and export read. The pod keeps "
-            "each one until it has been stored here; a second sync downloads nothing."
-        ),
+        "download the sessions the pod recorded on its own, once",
+        "Download every session the pod recorded without a host into the sessions folder, "
+        "as a session folder that replay, report and export read. The pod keeps each one "
+        "until it has been stored here; a second sync downloads nothing.",
     )
-    p.add_argument("link", metavar="LINK", help=LINK_HELP)
     p.add_argument(
         "--sessions-dir",
         type=Path,
