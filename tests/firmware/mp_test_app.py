@@ -350,6 +350,24 @@ def test_hot_path_allocates_nothing():
     assert n == 16
 
 
+def test_the_rest_check_allocates_nothing():
+    # in the pod's own session every poll asks whether the athlete has stopped
+    if sys.implementation.name != "micropython":
+        return
+    import micropython
+
+    rig = Rig()
+    rig.run_ms(2500)
+    assert rig.pod.auto_running()
+    micropython.heap_lock()
+    try:
+        rig.app._rest(rig.clock.t)
+        running = rig.pod.auto_running()
+    finally:
+        micropython.heap_unlock()
+    assert running
+
+
 def test_tasks_run_under_asyncio():
     import asyncio
 
