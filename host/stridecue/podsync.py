@@ -69,6 +69,8 @@ async def sync(
         offset, _ = await link.time_sync()
     out: list[Synced] = []
     for listed in await link.list_sessions():
+        if listed.flags & SessionFlag.AUTO and listed.flags & SessionFlag.RUNNING:
+            say(f"session {listed.session_id}: still recording (it ends at rest); sync again then")
         if not listed.waiting:
             continue
         s = await link.session_info(listed.session_id)

@@ -91,6 +91,11 @@ async def test_a_sync_downloads_each_own_session_once_with_every_stride(tmp_path
     ]
     assert await podsync.sync(link, root) == []  # a second sync: nothing
     assert len(list(root.iterdir())) == 2
+    fw.pod.auto_start()  # the athlete is off again: not fetched while it records
+    said: list[str] = []
+    assert await podsync.sync(link, root, say=said.append) == []
+    assert said == ["session 4: still recording (it ends at rest); sync again then"]
+    fw.pod.auto_stop()  # (no stride: nothing kept)
     data = load(got[1].path)  # the report's model reads it like a recording
     assert [s.seq for s in data.athletes[0].strides] == second
     await link.close()
