@@ -7,7 +7,12 @@ is out of date; ``--write power.md`` regenerates its tables in place.
 
     python3 hardware/power_budget.py                  # print the tables
     python3 hardware/power_budget.py --capacity-mah 600
+    python3 hardware/power_budget.py --standalone     # only the idle motion watch's cost
     python3 hardware/power_budget.py --check hardware/power.md
+
+The idle motion watch (a pod that starts measuring by itself when it is worn
+and moving, docs/firmware.md) is the advertising state's rows whose component
+starts with ``motion watch``; its cost is set against the IMU powered down.
 """
 
 from __future__ import annotations
@@ -33,6 +38,8 @@ END = "<!-- power_budget.py:end -->"
 CAPACITY_MAH = 400.0
 USABLE_FRACTION = 0.8
 PRACTICE = "practice_2h"
+WATCH = "motion watch"  # component prefix of the idle motion check's rows
+REST_STOP_S = 60  # a pod's own session ends this long after its last stride (the default)
 
 
 class BudgetError(ValueError):
@@ -155,6 +162,62 @@ def life(
     )
 
 
+@dataclass(frozen=True)
+class Watch:
+    """What the idle motion watch costs on one board."""
+
+    watch_ma: float  # the watch's rows (advertising state)
+    share_pct: float  # of the advertising state's current
+    day_mah: float  # over a day of idling
+    idle_h: float  # advertising (idle, radio on) on a full battery, with the watch
+    idle_h_without: float  # the same with the IMU powered down instead
+    tail_mah: float  # the IMU at full rate for REST_STOP_S after a pod's own session
+
+
+def _sum(rows: Sequence[Row], board: str, state: str, prefixes: tuple[str, ...]) -> float:
+    return sum(
+        r.current_ma
+        for r in rows
+        if r.board == board and r.state == state and r.component.startswith(prefixes)
+    )
+
+
+def watch(rows: Sequence[Row], board: str, bat: Battery, rest_s: float = REST_STOP_S) -> Watch:
+    adv = state_totals(rows)[(board, "advertising")]
+    w = _sum(rows, board, "advertising", (WATCH,))
+    if w <= 0:
+        raise BudgetError(f"board {board} has no advertising rows named '{WATCH}: ...'")
+    power_down = _sum(rows, board, "idle", ("imu",))  # the IMU as it idled before the watch
+    full = _sum(rows, board, "streaming", ("imu", "i2c"))
+    return Watch(
+        watch_ma=w,
+        share_pct=100.0 * w / adv,
+        day_mah=24.0 * w,
+        idle_h=bat.usable_mah / adv,
+        idle_h_without=bat.usable_mah / (adv - w + power_down),
+        tail_mah=(full - w) * rest_s / 3600.0,
+    )
+
+
+def watch_markdown(rows: Sequence[Row], bat: Battery) -> str:
+    names = boards(rows)
+    costs = [watch(rows, b, bat) for b in names]
+    out = ["| idle motion watch (AUTO_START on) | " + " | ".join(names) + " |"]
+    out.append("|---|" + "---:|" * len(names))
+    for label, cell in (
+        ("current (mA)", "{w.watch_ma:.4f}"),
+        ("share of the advertising state", "{w.share_pct:.2f} %"),
+        ("a day of idling (mAh)", "{w.day_mah:.2f}"),
+        (
+            "idle on a full battery, with / without it (h)",
+            "{w.idle_h:.3f} / {w.idle_h_without:.3f}",
+        ),
+        (f"the {REST_STOP_S} s rest tail of a pod's own session (mAh)", "{w.tail_mah:.4f}"),
+    ):
+        out.append(f"| {label} | " + " | ".join(cell.format(w=w) for w in costs) + " |")
+    return "\n".join(out) + "\n"
+
+
 def _ma(x: float) -> str:
     if x < 0.01:
         return f"{x:.4f}"
@@ -185,6 +248,7 @@ def markdown(rows: Sequence[Row], scenarios: dict[str, dict[str, float]], bat: B
         ("standby left after one practice (days)", "{:.0f}", "standby_after_practice_days"),
     ):
         out.append(f"| {label} | " + " | ".join(fmt.format(getattr(x, attr)) for x in lives) + " |")
+    out += ["", watch_markdown(rows, bat).rstrip("\n")]
     out += ["", "| board | state | component | mA | basis | source |", "|---|---|---|---:|---|---|"]
     for r in rows:
         src = r.source.replace("|", "/")
@@ -209,6 +273,9 @@ def _args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--capacity-mah", type=float, default=CAPACITY_MAH)
     p.add_argument("--usable", type=float, default=USABLE_FRACTION, help="usable share, 0-1")
     group = p.add_mutually_exclusive_group()
+    group.add_argument(
+        "--standalone", action="store_true", help="print only what the idle motion watch costs"
+    )
     group.add_argument("--check", type=Path, metavar="DOC", help="fail if DOC is out of date")
     group.add_argument("--write", type=Path, metavar="DOC", help="rewrite DOC's tables")
     return p.parse_args(argv)
@@ -220,6 +287,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not 0 < args.usable <= 1:
             raise BudgetError(f"--usable must be in (0, 1], got {args.usable}")
         bat = Battery(args.capacity_mah, args.usable)
+        if args.standalone:
+            sys.stdout.write(watch_markdown(load_rows(args.table), bat))
+            return 0
         block = markdown(load_rows(args.table), load_scenarios(args.scenarios), bat)
         if args.check or args.write:
             path = args.check or args.write

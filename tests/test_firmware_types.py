@@ -20,7 +20,15 @@ from pathlib import Path
 
 import pytest
 from stridecue import firmware
-from stridecue.protocol.records import ConfigKey, Kind, Opcode, Pattern, Result, StrideFlag
+from stridecue.protocol.records import (
+    ConfigKey,
+    Kind,
+    Opcode,
+    Pattern,
+    Result,
+    SessionFlag,
+    StrideFlag,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 STUBS = "micropython-esp32-esp32_generic_s3-stubs"
@@ -126,5 +134,6 @@ def test_firmware_wire_constants_agree_with_the_host_enums() -> None:
         r for r in Result if r is not Result.UNKNOWN
     )
     assert sorted(_consts("proto", "F_").values()) == sorted(f.value for f in StrideFlag)
+    assert _consts("proto", "SF_") == {f.name: f.value for f in SessionFlag}
     keys = sorted(_consts("service", "K_").values())
     assert keys == sorted(ConfigKey) == list(range(1, firmware.load("service").N_KEYS + 1))

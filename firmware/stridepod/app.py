@@ -3,19 +3,26 @@
 # the simulation board):
 #
 #   imu      .start(rate_hz, now_ms) .power_down() .read(now_ms) -> n,
-#            .samples (6 int16 per sample, raw counts), .dropped, .state
+#            .samples (6 int16 per sample, raw counts), .dropped, .state,
+#            .watch() (idle motion check on) .moved() -> True once it moved
 #   make_engine(rate_hz) -> a gait engine (push(t_ms, ax..gz) -> True on a stride)
 #   pod      service.Pod with its links, store, haptics
 #
 # Tasks: sampling (the hot path: FIFO -> engine -> pod.on_stride, only while a
 # session runs; idle otherwise), follow-up records (backfill pacing), status
 # every 10 s, haptics, each link's reader, the watchdog, the pairing button.
+#
+# Without a host (AUTO_START, on by default): while idle the IMU watches for
+# motion (imu.watch(): accelerometer alone, low power) and the sampling task
+# asks it every 250 ms; motion that goes on for 1 s (no quiet gap over 1.5 s,
+# longer than a walking stance) starts the pod's own session, and REST_STOP_S
+# without a stride ends it (service.py: auto_start, auto_stop).
 import asyncio
 
 from stridepod import rt
 from stridepod.lsm6dso32 import ACC_UG_PER_LSB, GYRO_MDPS_PER_LSB
 from stridepod.proto import PAT_IDENTIFY
-from stridepod.service import K_RATE
+from stridepod.service import K_AUTO, K_RATE, K_REST_S
 
 try:
     from micropython import const
@@ -30,6 +37,9 @@ _MAX_READS = const(8)  # FIFO reads per poll (catching up after a stall)
 _POLL_MS = const(20)  # FIFO read period in a session (~8 samples at 416 Hz)
 _WTM_TIMEOUT_MS = const(100)  # with INT1: longest wait for a watermark
 _IDLE_MS = const(250)  # sampling task period when no session runs
+_CHECK_MS = const(200)  # idle motion checks at most this often (one per idle wake)
+_SUSTAIN_MS = const(1000)  # motion this long starts the pod's own session
+_GAP_MS = const(1500)  # a quiet spell longer than this: the motion stopped
 _STATUS_MS = const(10000)
 _WDT_FEED_MS = const(1000)
 _STALL_MS = const(5000)  # no sampling-loop heartbeat for this long: let the WDT bite
@@ -61,13 +71,20 @@ class App:
         self._fifo_flag = None  # set by the IMU's INT1 (FIFO watermark), if wired
         self._pressed = None  # device ms the button went down
         self._used = False
+        self._moving = False  # idle: motion seen, no quiet gap since _since
+        self._since = 0  # device ms motion was first seen
+        self._moved_at = 0  # device ms motion was last seen
+        self._check_at = self._beat
+        self._last_stride = self._beat  # device ms of the newest stride (or session start)
         self.tasks = []
         pod.on_session = self._on_session
         pod.on_wake = self._wake.set
+        pod.on_config = self._on_config
         if imu is not None:
             # made now, while the heap is quiet, not at the first START (its
             # buffers are the biggest single allocation the app makes)
             self.engine = make_engine(pod.get(K_RATE))
+            self._idle()
 
     # ---- session start/stop: IMU on/off ----
     def _on_session(self, running):
@@ -80,19 +97,35 @@ class App:
                 self.engine = self.make_engine(self._rate)
             else:
                 self.engine.reset()
-            self.imu.start(self._rate, self.clock_ms())
+            self._last_stride = self.clock_ms()
+            self.imu.start(self._rate, self._last_stride)
             self._fresh = True
         else:
-            self.imu.power_down()
+            self._idle()
         if self.ble is not None:
             self.ble.advertise()  # faster in a session, slower when idle
+
+    def _idle(self):
+        # no session: the IMU watches for motion, or sleeps when auto start is off
+        self._moving = False
+        if self.pod.get(K_AUTO):
+            self.imu.watch()
+        else:
+            self.imu.power_down()
+
+    def _on_config(self, key, value):
+        if key == K_AUTO and self.imu is not None and not self.pod.running():
+            self._idle()
 
     # ---- the hot path ----
     def poll(self):
         # read the FIFO once and run the engine over it; -> samples handled
         now = self.clock_ms()
         self._beat = now
-        if not self.pod.running() or self.imu is None:
+        if self.imu is None:
+            return 0
+        if not self.pod.running():
+            self._watch(now)
             return 0
         total = 0
         for _ in range(_MAX_READS):
@@ -102,7 +135,31 @@ class App:
             total += n
             if n < self.imu.max_samples:
                 break
+        if self.pod.auto_running():
+            self._rest(now)
         return total
+
+    def _watch(self, now):
+        # idle: one look at the IMU's wake-up latch; motion long enough starts a session
+        if not self.pod.get(K_AUTO) or rt.ticks_diff(now, self._check_at) < 0:
+            return
+        self._check_at = rt.ticks_add(now, _CHECK_MS)
+        if not self.imu.moved():
+            if rt.ticks_diff(now, self._moved_at) > _GAP_MS:
+                self._moving = False
+            return
+        if not self._moving:
+            self._moving = True
+            self._since = now
+        self._moved_at = now
+        if rt.ticks_diff(now, self._since) >= _SUSTAIN_MS:
+            self._moving = False
+            self.pod.auto_start()
+
+    def _rest(self, now):
+        # the pod's own session ends after REST_STOP_S without a stride
+        if rt.ticks_diff(now, self._last_stride) >= self.pod.get(K_REST_S) * 1000:
+            self.pod.auto_stop()
 
     def _feed(self, n, now):
         rate = self._rate
@@ -135,6 +192,7 @@ class App:
 
     def _stride(self, eng):
         self.strides += 1
+        self._last_stride = self._t
         self.pod.on_stride(
             eng.t_contact_ms, eng.stride_ms, eng.contact_ms, eng.length_mm, eng.flags
         )

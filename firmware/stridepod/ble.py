@@ -396,4 +396,10 @@ class BleLink:
                 self._notify(conn, self.h_status, mv)
 
     def hosts(self):
-        return len(self.conns)
+        # StrideCue hosts: bonded centrals (a watch reading RSC is not one; the
+        # pod's own cues go on while only such centrals are connected)
+        n = 0
+        for bits in self.conns.values():
+            if bits & 3 == 3:
+                n += 1
+        return n

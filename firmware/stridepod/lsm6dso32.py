@@ -6,6 +6,8 @@
 #   imu = LSM6DSO32(i2c, 0x6A)   # raises ImuError if WHO_AM_I is not 0x6C
 #   imu.start(416)               # ranges, ODR and FIFO in continuous mode
 #   n = imu.read()               # samples now in imu.samples[6*i : 6*i+6]
+#   imu.watch()                  # idle: accelerometer alone, low power, wake-up latched
+#   imu.moved()                  # -> True once the foot moved since the last call
 #
 # Samples are raw int16 counts (ax, ay, az, gx, gy, gz): ACC_UG_PER_LSB and
 # GYRO_MDPS_PER_LSB give the units. A FIFO overrun is detected (FIFO_OVR flag),
@@ -37,6 +39,12 @@ _WHO_AM_I = const(0x0F)
 _CTRL1_XL = const(0x10)  # ODR_XL [7:4] | FS_XL [3:2]
 _CTRL2_G = const(0x11)  # ODR_G [7:4] | FS_G [3:2]
 _CTRL3_C = const(0x12)  # BDU 0x40, IF_INC 0x04, SW_RESET 0x01
+_CTRL6_C = const(0x15)  # XL_HM_MODE 0x10: accelerometer high-performance mode off
+_WAKE_UP_SRC = const(0x1B)  # WU_IA 0x08 (latched with LIR: cleared by reading it)
+_TAP_CFG0 = const(0x56)  # LIR 0x01: latch the basic interrupts
+_TAP_CFG2 = const(0x58)  # INTERRUPTS_ENABLE 0x80: the basic interrupts (wake-up) on
+_WAKE_UP_THS = const(0x5B)  # WK_THS [5:0]
+_WAKE_UP_DUR = const(0x5C)  # WAKE_THS_W 0x10: 1 LSB of WK_THS = full scale / 256
 _FIFO_STATUS1 = const(0x3A)  # DIFF_FIFO [7:0]
 _FIFO_DATA_OUT_TAG = const(0x78)
 
@@ -50,6 +58,19 @@ _INT1_FIFO_TH = const(0x08)
 _OVR_LATCHED = const(0x08)  # FIFO_STATUS2: an overrun since the last read
 _TAG_GYRO = const(0x01)
 _TAG_ACC = const(0x02)
+# The idle motion check: the accelerometer alone at 26 Hz in low-power mode
+# (XL_HM_MODE, ODR <= 52 Hz), gyro and FIFO off; the chip's wake-up function
+# (slope filter, |a(t) - a(t-1)| / 2 on any axis) latches WU_IA over 4 x 125 mg
+# = 0.5 g at +-32 g, which a foot swinging in a walk or run passes at every
+# stride and a pod lying on a table or a shoe at rest does not.
+WATCH_HZ = const(26)
+_ODR_WATCH = const(2)  # 26 Hz
+_XL_HM_OFF = const(0x10)
+_LIR = const(0x01)
+_INTERRUPTS_ON = const(0x80)
+_WAKE_THS_FINE = const(0x10)
+_WAKE_THS = const(4)
+_WU_IA = const(0x08)
 
 # ODR / BDR codes for the rates the protocol allows (SAMPLE_RATE_HZ)
 _RATE_CODES = {208: 5, 416: 6, 833: 7}
@@ -139,6 +160,28 @@ class LSM6DSO32:
         self._w(_CTRL1_XL, 0)
         self._w(_CTRL2_G, 0)
         self.rate_hz = 0
+
+    def watch(self):
+        # idle, watching for motion: gyro and FIFO off, the accelerometer at
+        # WATCH_HZ in low-power mode with the wake-up function latched; moved()
+        # reads it (start() undoes all of it with its software reset)
+        self.power_down()
+        self._w(_CTRL6_C, _XL_HM_OFF)
+        self._w(_WAKE_UP_DUR, _WAKE_THS_FINE)
+        self._w(_WAKE_UP_THS, _WAKE_THS)
+        self._w(_TAP_CFG0, _LIR)
+        self._w(_TAP_CFG2, _INTERRUPTS_ON)
+        self._w(_CTRL1_XL, (_ODR_WATCH << 4) | _FS_XL_32G)
+        self.moved()  # drop a stale latch
+
+    def moved(self):
+        # -> True when the wake-up function fired since the last call (one
+        # 1-byte read; reading clears the latch)
+        try:
+            return bool(self._r(_WAKE_UP_SRC) & _WU_IA)
+        except OSError:
+            self.state = BUS_ERROR
+            return False
 
     # ---- FIFO ----
     def pending(self):

@@ -58,6 +58,15 @@ OP_READ_SESSION = const(0x08)
 OP_IDENTIFY = const(0x09)
 OP_DELETE_SESSION = const(0x0A)
 OP_GET_STATUS = const(0x0B)
+OP_SESSION_INFO = const(0x0C)  # store and forward: one session's first seq and flags
+OP_MARK_SYNCED = const(0x0D)  # store and forward: the host stored this session
+
+# session flags (LIST_SESSIONS, SESSION_INFO replies)
+SF_RUNNING = const(0x01)
+SF_AUTO = const(0x02)  # the pod started it itself (motion): `stridecue pod sync` fetches it
+SF_SYNCED = const(0x04)  # a host confirmed it stored it
+SF_EARLIER_BOOT = const(0x08)  # recorded before the pod restarted: its device times are
+# from another clock than the one a time sync measures now
 
 # reply results
 R_OK = const(0)

@@ -13,10 +13,18 @@
 # Nothing here touches hardware: the clock, store, haptics, battery and IMU come
 # in as arguments, so the same class runs on a pod, in the simulation board on
 # the unix port and under CPython.
+#
+# Sessions: a host STARTs and STOPs one, or the pod starts its own when it is
+# worn and moving (auto_start, called by app.py) and ends it at rest
+# (auto_stop). A host START while the pod's own session runs gets BUSY, as any
+# START while a session runs, and the session goes on as the host's: it ends at
+# the host's STOP. Sessions the pod started itself stay on flash until a host
+# has stored them (SESSION_INFO, READ_SESSION, then MARK_SYNCED).
 import struct
 
 from stridepod import VERSION as FW_VERSION
-from stridepod import proto
+from stridepod import proto, rt
+from stridepod.store import AUTO, SYNCED
 
 try:
     from micropython import const
@@ -32,16 +40,22 @@ K_RATE = const(2)
 K_FALLBACK = const(3)
 K_FB_LOW = const(4)
 K_FB_HIGH = const(5)
-N_KEYS = const(5)
-DEFAULTS = (180, 416, 0, 160, 200)
+K_SHORTEN = const(6)  # on-pod stride-shortening cue, 0 off / 1 on
+K_CAD_PAT = const(7)  # pattern of the on-pod cadence cue
+K_SHORT_PAT = const(8)  # pattern of the on-pod shortening cue
+K_AUTO = const(9)  # 0: measure only in host sessions; 1: start a session on motion
+K_REST_S = const(10)  # an auto session ends after this many seconds without a stride
+N_KEYS = const(10)
+DEFAULTS = (180, 416, 0, 160, 200, 0, 1, 2, 1, 60)
 RATES = (208, 416, 833)
 
-# exact params length per opcode 1..11 (after the 4-byte header)
-_PARAMS = b"\x04\x00\x00\x05\x01\x06\x01\x08\x00\x02\x00"
+# exact params length per opcode 1..13 (after the 4-byte header)
+_PARAMS = b"\x04\x00\x00\x05\x01\x06\x01\x08\x00\x02\x00\x02\x06"
 
 _ST_SESSION = const(1)
 _ST_PAIRING = const(2)
 _ST_HOST = const(4)
+_ST_AUTO = const(8)  # the running session is one the pod started itself
 
 _BATCH = const(8)  # follow-up records sent per pump() call and job
 _MAX_JOBS = const(4)
@@ -69,6 +83,8 @@ class Pod:
         if not self._valid_all():
             self.config = list(DEFAULTS)
         self.pairing = False
+        self.taken = False  # a host STARTed while the pod's own session ran: no rest stop
+        self._utc = None  # (host_time_s, device ms) of the last START: the date, if known
         self.on_config = None  # (key, value) -> None, called after a change
         self.on_session = None  # (running: bool) -> None
         self.on_wake = None  # () -> None: follow-up work is waiting
@@ -97,6 +113,8 @@ class Pod:
 
     def state_bits(self):
         st = _ST_SESSION if self.running() else 0
+        if self.auto_running():
+            st |= _ST_AUTO
         if self.pairing:
             st |= _ST_PAIRING
         if self.hosts():
@@ -138,7 +156,7 @@ class Pod:
         for link in self.links:
             link.stride(rec, proto.STRIDE_SIZE, self._rsc, rn)
         if self.fallback is not None:
-            self.fallback.on_stride(t_contact_ms, stride_ms, flags)
+            self.fallback.on_stride(t_contact_ms, stride_ms, length_mm, flags)
         return seq
 
     def _encode_rsc(self, stride_ms, length_mm):
@@ -221,34 +239,102 @@ class Pod:
             return proto.R_OK, 0
         if op == proto.OP_DELETE_SESSION:
             return self._delete(struct.unpack_from("<H", d, 4)[0])
-        return proto.R_OK, 0  # GET_STATUS: the status record follows the reply
+        if op == proto.OP_GET_STATUS:
+            return proto.R_OK, 0  # the status record follows the reply
+        return self._forward(op, d)  # store and forward (SESSION_INFO, MARK_SYNCED)
+
+    # ---- store and forward: what the pod measured alone goes to a host once ----
+    def _forward(self, op, d):
+        sid = struct.unpack_from("<H", d, 4)[0]
+        s = self.store.find(sid)
+        if s is None:
+            return proto.R_NOT_FOUND, 0
+        if op == proto.OP_SESSION_INFO:
+            fl = self._session_flags(s)
+            return proto.R_OK, self._pay("<HIIIB", sid, s.first_seq, s.records, s.start_s, fl)
+        # MARK_SYNCED: u32 records the host stored, all of them or nothing changes
+        if s is self.store.running:
+            return proto.R_BUSY, 0
+        if struct.unpack_from("<I", d, 6)[0] != s.records:
+            return proto.R_OUT_OF_RANGE, 0
+        if not self.store.mark_synced(s):
+            return proto.R_STORAGE, 0
+        return proto.R_OK, self._pay("<H", sid)
 
     def _start(self, host_time_s):
+        self._utc = (host_time_s, self.clock_ms())
         if self.running():
+            # the session goes on (the pod's own one is the host's from now: it
+            # ends at the host's STOP, not at rest)
+            self.taken = True
             return proto.R_BUSY, 0
-        s = self.store.start(host_time_s)
+        s = self._begin(host_time_s, False)
+        return proto.R_OK, self._pay("<HI", s.sid, s.first_seq)
+
+    def _begin(self, start_s, auto):
+        s = self.store.start(start_s, auto)
         self.distance_mm = 0
+        self.taken = False
         if self.on_session:
             self.on_session(True)
         self.publish_status()
-        return proto.R_OK, self._pay("<HI", s.sid, s.first_seq)
+        return s
 
     def _stop(self):
-        s = self.store.stop()
+        s = self._end()
         if s is None:
             return proto.R_NOT_FOUND, 0
-        if self.on_session:
-            self.on_session(False)
-        self.publish_status()
         return proto.R_OK, self._pay("<HI", s.sid, self.store.next_seq - s.first_seq)
+
+    def _end(self):
+        s = self.store.stop()
+        if s is not None:
+            if self.on_session:
+                self.on_session(False)
+            self.publish_status()
+        return s
+
+    # ---- on its own: a session when worn and moving (app.py decides when) ----
+    def auto_start(self):
+        # -> the session started, or None (one runs, or auto start is off)
+        if self.running() or not self.get(K_AUTO):
+            return None
+        return self._begin(self._utc_now(), True)
+
+    def auto_running(self):
+        s = self.store.running
+        return s is not None and bool(s.flags & AUTO) and not self.taken
+
+    def auto_stop(self):
+        # the athlete stopped: end the pod's own session (one without strides is dropped)
+        if self.auto_running():
+            self._end()
+
+    def _utc_now(self):
+        # UTC seconds now if a host told the pod (START) since it booted, else 0
+        if self._utc is None:
+            return 0
+        return self._utc[0] + rt.ticks_diff(self.clock_ms(), self._utc[1]) // 1000
 
     def _list(self, index):
         ss = self.store.sessions
         if index >= len(ss):
             return proto.R_NOT_FOUND, 0
         s = ss[index]
-        fl = 1 if s is self.store.running else 0
-        return proto.R_OK, self._pay("<BHIIB", index, s.sid, s.start_s, s.records, fl)
+        return proto.R_OK, self._pay(
+            "<BHIIB", index, s.sid, s.start_s, s.records, self._session_flags(s)
+        )
+
+    def _session_flags(self, s):
+        st = self.store
+        fl = proto.SF_RUNNING if s is st.running else 0
+        if s.flags & AUTO:
+            fl |= proto.SF_AUTO
+        if s.flags & SYNCED:
+            fl |= proto.SF_SYNCED
+        if not st.from_this_boot(s):
+            fl |= proto.SF_EARLIER_BOOT
+        return fl
 
     def _delete(self, sid):
         s = self.store.find(sid)
@@ -271,8 +357,12 @@ class Pod:
             return True
         if key == K_RATE:
             return v in RATES
-        if key == K_FALLBACK:
+        if key in (K_FALLBACK, K_SHORTEN, K_AUTO):
             return v in (0, 1)
+        if key in (K_CAD_PAT, K_SHORT_PAT):
+            return proto.PAT_RHYTHM <= v <= proto.PAT_IDENTIFY
+        if key == K_REST_S:
+            return 10 <= v <= 3600
         return False
 
     def _valid_all(self):

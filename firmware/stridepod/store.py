@@ -8,7 +8,15 @@
 # A write that fails (flash full) stops that session's file at its last whole
 # record: records stay consecutive, live streaming and the ring go on, status
 # reports storage 100 %. Before a session starts, and every 64 records, the
-# oldest finished sessions are deleted while free space is under `reserve`.
+# oldest finished sessions are deleted while free space is under `reserve`,
+# except sessions the pod recorded on its own (AUTO) that no host has
+# confirmed it stored (SYNCED): store and forward deletes nothing unsent.
+#
+# The header's last u16 holds the session's flags: bit0 AUTO (started by
+# motion, not by a host), bit1 SYNCED (a host confirmed it stored it; rewritten
+# in place), bits 2-15 the boot it was recorded in (meta.bin counts boots), so
+# the pod can tell a host whether its device times are from the clock running
+# now (a time sync maps them) or from before a restart.
 #
 # Filesystem calls go through `fs` (default: the os module and open), so the
 # store runs on littlefs on a pod, on a RAM block device on the unix port, and
@@ -27,9 +35,14 @@ except ImportError:  # CPython
 REC = const(18)  # stride record size (proto.STRIDE_SIZE)
 HDR = const(16)  # session header size
 _MAGIC = b"SCS1"
-_HDR_FMT = "<4sHIIH"  # magic, session_id, start_time_s, first_seq, reserved
+_HDR_FMT = "<4sHIIH"  # magic, session_id, start_time_s, first_seq, flags
+_FLAGS_AT = const(14)  # offset of the flags in the header
+AUTO = const(1)  # session flags (header): started by the pod itself
+SYNCED = const(2)  # a host stored it (store and forward: may be deleted now)
+_BOOT_SHIFT = const(2)  # the rest of the flags: the boot it was recorded in
+_BOOT_MASK = const(0x3FFF)
 _META = "meta.bin"
-_META_FMT = "<IH"  # next_seq, next_session_id
+_META_FMT = "<IHH"  # next_seq, next_session_id, boots (meta.bin of 6 bytes: no boots)
 _CONFIG = "config.bin"
 _CHECK_EVERY = const(64)  # appends between free-space checks
 
@@ -92,11 +105,16 @@ class Ring:
 
 class Session:
     # one session file's summary
-    def __init__(self, sid, start_s, first_seq, records):
+    def __init__(self, sid, start_s, first_seq, records, flags=0):
         self.sid = sid
         self.start_s = start_s
         self.first_seq = first_seq
         self.records = records
+        self.flags = flags  # AUTO, SYNCED, and the boot (see the header)
+
+    def waiting(self):
+        # recorded alone and not yet in a host's hands: never rotated away
+        return self.flags & (AUTO | SYNCED) == AUTO
 
 
 class Store:
@@ -110,6 +128,7 @@ class Store:
         self.running = None  # the Session being written, or None
         self.next_seq = 0
         self.next_sid = 1
+        self.boot = 0  # boots counted in meta.bin (this one included, after open())
         self.errors = 0  # failed flash writes
         self.full = False  # the running session's file stopped (flash full)
         self.rotated = 0  # sessions deleted to make room
@@ -132,6 +151,8 @@ class Store:
         except OSError:
             pass  # already there
         self._load_meta()
+        self.boot = (self.boot + 1) & _BOOT_MASK
+        self._save_meta()
         for name in sorted(self.fs.listdir(self.root)):
             if name.startswith("s") and name.endswith(".bin"):
                 s = self._scan(name)
@@ -144,16 +165,18 @@ class Store:
     def _load_meta(self):
         try:
             with self.fs.open(self._path(_META), "rb") as f:
-                b = f.read(6)
-            if len(b) == 6:
-                self.next_seq, self.next_sid = struct.unpack(_META_FMT, b)
+                b = f.read(8)
+            if len(b) == 6:  # written before boots were counted
+                b += b"\x00\x00"
+            if len(b) == 8:
+                self.next_seq, self.next_sid, self.boot = struct.unpack(_META_FMT, b)
         except OSError:
             pass  # first boot
 
     def _save_meta(self):
         try:
             with self.fs.open(self._path(_META), "wb") as f:
-                f.write(struct.pack(_META_FMT, self.next_seq, self.next_sid))
+                f.write(struct.pack(_META_FMT, self.next_seq, self.next_sid, self.boot))
         except OSError:
             self.errors += 1
 
@@ -168,11 +191,11 @@ class Store:
         if n != HDR or self._hdr[0:4] != _MAGIC:
             self._drop(path)  # torn header: the session never got a stride
             return None
-        _, sid, start_s, first, _ = struct.unpack(_HDR_FMT, self._hdr)
+        _, sid, start_s, first, flags = struct.unpack(_HDR_FMT, self._hdr)
         records = (size - HDR) // REC
         if HDR + records * REC != size:
             self._trim(path, records)
-        return Session(sid, start_s, first, records)
+        return Session(sid, start_s, first, records, flags)
 
     def _drop(self, path):
         try:
@@ -205,15 +228,16 @@ class Store:
                 return s
         return None
 
-    def start(self, start_s):
-        # -> the new Session, or None if nothing could be written
+    def start(self, start_s, auto=False):
+        # -> the new Session (listed and running even if its file could not be written)
         self.make_room()
-        s = Session(self.next_sid, start_s, self.next_seq, 0)
+        flags = (self.boot << _BOOT_SHIFT) | (AUTO if auto else 0)
+        s = Session(self.next_sid, start_s, self.next_seq, 0, flags)
         self.next_sid = (self.next_sid % 0xFFFF) + 1
         self.full = False
         try:
             f = self.fs.open(self._spath(s.sid), "wb")
-            struct.pack_into(_HDR_FMT, self._hdr, 0, _MAGIC, s.sid, start_s, s.first_seq, 0)
+            struct.pack_into(_HDR_FMT, self._hdr, 0, _MAGIC, s.sid, start_s, s.first_seq, flags)
             f.write(self._hdr)
             f.flush()
             self._f = f
@@ -227,11 +251,19 @@ class Store:
         return s
 
     def stop(self):
+        # -> the Session that ran; one the pod started alone and that got no
+        # stride is dropped (nothing to keep or forward)
         s = self.running
         if s is None:
             return None
         self._close()
         self.running = None
+        if not s.records and s.flags & AUTO:
+            self.sessions.remove(s)
+            try:
+                self.fs.remove(self._spath(s.sid))
+            except OSError:
+                pass  # never written (flash full)
         self._save_meta()
         return s
 
@@ -274,21 +306,59 @@ class Store:
         return True
 
     def make_room(self):
-        # delete the oldest finished sessions while free space is under reserve
+        # delete the oldest finished sessions while free space is under reserve,
+        # never one still waiting for a host (store and forward)
         while True:
             free, _ = self.usage()
-            old = self.sessions[0] if self.sessions else None
             many = len(self.sessions) >= self.max_sessions
-            if (free >= self.reserve and not many) or old is None or old is self.running:
+            if free >= self.reserve and not many:
+                return
+            old = None
+            for s in self.sessions:
+                if s is not self.running and not s.waiting():
+                    old = s
+                    break
+            if old is None:
                 return
             self.delete(old.sid)
             self.rotated += 1
 
+    def from_this_boot(self, s):
+        # its device times come from the clock running now
+        return (s.flags >> _BOOT_SHIFT) == self.boot
+
+    def mark_synced(self, s):
+        # a host stored this finished session: note it in its header (in place;
+        # littlefs commits the block whole). A flash too full to rewrite a block
+        # gets the session deleted instead (the host has it) -> False if neither
+        if s.flags & SYNCED:
+            return True
+        if s.sid == self._rsid:
+            self.done_reading()
+        struct.pack_into("<H", self._hdr, 0, s.flags | SYNCED)
+        try:
+            with self.fs.open(self._spath(s.sid), "r+b") as f:
+                f.seek(_FLAGS_AT)
+                f.write(memoryview(self._hdr)[:2])
+        except OSError:
+            try:
+                self.fs.remove(self._spath(s.sid))
+            except OSError:
+                self.errors += 1
+                return False
+            self.sessions.remove(s)
+            return True
+        s.flags |= SYNCED
+        return True
+
     def usage(self):
         try:
-            return self.fs.free_total(self.root)
+            free, total = self.fs.free_total(self.root)
         except OSError:
             return 0, 1
+        if free > total:  # littlefs past full: statvfs counts -1 free blocks as 2**32 - 1
+            free = 0
+        return free, total
 
     def storage_pct(self):
         if self.full:
@@ -362,16 +432,15 @@ class Store:
 
     # ---- config persistence (a few u32) ----
     def load_config(self, values):
+        # a file from a firmware with fewer keys sets those; the rest keep their defaults
         try:
             with self.fs.open(self._path(_CONFIG), "rb") as f:
                 b = f.read(4 * len(values))
         except OSError:
             return False
-        if len(b) != 4 * len(values):
-            return False
-        for i in range(len(values)):
+        for i in range(len(b) // 4):
             values[i] = struct.unpack_from("<I", b, 4 * i)[0]
-        return True
+        return len(b) >= 4
 
     def save_config(self, values):
         try:

@@ -253,6 +253,7 @@ class Demo:
             interpreter=self.interpreter,
             max_wall_s=self.duration_s / self.speed + 60.0,
         )
+
         def new_session() -> Recorder:  # once the boards answer: the practice starts then
             self.sessions_dir.mkdir(parents=True, exist_ok=True)
             return Recorder.create(

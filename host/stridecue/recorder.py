@@ -41,7 +41,7 @@ from stridecue.session import (
     check_meta,
     encode_stored,
     frame_files,
-    now_iso,
+    iso,
     read_analysis,
     read_file,
     read_meta,
@@ -109,15 +109,18 @@ class Recorder:
         athletes: dict[str, str] | None = None,
         settings: dict[str, Any] | None = None,
         opener: Callable[[Path], BinaryIO] = _open_append,
+        start_ns: int | None = None,
     ) -> None:
+        """``start_ns``: when the session began (default now; a session synced
+        from a pod began when the pod measured it)."""
         self.path = path
         self._opener = opener
         self._writers: dict[str, FrameWriter] = {}
-        self._start_ns = time.time_ns()
+        self._start_ns = time.time_ns() if start_ns is None else start_ns
         self.meta: dict[str, Any] = {
             "format": FORMAT_VERSION,
             "host_version": __version__,
-            "start_time": now_iso(),
+            "start_time": iso(self._start_ns),
             "start_ns": self._start_ns,
             "end_time": None,
             "duration_s": None,
@@ -137,7 +140,9 @@ class Recorder:
     @classmethod
     def create(cls, root: Path, label: str = "", **kw: Any) -> Recorder:
         """A new session folder under ``root`` named by the UTC start time (and label)."""
-        stamp = time.strftime("%Y-%m-%dT%H%M%SZ", time.gmtime())
+        start_ns = kw.get("start_ns")
+        when = time.gmtime(None if start_ns is None else start_ns // 1_000_000_000)
+        stamp = time.strftime("%Y-%m-%dT%H%M%SZ", when)
         name = f"{stamp}-{slug(label)}" if label else stamp
         path = root / name
         n = 2
@@ -220,9 +225,11 @@ class Recorder:
                 ) from e
             raise
 
-    def close(self) -> None:
-        end = time.time_ns()
-        self.meta["end_time"] = now_iso()
+    def close(self, end_ns: int | None = None) -> None:
+        """Finish session.json (end time, duration, frames) and close the files;
+        ``end_ns``: when the session ended (default now)."""
+        end = time.time_ns() if end_ns is None else end_ns
+        self.meta["end_time"] = iso(end)
         self.meta["duration_s"] = round((end - self._start_ns) / 1e9, 3)
         self.meta["frames"] = self.frames
         try:
@@ -283,7 +290,7 @@ def repair(folder: Path) -> str:
     if not damaged and not added:
         return f"{folder}: {META} is sound and names every frame file: nothing to repair"
     meta.setdefault("format", FORMAT_VERSION)
-    meta["repaired"] = f"{now_iso()} by stridecue {__version__}"
+    meta["repaired"] = f"{iso(time.time_ns())} by stridecue {__version__}"
     check_meta(meta)  # what is written reads back
     old = folder / META
     kept = ""

@@ -289,8 +289,9 @@ def slug(pod: str) -> str:
     return s or "pod"
 
 
-def now_iso() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+def iso(ns: int) -> str:
+    """A host time (ns since the Unix epoch) as session.json writes times."""
+    return datetime.fromtimestamp(ns / 1e9, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 @dataclass(slots=True)

@@ -57,26 +57,11 @@ def strides(
         phases.append((True, swing_s))
         phases.append((False, stance_s))
     phases.append((False, rest_s))
-    w = 2 * math.pi / swing_s
     for moving, dur in phases:
         count = int(dur * rate_hz + 0.5)
         for i in range(count):
-            u = i / rate_hz
-            if moving:
-                # x(u) = L (u/T - sin(w u) / 2pi): zero speed at both ends
-                ax = length_m / swing_s * w * math.sin(w * u)
-                az = lift_m * 2 * (math.pi / swing_s) ** 2 * math.cos(w * u)
-                s2 = math.sin(math.pi * u / swing_s) ** 2
-                th = pitch_rad * math.sin(w * u) * s2
-                thd = pitch_rad * (
-                    w * math.cos(w * u) * s2 + math.sin(w * u) * math.sin(w * u) * math.pi / swing_s
-                )
-            else:
-                ax = az = th = thd = 0.0
-            r = _rot(1, th)  # foot -> navigation
-            f = _tmv(r, (ax, 0.0, az + G))
-            fs = _mv(m, f)
-            gs = _mv(m, (0.0, thd, 0.0))
+            u = i / rate_hz if moving else None
+            fs, gs = sample(u, swing_s, length_m, lift_m, pitch_rad, m)
             gy = [round(math.degrees(v) * 10) for v in gs]
             if gyro_clip_dps:
                 c = gyro_clip_dps * 10
@@ -91,6 +76,26 @@ def strides(
                 gy[2],
             )
             k += 1
+
+
+def sample(u, swing_s, length_m, lift_m, pitch_rad, m):
+    # the sensor's specific force (m/s^2) and rate (rad/s), u s into a swing
+    # (None: the foot stands)
+    if u is None:
+        ax = az = th = thd = 0.0
+    else:
+        w = 2 * math.pi / swing_s
+        # x(u) = L (u/T - sin(w u) / 2pi): zero speed at both ends
+        ax = length_m / swing_s * w * math.sin(w * u)
+        az = lift_m * 2 * (math.pi / swing_s) ** 2 * math.cos(w * u)
+        s2 = math.sin(math.pi * u / swing_s) ** 2
+        th = pitch_rad * math.sin(w * u) * s2
+        thd = pitch_rad * (
+            w * math.cos(w * u) * s2 + math.sin(w * u) * math.sin(w * u) * math.pi / swing_s
+        )
+    r = _rot(1, th)  # foot -> navigation
+    f = _tmv(r, (ax, 0.0, az + G))
+    return _mv(m, f), _mv(m, (0.0, thd, 0.0))
 
 
 def run(eng, samples):

@@ -1,6 +1,7 @@
 # app.py end to end on the unix port: register-level IMU model -> driver ->
 # the real gait engine -> Pod -> serial frames and BLE notifications; idle
-# between sessions, watchdog, pairing button, fallback cue, asyncio tasks.
+# between sessions, watchdog, pairing button, fallback cue, asyncio tasks;
+# the pod on its own: motion starts its session, rest ends it.
 import struct
 import sys
 
@@ -9,7 +10,7 @@ sys.path.insert(0, "tests/firmware/fakes")
 import bluetooth  # the fake
 from fakes.hw import PWM, WDT, Clock, Pin
 from fakes.lsm6dso32_model import I2C, LSM6DSO32
-from fakes.motion import Gait
+from fakes.motion import Gait, Shake, Still
 from fakes.ramfs import Flash
 from stridepod import framing, proto
 from stridepod.app import PAIRING_MS, App
@@ -37,7 +38,8 @@ class Rig:
         self.fl = Flash(size=65536)
         self.clock = Clock(10000)
         self.chip = LSM6DSO32()
-        self.imu = Driver(I2C([self.chip]), 0x6A)
+        self.bus = I2C([self.chip])
+        self.imu = Driver(self.bus, 0x6A)
         self.pwm = PWM(Pin(7), freq=20000)
         self.pod = Pod(
             self.clock,
@@ -64,6 +66,7 @@ class Rig:
             self.pod.links.append(self.ble)
             self.app.ble = self.ble
         self.gait = Gait()
+        self.motion = self.gait  # what the foot does (Still, Shake)
         self._acc = 0
 
     def send(self, rec):
@@ -79,7 +82,7 @@ class Rig:
             self._acc += self.chip.acc_hz()
             while self._acc >= 1000:
                 self._acc -= 1000
-                self.chip.produce(*self.gait.at(self.clock.t))
+                self.chip.produce(*self.motion.at(self.clock.t))
             if self.clock.t % poll_ms == 0:
                 self.app.poll()
             self.pod.haptics.step(self.clock.t)
@@ -88,10 +91,100 @@ class Rig:
         return [r for r in self.wire.records if r[0] == proto.KIND_STRIDE]
 
 
-def test_idle_until_a_session_starts():
+def _config(rig, key, value):
+    rig.send(bytes([4, 1, 4, 40 + key]) + struct.pack("<BI", key, value))
+    assert rig.wire.records[-1][4] == 0, rig.wire.records[-1]
+
+
+def _listed(rig, index=0):
+    # LIST_SESSIONS -> (session_id, start_s, records, flags)
+    rig.send(bytes([4, 1, 7, 60, index]))
+    r = rig.wire.records[-1]
+    assert r[2] == 7 and r[4] == 0, r
+    return struct.unpack_from("<HIIB", r, 6)
+
+
+def test_idle_and_still_only_the_motion_check_runs():
     rig = Rig()
+    rig.motion = Still()
+    reads, nbytes = rig.bus.reads, rig.bus.bytes_read
+    rig.run_ms(5000)
+    # the accelerometer alone, 26 Hz low power, wake-up latched; no gyro, no FIFO
+    assert rig.chip.acc_hz() == 26 and rig.chip.gyro_hz() == 0 and rig.chip.fifo_mode() == 0
+    assert rig.chip.regs[0x15] & 0x10 and rig.chip.regs[0x58] & 0x80
+    assert rig.app.samples == 0 and rig.strides() == [] and not rig.pod.running()
+    # its whole cost on the bus: one 1-byte read (WAKE_UP_SRC) per check, 5 a second
+    assert rig.bus.reads - reads == 25 and rig.bus.bytes_read - nbytes == 25
+    rig.fl.close()
+
+
+def test_motion_starts_the_pods_own_session_and_rest_ends_it():
+    rig = Rig()
+    _config(rig, 10, 10)  # REST_STOP_S: 10 s without a stride ends it
+    rig.motion = Still()
     rig.run_ms(2000)
-    assert rig.chip.acc_hz() == 0 and rig.app.samples == 0 and rig.strides() == []
+    rig.motion = rig.gait
+    rig.run_ms(1000)
+    assert not rig.pod.running()  # not yet 1 s of motion seen
+    rig.run_ms(1000)
+    assert rig.pod.running() and rig.pod.state_bits() & 8  # its own session
+    assert rig.chip.acc_hz() == 416 and rig.chip.regs[0x58] == 0  # full rate, watch off
+    rig.run_ms(10000)
+    st = rig.strides()
+    assert len(st) >= 10 and st[0][16] & proto.F_FIRST  # from a standing start
+    rig.motion = Still()
+    rig.run_ms(9000)
+    assert rig.pod.running()  # not yet 10 s since the last stride
+    rig.run_ms(2000)
+    assert not rig.pod.running() and rig.chip.acc_hz() == 26  # watching again
+    _sid, start_s, records, flags = _listed(rig)
+    assert records == len(st) and flags == proto.SF_AUTO and start_s == 0  # date unknown
+    rig.run_ms(5000)
+    assert len(rig.pod.store.sessions) == 1 and len(rig.strides()) == len(st)
+    rig.fl.close()
+
+
+def test_motion_without_strides_leaves_no_session():
+    rig = Rig()
+    _config(rig, 10, 10)
+    rig.motion = Shake()  # a pod jiggling in a bag
+    rig.run_ms(1500)
+    assert rig.pod.running()
+    rig.motion = Still()
+    rig.run_ms(10500)
+    assert not rig.pod.running() and rig.strides() == []
+    assert rig.pod.store.sessions == []
+    rig.fl.close()
+
+
+def test_a_host_start_keeps_the_pods_session_and_owns_it():
+    rig = Rig()
+    _config(rig, 10, 10)
+    rig.run_ms(4000)
+    assert rig.pod.auto_running()
+    n = len(rig.pod.store.sessions)
+    rig.send(bytes([4, 1, 1, 50]) + struct.pack("<I", 1700000000))
+    assert rig.wire.records[-1][4] == proto.R_BUSY  # as any START while a session runs
+    assert rig.pod.running() and not rig.pod.auto_running() and not rig.pod.state_bits() & 8
+    rig.motion = Still()
+    rig.run_ms(15000)
+    assert rig.pod.running()  # the host's now: rest does not end it
+    rig.send(bytes([4, 1, 2, 51]))
+    assert rig.wire.records[-1][4] == 0 and not rig.pod.running()
+    assert len(rig.pod.store.sessions) == n and _listed(rig)[3] == proto.SF_AUTO  # still to sync
+    rig.fl.close()
+
+
+def test_auto_start_off_powers_the_imu_down():
+    rig = Rig()
+    _config(rig, 9, 0)  # AUTO_START off
+    assert rig.chip.acc_hz() == 0
+    rig.run_ms(3000)
+    assert not rig.pod.running() and rig.app.samples == 0
+    _config(rig, 9, 1)
+    assert rig.chip.acc_hz() == 26
+    rig.run_ms(1500)
+    assert rig.pod.running()
     rig.fl.close()
 
 
@@ -108,7 +201,7 @@ def test_session_streams_strides_end_to_end():
         assert 690 <= stride <= 710, stride
     assert rig.imu.dropped == 0 and abs(rig.app.samples - 4160) < 20
     rig.send(bytes([4, 1, 2, 2]))
-    assert rig.chip.acc_hz() == 0  # powered down again
+    assert rig.chip.acc_hz() == 26 and rig.chip.gyro_hz() == 0  # back to the motion check
     assert rig.pod.store.sessions[0].records == len(st)
     rig.fl.close()
 
@@ -202,6 +295,42 @@ def test_fallback_cues_only_when_enabled_and_alone():
     rig.fl.close()
 
 
+def test_fallback_cues_stride_shortening_with_the_patterns_set():
+    rig = Rig()
+    fb = Fallback(rig.pod)
+    rig.pod.fallback = fb
+    _config(rig, 6, 1)  # FALLBACK_SHORTENING on
+    _config(rig, 8, 3)  # its pattern: IDENTIFY (two pulses of 150 ms)
+    rig.clock.advance(30000)  # the serial host that set them has gone
+    t = 50000
+
+    def strides(lengths, flags=0, stride_ms=700):
+        nonlocal t
+        for i, length in enumerate(lengths):
+            t += stride_ms
+            f = flags if i == 0 else flags & ~proto.F_FIRST
+            rig.pod.on_stride(t, stride_ms, 200, length, f)
+
+    strides([1400, 2000, 2000] + [2400] * 8, proto.F_FIRST)  # the run's reference: 2.4 m
+    strides([2300] * 6)  # 4 % shorter: not yet
+    strides([2200] * 2, proto.F_LOW_QUALITY)  # not judged
+    strides([2200] * 2)
+    assert fb.cues == 0
+    strides([2200])  # the last 6 average 2.25 m: 6 % under the reference
+    assert fb.cues == fb.short_cues == 1 and rig.pod.haptics._on == 150
+    strides([2200] * 10)
+    assert fb.cues == 1  # at most one cue in 10 s
+    strides([1400] + [2200] * 16, proto.F_FIRST)  # a new run: a new reference
+    assert fb.cues == 1
+    _config(rig, 3, 1)  # FALLBACK_CUES on (band 160..200 steps/min)
+    _config(rig, 7, 2)  # its pattern: STRIDE (one 400 ms pulse)
+    rig.clock.advance(30000)
+    t += 20000
+    strides([2200] * 4, stride_ms=800)  # 150 steps/min
+    assert fb.cues == 2 and fb.short_cues == 1 and rig.pod.haptics._on == 400
+    rig.fl.close()
+
+
 def test_hot_path_allocates_nothing():
     if sys.implementation.name != "micropython":
         return
@@ -219,6 +348,24 @@ def test_hot_path_allocates_nothing():
     finally:
         micropython.heap_unlock()
     assert n == 16
+
+
+def test_the_rest_check_allocates_nothing():
+    # in the pod's own session every poll asks whether the athlete has stopped
+    if sys.implementation.name != "micropython":
+        return
+    import micropython
+
+    rig = Rig()
+    rig.run_ms(2500)
+    assert rig.pod.auto_running()
+    micropython.heap_lock()
+    try:
+        rig.app._rest(rig.clock.t)
+        running = rig.pod.auto_running()
+    finally:
+        micropython.heap_unlock()
+    assert running
 
 
 def test_tasks_run_under_asyncio():
@@ -242,7 +389,7 @@ def test_tasks_run_under_asyncio():
         rig.send(bytes([4, 1, 1, 1]) + struct.pack("<I", 1))
         c = rig.radio.connect()
         await rt.sleep_ms(300)
-        assert rig.ble.hosts() == 1 and rig.app.samples > 50
+        assert len(rig.ble.conns) == 1 and rig.app.samples > 50
         rig.send(bytes([4, 1, 9, 2]))  # IDENTIFY, played by the haptics task
         await rt.sleep_ms(200)
         assert 0 in rig.pwm.log[-3:] and max(rig.pwm.log) > 0

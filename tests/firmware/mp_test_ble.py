@@ -137,7 +137,7 @@ def test_several_centrals_and_unencrypted_get_only_rsc():
     link.process()
     third = radio.connect(b"\x0a\x0b\x0c\x0d\x0e\x10")
     link.process()
-    assert link.hosts() == 3 and not radio.advertising  # MAX_CONN reached
+    assert len(link.conns) == 3 and not radio.advertising  # MAX_CONN reached
     pod.on_stride(5000, 700, 210, 2450, 0)
     for c in (coach, watch, third):
         c.pump()
@@ -146,7 +146,7 @@ def test_several_centrals_and_unencrypted_get_only_rsc():
     assert [h for h, _ in coach.notified if h != _h(radio, "0005")] == [rsc, _h(radio, "0002")]
     third.disconnect()
     link.process()
-    assert radio.advertising and link.hosts() == 2
+    assert radio.advertising and len(link.conns) == 2
     fl.close()
 
 
@@ -241,9 +241,9 @@ def test_control_replies_wait_for_the_confirmation_and_none_is_lost():
 def test_irq_only_queues():
     _pod, link, radio, _, fl = _setup()
     c = radio.connect()
-    assert link.hosts() == 0 and link._n == 1  # nothing done until the task runs
+    assert not link.conns and link._n == 1  # nothing done until the task runs
     link.process()
-    assert link.hosts() == 1
+    assert len(link.conns) == 1
     for _ in range(40):
         c.write(radio.handle_of(U(0x2A55)), b"\x04")
     assert link.lost_events == 40 - 16

@@ -1,5 +1,6 @@
 # lsm6dso32.py against the register-level model: identity check, ranges and
-# rates, FIFO burst reads, scaling, overrun and gap counting, no allocation.
+# rates, FIFO burst reads, scaling, overrun and gap counting, no allocation;
+# the idle motion check (wake-up function, latched).
 import sys
 
 from fakes.lsm6dso32_model import I2C, LSM6DSO32
@@ -137,3 +138,39 @@ def test_read_allocates_nothing():
     finally:
         micropython.heap_unlock()
     assert n == 15 and imu.samples[2] == 1025 and imu.samples[5] == 0
+
+
+def test_watch_runs_the_accelerometer_alone_in_low_power():
+    chip, bus, imu = _setup()
+    imu.watch()
+    assert chip.acc_hz() == drv.WATCH_HZ == 26 and chip.acc_fs_mg() == 32000
+    assert chip.gyro_hz() == 0 and chip.fifo_mode() == 0 and chip.regs[0x15] & 0x10
+    assert chip.regs[0x58] & 0x80 and chip.regs[0x56] & 0x01  # wake-up on, latched
+    assert chip.regs[0x5B] & 0x3F == 4 and chip.regs[0x5C] & 0x10  # 4 x 32 g / 256
+    reads = bus.reads
+    assert not imu.moved() and bus.reads == reads + 1  # one 1-byte read
+
+
+def test_moved_latches_motion_until_read():
+    chip, _, imu = _setup()
+    imu.watch()
+    for _ in range(20):
+        chip.produce(0, 0, 1000, 0, 0, 0)  # at rest, any orientation: no slope
+        chip.produce(0, 300, 950, 0, 0, 0)  # 0.3 g sway: under 0.5 g
+    assert not imu.moved()
+    chip.produce(0, 0, 1000, 0, 0, 0)
+    chip.produce(2500, 0, 1000, 0, 0, 0)  # a swing: 1.25 g slope on x
+    for _ in range(5):
+        chip.produce(2500, 0, 1000, 0, 0, 0)  # still again
+    assert imu.moved() and not imu.moved()  # reading clears the latch
+    assert chip.fifo == []  # nothing batched while watching
+
+
+def test_start_after_watch_turns_the_motion_check_off():
+    chip, _, imu = _setup()
+    imu.watch()
+    imu.start(416)
+    assert chip.regs[0x58] == 0 and chip.regs[0x15] == 0 and chip.acc_hz() == 416
+    chip.produce(0, 0, 1000, 0, 0, 0)
+    chip.produce(5000, 0, 1000, 0, 0, 0)
+    assert not imu.moved() and imu.read(0) == 2

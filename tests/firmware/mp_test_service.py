@@ -129,7 +129,16 @@ def test_bad_requests_get_errors_and_change_nothing():
         (_req(4, 7, b"\x03" + struct.pack("<I", 2)), proto.R_OUT_OF_RANGE),
         (_req(4, 8, b"\x04" + struct.pack("<I", 200)), proto.R_OUT_OF_RANGE),  # not < high
         (_req(4, 9, b"\x05" + struct.pack("<I", 160)), proto.R_OUT_OF_RANGE),  # not > low
-        (_req(4, 10, b"\x09" + struct.pack("<I", 1)), proto.R_OUT_OF_RANGE),
+        (_req(4, 10, b"\x0b" + struct.pack("<I", 1)), proto.R_OUT_OF_RANGE),  # no key 11
+        (_req(4, 10, b"\x06" + struct.pack("<I", 2)), proto.R_OUT_OF_RANGE),
+        (_req(4, 10, b"\x07" + struct.pack("<I", 4)), proto.R_OUT_OF_RANGE),  # PULSE: no
+        (_req(4, 10, b"\x08" + struct.pack("<I", 0)), proto.R_OUT_OF_RANGE),
+        (_req(4, 10, b"\x09" + struct.pack("<I", 2)), proto.R_OUT_OF_RANGE),
+        (_req(4, 10, b"\x0a" + struct.pack("<I", 9)), proto.R_OUT_OF_RANGE),  # rest 10..3600 s
+        (_req(4, 10, b"\x0a" + struct.pack("<I", 3601)), proto.R_OUT_OF_RANGE),
+        (_req(12, 10, b"\x01"), proto.R_BAD_LENGTH),  # SESSION_INFO takes a u16
+        (_req(13, 10, struct.pack("<H", 1)), proto.R_BAD_LENGTH),  # MARK_SYNCED: u16, u32
+        (_req(14, 10), proto.R_UNKNOWN_OP),
         (_req(5, 11, b"\x00"), proto.R_OUT_OF_RANGE),
         (_req(6, 12, struct.pack("<IH", 0, 0)), proto.R_OUT_OF_RANGE),  # count 0
         (bytes([4, 2, 3, 13]), proto.R_BAD_VERSION),
@@ -172,12 +181,18 @@ def test_time_sync_reports_device_clock():
     fl.close()
 
 
-def test_replies_are_the_vectors_bytes():
-    # what the pod sends, byte for byte, is what tests/vectors/records.json pins
+def _vectors():
+    # tests/vectors/records.json: name -> bytes
     vec = {}
     with open("tests/vectors/records.json") as f:
         for v in json.load(f)["vectors"]:
             vec[v["name"]] = bytes.fromhex(v["hex"].replace(" ", ""))
+    return vec
+
+
+def test_replies_are_the_vectors_bytes():
+    # what the pod sends, byte for byte, is what tests/vectors/records.json pins
+    vec = _vectors()
     pod, link, clock, _, fl = _pod()
     clock.advance(123456 - clock())
     pod.control(vec["control_time_sync"], link)
@@ -194,6 +209,24 @@ def test_replies_are_the_vectors_bytes():
     assert len(link.records) == 25
     for r in link.records:  # backfilled strides: F_BACKFILLED added to what was sent live
         assert r[16] == 0x08 and r[:16] == link.strides[_seqs([r])[0] - 1000][:16]
+    fl.close()
+
+
+def test_store_and_forward_replies_are_the_vectors_bytes():
+    vec = _vectors()
+    pod, link, clock, _, fl = _pod()
+    pod.control(vec["control_set_rest_stop"], link)
+    assert _reply(link)[2] == 0 and pod.get(10) == 60
+    _auto_session(pod, 4)  # session 1, seq 0..3, date unknown
+    pod.control(_req(1, 1, struct.pack("<I", 1700000000)), link)
+    _strides(pod, 3)  # session 2, seq 4..6
+    pod.control(_req(2, 2), link)
+    clock.advance(90000)
+    _auto_session(pod, 5)  # session 3, seq 7..11
+    for name in ("list_sessions", "session_info", "mark_synced"):
+        pod.control(vec["control_" + name], link)
+        want = vec["reply_list_sessions_auto" if name == "list_sessions" else "reply_" + name]
+        assert link.replies[-1] == want, name
     fl.close()
 
 
@@ -360,4 +393,87 @@ def test_strides_while_the_motor_runs_are_flagged_cued():
     assert _flags(link.strides[-1]) & proto.F_CUED
     pod.on_stride(12800, 700, 210, 2400, 0)
     assert not _flags(link.strides[-1]) & proto.F_CUED  # quiet again
+    fl.close()
+
+
+def _auto_session(pod, n):
+    # the pod's own session (app.py calls auto_start on motion) with n strides
+    s = pod.auto_start()
+    assert s is not None and pod.auto_running()
+    _strides(pod, n)
+    pod.auto_stop()
+    assert not pod.running()
+    return s
+
+
+def _info(pod, link, sid):
+    pod.control(_req(12, 30, struct.pack("<H", sid)), link)
+    op, _tok, res, pay = _reply(link)
+    assert op == 12 and res == 0, res
+    return struct.unpack("<HIIIB", pay)
+
+
+def test_the_pods_own_sessions_are_listed_for_sync():
+    pod, link, clock, _, fl = _pod()
+    _auto_session(pod, 4)  # the date unknown: no host has told the pod
+    pod.control(_req(1, 1, struct.pack("<I", 1700000000)), link)  # a host session
+    _strides(pod, 3)
+    pod.control(_req(2, 2), link)
+    clock.advance(90500)
+    _auto_session(pod, 5)  # now the pod knows the date: the host's START + 90 s
+    flags = []
+    for i in range(3):
+        pod.control(_req(7, 3, bytes([i])), link)
+        _i, sid, start_s, records, fl_ = struct.unpack("<BHIIB", _reply(link)[3])
+        flags.append((sid, start_s, records, fl_))
+    assert flags == [
+        (1, 0, 4, proto.SF_AUTO),
+        (2, 1700000000, 3, 0),
+        (3, 1700000090, 5, proto.SF_AUTO),
+    ]
+    assert _info(pod, link, 3) == (3, 7, 5, 1700000090, proto.SF_AUTO)
+    pod.control(_req(12, 4, struct.pack("<H", 9)), link)
+    assert _reply(link)[2] == proto.R_NOT_FOUND
+    fl.close()
+
+
+def test_mark_synced_only_for_every_record_of_a_finished_session():
+    fl = Flash()
+    pod, link, _, _, _ = _pod(fl)
+    _auto_session(pod, 6)
+    pod.control(_req(13, 1, struct.pack("<HI", 1, 5)), link)
+    assert _reply(link)[2] == proto.R_OUT_OF_RANGE  # the host has 5 of 6: nothing changes
+    assert _info(pod, link, 1)[4] == proto.SF_AUTO
+    pod.control(_req(13, 2, struct.pack("<HI", 1, 6)), link)
+    assert _reply(link)[2] == 0 and _reply(link)[3] == struct.pack("<H", 1)
+    assert _info(pod, link, 1)[4] == proto.SF_AUTO | proto.SF_SYNCED
+    pod.control(_req(13, 3, struct.pack("<HI", 1, 6)), link)
+    assert _reply(link)[2] == 0  # again: still OK (a host that lost the first reply)
+    pod.control(_req(13, 4, struct.pack("<HI", 7, 6)), link)
+    assert _reply(link)[2] == proto.R_NOT_FOUND
+    pod.auto_start()
+    _strides(pod, 1)
+    pod.control(_req(13, 5, struct.pack("<HI", 2, 1)), link)
+    assert _reply(link)[2] == proto.R_BUSY  # still running
+    pod2, link2, _, _, _ = _pod(fl.snapshot())  # a reboot: the mark is on flash
+    assert _info(pod2, link2, 1)[4] == (proto.SF_AUTO | proto.SF_SYNCED | proto.SF_EARLIER_BOOT)
+    assert _info(pod2, link2, 2)[4] == proto.SF_AUTO | proto.SF_EARLIER_BOOT
+    fl.close()
+
+
+def test_a_host_start_during_the_pods_session_is_busy_and_takes_it_over():
+    pod, link, _, _, fl = _pod()
+    pod.auto_start()
+    _strides(pod, 2)
+    assert pod.state_bits() & 8  # bit3: the pod's own session
+    pod.control(_req(1, 1, struct.pack("<I", 1700000000)), link)
+    assert _reply(link)[2] == proto.R_BUSY and pod.running()
+    assert not pod.auto_running() and not pod.state_bits() & 8
+    pod.auto_stop()  # rest no longer ends it
+    assert pod.running()
+    assert pod.auto_start() is None  # one runs
+    pod.control(_req(2, 2), link)
+    assert struct.unpack("<HI", _reply(link)[3]) == (1, 2)
+    pod.config[8] = 0  # AUTO_START off
+    assert pod.auto_start() is None and not pod.running()
     fl.close()

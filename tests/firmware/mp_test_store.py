@@ -1,8 +1,10 @@
 # store.py: the RAM ring, session files on a real littlefs (MicroPython) or a
 # quota directory (CPython), torn-tail repair, rotation and a full flash.
+import struct
+
 from fakes.ramfs import Flash
 from stridepod import proto
-from stridepod.store import HDR, REC, Ring, Store
+from stridepod.store import AUTO, HDR, REC, SYNCED, Ring, Store
 
 
 def _rec(seq, flags=0):
@@ -108,20 +110,28 @@ def test_full_flash_never_raises_and_reports_full():
     fl.close()
 
 
-def test_rotation_deletes_oldest_finished_sessions():
+def _six_sessions(own=0):
+    # a store on a small flash that had to rotate: six sessions of 120 strides,
+    # the first `own` of them recorded by the pod alone; -> (flash, store, next seq)
     fl = Flash(size=16384)
     st = Store(fl.root, fl.fs, reserve=6000).open()
     q = 0
     for sess in range(6):
-        st.start(100 + sess)
+        st.start(100 + sess, auto=sess < own)
         for _ in range(120):
             st.append(q, _rec(q))
             q += 1
         st.stop()
+    return fl, st, q
+
+
+def test_rotation_deletes_oldest_finished_sessions():
+    fl, st, _q = _six_sessions()
     assert st.rotated >= 1
     ids = [s.sid for s in st.sessions]
     assert ids == sorted(ids) and ids[-1] == 6 and 1 not in ids
     assert not st.full
+    fl.close()
 
 
 def test_spans_merge_ring_and_files():
@@ -144,6 +154,8 @@ def test_config_persists():
     assert st.save_config([180, 833])
     v = [0, 0]
     assert Store(fl.root, fl.fs).open().load_config(v) and v == [180, 833]
+    v = [0, 0, 7]  # a newer firmware with one key more: the new one keeps its default
+    assert Store(fl.root, fl.fs).open().load_config(v) and v == [180, 833, 7]
     fl.close()
 
 
@@ -184,4 +196,98 @@ def test_a_session_read_opens_its_file_once():
     st.done_reading()
     assert st.get(4, out) and fs.opens == 4
     st.done_reading()
+    fl.close()
+
+
+def _fill(st, n, q):
+    for _ in range(n):
+        st.append(q, _rec(q))
+        q += 1
+    return q
+
+
+def test_session_flags_and_boots_are_kept_in_the_files():
+    fl = Flash()
+    st = Store(fl.root, fl.fs).open()
+    assert st.boot == 1
+    st.start(0, auto=True)
+    q = _fill(st, 3, 0)
+    st.stop()
+    st.start(1700000000)
+    _fill(st, 2, q)
+    st.stop()
+    a, h = st.sessions
+    assert a.waiting() and not h.waiting() and st.from_this_boot(a)
+    with open(fl.root + "/s00001.bin", "rb") as f:
+        assert struct.unpack_from("<H", f.read(HDR), 14)[0] == AUTO | (1 << 2)
+    assert st.mark_synced(a) and not a.waiting()
+    st2 = Store(fl.root, fl.fs).open()  # the next boot
+    a2, h2 = st2.sessions
+    assert st2.boot == 2 and a2.flags == AUTO | SYNCED | (1 << 2) and h2.flags == 1 << 2
+    assert not st2.from_this_boot(a2) and a2.records == 3
+    out = bytearray(REC)
+    assert st2.read(a2, 2, out) and _seq_of(out) == 2  # the records are untouched
+    fl.close()
+
+
+def test_a_meta_file_from_before_boots_were_counted():
+    fl = Flash()
+    Store(fl.root, fl.fs).open()
+    with open(fl.root + "/meta.bin", "wb") as f:
+        f.write(struct.pack("<IH", 41, 3))
+    st = Store(fl.root, fl.fs).open()
+    assert (st.next_seq, st.next_sid, st.boot) == (41, 3, 1)
+    fl.close()
+
+
+def test_an_own_session_without_strides_is_dropped_when_it_ends():
+    fl = Flash()
+    st = Store(fl.root, fl.fs).open()
+    st.start(0, auto=True)
+    st.stop()
+    st.start(5)  # a host's empty session is kept (the host asked for it)
+    st.stop()
+    assert [s.sid for s in st.sessions] == [2]
+    assert sorted(fl.fs.listdir(fl.root)) == ["meta.bin", "s00002.bin"]
+    fl.close()
+
+
+def test_rotation_never_deletes_what_no_host_has_stored():
+    fl, st, q = _six_sessions(own=2)  # the two oldest: recorded alone, unsent
+    ids = [s.sid for s in st.sessions]
+    assert st.rotated >= 1 and ids[:2] == [1, 2] and 3 not in ids
+    before = st.rotated
+    for s in st.sessions[2:]:
+        st.delete(s.sid)
+    st.start(9)
+    while not st.full and q < 5000:  # the flash fills: nothing unsent goes
+        q = _fill(st, 1, q)
+    st.stop()
+    assert st.full and [s.sid for s in st.sessions] == [1, 2, 7] and st.rotated == before
+    st.start(10)
+    assert [s.sid for s in st.sessions] == [1, 2, 8]  # the host's session made room
+    st.mark_synced(st.sessions[0])
+    while not st.full and q < 5000:
+        q = _fill(st, 1, q)
+    st.stop()
+    st.start(11)  # now the synced one may go too (first: it is the oldest)
+    ids = [s.sid for s in st.sessions]
+    assert 1 not in ids and 2 in ids and ids[-1] == 9
+    fl.close()
+
+
+def test_marking_on_a_full_flash_deletes_instead():
+    fl = Flash(size=16384)
+    st = Store(fl.root, fl.fs, reserve=0).open()
+    st.start(0, auto=True)
+    q = _fill(st, 20, 0)
+    st.stop()
+    st.start(1)
+    while not st.full and q < 5000:
+        q = _fill(st, 1, q)
+    st.stop()
+    assert st.usage()[0] < 1024  # (littlefs past full reads as 0 free)
+    a = st.sessions[0]
+    assert st.mark_synced(a)
+    assert st.find(a.sid) is None or not a.waiting()  # deleted (no block free to rewrite)
     fl.close()

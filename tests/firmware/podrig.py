@@ -2,11 +2,24 @@
 # gait engine, Pod, Store, haptics, battery, fallback, BLE and serial links,
 # every asyncio task), on the MicroPython unix port in real time, with its USB
 # serial link on stdin/stdout (a pty in tests/host/test_pod_app.py). Fakes sit
-# at the hardware edge only: a register-level LSM6DSO32 whose FIFO a task fills
-# at the configured rate from a crude running motion (fakes/motion.py, a 700 ms
-# stride), littlefs on a RAM block device, pins, PWM, ADC, watchdog, radio.
+# at the hardware edge only: a register-level LSM6DSO32 whose FIFO (and wake-up
+# function) a task feeds at the configured rate from a crude running motion
+# (fakes/motion.py, a 700 ms stride) or a foot at rest, littlefs on a block
+# device, pins, PWM, ADC, watchdog, radio.
 #
 #   micropython tests/firmware/podrig.py     (from the repository root)
+#
+# The test's side of the world, by environment variable (all optional):
+#   PODRIG_MOTION  a file holding "run" or "still": what the foot does now
+#                  (read every 200 ms; without it the foot runs all the time)
+#   PODRIG_FLASH   a file that is the pod's flash (kept across runs: a reboot)
+#   PODRIG_LOG     a file the rig appends what a test cannot see on the wire to:
+#                    ready                     the app runs, a watch is connected
+#                    stride SEQ FLAGS          every live stride the pod made
+#                    rsc HEX                   each RSC notification the watch got
+#                    motor DUTY                every change of the motor's duty
+#                    session on|off [auto]     the pod's session state changed
+#                  and connects a watch: an unbonded central (RSC only).
 import sys
 
 sys.path.insert(0, "tests/firmware/fakes")
@@ -14,46 +27,205 @@ sys.path.insert(0, "tests/firmware")
 sys.path.insert(0, "firmware")
 
 import asyncio
+import os
 
 import bluetooth
 import main
 import micropython
 from fakes.hw import ADC, PWM, WDT, Pin
 from fakes.lsm6dso32_model import I2C, LSM6DSO32
-from fakes.motion import Gait, feed_imu
+from fakes.motion import Gait, Still
 from fakes.ramfs import Flash
-from stridepod import boards
+from stridepod import boards, rt
+
+_BLOCK = 512
+_BLOCKS = 128  # 64 KB, as the RAM flash
 
 
-async def run(app, readers, chip):
-    app.start(readers)
-    await feed_imu(chip, Gait())
+def env(name):
+    return os.getenv(name) or None
+
+
+class Log:
+    def __init__(self, path):
+        self.f = open(path, "a") if path else None  # noqa: SIM115 - open for the whole run
+
+    def __call__(self, line):
+        if self.f is not None:
+            self.f.write(line + "\n")
+            self.f.flush()
+
+
+LOG = Log(env("PODRIG_LOG"))
+
+
+class FileBlockDev:
+    # the pod's flash in a file: what littlefs wrote survives the process (a reboot)
+    def __init__(self, path):
+        try:
+            self.f = open(path, "r+b")  # noqa: SIM115
+            self.fresh = False
+        except OSError:
+            self.f = open(path, "w+b")  # noqa: SIM115
+            self.f.write(bytes(_BLOCK * _BLOCKS))
+            self.fresh = True
+
+    def readblocks(self, block, buf, offset=0):
+        self.f.seek(block * _BLOCK + offset)
+        self.f.readinto(buf)
+
+    def writeblocks(self, block, buf, offset=None):
+        self.f.seek(block * _BLOCK + (offset or 0))
+        self.f.write(buf)
+        self.f.flush()
+
+    def ioctl(self, op, arg):
+        if op == 4:
+            return _BLOCKS
+        if op == 5:
+            return _BLOCK
+        if op == 6:
+            return 0
+        return None
+
+
+def flash_root():
+    path = env("PODRIG_FLASH")
+    if path is None:
+        return Flash(size=_BLOCK * _BLOCKS).root
+    bd = FileBlockDev(path)
+    if bd.fresh:
+        os.VfsLfs2.mkfs(bd)
+    os.mount(os.VfsLfs2(bd), "/pod")
+    return "/pod/sessions"
+
+
+class Motor(PWM):
+    # the motor's PWM pin; the rig logs every change of duty
+    def duty_u16(self, d=None):
+        if d is not None and d != self._duty:
+            LOG("motor %d" % d)
+        return super().duty_u16(d)
+
+
+class Watch:
+    # what a test cannot see on the serial wire: the pod's live strides, its
+    # session state, and a watch (an unbonded central) that reads RSC
+    def __init__(self, app, radio):
+        self.pod = app.pod
+        self.state = None
+        self.central = radio.connect(b"\x0a\x0b\x0c\x0d\x0e\x0f")
+        self.h_rsc = radio.handle_of(bluetooth.UUID(0x2A53))
+        # it subscribes: a stack that keeps CCCDs sees the write to the one after
+        # the value handle (MicroPython's gatts_notify itself sends regardless)
+        try:
+            self.central.write(self.h_rsc + 1, b"\x01\x00")
+        except (OSError, ValueError):
+            pass  # this fake has no CCCD attribute to write
+        app.pod.links.append(self)
+
+    # the link interface (service.py): only strides matter here
+    def stride(self, rec, n, rsc, rn):
+        seq = rec[2] | rec[3] << 8 | rec[4] << 16 | rec[5] << 24
+        LOG("stride %d %d" % (seq, rec[16] | rec[17] << 8))
+
+    def reply(self, conn, buf, n):
+        pass
+
+    def record(self, conn, buf, n):
+        return True
+
+    def status(self, buf, n):
+        pass
+
+    def hosts(self):
+        return 0
+
+    async def run(self):
+        LOG("ready")
+        while True:
+            c = self.central
+            c.pump()
+            for h, data in c.notified:
+                if h == self.h_rsc:
+                    LOG("rsc " + data.hex())
+            c.notified.clear()
+            state = (self.pod.running(), self.pod.auto_running())
+            if state != self.state:
+                self.state = state
+                LOG("session " + ("on" if state[0] else "off") + (" auto" if state[1] else ""))
+            await asyncio.sleep_ms(100)
+
+
+def motion():
+    # what the foot does now: the test writes "run" or "still" to PODRIG_MOTION
+    path = env("PODRIG_MOTION")
+    if path is None:
+        return True
+    try:
+        with open(path) as f:
+            return f.read().strip() != "still"
+    except OSError:
+        return False
+
+
+async def feed_imu(chip):
+    # the chip samples while its ODR is set: push the samples due since start
+    gait, still = Gait(), Still()
+    t0 = None
+    hz = made = 0
+    moving = motion()
+    look = rt.ticks_ms()
+    while True:
+        now = rt.ticks_ms()
+        if rt.ticks_diff(now, look) >= 200:
+            look = now
+            moving = motion()
+        if chip.acc_hz() != hz:  # a new rate (idle watch, a session): start counting again
+            hz = chip.acc_hz()
+            t0 = None
+        if hz:
+            if t0 is None:
+                t0 = now
+                made = 0
+            due = rt.ticks_diff(now, t0) * hz // 1000
+            foot = gait if moving else still
+            while made < due:
+                chip.produce(*foot.at(made * 1000 // hz))
+                made += 1
+        await asyncio.sleep_ms(5)
+
+
+async def run(app, readers, chip, watch):
+    tasks = app.start(readers)
+    if watch is not None:
+        tasks.append(asyncio.create_task(watch.run()))
+    await feed_imu(chip)
 
 
 def go():
-    fl = Flash(size=65536)
+    root = flash_root()
     b = boards.get("esp32s3")
     chip = LSM6DSO32()
     adc = ADC(Pin(b["bat_adc"]), b["adc_full_scale_mv"])
     adc.mv = 1900
     reader = asyncio.StreamReader(sys.stdin.buffer)
+    radio = bluetooth.BLE()
     app, readers = main.build(
         b,
         Pin(b["button"], Pin.IN, Pin.PULL_UP),
         I2C([chip]),
-        PWM(Pin(b["motor"]), freq=b["motor_pwm_freq"]),
+        Motor(Pin(b["motor"]), freq=b["motor_pwm_freq"]),
         adc,
-        bluetooth.BLE(),
+        radio,
         WDT(timeout=8000),
         sys.stdout.buffer.write,
         reader,
-        fl.root,
+        root,
     )
+    watch = Watch(app, radio) if LOG.f is not None else None
     micropython.kbd_intr(-1)  # frames may hold 0x03, as on the pod
-    try:
-        asyncio.run(run(app, readers, chip))
-    finally:
-        fl.close()
+    asyncio.run(run(app, readers, chip, watch))
 
 
 go()

@@ -191,6 +191,20 @@ def test_power_md_matches_the_script() -> None:
     assert r.returncode == 0, r.stdout + r.stderr
 
 
+def test_the_idle_motion_watch_costs_next_to_nothing() -> None:
+    # docs/firmware.md quotes these: the watch is rows of the advertising state
+    pb = power_budget()
+    rows = pb.load_rows(HW / "power_budget.csv")
+    bat = pb.Battery(pb.CAPACITY_MAH, pb.USABLE_FRACTION)
+    for board in pb.boards(rows):
+        w = pb.watch(rows, board, bat)
+        assert 0 < w.watch_ma < 0.1 and w.share_pct < 0.1 and w.idle_h < w.idle_h_without
+        assert w.tail_mah == pytest.approx((0.55 + 0.15 - w.watch_ma) / 60)
+    r = run_budget("--standalone")
+    assert r.returncode == 0 and r.stdout.startswith("| idle motion watch"), r.stderr
+    assert r.stdout in run_budget().stdout  # the same table as in power.md
+
+
 def test_power_script_prints_every_state_for_every_board() -> None:
     r = run_budget()
     assert r.returncode == 0, r.stderr

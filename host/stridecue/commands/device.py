@@ -132,7 +132,8 @@ def read_status(port: str, timeout_s: float = 3.0) -> Status:
 
 def format_status(st: Status) -> str:
     bat = "unknown" if st.battery_pct == 255 else f"{st.battery_pct} %"
-    flags = [n for bit, n in ((1, "session"), (2, "pairing"), (4, "host")) if st.state & bit]
+    bits = ((1, "session"), (8, "its own"), (2, "pairing"), (4, "host"))
+    flags = [n for bit, n in bits if st.state & bit]
     return "\n".join(
         [
             "firmware   {}.{}.{}".format(*st.firmware),

@@ -17,7 +17,11 @@ here:
   read the Device Information firmware revision string, which then wins;
 - a LogLine from the pod is logged;
 - after each (re)connect: time sync, the pod's status (its newest stride), then
-  BACKFILL of every stride missed while away.
+  BACKFILL of every stride missed while away;
+- the pod's settings (GET_CONFIG, SET_CONFIG) and its stored sessions (LIST_SESSIONS,
+  SESSION_INFO, READ_SESSION, MARK_SYNCED: what ``stridecue pod sync`` uses). The
+  strides a session read brings go to that read, not to ``records()``: they are
+  not live, and their sequence numbers may lie below the live ones.
 """
 
 from __future__ import annotations
@@ -32,7 +36,7 @@ from stridecue.errors import LinkError, StrideCueError
 from stridecue.links import seqtrack
 from stridecue.links.base import Channel, Link, LinkState, Received, check_reply, decode_pod_frame
 from stridecue.protocol import ControlReply, ControlRequest, LogLine, Status, StrideEvent
-from stridecue.protocol.records import Opcode
+from stridecue.protocol.records import ConfigKey, Opcode, Result, StoredSession, StrideFlag
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +55,7 @@ class PodLink(Link):
         self.last_status: Status | None = None
         self._firmware_revision = ""  # Device Information, when the transport read it
         self._status_seen = asyncio.Event()
+        self._reading: _SessionRead | None = None  # a READ_SESSION under way
         self._closing = False
         self._reconnect_task: asyncio.Task[None] | None = None
 
@@ -64,6 +69,11 @@ class PodLink(Link):
             log.warning("%s: %s frame dropped (%s): %s", self.spec, channel.name, raw.hex(), e)
             return
         if isinstance(record, StrideEvent):
+            reading = self._reading
+            if reading is not None and reading.take(
+                Received(self.pod, host_ns, channel, raw, record)
+            ):
+                return
             if not self.tracker.accept(record.seq):
                 return
         elif isinstance(record, ControlReply):
@@ -151,6 +161,77 @@ class PodLink(Link):
             log.warning("%s: backfill stopped: %s", self.spec, e)
         return True
 
+    # --- settings and stored sessions ---
+    async def get_config(self, key: ConfigKey) -> int:
+        reply = await self.control(ControlRequest.get_config(self.token(), key))
+        check_reply(self.spec, reply)
+        return int(struct.unpack_from("<I", reply.payload, 1)[0])
+
+    async def set_config(self, key: ConfigKey, value: int) -> int:
+        """SET_CONFIG; returns the value as the pod applied (and keeps) it."""
+        reply = await self.control(ControlRequest.set_config(self.token(), key, value))
+        check_reply(self.spec, reply)
+        return int(struct.unpack_from("<I", reply.payload, 1)[0])
+
+    async def list_sessions(self) -> list[StoredSession]:
+        """Every session stored on the pod, oldest first (LIST_SESSIONS by index)."""
+        out: list[StoredSession] = []
+        for index in range(256):
+            reply = await self.control(ControlRequest.list_sessions(self.token(), index))
+            if reply.result is Result.NOT_FOUND:
+                break
+            check_reply(self.spec, reply)
+            out.append(StoredSession.from_list_reply(reply.payload))
+        return out
+
+    async def session_info(self, session: int) -> StoredSession:
+        reply = await self.control(ControlRequest.session_info(self.token(), session))
+        check_reply(self.spec, reply)
+        return StoredSession.from_info_reply(reply.payload)
+
+    async def read_session(
+        self, session: StoredSession, *, chunk: int = 2000, idle_s: float = 2.0
+    ) -> list[Received]:
+        """Every stored stride of ``session`` (from SESSION_INFO), in sequence order.
+
+        READ_SESSION in chunks; the records come back flagged BACKFILLED. A chunk
+        ends when all its records are in or none came for ``idle_s``; what is
+        still missing is asked for once more. Returns what arrived (a caller
+        compares its length with ``session.records``).
+        """
+        if session.first_seq is None:
+            raise LinkError(f"{self.spec}: session {session.session_id}: first seq unknown")
+        got: dict[int, Received] = {}
+        first, end = session.first_seq, session.first_seq + session.records
+        for _ in range(2):
+            wanted = [s for s in range(first, end) if s not in got]
+            for start in range(0, len(wanted), chunk):
+                part = wanted[start : start + chunk]
+                await self._read_span(session.session_id, part[0], part[-1], got, idle_s)
+        return [got[s] for s in sorted(got)]
+
+    async def _read_span(
+        self, session: int, first: int, last: int, got: dict[int, Received], idle_s: float
+    ) -> None:
+        reading = _SessionRead(first, last, got)
+        self._reading = reading
+        try:
+            request = ControlRequest.read_session(self.token(), session, first, last - first + 1)
+            reply = await self.control(request)
+            if reply.result is Result.NOT_FOUND:
+                return
+            check_reply(self.spec, reply)
+            _, _, n = struct.unpack_from("<HIH", reply.payload)
+            reading.left -= min(reading.left, last - first + 1 - n)  # gone for good: no wait
+            await reading.wait(idle_s)
+        finally:
+            self._reading = None
+
+    async def mark_synced(self, session: int, records: int) -> None:
+        """Tell the pod the host stored all ``records`` of ``session`` (it may delete it)."""
+        reply = await self.control(ControlRequest.mark_synced(self.token(), session, records))
+        check_reply(self.spec, reply)
+
     # --- losing and closing ---
     def _lost(self, why: str, *, reconnect: bool) -> None:
         """The transport lost the pod: reconnect in the background, or end the link."""
@@ -180,3 +261,35 @@ class PodLink(Link):
         if self.state is not LinkState.CLOSED:
             self._set_state(LinkState.CLOSED)
             self._finish()
+
+
+class _SessionRead:
+    """The strides of one READ_SESSION span, taken from the intake as they arrive."""
+
+    def __init__(self, first: int, last: int, got: dict[int, Received]) -> None:
+        self.first = first
+        self.last = last
+        self.got = got
+        self.left = sum(1 for s in range(first, last + 1) if s not in got)
+        self._arrived = asyncio.Event()
+
+    def take(self, item: Received) -> bool:
+        """Keep ``item`` if it is a stride of this span sent again (BACKFILLED)."""
+        rec = item.record
+        assert isinstance(rec, StrideEvent)
+        if not (rec.flags & StrideFlag.BACKFILLED and self.first <= rec.seq <= self.last):
+            return False
+        if rec.seq not in self.got:
+            self.got[rec.seq] = item
+            self.left -= 1
+        self._arrived.set()
+        return True
+
+    async def wait(self, idle_s: float) -> None:
+        """Until every record of the span is in, or none came for ``idle_s``."""
+        while self.left > 0:
+            self._arrived.clear()
+            try:
+                await asyncio.wait_for(self._arrived.wait(), idle_s)
+            except TimeoutError:
+                return

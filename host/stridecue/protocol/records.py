@@ -67,6 +67,8 @@ class Opcode(enum.IntEnum):
     IDENTIFY = 0x09
     DELETE_SESSION = 0x0A
     GET_STATUS = 0x0B
+    SESSION_INFO = 0x0C  # store and forward: a session's first seq, records, flags
+    MARK_SYNCED = 0x0D  # store and forward: the host stored this session
 
 
 class Result(enum.IntEnum):
@@ -88,6 +90,20 @@ class ConfigKey(enum.IntEnum):
     FALLBACK_CUES = 3  # 0 off, 1 on (pod cues by itself when no host is connected)
     FALLBACK_LOW_SPM = 4  # 100..240
     FALLBACK_HIGH_SPM = 5  # 100..240
+    FALLBACK_SHORTENING = 6  # 0 off, 1 on (pod cues shortening strides by itself)
+    CADENCE_PATTERN = 7  # the pod's own cadence cue: 1..3 (RHYTHM, STRIDE, IDENTIFY)
+    SHORTENING_PATTERN = 8  # the pod's own shortening cue: 1..3
+    AUTO_START = 9  # 0: measure only in host sessions; 1: start a session on motion
+    REST_STOP_S = 10  # 10..3600: a session the pod started ends this long after a stride
+
+
+class SessionFlag(enum.IntFlag):
+    """A stored session's flags (LIST_SESSIONS, SESSION_INFO replies)."""
+
+    RUNNING = 0x01
+    AUTO = 0x02  # the pod started it itself: `stridecue pod sync` fetches it
+    SYNCED = 0x04  # a host confirmed it stored it
+    EARLIER_BOOT = 0x08  # recorded before the pod restarted: no time sync maps its times
 
 
 def _check_range(name: str, value: int, lo: int, hi: int) -> None:
@@ -328,11 +344,31 @@ class ControlRequest:
         return cls(Opcode.SET_CONFIG, token, struct.pack("<BI", key, value))
 
     @classmethod
+    def get_config(cls, token: int, key: ConfigKey) -> ControlRequest:
+        return cls(Opcode.GET_CONFIG, token, bytes((key,)))
+
+    @classmethod
+    def list_sessions(cls, token: int, index: int) -> ControlRequest:
+        _check_range("index", index, 0, 0xFF)
+        return cls(Opcode.LIST_SESSIONS, token, bytes((index,)))
+
+    @classmethod
     def read_session(cls, token: int, session: int, from_seq: int, count: int) -> ControlRequest:
         _check_range("session", session, 0, 0xFFFF)
         _check_range("from_seq", from_seq, 0, 0xFFFFFFFF)
         _check_range("count", count, 0, 0xFFFF)
         return cls(Opcode.READ_SESSION, token, struct.pack("<HIH", session, from_seq, count))
+
+    @classmethod
+    def session_info(cls, token: int, session: int) -> ControlRequest:
+        _check_range("session", session, 0, 0xFFFF)
+        return cls(Opcode.SESSION_INFO, token, struct.pack("<H", session))
+
+    @classmethod
+    def mark_synced(cls, token: int, session: int, records: int) -> ControlRequest:
+        _check_range("session", session, 0, 0xFFFF)
+        _check_range("records", records, 0, 0xFFFFFFFF)
+        return cls(Opcode.MARK_SYNCED, token, struct.pack("<HI", session, records))
 
 
 @dataclass(frozen=True, slots=True)
@@ -363,6 +399,41 @@ class ControlReply:
 
     def __bytes__(self) -> bytes:
         return bytes((Kind.REPLY, VERSION, self.opcode, self.token, self.result)) + self.payload
+
+
+@dataclass(frozen=True, slots=True)
+class StoredSession:
+    """A session kept on the pod, from a LIST_SESSIONS or SESSION_INFO reply payload."""
+
+    session_id: int
+    start_time_s: int  # UTC seconds when it started; 0: the pod did not know the date
+    records: int
+    flags: SessionFlag
+    first_seq: int | None = None  # SESSION_INFO tells it; LIST_SESSIONS does not
+
+    _LIST: ClassVar[struct.Struct] = struct.Struct("<BHIIB")
+    _INFO: ClassVar[struct.Struct] = struct.Struct("<HIIIB")
+
+    @classmethod
+    def from_list_reply(cls, payload: bytes) -> StoredSession:
+        if len(payload) < cls._LIST.size:
+            raise TruncatedRecord(f"LIST_SESSIONS reply: {len(payload)} bytes, need 12")
+        _, sid, start, records, flags = cls._LIST.unpack_from(payload)
+        return cls(sid, start, records, SessionFlag(flags))
+
+    @classmethod
+    def from_info_reply(cls, payload: bytes) -> StoredSession:
+        if len(payload) < cls._INFO.size:
+            raise TruncatedRecord(f"SESSION_INFO reply: {len(payload)} bytes, need 15")
+        sid, first, records, start, flags = cls._INFO.unpack_from(payload)
+        return cls(sid, start, records, SessionFlag(flags), first)
+
+    @property
+    def waiting(self) -> bool:
+        """Recorded by the pod alone, finished, and not yet stored by a host."""
+        return self.flags & (SessionFlag.AUTO | SessionFlag.SYNCED | SessionFlag.RUNNING) == (
+            SessionFlag.AUTO
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,6 +6,12 @@
 # 0x78 and pops the next word, as the chip does). Samples enter the FIFO only
 # when the sensors and batching are on, scaled by the configured full scale
 # and clipped at the int16 limits like the real ADC.
+# The wake-up function (DS13303 / AN5192 "wake-up"): with INTERRUPTS_ENABLE
+# (TAP_CFG2) and the accelerometer on, the slope filter |a(t) - a(t-1)| / 2 of
+# any axis over WK_THS (WAKE_UP_THS, 1 LSB = full scale / 64, or / 256 with
+# WAKE_THS_W in WAKE_UP_DUR) for more than WAKE_DUR samples sets WU_IA and the
+# axis bits in WAKE_UP_SRC; latched with LIR (TAP_CFG0) until WAKE_UP_SRC is
+# read, else they follow the newest sample. It works in any FIFO mode.
 import struct
 
 WHO_AM_I = 0x6C
@@ -17,6 +23,8 @@ _GYR_MDPS100 = {0: 875, 1: 1750, 2: 3500, 3: 7000}
 _ACC_FS_MG = {0: 4000, 1: 32000, 2: 8000, 3: 16000}
 _GYR_FS_DPS = {0: 250, 1: 500, 2: 1000, 3: 2000}
 _WRITABLE = (0x07, 0x08, 0x09, 0x0A, 0x0D, 0x0E, 0x10, 0x11, 0x12, 0x13, 0x14, 0x15)
+_WRITABLE += (0x56, 0x58, 0x5B, 0x5C, 0x5E)  # TAP_CFG0, TAP_CFG2, WAKE_UP_THS/DUR, MD1_CFG
+_WAKE_UP_SRC = 0x1B
 
 
 class I2C:
@@ -65,6 +73,9 @@ class LSM6DSO32:
         self.ovr = False
         self.ovr_latched = False
         self.slot = 0
+        self.prev_acc = None  # the slope filter's previous sample (mg)
+        self.over = 0  # samples in a row over the wake-up threshold
+        self.wakes = 0  # wake-up events, for tests
 
     # ---- configuration as the chip sees it ----
     def acc_hz(self):
@@ -84,8 +95,10 @@ class LSM6DSO32:
 
     # ---- the outside world: motion arrives ----
     def produce(self, ax_mg, ay_mg, az_mg, gx_mdps, gy_mdps, gz_mdps):
-        # one sample period: the FIFO takes a gyro and an accel word
+        # one sample period: the wake-up function sees the accelerometer; in
+        # continuous mode the FIFO takes a gyro and an accel word
         # TAG_CNT (tag bits 2:1) counts the time slots, as on the chip
+        self._wake_up((ax_mg, ay_mg, az_mg))
         if self.fifo_mode() != 6:
             return
         self.slot = (self.slot + 1) & 3
@@ -95,6 +108,26 @@ class LSM6DSO32:
         if self.regs[0x09] & 0x0F and self.acc_hz():
             lsb = _ACC_UG[(self.regs[0x10] >> 2) & 3]
             self._push(0x02, [self._counts(v * 1000, lsb) for v in (ax_mg, ay_mg, az_mg)])
+
+    def _wake_up(self, acc):
+        if not (self.regs[0x58] & 0x80 and self.acc_hz()):
+            self.prev_acc = None
+            return
+        prev, self.prev_acc = self.prev_acc, acc
+        if prev is None:
+            return
+        step = self.acc_fs_mg() / (256 if self.regs[0x5C] & 0x10 else 64)
+        ths = (self.regs[0x5B] & 0x3F) * step
+        bits = 0
+        for i, axis in enumerate((0x04, 0x02, 0x01)):  # X_WU, Y_WU, Z_WU
+            if abs(acc[i] - prev[i]) / 2 > ths:
+                bits |= axis
+        self.over = self.over + 1 if bits else 0
+        if not self.regs[0x56] & 0x01:  # not latched: the newest sample's state
+            self.regs[_WAKE_UP_SRC] = 0
+        if bits and self.over > (self.regs[0x5C] >> 5) & 3:
+            self.regs[_WAKE_UP_SRC] |= 0x08 | bits
+            self.wakes += 1
 
     def _counts(self, v, lsb):
         c = int(v / lsb + (0.5 if v >= 0 else -0.5))
@@ -136,6 +169,8 @@ class LSM6DSO32:
                 buf[i] = self._status(reg)
             else:
                 buf[i] = self.regs[reg]
+                if reg == _WAKE_UP_SRC and self.regs[0x56] & 0x01:
+                    self.regs[reg] = 0  # a latched wake-up clears when read
             if inc:
                 reg += 1
 

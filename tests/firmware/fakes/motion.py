@@ -1,29 +1,50 @@
-# A crude foot-IMU motion for app-level tests (not for accuracy): stance with
-# the foot still (1 g, no rotation), then a swing with a forward pitch
-# rotation and fore-aft acceleration, and an impact at each contact.
-# Units as the LSM6DSO32 model takes them: mg and mdps.
+# Foot-IMU motions for app-level tests, in the units the LSM6DSO32 model takes
+# (mg, mdps): a runner's foot (gait_synth.py's swing and stance, physically
+# consistent, so the gait engine measures good strides), a foot at rest, a pod
+# shaken in a bag.
 import asyncio
 import math
 
+from gait_synth import G, mount, sample
 from stridepod import rt
 
 
 class Gait:
-    def __init__(self, stride_ms=700, stance_ms=230):
+    # 700 ms strides: 230 ms stance, then a 470 ms swing 1.6 m forward
+    def __init__(self, stride_ms=700, stance_ms=230, length_m=1.6):
         self.stride_ms = stride_ms
         self.stance_ms = stance_ms
+        self.length_m = length_m
+        self.mnt = mount(0.3, 0.5, 1.0)  # laced on at some angle
 
     def at(self, t_ms):
         p = t_ms % self.stride_ms
-        if p < self.stance_ms:
-            imp = 6000 if p < 8 else 0
-            return (0, 0, 1000 + imp, 0, 0, 0)
-        f = (p - self.stance_ms) / (self.stride_ms - self.stance_ms)
-        s = math.sin(math.pi * f)
-        ax = int(4000 * math.sin(2 * math.pi * f))
-        az = int(1000 + 1500 * s)
-        gy = int(-600000 * s * math.cos(math.pi * f))
-        return (ax, 0, az, 0, gy, 0)
+        return self._sensed((p - self.stance_ms) / 1000 if p >= self.stance_ms else None)
+
+    def _sensed(self, u):
+        # what the sensor reads u s into a swing (None: the foot stands)
+        swing_s = (self.stride_ms - self.stance_ms) / 1000
+        f, g = sample(u, swing_s, self.length_m, 0.1, 1.0, self.mnt)
+        return (
+            round(f[0] / G * 1000),
+            round(f[1] / G * 1000),
+            round(f[2] / G * 1000),
+            round(math.degrees(g[0]) * 1000),
+            round(math.degrees(g[1]) * 1000),
+            round(math.degrees(g[2]) * 1000),
+        )
+
+
+class Still(Gait):
+    # the same foot at rest (a shoe standing): gravity only, no rotation
+    def at(self, t_ms):
+        return self._sensed(None)
+
+
+class Shake:
+    # a pod shaken in a bag: the wake-up function fires, no stride ever completes
+    def at(self, t_ms):
+        return (2000 if t_ms // 40 % 2 else -2000, 0, 1000, 0, 0, 0)
 
 
 async def feed_imu(chip, gait):

@@ -1,0 +1,219 @@
+"""``stridecue pod ACTION LINK``: what a pod keeps for itself, for when no host is there.
+
+One subparser per action, each added by its own ``_add_*`` function (with
+:func:`action`, which gives it the LINK argument) and run with :func:`with_pod`:
+
+- ``config``: the targets the pod cues by on its own (cadence band, stride
+  shortening, which pattern for which), and when it measures by itself (auto
+  start, the rest that ends it). SET_CONFIG; the pod keeps them on its flash.
+- ``sync``: download the sessions the pod recorded on its own into the sessions
+  folder, once (:mod:`stridecue.podsync`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+from stridecue import podsync
+from stridecue.commands._practice import sessions_dir
+from stridecue.errors import LinkError
+from stridecue.links import open_link
+from stridecue.links.podlink import PodLink
+from stridecue.protocol.records import ConfigKey, Pattern
+
+T = TypeVar("T")
+LINK_HELP = "the pod: serial:PORT, or ble:NAME-or-ADDRESS once paired (`stridecue pair`)"
+ALERTS = {"cadence": ConfigKey.CADENCE_PATTERN, "shortening": ConfigKey.SHORTENING_PATTERN}
+PATTERNS = {p.name.lower(): p for p in (Pattern.RHYTHM, Pattern.STRIDE, Pattern.IDENTIFY)}
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser(
+        "pod",
+        help="a pod's own cue targets and the sessions it recorded alone",
+        description="Set what a pod does without a host, and download what it measured alone.",
+    )
+    actions = p.add_subparsers(dest="pod_command", metavar="ACTION", required=True)
+    _add_config(actions)
+    _add_sync(actions)
+
+
+def action(actions: Any, name: str, summary: str, description: str) -> argparse.ArgumentParser:
+    """One ``stridecue pod NAME LINK`` action (its own options are the caller's)."""
+    p: argparse.ArgumentParser = actions.add_parser(name, help=summary, description=description)
+    p.add_argument("link", metavar="LINK", help=LINK_HELP)
+    return p
+
+
+async def with_pod(spec: str, work: Callable[[PodLink], Awaitable[T]]) -> T:
+    """Connect to the pod named by ``spec``, run ``work`` on it, close."""
+    link = open_link(spec)
+    if not isinstance(link, PodLink):
+        raise LinkError(f"{spec}: `stridecue pod` talks to a pod: use {LINK_HELP}")
+    await link.connect()
+    try:
+        return await work(link)
+    finally:
+        await link.close()
+
+
+# --- config ---
+def _add_config(actions: Any) -> None:
+    p = action(
+        actions,
+        "config",
+        "set the targets the pod cues by when no host is connected (kept on the pod)",
+        "Set once what the pod does on its own: it measures whenever it is worn and moving, "
+        "and with no host connected it buzzes when the cadence leaves the band or the "
+        "strides shorten. The pod keeps these on its flash. Without options: print what "
+        "the pod has.",
+    )
+    p.add_argument(
+        "--cadence",
+        type=_cadence,
+        metavar="LO-HI|off",
+        help="cue when the cadence leaves LO-HI steps/min (100-240), e.g. 170-185; off: no cue",
+    )
+    p.add_argument(
+        "--shortening", type=_on_off, metavar="on|off", help="cue when the strides shorten"
+    )
+    p.add_argument(
+        "--patterns",
+        type=_patterns,
+        metavar="ALERT=PATTERN,...",
+        help="which buzz for which alert: cadence=rhythm,shortening=stride (patterns: "
+        + ", ".join(PATTERNS)
+        + ")",
+    )
+    p.add_argument("--auto", type=_on_off, metavar="on|off", help="start a session on motion (on)")
+    p.add_argument(
+        "--rest-stop",
+        type=int,
+        metavar="SECONDS",
+        help="end the pod's own session this long after its last stride (10-3600; 60)",
+    )
+    p.set_defaults(func=run_config)
+
+
+def _on_off(text: str) -> int:
+    if text.lower() not in ("on", "off"):
+        raise argparse.ArgumentTypeError(f"{text!r}: write on or off")
+    return int(text.lower() == "on")
+
+
+OFF = (0, 0)  # --cadence off
+
+
+def _cadence(text: str) -> tuple[int, int]:
+    if text.lower() == "off":
+        return OFF
+    lo, sep, hi = text.partition("-")
+    try:
+        band = (int(lo), int(hi))
+    except ValueError:
+        band = None
+    if not sep or band is None or not 100 <= band[0] < band[1] <= 240:
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: write LO-HI steps/min, 100 <= LO < HI <= 240 (e.g. 170-185), or off"
+        )
+    return band
+
+
+def _patterns(text: str) -> dict[ConfigKey, int]:
+    out: dict[ConfigKey, int] = {}
+    for part in text.split(","):
+        alert, _, name = part.partition("=")
+        key, pattern = ALERTS.get(alert.strip().lower()), PATTERNS.get(name.strip().lower())
+        if key is None or pattern is None:
+            raise argparse.ArgumentTypeError(
+                f"{part!r}: write ALERT=PATTERN, ALERT one of {', '.join(ALERTS)}, "
+                f"PATTERN one of {', '.join(PATTERNS)}"
+            )
+        out[key] = int(pattern)
+    return out
+
+
+def run_config(args: argparse.Namespace) -> int:
+    if args.rest_stop is not None and not 10 <= args.rest_stop <= 3600:
+        raise LinkError(f"--rest-stop {args.rest_stop}: use 10 to 3600 seconds")
+    have = asyncio.run(with_pod(args.link, lambda link: configure(link, args)))
+    print(describe(args.link, have))
+    return 0
+
+
+async def configure(link: PodLink, args: argparse.Namespace) -> dict[ConfigKey, int]:
+    """Send what ``args`` ask for; returns every setting as the pod has it now."""
+    if args.cadence not in (None, OFF):
+        lo, hi = args.cadence
+        # the pod keeps LOW < HIGH at every step: move the bound that keeps it so first
+        if hi > await link.get_config(ConfigKey.FALLBACK_LOW_SPM):
+            await link.set_config(ConfigKey.FALLBACK_HIGH_SPM, hi)
+            await link.set_config(ConfigKey.FALLBACK_LOW_SPM, lo)
+        else:
+            await link.set_config(ConfigKey.FALLBACK_LOW_SPM, lo)
+            await link.set_config(ConfigKey.FALLBACK_HIGH_SPM, hi)
+    changes: dict[ConfigKey, int | None] = {
+        ConfigKey.FALLBACK_CUES: None if args.cadence is None else int(args.cadence != OFF),
+        ConfigKey.FALLBACK_SHORTENING: args.shortening,
+        ConfigKey.AUTO_START: args.auto,
+        ConfigKey.REST_STOP_S: args.rest_stop,
+        **(args.patterns or {}),
+    }
+    for key, value in changes.items():
+        if value is not None:
+            await link.set_config(key, value)
+    return {key: await link.get_config(key) for key in ConfigKey}
+
+
+def describe(spec: str, have: dict[ConfigKey, int]) -> str:
+    def pattern(key: ConfigKey) -> str:
+        return Pattern(have[key]).name.lower()
+
+    def on(key: ConfigKey) -> str:
+        return "on" if have[key] else "off"
+
+    band = f"{have[ConfigKey.FALLBACK_LOW_SPM]}-{have[ConfigKey.FALLBACK_HIGH_SPM]} steps/min"
+    return "\n".join(
+        [
+            f"{spec} keeps (used when no host is connected):",
+            f"  cadence cue        {on(ConfigKey.FALLBACK_CUES)}: outside {band}, "
+            f"buzz {pattern(ConfigKey.CADENCE_PATTERN)}",
+            f"  shortening cue     {on(ConfigKey.FALLBACK_SHORTENING)}: "
+            f"buzz {pattern(ConfigKey.SHORTENING_PATTERN)}",
+            f"  measures by itself {on(ConfigKey.AUTO_START)}: starts on motion, stops "
+            f"{have[ConfigKey.REST_STOP_S]} s after the last stride",
+        ]
+    )
+
+
+# --- sync ---
+def _add_sync(actions: Any) -> None:
+    p = action(
+        actions,
+        "sync",
+        "download the sessions the pod recorded on its own, once",
+        "Download every session the pod recorded without a host into the sessions folder, "
+        "as a session folder that replay, report and export read. The pod keeps each one "
+        "until it has been stored here; a second sync downloads nothing.",
+    )
+    p.add_argument(
+        "--sessions-dir",
+        type=Path,
+        default=None,
+        help="where sessions are kept ($STRIDECUE_SESSIONS or ~/stridecue-sessions)",
+    )
+    p.set_defaults(func=run_sync)
+
+
+def run_sync(args: argparse.Namespace) -> int:
+    root = sessions_dir(args)
+    got = asyncio.run(with_pod(args.link, lambda link: podsync.sync(link, root, say=print)))
+    if not got:
+        print(f"nothing to download: {args.link} holds no session that is not stored yet")
+    else:
+        print(f"{len(got)} session(s) from {args.link} in {root}")
+    return 0
