@@ -26,7 +26,11 @@
 #   standing stance, so its stride_ms and contact_ms are not gait figures
 #   (its t_contact_ms and length_mm are). The stride that ends when the
 #   athlete stops is reported like any other (its landing is a stance).
-#   Strides are reported about _LOOKAHEAD_MS after the next stance begins.
+#   Strides are reported about _LAND_STILL_MS + _LOOKAHEAD_MS after the next
+#   stance begins when an impact (>= _LAND_IMPACT_MG) precedes that stance
+#   (running), else once the stance has stayed still for _CONFIRM_MS more
+#   (gentle walking steps; slow walking's still hang before heel strike is
+#   not a stance).
 #
 # Method. Per sample only small ints (< 2**30) in preallocated arrays, in two
 # viper functions (_ingest, _advance); per-stride work in plain Python.
@@ -80,7 +84,8 @@ _WINDOW_MS = const(30)  # ms; stance window: shorter than a running foot-flat (~
 _SHORT_WINDOW_MS = const(12)  # ms; second stance window: shorter than a sprint foot-flat (~17 ms)
 _SHORT_GYR_DPS = const(50)  # deg/s; short-window RMS rate limit: stricter, less noise averaging
 _SHORT_ACC_MG = const(300)  # mg; short-window mean | |a| - 1 g | limit, stricter for that reason
-_LOOKAHEAD_MS = const(80)  # ms; delay line: half window + longest gyro plateau bridged
+_LOOKAHEAD_MS = const(30)  # ms; delay line: half window + longest gyro plateau bridged
+# (course sprint plateaus <= 19 ms at 2000 dps); every ms here is a ms of report latency
 _LOOKBACK_MS = const(160)  # ms; how far before stance onset the impact is searched
 _LAND_STILL_MS = const(25)  # ms; a stride ends this far into a stance (foot still rolling before)
 _GYR_STANCE_DPS = const(70)  # deg/s; RMS rotation rate below which the foot may be still
@@ -499,7 +504,9 @@ class GaitEngine:
         self.rate_hz = rate_hz
         r = rate_hz
         w = max(3, (_WINDOW_MS * r + 500) // 1000) | 1  # odd, centred
-        d = max(w // 2 + 2, (_LOOKAHEAD_MS * r + 999) // 1000)
+        # d + 4 > w: the sample count saturates at d + 4 and the window sums
+        # only start subtracting beyond w samples
+        d = max(w // 2 + 2, w - 3, (_LOOKAHEAD_MS * r + 999) // 1000)
         self._back = (_LOOKBACK_MS * r + 999) // 1000
         n = _pow2_at_least(d + self._back + 2)
         self._mask = n - 1
