@@ -167,12 +167,21 @@ def match(
 
 
 def run_pyshoe(
-    data_dir: Path, engine: str, derived: bool = False, reference: bool = False
+    data_dir: Path,
+    engine: str,
+    derived: bool = False,
+    reference: bool = False,
+    held: tuple[bool, ...] = (False, True),
 ) -> list[TrialResult]:
-    """Every annotated trial; with ``derived`` only the trials without annotations."""
+    """Every annotated trial; with ``derived`` only the trials without annotations.
+
+    ``held``: which side of HOLDOUT to run (both by default).
+    """
     out = []
     for mat in sorted((data_dir / "pyshoe_vicon" / "mat").glob("*.mat")):
         name = mat.stem
+        if (name in HOLDOUT) not in held:
+            continue
         annotated = pyshoe_truth(data_dir, name) is not None
         if annotated == derived:
             continue
@@ -283,9 +292,13 @@ class CourseResult:
         return out
 
 
-def run_course(data_dir: Path, engine: str, reference: bool = False) -> list[CourseResult]:
+def run_course(
+    data_dir: Path, engine: str, reference: bool = False, held: tuple[bool, ...] = (False, True)
+) -> list[CourseResult]:
     out = []
     for name in COURSE:
+        if (name in HOLDOUT) not in held:
+            continue
         path = data_dir / COURSE_DIR / f"{name}_VN.mat"
         if not path.exists():
             continue
@@ -407,20 +420,31 @@ def main(argv: list[str] | None = None) -> int:
         "--reference", action="store_true", help="score gaitmap's RtsKalman on the same trials"
     )
     p.add_argument("--no-course", action="store_true", help="skip the 800 Hz course trials")
+    p.add_argument(
+        "--split",
+        choices=("both", "tuned", "held-out"),
+        default="both",
+        help="print only these trials (tune with 'tuned': held-out figures stay unseen)",
+    )
     args = p.parse_args(argv)
     if not args.data.is_dir():
         print(f"no data at {args.data}; set STRIDECUE_DATA", file=sys.stderr)
         return 2
-    rs = run_pyshoe(args.data, args.engine, reference=args.reference)
+    show = {"both": (False, True), "tuned": (False,), "held-out": (True,)}[args.split]
+    rs = run_pyshoe(args.data, args.engine, reference=args.reference, held=show)
     if not args.quiet:
         for r in rs:
+            if (r.name in HOLDOUT) not in show:
+                continue
             tag = "HELD-OUT" if r.name in HOLDOUT else "tuned   "
             print(f"{r.name} {tag} {r.kind:7s} " + summary([r]))
     for kind in ("running", "walking"):
         for held, tag in ((False, "tuned   "), (True, "HELD-OUT")):
+            if held not in show:
+                continue
             sel = [r for r in split(rs, held) if r.kind == kind]
             print(f"PyShoe {kind:7s} {tag} " + summary(sel))
-    extra = run_pyshoe(args.data, args.engine, derived=True)
+    extra = run_pyshoe(args.data, args.engine, derived=True) if False in show else []
     if not args.quiet:
         for r in extra:
             print(f"{r.name} {r.kind:7s} " + summary([r]) + "  (stances from zv_shoe_opt)")
@@ -429,13 +453,16 @@ def main(argv: list[str] | None = None) -> int:
             "PyShoe running, trials without annotations (stances from zv_shoe_opt): "
             + summary(extra)
         )
-    for line in gaitmap_timing(args.data, args.engine):
-        print(line + "  (HELD-OUT)")
+    if True in show:
+        for line in gaitmap_timing(args.data, args.engine):
+            print(line + "  (HELD-OUT)")
     if not args.no_course:
-        cs = run_course(args.data, args.engine, args.reference)
+        cs = run_course(args.data, args.engine, args.reference, held=show)
         for c in cs:
             print(c.line() + ("  HELD-OUT" if c.name in HOLDOUT else "  tuned"))
         for held, tag in ((False, "tuned   "), (True, "HELD-OUT")):
+            if held not in show:
+                continue
             print(f"course {tag} " + course_summary(split(cs, held)))
     return 0
 

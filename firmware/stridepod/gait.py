@@ -26,7 +26,11 @@
 #   standing stance, so its stride_ms and contact_ms are not gait figures
 #   (its t_contact_ms and length_mm are). The stride that ends when the
 #   athlete stops is reported like any other (its landing is a stance).
-#   Strides are reported about _LOOKAHEAD_MS after the next stance begins.
+#   Strides are reported about _LAND_STILL_MS + _LOOKAHEAD_MS after the next
+#   stance begins when an impact (>= _LAND_IMPACT_MG) precedes that stance
+#   (running), else once the stance has stayed still for _CONFIRM_MS more
+#   (gentle walking steps; slow walking's still hang before heel strike is
+#   not a stance).
 #
 # Method. Per sample only small ints (< 2**30) in preallocated arrays, in two
 # viper functions (_ingest, _advance); per-stride work in plain Python.
@@ -80,7 +84,8 @@ _WINDOW_MS = const(30)  # ms; stance window: shorter than a running foot-flat (~
 _SHORT_WINDOW_MS = const(12)  # ms; second stance window: shorter than a sprint foot-flat (~17 ms)
 _SHORT_GYR_DPS = const(50)  # deg/s; short-window RMS rate limit: stricter, less noise averaging
 _SHORT_ACC_MG = const(300)  # mg; short-window mean | |a| - 1 g | limit, stricter for that reason
-_LOOKAHEAD_MS = const(80)  # ms; delay line: half window + longest gyro plateau bridged
+_LOOKAHEAD_MS = const(30)  # ms; delay line: half window + longest gyro plateau bridged
+# (course sprint plateaus <= 19 ms at 2000 dps); every ms here is a ms of report latency
 _LOOKBACK_MS = const(160)  # ms; how far before stance onset the impact is searched
 _LAND_STILL_MS = const(25)  # ms; a stride ends this far into a stance (foot still rolling before)
 _GYR_STANCE_DPS = const(70)  # deg/s; RMS rotation rate below which the foot may be still
@@ -95,6 +100,8 @@ _TO_OFFSET_MS = const(40)  # ms; toe-off after the end of stillness when no push
 _TO_MAX_MS = const(400)  # ms; the push-off peak is searched this long after stillness ends
 _TO_MIN_DPS = const(150)  # deg/s; a push-off rotation peak is at least this fast
 _TO_DROP16 = const(9)  # /16 of the peak energy (= 3/4 of the rate): the toe has left
+_LAND_IMPACT_MG = const(2000)  # mg; |a| peak before a landing that confirms it at once
+_CONFIRM_MS = const(150)  # ms; a landing without that impact must then stay still this long
 _IC_BACK_MS = const(60)  # ms; the heel meets the ground this shortly before the impact peak
 _GAP_FILL_MAX = const(4)  # samples; gaps up to this are bridged by holding the sample
 _SAT_PERMILLE = const(985)  # 1/1000 of full scale; at or above this a sample is clipped
@@ -497,7 +504,9 @@ class GaitEngine:
         self.rate_hz = rate_hz
         r = rate_hz
         w = max(3, (_WINDOW_MS * r + 500) // 1000) | 1  # odd, centred
-        d = max(w // 2 + 2, (_LOOKAHEAD_MS * r + 999) // 1000)
+        # d + 4 > w: the sample count saturates at d + 4 and the window sums
+        # only start subtracting beyond w samples
+        d = max(w // 2 + 2, w - 3, (_LOOKAHEAD_MS * r + 999) // 1000)
         self._back = (_LOOKBACK_MS * r + 999) // 1000
         n = _pow2_at_least(d + self._back + 2)
         self._mask = n - 1
@@ -537,6 +546,9 @@ class GaitEngine:
         st[_S_LANDN] = max(1, (_LAND_STILL_MS * r + 500) // 1000)
         self._rest = _REST_MS * r // 1000
         self._ic_back = (_IC_BACK_MS * r + 999) // 1000
+        a4 = _LAND_IMPACT_MG >> 2
+        self._impact = a4 * a4 - _G2  # as the per-sample _REA energy
+        self._confirm = (_CONFIRM_MS * r + 999) // 1000
         self._plat0 = array.array("i", [0, 0, 0])  # plateau start per gyro axis
         self.t_contact_ms = 0
         self.stride_ms = 0
@@ -560,6 +572,7 @@ class GaitEngine:
         st[_S_STATE] = _ST_WAIT
         self._pending = F_FIRST  # flags gathered for the stride in progress
         self._ic_ms = -1  # contact of the stance the stride starts from
+        self._peak = 0  # impact energy found by the last _contact_ms
         self._to_ms = 0
         self._tilt = 0  # last levelling angle, mrad
         self._hx0 = 0  # horizontal reference axis at the origin (Q13)
@@ -568,6 +581,9 @@ class GaitEngine:
         self._cx = 0
         self._cy = 0
         self._fresh = True
+        self._cand = -1  # ring index of a landing waiting for confirmation
+        self._cand_ic = 0  # its contact, ms
+        self._cand_n = 0  # still samples seen since it
 
     # ---------------------------------------------------------------- input
     @micropython.native
@@ -613,6 +629,7 @@ class GaitEngine:
         # a long gap, or a swing too long for gait: drop the stride in progress
         if self._st[_S_STATE] == _ST_SWING:
             self._st[_S_STATE] = _ST_WAIT
+        self._cand = -1
         self._pending |= why | F_FIRST
 
     # ------------------------------------------------- events (rare, Python)
@@ -636,6 +653,8 @@ class GaitEngine:
             self._fresh = True
             self._enter_stance()
         elif st[_S_NSW] >= self._min_swing:  # _EV_LAND after a real swing
+            if not self._landed(j, ev):
+                return False  # not (yet) a landing: the swing goes on
             done = self._stride_end(j)
         # else: stance chatter, the same stance goes on
         st[_S_STATE] = _ST_STANCE
@@ -644,6 +663,38 @@ class GaitEngine:
         if _advance(st, self._ring, self._bits, j, mode) == _EV_LEVEL:
             self._level_now(j)
         return done
+
+    def _landed(self, j, ev):
+        # Is the stillness that ends at j a landing? Slow walking hangs the foot
+        # nearly still just before heel strike while it still moves forward.
+        # A landing with an impact before it is one at once; one without must
+        # stay still for _CONFIRM_MS (a real foot-flat while walking does; the
+        # hang is broken by the heel strike). Sets self._cand_ic (its contact).
+        m = self._mask
+        if self._cand >= 0:
+            # still since the candidate?
+            k = self._cand
+            while k != j:
+                k = (k + 1) & m
+                if not self._bits[k] & _STILL:
+                    break
+                self._cand_n += 1
+            self._cand = j
+            if ev == _EV_LAND and self._bits[j] & _STILL and k == j:
+                if self._cand_n >= self._confirm:
+                    self._cand = -1
+                    return True
+                return False
+            self._cand = -1  # the foot moved again: not a landing
+            if ev == _EV_LAND_SHORT:
+                return False
+        ic = self._contact_ms(j)
+        self._cand_ic = ic
+        if ev == _EV_LAND_SHORT or self._peak >= self._impact:
+            return True
+        self._cand = j
+        self._cand_n = 0
+        return False
 
     def _level_now(self, j):
         self._level()
@@ -801,6 +852,7 @@ class GaitEngine:
                 best = e
                 bi = k
             k = (k - 1) & m
+        self._peak = best
         best = _E_BIG
         ci = bi
         k = (bi - 1) & m
@@ -824,7 +876,7 @@ class GaitEngine:
         length = isqrt(xm * xm + ym * ym)
         if length < _MIN_STRIDE_MM:
             return False  # a pivot or shuffle in place: the same stance goes on
-        ic = self._contact_ms(j)
+        ic = self._cand_ic
         flags = self._pending
         # residual velocity in cm/s: v[mg*samples] * 9.80665e-3 * 100 / rate
         vx = st[_S_VX] >> 6

@@ -10,11 +10,20 @@ INTERPRETERS = ("micropython",)
 
 
 def test_no_allocation_over_10000_samples():
-    n = 200 + 16 * 160 + 200  # rest, 16 strides, rest
+    _locked_run(200 + 16 * 160 + 200, length_m=1.5)  # rest, 16 strides, rest
+
+
+def test_no_allocation_when_landings_wait_for_confirmation():
+    # gentle steps: no impact before the landings, so each waits for stillness
+    _locked_run(200 + 16 * 200 + 200, length_m=0.6, swing_s=0.7, pitch_rad=2.5)
+
+
+def _locked_run(n, **kw):
     reps = 10000 // n + 1
     buf = array.array("i", [0] * (7 * n))
     last = 0
-    for i, s in enumerate(syn.strides(n=16, length_m=1.5)):
+    i = -1
+    for i, s in enumerate(syn.strides(n=16, **kw)):
         for k in range(7):
             buf[7 * i + k] = s[k]
         last = s[0]

@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 from stridecue import engine
 from stridecue.firmware import micropython_exe
-from stridecue.imu_files import read_gaitmap_csv, read_pyshoe_mat
+from stridecue.imu_files import ImuData, read_gaitmap_csv, read_pyshoe_mat, read_vectornav_mat
 
 ROOT = Path(__file__).resolve().parents[2]
 TRIALS = ("2017-11-27-11-11-53", "2017-11-27-11-13-10", "2017-11-27-11-17-28")
@@ -61,6 +61,39 @@ def test_micropython_and_cpython_agree_on_real_data(shared_data: Path) -> None:
     mp = engine.run(data, "micropython", 200, 8, 2000)
     cp = engine.run(data, "cpython", 200, 8, 2000)
     assert len(cp) >= 15 and mp == cp
+
+
+def _course(shared_data: Path, name: str) -> ImuData:
+    path = shared_data / "uci_vectornav_course" / "2023_08_30" / f"{name}_VN.mat"
+    if not path.exists():
+        pytest.skip(f"{path} not found")
+    return read_vectornav_mat(path)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(micropython_exe() is None, reason="micropython unix port not installed")
+def test_micropython_and_cpython_agree_on_slow_walking_and_sprint(shared_data: Path) -> None:
+    # 800 Hz, slow walking (landings waiting for confirmation) to a clipped sprint
+    data = _course(shared_data, "exp200")
+    mp = engine.run(data, "micropython", 800, 16, 2000)
+    cp = engine.run(data, "cpython", 800, 16, 2000)
+    assert len(cp) >= 30 and mp == cp
+
+
+@pytest.mark.slow
+def test_slow_walking_hang_before_heel_strike_is_not_a_stance(shared_data: Path) -> None:
+    # course exp200 (a tuning trial): the slow walk's 13.41 m in about 9 strides
+    # (~1.5 m); the foot hangs nearly still ~60 ms before heel strike. Ending the
+    # strides there read them 0.7-1.4 m (median 0.90 m). The slow walk: the
+    # strides after the first (from standing) up to the first shorter than 1.2 s.
+    strides = engine.run(_course(shared_data, "exp200"), "cpython", 800, 16, 2000)
+    slow = []
+    for s in strides[1:]:
+        if s["stride_time_s"] < 1.2:
+            break
+        slow.append(s["stride_length_m"])
+    assert len(slow) >= 6
+    assert 1.3 <= float(np.median(slow)) <= 2.0, slow
 
 
 @pytest.mark.slow
