@@ -6,8 +6,11 @@ from pathlib import Path
 
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter
 
+from stridecue.protocol import StrideFlag
 from stridecue.sessiondata import AthleteData, Rep
+from stridecue.words import mmss
 
 CADENCE = "#1f77b4"
 LENGTH = "#c2378f"
@@ -32,12 +35,15 @@ def session_figure(a: AthleteData, path: Path) -> Path:
     """Cadence and stride length over the session, reps shaded, alerts and cues marked."""
     fig = Figure(figsize=(10, 5.2), dpi=DPI, layout="constrained")
     ax1, ax2 = fig.subplots(2, 1, sharex=True)
-    t = [s.t_s for s in a.strides]
-    ax1.plot(t, [s.cadence_spm for s in a.strides], color=CADENCE, lw=1.2, label="cadence")
-    ax2.plot(t, [s.stride_length_m for s in a.strides], color=LENGTH, lw=1.2, label="stride length")
+    # the first stride from standing is a start, not running form: not plotted
+    run = [s for s in a.strides if not s.flags & StrideFlag.FIRST] or a.strides
+    t = [s.t_s for s in run]
+    ax1.plot(t, [s.cadence_spm for s in run], color=CADENCE, lw=1.2, label="cadence")
+    ax2.plot(t, [s.stride_length_m for s in run], color=LENGTH, lw=1.2, label="stride length")
     ax1.set_ylabel("cadence (steps/min)")
     ax2.set_ylabel("stride length (m)")
-    ax2.set_xlabel("session time (s)")
+    ax2.set_xlabel("practice time (mm:ss)")
+    ax2.xaxis.set_major_formatter(FuncFormatter(lambda x, _pos: mmss(x)))
     for ax, first in ((ax1, True), (ax2, False)):
         _shade_reps(ax, a.reps, label=first)
         ax.grid(alpha=0.3)
@@ -53,7 +59,7 @@ def session_figure(a: AthleteData, path: Path) -> Path:
             )  # fmt: skip
             seen.add(name)
     if a.cues:
-        ymax = max((s.cadence_spm for s in a.strides), default=200.0)
+        ymax = max((s.cadence_spm for s in run), default=200.0)
         ax1.scatter(
             [c[0] for c in a.cues], [ymax * 1.02] * len(a.cues), marker="v", color="#9467bd",
             s=40, zorder=3, label="cue sent",
