@@ -525,6 +525,12 @@ def _m(v: float) -> str:
     return f"{v:.1f} m"
 
 
+def _clock(t_s: float) -> str:
+    """Practice time to the hundredth, as a relay coach reads a watch: ``1:23.85``."""
+    m, sec = divmod(max(t_s, 0.0), 60.0)
+    return f"{int(m)}:{sec:05.2f}"
+
+
 def describe(ex: Exchange, incoming: str = "incoming", outgoing: str = "outgoing") -> list[str]:
     """The exchange as a coach would tell it."""
     lines = []
@@ -536,7 +542,7 @@ def describe(ex: Exchange, incoming: str = "incoming", outgoing: str = "outgoing
         if early < -0.05
         else "on the mark"
     )
-    lines.append(f"{outgoing} went at {ex.start_t_s:.2f} s with {incoming} {where}.")
+    lines.append(f"{outgoing} went at {_clock(ex.start_t_s)} with {incoming} {where}.")
     if ex.handoff_zone_m is None or ex.handoff_t_s is None:
         lines.append(
             f"{incoming} never got within {ex.reach_m:g} m: no hand-off; the mark is too far out."
@@ -551,7 +557,7 @@ def describe(ex: Exchange, incoming: str = "incoming", outgoing: str = "outgoing
             else f"{_m(x - ex.zone_m)} PAST the end of the zone (outside it)"
         )
         lines.append(
-            f"Hand-off at {ex.handoff_t_s:.2f} s, {place}: {incoming} at "
+            f"Hand-off at {_clock(ex.handoff_t_s)}, {place}: {incoming} at "
             f"{ex.incoming_speed_mps or 0:.1f} m/s, "
             f"{outgoing} at {ex.outgoing_speed_mps or 0:.1f} m/s."
         )
@@ -588,4 +594,67 @@ def describe_plan(rows: Sequence[LegPlan]) -> list[str]:
             f"{r.runner[:14]:14s} {r.leg_m:5.0f} m {s(r.target_s):>7s} {s(r.projected_s):>9s} "
             f"{s(r.diff_s, True):>7s} {s(r.team_target_s):>10s} {s(r.team_projected_s):>10s}"
         )
+    return out
+
+
+#: a longer break between strides ends a run (an attempt at the exchange)
+PAUSE_S = 1.5
+
+
+def runs(strides: Sequence[StrideLike]) -> list[list[StrideLike]]:
+    """Strides split into runs at pauses longer than :data:`PAUSE_S`."""
+    out: list[list[StrideLike]] = []
+    for s in strides:
+        if out and s.t_s - s.stride_time_s - out[-1][-1].t_s <= PAUSE_S:
+            out[-1].append(s)
+        else:
+            out.append([s])
+    return out
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """One exchange found in a session: who to whom, the strides measured, the result."""
+
+    leg: int  # 0: the first runner hands to the second
+    incoming: str
+    outgoing: str
+    incoming_strides: list[StrideLike]
+    outgoing_strides: list[StrideLike]
+    exchange: Exchange
+
+
+def session_attempts(
+    team: Sequence[tuple[str, Sequence[StrideLike]]],
+    setup: RelaySetup,
+    *,
+    target_m: float | None = None,
+    foot_m: float | None = None,
+    slowed_fraction: float = SLOWED_FRACTION,
+) -> list[Attempt]:
+    """Every exchange practised in a session: each run of a runner during which the
+    next runner set off, measured with the setup's legs, marks and zones."""
+    out: list[Attempt] = []
+    for i in range(len(team) - 1):
+        (a_name, a_strides), (b_name, b_strides) = team[i], team[i + 1]
+        b_runs = runs(b_strides)
+        for attempt in runs(a_strides):
+            t0, t1 = attempt[0].t_s - attempt[0].stride_time_s, attempt[-1].t_s
+            later = [s for s in b_strides if t0 <= s.t_s - s.stride_time_s < t1]
+            if not later:
+                continue
+            b_run = next(r for r in b_runs if r[0] in later or later[0] in r)
+            outgoing = [s for s in b_run if s.t_s - s.stride_time_s >= t0]
+            ex = exchange(
+                attempt,
+                outgoing,
+                approach_m=setup.approach_m[i],
+                mark_m=setup.marks_m[i],
+                zone_m=setup.zones_m[i],
+                reach_m=setup.reach_m,
+                target_m=setup.target_m if target_m is None else target_m,
+                foot_m=setup.foot_m if foot_m is None else foot_m,
+                slowed_fraction=slowed_fraction,
+            )
+            out.append(Attempt(i, a_name, b_name, attempt, outgoing, ex))
     return out

@@ -32,8 +32,6 @@ from stridecue.analysis.validate import StrideValidator
 from stridecue.commands.analyze import read_strides
 from stridecue.relay import RelayError, RelaySetup, S
 
-PAUSE_S = 1.5  # a longer break between strides ends a run (an attempt)
-
 
 def register(sub: Any) -> None:
     p = sub.add_parser(
@@ -125,17 +123,6 @@ def _two_csvs(args: argparse.Namespace) -> int:
     return 0
 
 
-def runs(strides: list[Any]) -> list[list[Any]]:
-    """Strides split into runs at pauses longer than PAUSE_S."""
-    out: list[list[Any]] = []
-    for s in strides:
-        if out and s.t_s - s.stride_time_s - out[-1][-1].t_s <= PAUSE_S:
-            out[-1].append(s)
-        else:
-            out.append([s])
-    return out
-
-
 def _session(args: argparse.Namespace) -> int:
     from stridecue import sessiondata
 
@@ -153,35 +140,21 @@ def _session(args: argparse.Namespace) -> int:
             raise RelayError(f"--team names {len(order)} runners, the setup has {len(setup.team)}")
         setup = RelaySetup.from_dict({**setup.as_dict(), "team": list(order)})
     athletes = [data.athlete(name) for name in setup.team]
-    target = setup.target_m if args.target_m is None else args.target_m
-    foot = setup.foot_m if args.foot_m is None else args.foot_m
     results: list[dict[str, Any]] = []
     lines: list[str] = []
-    for i in range(len(athletes) - 1):
-        a, b = athletes[i], athletes[i + 1]
-        for attempt in runs(a.strides):
-            t0, t1 = attempt[0].t_s - attempt[0].stride_time_s, attempt[-1].t_s
-            later = [s for s in b.strides if t0 <= s.t_s - s.stride_time_s < t1]
-            if not later:
-                continue
-            b_run = next(r for r in runs(b.strides) if r[0] in later or later[0] in r)
-            ex = relay.exchange(
-                attempt,
-                [s for s in b_run if s.t_s - s.stride_time_s >= t0],
-                approach_m=setup.approach_m[i],
-                mark_m=setup.marks_m[i],
-                zone_m=setup.zones_m[i],
-                reach_m=setup.reach_m,
-                target_m=target,
-                foot_m=foot,
-                slowed_fraction=args.slowed_pct / 100.0,
-            )
-            results.append({"incoming": a.name, "outgoing": b.name, **ex.as_json()})
-            lines.append(f"Exchange {i + 1}, {a.name} to {b.name}:")
-            lines.extend("  " + line for line in relay.describe(ex, a.name, b.name))
+    for at in relay.session_attempts(
+        [(a.name, a.strides) for a in athletes],
+        setup,
+        target_m=args.target_m,
+        foot_m=args.foot_m,
+        slowed_fraction=args.slowed_pct / 100.0,
+    ):
+        results.append({"incoming": at.incoming, "outgoing": at.outgoing, **at.exchange.as_json()})
+        lines.append(f"Exchange {at.leg + 1}, {at.incoming} to {at.outgoing}:")
+        lines.extend("  " + line for line in relay.describe(at.exchange, at.incoming, at.outgoing))
     if not results:
         raise RelayError(f"{data.name}: no exchange found (no runner set off during another's run)")
-    speeds = [relay.leg_speed_mps(max(runs(a.strides), key=len)) if a.strides else None
+    speeds = [relay.leg_speed_mps(max(relay.runs(a.strides), key=len)) if a.strides else None
               for a in athletes]  # fmt: skip
     plan = relay.team_plan(setup, speeds)
     if args.json:

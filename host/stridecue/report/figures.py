@@ -9,6 +9,8 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
 from stridecue.protocol import StrideFlag
+from stridecue.relay import Attempt
+from stridecue.relay import Path as RunPath
 from stridecue.sessiondata import AthleteData, Rep
 from stridecue.words import mmss
 
@@ -117,5 +119,35 @@ def relay_figure(
     ax.set_title(f"exchange {incoming.name} \u2192 {outgoing.name}", fontsize=11)
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3)
+    fig.savefig(path)
+    return path
+
+
+def exchange_figure(at: Attempt, path: Path) -> Path:
+    """Both runners' positions (from the zone's start) and speeds through an exchange."""
+    ex = at.exchange
+    inc = RunPath(at.incoming_strides, -ex.approach_m)
+    out = RunPath(at.outgoing_strides, 0.0)
+    lo = ex.start_t_s - 1.0
+    hi = min(inc.t1, out.t1) if ex.handoff_t_s is None else ex.handoff_t_s + 2.0
+    ts = [lo + k * (hi - lo) / 200 for k in range(201)]
+    fig = Figure(figsize=(10, 4.6), dpi=DPI, layout="constrained")
+    ax1, ax2 = fig.subplots(2, 1, sharex=True)
+    for run, name, color in ((inc, at.incoming, CADENCE), (out, at.outgoing, "#d62728")):
+        ax1.plot(ts, [run.at(t, extend=True) for t in ts], color=color, lw=1.6, label=name)
+        ax2.plot(ts, [run.speed(t, extend=True) for t in ts], color=color, lw=1.6, label=name)
+    ax1.axhspan(0.0, ex.zone_m, color="#2ca02c", alpha=0.10, lw=0, label=f"{ex.zone_m:g} m zone")
+    ax1.axhline(-ex.mark_m, color="#555555", lw=1, ls=":", label="check mark")
+    if ex.handoff_t_s is not None:
+        for ax in (ax1, ax2):
+            ax.axvline(ex.handoff_t_s, color="#9467bd", lw=1.2, label="hand-off")
+    ax1.set_ylabel("metres from the zone")
+    ax2.set_ylabel("speed (m/s)")
+    ax2.set_xlabel("practice time (mm:ss)")
+    ax2.xaxis.set_major_formatter(FuncFormatter(lambda x, _pos: mmss(x)))
+    ax1.legend(fontsize=8, ncol=5, loc="upper left")
+    for ax in (ax1, ax2):
+        ax.grid(alpha=0.3)
+    fig.suptitle(f"Exchange {at.leg + 1}: {at.incoming} to {at.outgoing}", fontsize=11)
     fig.savefig(path)
     return path

@@ -7,8 +7,11 @@ import itertools
 from collections.abc import Sequence
 from pathlib import Path
 
+from stridecue import relay
 from stridecue.analysis.targets import Targets
+from stridecue.errors import StrideCueError
 from stridecue.protocol import StrideFlag
+from stridecue.relay import RelaySetup
 from stridecue.report import figures
 from stridecue.report.relay import ZONE_M, find_exchange
 from stridecue.sessiondata import RSC_NOTE, AthleteData, SessionData, file_stems
@@ -103,7 +106,36 @@ def _athlete(a: AthleteData, out: Path, targets: Targets, slug: str) -> str:
     return "\n".join(parts)
 
 
+def _relay_practice(data: SessionData, out: Path) -> str:
+    """A session recorded with a relay setup: every exchange, measured (docs/relay.md)."""
+    try:
+        setup = RelaySetup.from_dict(data.meta["settings"]["relay"])
+        team = [(a.name, a.strides) for a in (data.athlete(n) for n in setup.team)]
+        attempts = relay.session_attempts(team, setup)
+    except StrideCueError as e:
+        return f"<h2 id='relay'>Relay exchanges</h2><p>Not measured: {_e(str(e))}.</p>"
+    parts = [
+        "<h2 id='relay'>Relay exchanges</h2><p class='note'>Positions in metres from the "
+        "start of the zone; the outgoing runner waits at 0, the incoming one comes from "
+        "the leg before; the check mark is dotted.</p>"
+    ]
+    for k, at in enumerate(attempts):
+        png = figures.exchange_figure(at, _fresh(out / f"exchange-{k + 1}.png"))
+        words = "".join(
+            f"<li>{_e(line)}</li>" for line in relay.describe(at.exchange, at.incoming, at.outgoing)
+        )
+        parts.append(
+            f"<h3>Exchange {at.leg + 1}: {_e(at.incoming)} \u2192 {_e(at.outgoing)}</h3>"
+            f"<ul>{words}</ul><img src='{png.name}' alt='exchange {k + 1}'>"
+        )
+    if not attempts:
+        parts.append("<p>No exchange found: no runner set off during another's run.</p>")
+    return "\n".join(parts)
+
+
 def _relay(data: SessionData, order: Sequence[str], out: Path) -> str:
+    if isinstance(data.meta.get("settings", {}).get("relay"), dict):
+        return _relay_practice(data, out)
     if len(order) < 2:
         return ""
     legs = [data.athlete(k) for k in order]

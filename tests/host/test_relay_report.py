@@ -1,0 +1,50 @@
+"""A relay practice recorded with its setup: the report measures every exchange."""
+
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+
+import numpy as np
+from stridecue.cli import main
+from stridecue.links import Channel, PodInfo
+from stridecue.protocol import StrideEvent
+from stridecue.recorder import Recorder
+from stridecue.relay import RelaySetup
+from stridecue.sim import strides as S
+
+START_NS = time.time_ns()  # the recording starts now: the relay on its clock
+
+
+def _relay_session(tmp_path: Path) -> Path:
+    run = S.relay(np.random.default_rng(4), speeds_mps=(9.0, 9.4), approach_m=(80.0,))
+    setup = RelaySetup(
+        ("Ana", "Bea"), (100.0, 100.0), zones_m=(30.0,), marks_m=(11.0,), approach_m=(80.0,)
+    )
+    path = tmp_path / "relay"
+    with Recorder(path, settings={"relay": setup.as_dict()}) as rec:
+        for k, (name, sc) in enumerate(zip(("Ana", "Bea"), run.runners, strict=True)):
+            pod = f"pod-{name.lower()}"
+            rec.add_pod(PodInfo(pod=pod, clock_offset_ms=START_NS / 1e6), athlete=name)
+            for seq, s in enumerate(sc.strides):
+                ev = StrideEvent(
+                    seq,
+                    round(s.t_s * 1000),
+                    round(s.stride_time_s * 1000),
+                    round(s.contact_time_s * 1000),
+                    round(s.stride_length_m * 1000),
+                )
+                host_ns = START_NS + round(s.t_s * 1e9) + 50_000_000 + k
+                rec.write_sent(pod, Channel.POD, bytes(ev), host_ns)
+    return path
+
+
+def test_the_report_measures_each_exchange_of_a_relay_practice(tmp_path: Path) -> None:
+    path = _relay_session(tmp_path)
+    assert main(["report", str(path)]) == 0
+    page = (path / "report" / "index.html").read_text()
+    assert "<h3>Exchange 1: Ana \u2192 Bea</h3>" in page
+    assert "check mark" in page and "exchange-1.png" in page
+    assert re.search(r"Bea went at 0:\d\d\.\d\d with Ana", page)  # practice time, 1/100 s
+    assert (path / "report" / "exchange-1.png").stat().st_size > 10_000
