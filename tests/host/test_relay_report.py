@@ -48,3 +48,54 @@ def test_the_report_measures_each_exchange_of_a_relay_practice(tmp_path: Path) -
     assert "check mark" in page and "exchange-1.png" in page
     assert re.search(r"Bea went at 0:\d\d\.\d\d with Ana", page)  # practice time, 1/100 s
     assert (path / "report" / "exchange-1.png").stat().st_size > 10_000
+
+
+def test_live_each_exchange_is_told_on_both_tiles_once_it_is_over() -> None:
+    import asyncio
+
+    from cuepod import CuePod
+    from stridecue.practice import Listener, Practice, Row
+    from stridecue.relaywatch import RelayWatch
+    from stridecue.session import Received
+    from stridecue.timeline import SessionClock
+
+    run = S.relay(np.random.default_rng(4), speeds_mps=(9.0, 9.4), approach_m=(80.0,))
+    setup = RelaySetup(
+        ("Ana", "Bea"), (100.0, 100.0), zones_m=(30.0,), marks_m=(11.0,), approach_m=(80.0,)
+    )
+    practice = Practice([], clock=SessionClock(START_NS))
+    notes: list[tuple[str, str]] = []
+
+    class Notes(Listener):
+        def note(self, row: Row, text: str) -> None:
+            notes.append((row.athlete, text))
+
+    practice.subscribe(Notes())
+    practice.subscribe(RelayWatch(practice, setup))
+    pods = {n: CuePod(f"pod-{n.lower()}") for n in ("Ana", "Bea")}
+    for n, pod in pods.items():
+        practice.add_athlete(pod.target, n, link=pod)
+    events = sorted(
+        (s.t_s, name, seq, s)
+        for name, sc in zip(("Ana", "Bea"), run.runners, strict=True)
+        for seq, s in enumerate(sc.strides)
+    )
+
+    async def feed() -> None:
+        for t, name, seq, s in events:
+            ev = StrideEvent(
+                seq,
+                round(t * 1000),
+                round(s.stride_time_s * 1000),
+                round(s.contact_time_s * 1000),
+                round(s.stride_length_m * 1000),
+            )
+            host_ns = START_NS + round(t * 1e9) + 50_000_000
+            item = Received(pods[name].target, host_ns, Channel.POD, bytes(ev), ev)
+            await practice.handle(item, pods[name])
+
+    asyncio.run(feed())
+    told = [text for who, text in notes if who == "Bea"]
+    assert told == [text for who, text in notes if who == "Ana"]  # both tiles, the same words
+    assert any(t.startswith("Hand-off at ") and "into the 30 m zone" in t for t in told), told
+    assert sum(t.startswith("Bea went at ") for t in told) == 1  # told once, not per stride

@@ -7,6 +7,7 @@ import time
 from pathlib import Path
 
 from stridecue import roster as rosters
+from stridecue.commands.relay import load_setup
 from stridecue.demo import BoardWatch
 from stridecue.errors import ConfigError
 from stridecue.links import Link, SerialOptions, open_link
@@ -15,6 +16,7 @@ from stridecue.links.sim import SimLink
 from stridecue.liveview import run_practice, summary
 from stridecue.practice import Practice
 from stridecue.recorder import Recorder
+from stridecue.relaywatch import RelayWatch
 from stridecue.timeline import SessionClock
 
 
@@ -37,6 +39,13 @@ def add_practice_args(p: argparse.ArgumentParser, *, recording: bool) -> None:
             help="name the athlete wearing POD (repeatable; overrides the roster)",
         )
         p.add_argument("--duration", type=float, default=None, help="stop after this many seconds")
+        p.add_argument(
+            "--relay",
+            type=Path,
+            metavar="SETUP",
+            help="a relay practice (TOML/JSON: team, legs, zones, marks; docs/relay.md): "
+            "each exchange is measured as it ends, and kept with the session",
+        )
         p.add_argument("--label", default="", help="added to the session folder's name")
     p.add_argument("--no-analysis", action="store_true", help="show and record strides only")
     p.add_argument("--no-cues", action="store_true", help="analyse but never buzz a pod")
@@ -79,6 +88,7 @@ async def record_or_watch(args: argparse.Namespace, *, record: bool) -> int:
         for spec in args.links
     ]
     speed = sim_speed(links)
+    relay_setup = load_setup(args.relay) if getattr(args, "relay", None) else None
 
     def new_session() -> Recorder:  # made once the pods have connected, not before
         root.mkdir(parents=True, exist_ok=True)
@@ -86,6 +96,7 @@ async def record_or_watch(args: argparse.Namespace, *, record: bool) -> int:
             root,
             label=args.label,
             settings={
+                **({"relay": relay_setup.as_dict()} if relay_setup is not None else {}),
                 "links": list(args.links),
                 "analysis": not args.no_analysis,
                 "cues": not (args.no_cues or args.no_analysis),
@@ -102,6 +113,8 @@ async def record_or_watch(args: argparse.Namespace, *, record: bool) -> int:
         clock=None if record else SessionClock(time.time_ns(), speed),
     )
     practice.distance_scales = rosters.scales(roster_path)  # `stridecue calibrate`
+    if relay_setup is not None:
+        practice.subscribe(RelayWatch(practice, relay_setup))
     sims = [ln.pod for ln in links if isinstance(ln, SimLink)]
     if sims and len(sims) == len(links):  # simulated athletes: done when every run is
         practice.subscribe(BoardWatch(practice, sims))
