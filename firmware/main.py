@@ -65,8 +65,8 @@ def build(b, button, i2c, pwm, adc, radio, wdt, out, reader, root="/sessions", i
         imu=imu,
     )
     pod.fallback = Fallback(pod)
-    ble = BleLink(radio, pod, b["title"], "%d.%d.%d" % VERSION)
-    ble.load_secrets(_BONDS)
+    bonds = root[: root.rfind("/")] + "/" + _BONDS  # next to the sessions folder
+    ble = BleLink(radio, pod, b["title"], "%d.%d.%d" % VERSION, bonds, b["ble_stack"])
     serial = SerialLink(pod, out)
     pod.links.append(ble)
     pod.links.append(serial)
@@ -81,7 +81,7 @@ def build(b, button, i2c, pwm, adc, radio, wdt, out, reader, root="/sessions", i
         button,
     )
     app.ble = ble
-    app.bonds_path = _BONDS
+    app.bonds_path = bonds
     if imu_int is not None:
         app.use_fifo_interrupt(imu_int, imu_int.IRQ_RISING)
 

@@ -58,6 +58,9 @@ OP_READ_SESSION = const(0x08)
 OP_IDENTIFY = const(0x09)
 OP_DELETE_SESSION = const(0x0A)
 OP_GET_STATUS = const(0x0B)
+# BLE bonds (0x10..): list and forget the hosts the pod keeps keys for
+OP_LIST_BONDS = const(0x10)
+OP_FORGET_BOND = const(0x11)
 
 # reply results
 R_OK = const(0)

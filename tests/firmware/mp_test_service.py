@@ -6,6 +6,7 @@ import struct
 from fakes.hw import PWM, Clock, Pin
 from fakes.ramfs import Flash
 from stridepod import proto
+from stridepod.bonds import Bonds
 from stridepod.haptics import Haptics
 from stridepod.service import Pod
 from stridepod.store import Store
@@ -172,12 +173,18 @@ def test_time_sync_reports_device_clock():
     fl.close()
 
 
-def test_replies_are_the_vectors_bytes():
-    # what the pod sends, byte for byte, is what tests/vectors/records.json pins
+def _vectors():
+    # name -> bytes of every golden vector (tests/vectors/records.json)
     vec = {}
     with open("tests/vectors/records.json") as f:
         for v in json.load(f)["vectors"]:
             vec[v["name"]] = bytes.fromhex(v["hex"].replace(" ", ""))
+    return vec
+
+
+def test_replies_are_the_vectors_bytes():
+    # what the pod sends, byte for byte, is what tests/vectors/records.json pins
+    vec = _vectors()
     pod, link, clock, _, fl = _pod()
     clock.advance(123456 - clock())
     pod.control(vec["control_time_sync"], link)
@@ -194,6 +201,36 @@ def test_replies_are_the_vectors_bytes():
     assert len(link.records) == 25
     for r in link.records:  # backfilled strides: F_BACKFILLED added to what was sent live
         assert r[16] == 0x08 and r[:16] == link.strides[_seqs([r])[0] - 1000][:16]
+    fl.close()
+
+
+def test_bonds_are_listed_and_forgotten_as_the_vectors_say():
+    vec = _vectors()
+    pod, link, _, _, fl = _pod()
+    pod.control(vec["control_list_bonds"], link)
+    assert _reply(link)[2] == proto.R_NOT_FOUND  # no BLE link: no bonds
+    pod.bonds = Bonds()
+    pod.bonds.accept = True
+    for addr in (b"\xd8\x3a\xdd\x12\x34\x56", b"\x11\x22\x33\x44\x55\x66"):
+        key = b"\x00" + bytes(reversed(addr))  # as the stack files a bond
+        for t in (1, 2):
+            assert pod.bonds.set(t, key, bytes(80))
+    pod.control(vec["control_list_bonds"], link)
+    assert link.replies[-1] == vec["reply_list_bonds"]
+    pod.control(vec["control_forget_bond"], link)
+    assert link.replies[-1] == vec["reply_forget_bond"]
+    pod.control(vec["control_forget_bond"], link)
+    assert _reply(link)[2] == proto.R_NOT_FOUND
+    pod.control(_req(0x10, 1, b"\x00"), link)
+    assert _reply(link)[3] == b"\x00\x01\x00\x11\x22\x33\x44\x55\x66"
+    pod.control(_req(0x10, 2), link)
+    assert _reply(link)[2] == proto.R_BAD_LENGTH
+    pod.control(vec["control_forget_all_bonds"], link)
+    assert _reply(link)[2:] == (0, b"\x01") and pod.bonds.peers() == []
+    pod.control(vec["control_forget_all_bonds"], link)
+    assert _reply(link)[2:] == (0, b"\x00")  # nothing left: still done
+    pod.control(vec["control_list_bonds"], link, permitted=False)
+    assert _reply(link)[2] == proto.R_NOT_PERMITTED
     fl.close()
 
 
