@@ -91,7 +91,9 @@ def _add_forget(actions: Any) -> None:
         ),
     )
     p.add_argument("link", metavar="LINK", help="the pod: ble:NAME-or-ADDRESS or serial:PORT")
-    p.add_argument("address", nargs="?", help="the host's address, as `stridecue pod bonds` lists")
+    p.add_argument(
+        "address", nargs="?", metavar="ADDRESS", help="the host's address, as `pod bonds` lists"
+    )
     p.add_argument("--all", action="store_true", help="forget every bonded host")
     p.set_defaults(func=run_forget)
 

@@ -55,10 +55,10 @@ FLAG_WRITE_NO_RESPONSE = 0x0004
 FLAG_WRITE = 0x0008
 FLAG_NOTIFY = 0x0010
 FLAG_INDICATE = 0x0020
-_READ_ENC = 0x0200
-_READ_AUTHN = 0x0400
-_WRITE_ENC = 0x1000
-_WRITE_AUTHN = 0x2000
+FLAG_READ_ENCRYPTED = 0x0200
+FLAG_READ_AUTHENTICATED = 0x0400
+FLAG_WRITE_ENCRYPTED = 0x1000
+FLAG_WRITE_AUTHENTICATED = 0x2000
 
 _IRQ_CENTRAL_CONNECT = 1
 _IRQ_CENTRAL_DISCONNECT = 2
@@ -205,7 +205,7 @@ class Central:
         need = FLAG_WRITE if with_response else FLAG_WRITE_NO_RESPONSE
         if not a.flags & need:
             return ATT_WRITE_NOT_PERMITTED
-        err = self._refused(a, _WRITE_ENC | _WRITE_AUTHN)
+        err = self._refused(a, FLAG_WRITE_ENCRYPTED | FLAG_WRITE_AUTHENTICATED)
         if err:
             return err
         data = bytes(data)
@@ -219,7 +219,7 @@ class Central:
             return ATT_INVALID_HANDLE, None
         if not a.flags & FLAG_READ:
             return ATT_READ_NOT_PERMITTED, None
-        err = self._refused(a, _READ_ENC | _READ_AUTHN)
+        err = self._refused(a, FLAG_READ_ENCRYPTED | FLAG_READ_AUTHENTICATED)
         if err:
             return err, None
         err = self.ble._irq(_IRQ_GATTS_READ_REQUEST, (self.conn, handle))
