@@ -15,18 +15,10 @@
 # Peers' keys are stored only while `accept` is True (the pairing window the
 # athlete opens with the button); the IRK always.
 
-try:
-    from micropython import const
-except ImportError:  # CPython
-
-    def const(x):
-        return x
-
-
-SEC_OURS = const(1)
-SEC_PEER = const(2)
-SEC_IRK = const(10)
-MAX_BONDS = const(8)  # peers kept; a ninth is refused until one is forgotten
+SEC_OURS = 1  # the stack's record types (ble.py imports them)
+SEC_PEER = 2
+SEC_IRK = 10
+MAX_BONDS = 8  # peers kept; a ninth is refused until one is forgotten
 
 
 class Bonds:

@@ -80,16 +80,15 @@ def run_bonds(args: argparse.Namespace) -> int:
 
 
 # ---- forget ----
+FORGET_HELP = "make the pod forget a bonded host (or all of them)"
+FORGET_MORE = (
+    ": it gets no StrideCue data until it pairs again in the pod's pairing window. "
+    "Holding the pod's button 8 s forgets every host."
+)
+
+
 def _add_forget(actions: Any) -> None:
-    p = actions.add_parser(
-        "forget",
-        help="make the pod forget a bonded host (or all of them)",
-        description=(
-            "Make the pod forget a bonded host: it gets no StrideCue data until it pairs "
-            "again in the pod's pairing window. Holding the pod's button 8 s does the same "
-            "for every host."
-        ),
-    )
+    p = actions.add_parser("forget", help=FORGET_HELP, description=FORGET_HELP + FORGET_MORE)
     p.add_argument("link", metavar="LINK", help="the pod: ble:NAME-or-ADDRESS or serial:PORT")
     p.add_argument(
         "address", nargs="?", metavar="ADDRESS", help="the host's address, as `pod bonds` lists"
