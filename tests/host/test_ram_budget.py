@@ -20,8 +20,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 KB = 1024
-# 64-bit port, code in ROMFS: measured 84 KB (2026-12: 79 KB before the BLE
-# link kept bonds and connection slots); a regression guard
+# 64-bit port, code in ROMFS: measured 77 KB (2026-12); a regression guard
 X64_ROMFS_HEAP = 84 * KB
 
 
