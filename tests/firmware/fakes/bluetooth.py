@@ -3,8 +3,8 @@
 # The unix port has no `bluetooth`, so this file is what `import bluetooth`
 # finds when tests/firmware/fakes is on the path.
 #
-# It behaves as MicroPython's NimBLE binding did on the real stack
-# (/work/shared/notes/real-ble-stack.md, "Where the real stack differs"; the
+# It behaves as MicroPython's NimBLE binding did on the real stack (the unix
+# port built with NimBLE, driven by a bumble virtual controller, 2026-12; the
 # binding is extmod/nimble/modbluetooth_nimble.c). It may refuse more than the
 # real stack where hardware would fail, never less, and never reports
 # differently:
