@@ -32,6 +32,8 @@ sys.path.insert(0, "tests/firmware/fakes")
 RUN_MS = int(sys.argv[1]) if len(sys.argv) > 1 else 6000
 ROMFS = sys.argv[2] if len(sys.argv) > 2 and sys.argv[2] != "-" else None
 MODE = sys.argv[3] if len(sys.argv) > 3 else "meter"
+# the ROM image's buffer, made first (one block; read() would grow it by copies)
+_image = bytearray(os.stat(ROMFS)[6]) if ROMFS else None
 
 _STRIDE_MS = 700
 _RATE = 416
@@ -202,7 +204,7 @@ if ROMFS:
     import vfs
 
     with open(ROMFS, "rb") as f:
-        _image = f.read()
+        f.readinto(_image)
     vfs.mount(vfs.VfsRom(_image), "/rom")
     sys.path.insert(0, "/rom")
 gc.collect()

@@ -65,13 +65,7 @@ def build(b, button, i2c, pwm, adc, radio, wdt, out, reader, root="/sessions", i
         imu=imu,
     )
     pod.fallback = Fallback(pod)
-    ble = BleLink(radio, pod, b["title"], "%d.%d.%d" % VERSION)
-    ble.load_secrets(_BONDS)
-    serial = SerialLink(pod, out)
-    pod.links.append(ble)
-    pod.links.append(serial)
-    if imu is None:
-        serial.log(err)  # status reports imu_state 1; links keep working
+    # the app makes the gait engine's buffers: before the BLE link churns the heap
     app = App(
         pod,
         imu,
@@ -80,8 +74,15 @@ def build(b, button, i2c, pwm, adc, radio, wdt, out, reader, root="/sessions", i
         wdt,
         button,
     )
+    bonds = root[: root.rfind("/")] + "/" + _BONDS  # next to the sessions folder
+    ble = BleLink(radio, pod, b["title"], "%d.%d.%d" % VERSION, bonds, b["ble_stack"])
+    serial = SerialLink(pod, out)
+    pod.links.append(ble)
+    pod.links.append(serial)
+    if imu is None:
+        serial.log(err)  # status reports imu_state 1; links keep working
     app.ble = ble
-    app.bonds_path = _BONDS
+    app.bonds_path = bonds
     if imu_int is not None:
         app.use_fifo_interrupt(imu_int, imu_int.IRQ_RISING)
 

@@ -36,6 +36,7 @@ CHECKED = [
     "main.py",
     "stridepod/app.py",
     "stridepod/battery.py",
+    "stridepod/bonds.py",
     "stridepod/ble.py",
     "stridepod/fallback.py",
     "stridepod/haptics.py",

@@ -21,7 +21,7 @@ import asyncio
 
 from stridepod import rt
 from stridepod.lsm6dso32 import ACC_UG_PER_LSB, GYRO_MDPS_PER_LSB
-from stridepod.proto import PAT_IDENTIFY
+from stridepod.proto import PAT_IDENTIFY, PAT_STRIDE
 from stridepod.service import K_AUTO, K_RATE, K_REST_S
 
 try:
@@ -45,6 +45,7 @@ _WDT_FEED_MS = const(1000)
 _STALL_MS = const(5000)  # no sampling-loop heartbeat for this long: let the WDT bite
 _RESYNC_MS = const(40)  # sample clock off the device clock by more: resync
 _LONG_PRESS_MS = const(2000)
+_FORGET_PRESS_MS = const(8000)  # held this long: every BLE bond is forgotten
 PAIRING_MS = const(60000)
 
 
@@ -76,6 +77,7 @@ class App:
         self._moved_at = 0  # device ms motion was last seen
         self._check_at = self._beat
         self._last_stride = self._beat  # device ms of the newest stride (or session start)
+        self._forgot = False
         self.tasks = []
         pod.on_session = self._on_session
         pod.on_wake = self._wake.set
@@ -250,7 +252,8 @@ class App:
             await rt.sleep_ms(50)
 
     def check_button(self):
-        # a press held for _LONG_PRESS_MS opens one pairing window
+        # a press held for _LONG_PRESS_MS opens one pairing window; held on to
+        # _FORGET_PRESS_MS it also forgets every bond
         now = self.clock_ms()
         flag = self._fifo_flag
         if flag is not None and rt.ticks_diff(now, self._beat) >= _WTM_TIMEOUT_MS:
@@ -260,10 +263,13 @@ class App:
         elif self.button.value() == 0:
             if self._pressed is None:
                 self._pressed = now
-                self._used = False
+                self._used = self._forgot = False
             elif not self._used and rt.ticks_diff(now, self._pressed) >= _LONG_PRESS_MS:
                 self._used = True
                 self.set_pairing(True, now)
+            elif not self._forgot and rt.ticks_diff(now, self._pressed) >= _FORGET_PRESS_MS:
+                self._forgot = True
+                self.forget_bonds()
         else:
             self._pressed = None
         self.check_pairing(now)
@@ -276,6 +282,13 @@ class App:
             self.pod.pairing = on
         if on and self.pod.haptics is not None:
             self.pod.haptics.play(PAT_IDENTIFY, 60, 1, 0)  # "pairing open"
+
+    def forget_bonds(self):
+        # every host has to pair again; three long pulses (pairing open: two short)
+        if self.ble is not None:
+            self.ble.bonds.forget()
+        if self.pod.haptics is not None:
+            self.pod.haptics.play(PAT_STRIDE, 100, 3, 0)
 
     def check_pairing(self, now):
         if self.pairing_until is not None and rt.ticks_diff(now, self.pairing_until) >= 0:

@@ -24,6 +24,8 @@
 #   led             status LED pin
 #   led_active_low  True when the LED lights with the pin low
 #   button          push button to GND, internal pull-up (pairing, wake)
+#   ble_stack       MicroPython's BLE host stack on this board: "nimble" or
+#                   "btstack" (ble.STACKS: connection slots, GATT table size)
 
 REQUIRED_KEYS = (
     "name",
@@ -44,6 +46,7 @@ REQUIRED_KEYS = (
     "led",
     "led_active_low",
     "button",
+    "ble_stack",
 )
 
 # The keys whose values are pins; no two may share a pin on one board.
@@ -70,6 +73,7 @@ ESP32S3 = {
     "led": 21,  # on-board user LED, lit when low
     "led_active_low": True,
     "button": 2,  # D1; an RTC GPIO, so esp32.wake_on_ext0 can use it
+    "ble_stack": "nimble",
 }
 
 # Raspberry Pi Pico 2 W (RP2350 + CYW43439). GPn labels are the silkscreen
@@ -93,6 +97,7 @@ PICO2W = {
     "led": "LED",  # on the CYW43 chip, not an RP2350 GPIO
     "led_active_low": False,
     "button": 14,  # GP14 (pin 19)
+    "ble_stack": "btstack",  # one connection, 512-byte ATT database, no LE pairing yet
 }
 
 BOARDS = {ESP32S3["name"]: ESP32S3, PICO2W["name"]: PICO2W}

@@ -60,6 +60,9 @@ OP_DELETE_SESSION = const(0x0A)
 OP_GET_STATUS = const(0x0B)
 OP_SESSION_INFO = const(0x0C)  # store and forward: one session's first seq and flags
 OP_MARK_SYNCED = const(0x0D)  # store and forward: the host stored this session
+# BLE bonds (0x10..): list and forget the hosts the pod keeps keys for
+OP_LIST_BONDS = const(0x10)
+OP_FORGET_BOND = const(0x11)
 
 # session flags (LIST_SESSIONS, SESSION_INFO replies)
 SF_RUNNING = const(0x01)

@@ -51,6 +51,9 @@ RATES = (208, 416, 833)
 
 # exact params length per opcode 1..13 (after the 4-byte header)
 _PARAMS = b"\x04\x00\x00\x05\x01\x06\x01\x08\x00\x02\x00\x02\x06"
+# ... and per bond opcode, from OP_LIST_BONDS on
+_BOND_PARAMS = b"\x01\x07"
+_ALL_BONDS = const(0xFF)  # FORGET_BOND's address type meaning "every bond"
 
 _ST_SESSION = const(1)
 _ST_PAIRING = const(2)
@@ -59,6 +62,16 @@ _ST_AUTO = const(8)  # the running session is one the pod started itself
 
 _BATCH = const(8)  # follow-up records sent per pump() call and job
 _MAX_JOBS = const(4)
+
+
+def _params_len(op):
+    # -> the exact params length of an opcode, or -1 for one the pod does not know
+    if 1 <= op <= len(_PARAMS):
+        return _PARAMS[op - 1]
+    i = op - proto.OP_LIST_BONDS
+    if 0 <= i < len(_BOND_PARAMS):
+        return _BOND_PARAMS[i]
+    return -1
 
 
 class Job:
@@ -89,6 +102,7 @@ class Pod:
         self.on_session = None  # (running: bool) -> None
         self.on_wake = None  # () -> None: follow-up work is waiting
         self.fallback = None  # fallback.Fallback, or None
+        self.bonds = None  # bonds.Bonds of the BLE link (set by it), or None
         self.distance_mm = 0
         self.cues_bad = 0  # cue writes ignored (unknown pattern, bad fields, not bonded)
         self.cues_played = 0
@@ -189,9 +203,10 @@ class Pod:
         if res == proto.R_OK and not permitted:
             res = proto.R_NOT_PERMITTED
         if res == proto.R_OK:
-            if op < 1 or op > len(_PARAMS):
+            need = _params_len(op)
+            if need < 0:
                 res = proto.R_UNKNOWN_OP
-            elif len(data) - 4 != _PARAMS[op - 1]:
+            elif len(data) - 4 != need:
                 res = proto.R_BAD_LENGTH
         if res == proto.R_OK:
             res, n = self._dispatch(op, data, link, conn)
@@ -241,6 +256,8 @@ class Pod:
             return self._delete(struct.unpack_from("<H", d, 4)[0])
         if op == proto.OP_GET_STATUS:
             return proto.R_OK, 0  # the status record follows the reply
+        if op >= proto.OP_LIST_BONDS:
+            return self._bond_op(op, d)
         return self._forward(op, d)  # store and forward (SESSION_INFO, MARK_SYNCED)
 
     # ---- store and forward: what the pod measured alone goes to a host once ----
@@ -344,6 +361,27 @@ class Pod:
             return proto.R_BUSY, 0
         self.store.delete(sid)
         return proto.R_OK, 0
+
+    # ---- BLE bonds (a bonded host or the serial link) ----
+    def _bond_op(self, op, d):
+        # LIST_BONDS index -> index, count, address type, address (most significant
+        # byte first); FORGET_BOND address type + address, or type 0xFF (every
+        # bond) -> how many were forgotten. The stack keys a bond by type and
+        # address least significant byte first (bonds.py).
+        peers = self.bonds.peers() if self.bonds is not None else []
+        if op == proto.OP_LIST_BONDS:
+            if d[4] >= len(peers):
+                return proto.R_NOT_FOUND, 0
+            k = peers[d[4]]
+            n = self._pay("<BBB", d[4], len(peers), k[0])
+            for i in range(6):
+                self._out[proto.REPLY_HEADER + n + i] = k[6 - i]
+            return proto.R_OK, n + 6
+        key = None if d[4] == _ALL_BONDS else bytes((d[4], d[10], d[9], d[8], d[7], d[6], d[5]))
+        n = self.bonds.forget(key) if self.bonds is not None else 0
+        if n == 0 and key is not None:
+            return proto.R_NOT_FOUND, 0
+        return proto.R_OK, self._pay("<B", n)
 
     # ---- config ----
     def _valid(self, key, v, cfg):

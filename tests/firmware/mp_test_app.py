@@ -259,6 +259,33 @@ def test_long_press_opens_pairing_for_60_s():
     rig.fl.close()
 
 
+def test_a_press_held_8_s_forgets_every_bond():
+    rig = Rig(ble=True)
+    rig.app.set_pairing(True, rig.clock.t)
+    c = rig.radio.connect()
+    c.pair()
+    rig.ble.process()
+    assert rig.ble.hosts() == 1 and len(rig.ble.bonds.peers()) == 1
+    rig.button.drive(0)
+    for _ in range(150):  # 7.5 s: pairing opens at 2 s, nothing forgotten yet
+        rig.clock.advance(50)
+        rig.app.check_button()
+        rig.pod.haptics.step(rig.clock.t)
+    assert rig.pod.pairing and len(rig.ble.bonds.peers()) == 1
+    on = []
+    for _ in range(60):  # on to 10.5 s: three long pulses say every bond is gone
+        rig.clock.advance(50)
+        rig.app.check_button()
+        rig.pod.haptics.step(rig.clock.t)
+        on.append(rig.pwm.duty_u16() > 0)
+    assert rig.ble.bonds.peers() == [] and rig.ble.hosts() == 0
+    pulses = sum(1 for i in range(1, len(on)) if on[i] and not on[i - 1]) + (1 if on[0] else 0)
+    assert pulses == 3 and on.count(True) >= 20  # 3 x 400 ms, not the two short of pairing
+    rig.button.drive(1)
+    rig.app.check_button()
+    rig.fl.close()
+
+
 def test_fallback_cues_only_when_enabled_and_alone():
     rig = Rig()
     fb = Fallback(rig.pod)

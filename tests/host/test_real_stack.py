@@ -57,7 +57,6 @@ pytestmark = [pytest.mark.asyncio(loop_scope="module"), pytest.mark.timeout(60)]
 GAP_DEVICE_NAME = "00002a00-0000-1000-8000-00805f9b34fb"
 HARDWARE_REVISION = "00002a27-0000-1000-8000-00805f9b34fb"
 REFUSED = (0x05, 0x0F)  # Insufficient Authentication (NimBLE, no keys yet) / Encryption
-STANDALONE = "standalone mode not merged yet"
 BONDED_ONLY = "only bonded hosts get StrideCue data: not merged yet"
 REPAIR_HANGS = (
     "BleLink._irq answers True to every _IRQ_SET_SECRET delete, even when nothing was "
@@ -421,7 +420,6 @@ async def test_an_encrypted_but_unbonded_central_gets_no_stridecue_data(
             await c.disconnect()
 
 
-@pytest.mark.xfail(strict=False, reason=STANDALONE)
 async def test_an_unbonded_watch_gets_rsc_without_start(
     pod: Pod, stranger: Central, advert: tuple[hci.Address, bytes, bytes]
 ) -> None:

@@ -1,13 +1,18 @@
-"""``stridecue pod ACTION LINK``: what a pod keeps for itself, for when no host is there.
+"""``stridecue pod ACTION LINK``: look after a pod itself, over BLE or USB.
 
-One subparser per action, each added by its own ``_add_*`` function (with
-:func:`action`, which gives it the LINK argument) and run with :func:`with_pod`:
+What a pod keeps for itself, for when no host is there, and who it trusts. One
+subparser per action, each added by its own ``_add_*`` function listed in
+``ACTIONS`` (with :func:`action`, which gives it the LINK argument) and run with
+:func:`with_pod`:
 
 - ``config``: the targets the pod cues by on its own (cadence band, stride
   shortening, which pattern for which), and when it measures by itself (auto
   start, the rest that ends it). SET_CONFIG; the pod keeps them on its flash.
 - ``sync``: download the sessions the pod recorded on its own into the sessions
   folder, once (:mod:`stridecue.podsync`).
+- ``bonds``: list the hosts the pod keeps BLE bonds for; ``forget``: make it
+  forget one of them, or all. Over BLE only a bonded host may ask; over USB
+  (``serial:``) anyone with the cable.
 """
 
 from __future__ import annotations
@@ -20,8 +25,8 @@ from typing import Any, TypeVar
 
 from stridecue import podsync
 from stridecue.commands._practice import sessions_dir
-from stridecue.errors import LinkError
-from stridecue.links import open_link
+from stridecue.errors import ConfigError, LinkError
+from stridecue.links import BleOptions, LinkOptions, SerialOptions, open_link
 from stridecue.links.podlink import PodLink
 from stridecue.protocol.records import ConfigKey, Pattern
 
@@ -29,17 +34,19 @@ T = TypeVar("T")
 LINK_HELP = "the pod: serial:PORT, or ble:NAME-or-ADDRESS once paired (`stridecue pair`)"
 ALERTS = {"cadence": ConfigKey.CADENCE_PATTERN, "shortening": ConfigKey.SHORTENING_PATTERN}
 PATTERNS = {p.name.lower(): p for p in (Pattern.RHYTHM, Pattern.STRIDE, Pattern.IDENTIFY)}
+_ADDRESS_TYPES = {0: "public", 1: "random"}
 
 
 def register(sub: Any) -> None:
     p = sub.add_parser(
         "pod",
-        help="a pod's own cue targets and the sessions it recorded alone",
-        description="Set what a pod does without a host, and download what it measured alone.",
+        help="a pod's own cue targets, the sessions it recorded alone, its BLE bonds",
+        description="Set what a pod does without a host, download what it measured alone, "
+        "and list or forget the hosts it keeps BLE bonds for.",
     )
     actions = p.add_subparsers(dest="pod_command", metavar="ACTION", required=True)
-    _add_config(actions)
-    _add_sync(actions)
+    for add in ACTIONS:
+        add(actions)
 
 
 def action(actions: Any, name: str, summary: str, description: str) -> argparse.ArgumentParser:
@@ -49,19 +56,32 @@ def action(actions: Any, name: str, summary: str, description: str) -> argparse.
     return p
 
 
-async def with_pod(spec: str, work: Callable[[PodLink], Awaitable[T]]) -> T:
+def pod_options(spec: str) -> LinkOptions:
+    """Link settings for one short exchange: no time sync, no reconnect."""
+    scheme = spec.partition(":")[0]
+    if scheme == "ble":
+        return BleOptions(time_sync_rounds=0, reconnect=False)
+    if scheme == "serial":
+        return SerialOptions(time_sync_rounds=0)
+    raise LinkError(f"{spec!r}: `stridecue pod` talks to a pod: use {LINK_HELP}")
+
+
+def with_pod(spec: str, work: Callable[[PodLink], Awaitable[T]]) -> T:
     """Connect to the pod named by ``spec``, run ``work`` on it, close."""
-    link = open_link(spec)
-    if not isinstance(link, PodLink):
-        raise LinkError(f"{spec}: `stridecue pod` talks to a pod: use {LINK_HELP}")
-    await link.connect()
-    try:
-        return await work(link)
-    finally:
-        await link.close()
+
+    async def run() -> T:
+        link = open_link(spec, pod_options(spec))
+        assert isinstance(link, PodLink)
+        await link.connect()
+        try:
+            return await work(link)
+        finally:
+            await link.close()
+
+    return asyncio.run(run())
 
 
-# --- config ---
+# ---- config ----
 def _add_config(actions: Any) -> None:
     p = action(
         actions,
@@ -140,7 +160,7 @@ def _patterns(text: str) -> dict[ConfigKey, int]:
 def run_config(args: argparse.Namespace) -> int:
     if args.rest_stop is not None and not 10 <= args.rest_stop <= 3600:
         raise LinkError(f"--rest-stop {args.rest_stop}: use 10 to 3600 seconds")
-    have = asyncio.run(with_pod(args.link, lambda link: configure(link, args)))
+    have = with_pod(args.link, lambda link: configure(link, args))
     print(describe(args.link, have))
     return 0
 
@@ -190,7 +210,7 @@ def describe(spec: str, have: dict[ConfigKey, int]) -> str:
     )
 
 
-# --- sync ---
+# ---- sync ----
 def _add_sync(actions: Any) -> None:
     p = action(
         actions,
@@ -211,9 +231,70 @@ def _add_sync(actions: Any) -> None:
 
 def run_sync(args: argparse.Namespace) -> int:
     root = sessions_dir(args)
-    got = asyncio.run(with_pod(args.link, lambda link: podsync.sync(link, root, say=print)))
+    got = with_pod(args.link, lambda link: podsync.sync(link, root, say=print))
     if not got:
         print(f"nothing to download: {args.link} holds no session that is not stored yet")
     else:
         print(f"{len(got)} session(s) from {args.link} in {root}")
     return 0
+
+
+# ---- bonds ----
+def _add_bonds(actions: Any) -> None:
+    p = action(
+        actions,
+        "bonds",
+        "list the hosts the pod keeps BLE bonds for",
+        "List the hosts bonded with the pod (they may receive strides and cue). Over BLE "
+        "only a bonded host may ask; over USB (serial:) anyone with the cable.",
+    )
+    p.set_defaults(func=run_bonds)
+
+
+def run_bonds(args: argparse.Namespace) -> int:
+    bonds = with_pod(args.link, lambda link: link.list_bonds())
+    if not bonds:
+        print("no bonds: pair a host with `stridecue pair ble:POD` in the pod's pairing window")
+        return 0
+    for b in bonds:
+        print(f"{b.address}  {_ADDRESS_TYPES.get(b.address_type, str(b.address_type))}")
+    print(f"\n{len(bonds)} bond(s); forget one with: stridecue pod forget {args.link} ADDRESS")
+    return 0
+
+
+# ---- forget ----
+FORGET_HELP = "make the pod forget a bonded host (or all of them)"
+FORGET_MORE = (
+    ": it gets no StrideCue data until it pairs again in the pod's pairing window. "
+    "Holding the pod's button 8 s forgets every host."
+)
+
+
+def _add_forget(actions: Any) -> None:
+    p = action(actions, "forget", FORGET_HELP, FORGET_HELP + FORGET_MORE)
+    p.add_argument(
+        "address", nargs="?", metavar="ADDRESS", help="the host's address, as `pod bonds` lists"
+    )
+    p.add_argument("--all", action="store_true", help="forget every bonded host")
+    p.set_defaults(func=run_forget)
+
+
+def run_forget(args: argparse.Namespace) -> int:
+    if args.all == bool(args.address):
+        raise ConfigError("name one ADDRESS (see `stridecue pod bonds LINK`) or give --all")
+    want = None if args.all else args.address.upper().replace("-", ":")
+
+    async def forget(link: PodLink) -> tuple[int, str]:
+        if want is None:
+            return await link.forget_bond(None), "every bond"
+        bond = next((b for b in await link.list_bonds() if b.address == want), None)
+        if bond is None:
+            raise LinkError(f"the pod has no bond with {want}; `stridecue pod bonds` lists them")
+        return await link.forget_bond(bond), want
+
+    n, what = with_pod(args.link, forget)
+    print(f"forgot {what}: {n} bond(s); a forgotten host pairs again to get StrideCue data")
+    return 0
+
+
+ACTIONS: tuple[Callable[[Any], None], ...] = (_add_config, _add_sync, _add_bonds, _add_forget)

@@ -36,7 +36,15 @@ from stridecue.errors import LinkError, StrideCueError
 from stridecue.links import seqtrack
 from stridecue.links.base import Channel, Link, LinkState, Received, check_reply, decode_pod_frame
 from stridecue.protocol import ControlReply, ControlRequest, LogLine, Status, StrideEvent
-from stridecue.protocol.records import ConfigKey, Opcode, Result, StoredSession, StrideFlag
+from stridecue.protocol.records import (
+    BondAddress,
+    BondEntry,
+    ConfigKey,
+    Opcode,
+    Result,
+    StoredSession,
+    StrideFlag,
+)
 
 log = logging.getLogger(__name__)
 
@@ -108,6 +116,37 @@ class PodLink(Link):
             ) from None
         assert self.last_status is not None
         return self.last_status
+
+    async def list_bonds(self) -> list[BondAddress]:
+        """The hosts the pod keeps BLE bonds for (LIST_BONDS, index by index).
+
+        Over BLE only a bonded host may ask (the pod answers NOT_PERMITTED: LinkError).
+        """
+        bonds: list[BondAddress] = []
+        while True:
+            reply = await self.control(ControlRequest.list_bonds(self.token(), len(bonds)))
+            if reply.result is Result.NOT_FOUND:
+                return bonds
+            check_reply(self.spec, reply)
+            entry = BondEntry.from_payload(reply.payload)
+            bonds.append(entry.bond)
+            if len(bonds) >= entry.count:
+                return bonds
+
+    async def forget_bond(self, bond: BondAddress | None) -> int:
+        """Make the pod forget one bonded host, or (None) every one; returns how many.
+
+        The host forgotten gets no StrideCue data until it pairs again in the pod's
+        pairing window; a forgotten host that is connected keeps only the open services.
+        """
+        reply = await self.control(ControlRequest.forget_bond(self.token(), bond))
+        if reply.result is Result.NOT_FOUND and bond is not None:
+            raise LinkError(
+                f"{self.spec}: the pod has no bond with {bond.address}; "
+                f"`stridecue pod bonds {self.spec}` lists the ones it has"
+            )
+        check_reply(self.spec, reply)
+        return reply.payload[0] if reply.payload else 0
 
     async def backfill(self) -> int:
         """Ask for strides missed (gaps in the sequence); returns how many are still missing."""

@@ -69,6 +69,8 @@ class Opcode(enum.IntEnum):
     GET_STATUS = 0x0B
     SESSION_INFO = 0x0C  # store and forward: a session's first seq, records, flags
     MARK_SYNCED = 0x0D  # store and forward: the host stored this session
+    LIST_BONDS = 0x10  # BLE bonds (hosts the pod keeps keys for)
+    FORGET_BOND = 0x11
 
 
 class Result(enum.IntEnum):
@@ -369,6 +371,69 @@ class ControlRequest:
         _check_range("session", session, 0, 0xFFFF)
         _check_range("records", records, 0, 0xFFFFFFFF)
         return cls(Opcode.MARK_SYNCED, token, struct.pack("<HI", session, records))
+
+    @classmethod
+    def list_bonds(cls, token: int, index: int) -> ControlRequest:
+        _check_range("index", index, 0, 0xFF)
+        return cls(Opcode.LIST_BONDS, token, bytes((index,)))
+
+    @classmethod
+    def forget_bond(cls, token: int, bond: BondAddress | None) -> ControlRequest:
+        """Forget one bond, or every bond with ``None``."""
+        if bond is None:
+            return cls(Opcode.FORGET_BOND, token, bytes((BondAddress.ALL,)) + bytes(6))
+        return cls(Opcode.FORGET_BOND, token, bytes(bond))
+
+
+@dataclass(frozen=True, slots=True)
+class BondAddress:
+    """A bonded host as the pod names it: address type and Bluetooth address."""
+
+    address_type: int  # 0 public, 1 random (static or private)
+    address: str  # "D8:3A:DD:12:34:56", most significant byte first
+
+    ALL: ClassVar[int] = 0xFF  # FORGET_BOND's address type for "every bond"
+
+    def __post_init__(self) -> None:
+        _check_range("address_type", self.address_type, 0, 0xFE)
+        parts = self.address.split(":")
+        if len(parts) != 6 or not all(len(p) == 2 for p in parts):
+            raise ConfigError(f"address {self.address!r}: write six hex bytes, AA:BB:CC:DD:EE:FF")
+        try:
+            bytes.fromhex("".join(parts))
+        except ValueError:
+            raise ConfigError(
+                f"address {self.address!r}: write six hex bytes, AA:BB:CC:DD:EE:FF"
+            ) from None
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> BondAddress:
+        """Address type + 6 address bytes (most significant first), as the pod sends them."""
+        if len(data) != 7:
+            raise TruncatedRecord(f"bond address: {len(data)} bytes, need 7")
+        if data[0] == cls.ALL:
+            raise RecordOutOfRange("bond address type 0xFF names every bond, not one")
+        return cls(data[0], ":".join(f"{b:02X}" for b in data[1:]))
+
+    def __bytes__(self) -> bytes:
+        return bytes((self.address_type,)) + bytes.fromhex(self.address.replace(":", ""))
+
+
+@dataclass(frozen=True, slots=True)
+class BondEntry:
+    """One LIST_BONDS reply payload: which bond of how many, and its address."""
+
+    index: int
+    count: int
+    bond: BondAddress
+
+    SIZE: ClassVar[int] = 9
+
+    @classmethod
+    def from_payload(cls, payload: bytes) -> BondEntry:
+        if len(payload) != cls.SIZE:
+            raise TruncatedRecord(f"LIST_BONDS reply: {len(payload)} payload bytes, need 9")
+        return cls(payload[0], payload[1], BondAddress.from_bytes(payload[2:]))
 
 
 @dataclass(frozen=True, slots=True)
