@@ -29,7 +29,7 @@ import main
 import micropython
 from fakes.hw import ADC, PWM, WDT, Pin
 from fakes.lsm6dso32_model import I2C, LSM6DSO32
-from fakes.motion import Gait, feed_imu
+from fakes.motion import Gait, Still, feed_imu
 from fakes.ramfs import Flash
 from stridepod import boards, rt
 from stridepod.bonds import SEC_IRK
@@ -102,7 +102,22 @@ async def press(button, ms):
     button.drive(1)
 
 
-async def serve(ctl, app, button):
+class Foot:
+    # the athlete runs in a host's session (the IMU at its session rate); between
+    # sessions the foot stands still (so the pod does not start a session of its own)
+    # unless the test makes it walk
+    def __init__(self, chip):
+        self.chip = chip
+        self.walking = False
+        self.run = Gait()
+        self.still = Still()
+
+    def at(self, t_ms):
+        moving = self.walking or self.chip.acc_hz() >= 100
+        return (self.run if moving else self.still).at(t_ms)
+
+
+async def serve(ctl, app, button, foot):
     reader = asyncio.StreamReader(ctl.f)
     presses = []
     while True:
@@ -115,6 +130,8 @@ async def serve(ctl, app, button):
         if line[0] == "press":
             presses = [t for t in presses if not t.done()]
             presses.append(asyncio.create_task(press(button, int(line[1]))))
+        elif line[0] == "walk":
+            foot.walking = line[1] == "1"
         elif line[0] == "expire":
             app.pairing_until = rt.ticks_ms()
         elif line[0] == "state":
@@ -132,9 +149,10 @@ def _records(bonds):
 
 async def run(app, readers, chip, ctl, button):
     app.start(readers)
-    app.tasks.append(asyncio.create_task(serve(ctl, app, button)))
+    foot = Foot(chip)
+    app.tasks.append(asyncio.create_task(serve(ctl, app, button, foot)))
     ctl.say("ready " + app.ble.name)
-    await feed_imu(chip, Gait())
+    await feed_imu(chip, foot)
 
 
 def go():

@@ -378,6 +378,11 @@ class Pod:
         """Hold the pod's button down for ``ms``."""
         self._say(f"press {ms}")
 
+    def walk(self, on: bool) -> None:
+        """The athlete walks about with the pod (or stands still) between sessions; in a
+        host's session the foot always runs."""
+        self._say(f"walk {int(on)}")
+
     def expire_pairing(self) -> None:
         """The pairing window's end is now: the app closes it on its next button tick."""
         self._say("expire")

@@ -12,8 +12,8 @@ The binary is not part of the repository: build one as docs/firmware.md
 ("Real-stack test") says and name it in ``STRIDECUE_MICROPYTHON_BLE``.
 
 One pod serves the whole module, in order: later steps use the bond an earlier
-one made, as a coach's laptop would. The re-pair step runs last: today it hangs
-the pod (see its xfail reason).
+one made, as a coach's laptop would. The re-pair step runs last: before the bond
+store answered NimBLE's delete loop with "not found", it hung the pod for good.
 """
 
 from __future__ import annotations
@@ -57,12 +57,6 @@ pytestmark = [pytest.mark.asyncio(loop_scope="module"), pytest.mark.timeout(60)]
 GAP_DEVICE_NAME = "00002a00-0000-1000-8000-00805f9b34fb"
 HARDWARE_REVISION = "00002a27-0000-1000-8000-00805f9b34fb"
 REFUSED = (0x05, 0x0F)  # Insufficient Authentication (NimBLE, no keys yet) / Encryption
-BONDED_ONLY = "only bonded hosts get StrideCue data: not merged yet"
-REPAIR_HANGS = (
-    "BleLink._irq answers True to every _IRQ_SET_SECRET delete, even when nothing was "
-    "removed; NimBLE deletes until told 'not found', so the pod hangs on re-pair "
-    "(fix on branch fwsec, not merged yet)"
-)
 
 
 # ---- fixtures: one pod and its centrals for the module ----
@@ -309,11 +303,13 @@ async def test_bonded_session_strides_rsc_cue_sc_control_point(
     await until(lambda: len(got) >= n + 2, 5.0, "strides after the cue")
     assert any(x.flags & StrideFlag.CUED for x in strides(got[n:]))
 
-    # SC Control Point: set total distance, list locations, a location it lacks, an unknown op
+    # SC Control Point (RSC spec): set total distance works; with the multiple-locations
+    # feature bit clear, the location ops (3, 4) and calibration (2) are "op code not
+    # supported", as is an unknown op
     for req, resp in (
         (b"\x01" + struct.pack("<I", 1000), b"\x10\x01\x01"),
-        (b"\x04", b"\x10\x04\x01\x01"),
-        (b"\x03\x02", b"\x10\x03\x03"),
+        (b"\x04", b"\x10\x04\x02"),
+        (b"\x03\x02", b"\x10\x03\x02"),
         (b"\x09", b"\x10\x09\x02"),
     ):
         k = len(scp)
@@ -365,9 +361,9 @@ async def test_reconnect_after_the_pairing_window_has_closed(
     pod: Pod, phone: Central, advert: tuple[hci.Address, bytes, bytes]
 ) -> None:
     pod.expire_pairing()  # as 60 s after the press: closed by the app's own button tick
-    for _ in range(20):
+    for _ in range(100):  # the tick is 50 ms; a busy machine may take a while
         st = await pod.state()
-        if not st["pairing"]:
+        if not st["pairing"] and st["bonds"] == 2:
             break
         await asyncio.sleep(0.05)
     assert st["pairing"] == 0 and st["bonds"] == 2, st
@@ -399,7 +395,6 @@ async def test_pairing_after_the_window_bonds_nothing_and_permits_nothing(
     assert (await pod.state())["session"] == 0
 
 
-@pytest.mark.xfail(strict=False, reason=BONDED_ONLY)
 async def test_an_encrypted_but_unbonded_central_gets_no_stridecue_data(
     pod: Pod, phone: Central, late: Central, advert: tuple[hci.Address, bytes, bytes]
 ) -> None:
@@ -426,15 +421,16 @@ async def test_an_unbonded_watch_gets_rsc_without_start(
     await stranger.disconnect()
     watch = await _central(pod, 4, "watch")
     await watch.connect(advert[0])
+    pod.walk(True)  # worn and moving: the pod starts measuring on its own
     try:
         rsc = await watch.subscribe(U.RSC_MEASUREMENT)
-        await until(lambda: len(rsc) >= 2, 5.0, "RSC measurements without START")
+        await until(lambda: len(rsc) >= 2, 10.0, "RSC measurements without START")
         assert all(len(v) == 10 for v in rsc)
     finally:
+        pod.walk(False)
         await watch.disconnect()
 
 
-@pytest.mark.xfail(strict=False, reason=REPAIR_HANGS)
 async def test_an_already_bonded_central_pairs_again(
     pod: Pod, phone: Central, advert: tuple[hci.Address, bytes, bytes]
 ) -> None:
@@ -459,6 +455,9 @@ async def test_an_already_bonded_central_pairs_again(
     st = await pod.state()
     assert st["bonds"] == 2, st  # the old bond replaced by the new one
     await phone.subscribe(U.CONTROL, indicate=True)
-    await start(phone)
+    # the bonded phone controls the pod again: START (BUSY: the pod's own session from
+    # the walk before still runs, and becomes the phone's), then STOP
+    r = await phone.control(U.CONTROL, ControlRequest.start(phone.token(), int(time.time())))
+    assert r.result in (Result.OK, Result.BUSY), r
     await stop(phone)
     await phone.disconnect()

@@ -48,14 +48,15 @@ class Shake:
 
 
 async def feed_imu(chip, gait):
-    # the chip samples while its ODR is set: push the samples due since it started
+    # the chip samples while its ODR is set: push the samples due since it started (a
+    # new rate, the idle watch or a session, starts the count again)
     t0 = None
-    made = 0
+    hz = made = 0
     while True:
-        hz = chip.acc_hz()
-        if not hz:
+        if chip.acc_hz() != hz:
+            hz = chip.acc_hz()
             t0 = None
-        else:
+        if hz:
             now = rt.ticks_ms()
             if t0 is None:
                 t0 = now
