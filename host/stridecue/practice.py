@@ -54,7 +54,7 @@ from stridecue.protocol import Cue, RscMeasurement, StrideEvent, StrideFlag
 from stridecue.protocol.records import Pattern
 from stridecue.recorder import Recorder
 from stridecue.roster import athlete_for
-from stridecue.session import TargetsChange
+from stridecue.session import TargetsChange, stored_scales
 from stridecue.timeline import PodClock, SessionClock
 
 log = logging.getLogger(__name__)
@@ -280,6 +280,8 @@ class Practice:
         if not self._settings_given:
             self.settings = session.analyzer_settings()
         self._scheduled = sorted(session.targets(), key=lambda t: t.host_ns)
+        for pod, scale in stored_scales(session.meta).items():
+            self.distance_scales.setdefault(self.roster.get(pod, pod), scale)
         for info in link.pod_infos():
             self._row(info.pod, link, info)
 
@@ -383,6 +385,10 @@ class Practice:
         if link is not None and not isinstance(link, ReplayLink):
             if self.recorder is not None:
                 self.recorder.add_pod(info, link.spec, athlete=name)
+                if name in self.distance_scales:  # kept, so a report analyses as live
+                    scales = self.recorder.meta["settings"].setdefault("distance_scales", {})
+                    scales[pod] = self.distance_scales[name]
+                    self.recorder.save_meta()
             link.on_state.append(lambda ln, state: self._link_changed(row, ln, state))
         for listener in self._listeners:
             listener.athlete_added(row)

@@ -855,6 +855,19 @@ def _clip(text: str, n: int = 160) -> str:
     return text if len(text) <= n else text[: n - 3] + "..."
 
 
+def stored_scales(meta: dict[str, Any]) -> dict[str, float]:
+    """Pod -> the distance calibration used live (``settings.distance_scales``); values
+    outside 0.8..1.2 (what ``stridecue calibrate`` can make) are not used."""
+    raw = meta.get("settings", {}).get("distance_scales", {})
+    if not isinstance(raw, dict):
+        return {}
+    return {
+        str(pod): float(v)
+        for pod, v in raw.items()
+        if isinstance(v, int | float) and not isinstance(v, bool) and 0.8 <= v <= 1.2
+    }
+
+
 def find_sessions(root: Path) -> list[Path]:
     """Session folders directly under ``root``, oldest first: every folder with a
     session.json, or frame files whose session.json is gone (their frames are data)."""

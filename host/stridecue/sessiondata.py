@@ -25,7 +25,7 @@ import logging
 import math
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -34,7 +34,7 @@ from stridecue.analysis import Analyzer, AnalyzerSettings, Event
 from stridecue.analysis.rsc import RscStrides
 from stridecue.analysis.targets import Targets
 from stridecue.protocol import Cue, RscMeasurement, Status, StrideEvent
-from stridecue.session import Channel, Session, SessionError, TargetsChange
+from stridecue.session import Channel, Session, SessionError, TargetsChange, stored_scales
 
 log = logging.getLogger(__name__)
 
@@ -193,6 +193,7 @@ def load(
         elif isinstance(rec, Cue) and item.channel is Channel.CUE:
             a.cues.append((clock.host_s(item.host_ns), rec.pattern.name.lower()))
     marks = session.marks()
+    scales = stored_scales(session.meta)
     base = settings or session.analyzer_settings()
     for pod, rebuilt in rsc.items():
         if not arrived[pod] and rebuilt.strides:  # a third-party pod: no StrideCue strides
@@ -210,7 +211,8 @@ def load(
             if m.athlete in ("", a.pod, a.name):
                 a.marks.append((clock.host_s(m.host_ns), m.text))
         changes = session.targets(pod) if targets is None else [TargetsChange(pod, 0, targets)]
-        _analyse(a, base, changes)
+        scale = scales.get(pod)  # the athlete's distance calibration, as live
+        _analyse(a, base if scale is None else replace(base, distance_scale=scale), changes)
     return SessionData(
         Path(path),
         Path(path).name,

@@ -212,3 +212,37 @@ def test_calibrate_command_and_practice_uses_the_scale(
     practice.set_targets("Ada", Targets(rep_distance_m=400.0))
     assert row.analyzer.settings.distance_scale == scale
     assert row.analyzer.settings.rep_distance_m == 400.0
+
+
+async def test_a_calibration_used_live_is_kept_and_used_by_the_report(tmp_path: Path) -> None:
+    """The athlete's scale goes into the session, so a re-analysis matches the live run."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    from cuepod import CuePod
+    from stridecue import sessiondata
+    from stridecue.links import Channel, Received
+    from stridecue.protocol import StrideEvent
+    from stridecue.recorder import Recorder
+
+    pod = CuePod("pod-a")
+    with Recorder(tmp_path / "s") as rec:
+        practice = Practice([pod], roster={"pod-a": "Ada"}, recorder=rec, pod_sessions=False)
+        practice.distance_scales = {"Ada": 1.04}
+        await practice.connect()
+        t_ms = 0
+        for seq in range(200):  # 140 s of steady running
+            t_ms += 700
+            ev = StrideEvent(seq, t_ms, 700, 200, 2400)
+            item = Received(
+                "pod-a", rec.meta["start_ns"] + t_ms * 10**6, Channel.POD, bytes(ev), ev
+            )
+            await practice.handle(item, pod)
+        practice.finish()
+        assert practice.rows["pod-a"].analyzer.settings.distance_scale == 1.04  # live
+    data = sessiondata.load(tmp_path / "s")
+    (rep,) = data.athlete("Ada").reps
+    assert rep.summary["distance_scale"] == 1.04
+    assert rep.summary["distance_m"] == pytest.approx(
+        1.04 * rep.summary["measured_distance_m"], rel=1e-3
+    )
