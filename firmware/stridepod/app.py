@@ -17,12 +17,28 @@
 # asks it every 250 ms; motion that goes on for 1 s (no quiet gap over 1.5 s,
 # longer than a walking stance) starts the pod's own session, and REST_STOP_S
 # without a stride ends it (service.py: auto_start, auto_stop).
+#
+# The on-pod coach (coach.py: pacer, split buzz, shortening guard) is made at a
+# session's start when its config keys (11-15) ask for it, and only then is its
+# module imported. With no host connected each stride goes to it and its cues
+# play: a pacer tick is one short PULSE, a split on plan one PULSE, behind plan
+# IDENTIFY (two pulses), a shortening the SHORTENING_PATTERN.
 import asyncio
 
 from stridepod import rt
 from stridepod.lsm6dso32 import ACC_UG_PER_LSB, GYRO_MDPS_PER_LSB
-from stridepod.proto import PAT_IDENTIFY, PAT_STRIDE
-from stridepod.service import K_AUTO, K_RATE, K_REST_S
+from stridepod.proto import PAT_IDENTIFY, PAT_PULSE, PAT_STRIDE
+from stridepod.service import (
+    K_AUTO,
+    K_GUARD,
+    K_PACE_EVERY,
+    K_PACER,
+    K_RATE,
+    K_REST_S,
+    K_SCALE,
+    K_SHORT_PAT,
+    K_SPLIT,
+)
 
 try:
     from micropython import const
@@ -47,6 +63,11 @@ _RESYNC_MS = const(40)  # sample clock off the device clock by more: resync
 _LONG_PRESS_MS = const(2000)
 _FORGET_PRESS_MS = const(8000)  # held this long: every BLE bond is forgotten
 PAIRING_MS = const(60000)
+_TICK_MS = const(60)  # a pacer tick: one short pulse
+_SPLIT_MS = const(250)  # a split on plan: one longer pulse
+_CUE_PCT = const(80)
+_CUE_SPLIT_ON = const(1)  # coach.CUE_* (not imported: the module loads only when used)
+_CUE_SPLIT_BEHIND = const(2)
 
 
 class App:
@@ -58,6 +79,8 @@ class App:
         self.wdt = wdt
         self.button = button  # machine.Pin with pull-up, pressed = 0
         self.engine = None
+        self.coach = None  # coach.Coach while a session runs and the config asks for it
+        self.coach_cues = 0  # coach cues played (pacer ticks included)
         self.strides = 0
         self.samples = 0
         self.pairing_until = None
@@ -100,12 +123,30 @@ class App:
             else:
                 self.engine.reset()
             self._last_stride = self.clock_ms()
+            self.coach = self._make_coach()
             self.imu.start(self._rate, self._last_stride)
             self._fresh = True
         else:
+            self.coach = None
             self._idle()
         if self.ble is not None:
             self.ble.advertise()  # faster in a session, slower when idle
+
+    def _make_coach(self):
+        # -> a coach.Coach when any of its cues is configured, else None
+        get = self.pod.get
+        spm, split, rep_m = get(K_PACER), get(K_SPLIT), get(K_GUARD)
+        if not (spm or split or rep_m):
+            return None
+        from stridepod.coach import Coach
+
+        return Coach(spm, get(K_SCALE), (), (rep_m or 400) * 1000, get(K_PACE_EVERY),
+                     split == 1, rep_m > 0)  # fmt: skip
+
+    def _buzz(self, pattern, duration_ms):
+        h = self.pod.haptics
+        if h is not None and h.play(pattern, _CUE_PCT, 1, duration_ms):
+            self.coach_cues += 1
 
     def _idle(self):
         # no session: the IMU watches for motion, or sleeps when auto start is off
@@ -137,6 +178,9 @@ class App:
             total += n
             if n < self.imu.max_samples:
                 break
+        c = self.coach
+        if c is not None and c.pacer is not None and c.pacer.tick_due(now) and not self.pod.hosts():
+            self._buzz(PAT_PULSE, _TICK_MS)
         if self.pod.auto_running():
             self._rest(now)
         return total
@@ -198,6 +242,16 @@ class App:
         self.pod.on_stride(
             eng.t_contact_ms, eng.stride_ms, eng.contact_ms, eng.length_mm, eng.flags
         )
+        c = self.coach
+        if c is None or eng.stride_ms <= 0 or self.pod.hosts():
+            return
+        cue = c.on_stride(eng.t_contact_ms, eng.stride_ms, eng.length_mm)
+        if cue == _CUE_SPLIT_ON:
+            self._buzz(PAT_PULSE, _SPLIT_MS)
+        elif cue == _CUE_SPLIT_BEHIND:
+            self._buzz(PAT_IDENTIFY, 0)
+        elif cue:
+            self._buzz(self.pod.get(K_SHORT_PAT), 0)
 
     # ---- tasks ----
     async def sampling(self):

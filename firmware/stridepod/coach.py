@@ -166,10 +166,15 @@ class Coach:
     # the three together, with the pod's own rep detection (3 strides faster than
     # 3.2 m/s start a rep at the first one's start; 3 slower end it). on_stride ->
     # (split cue, shortening cue) codes; pacer.tick_due(now) for the pacing pulses.
-    def __init__(self, target_spm=0, scale_permille=1000, plan_ms=(), rep_mm=400000):
-        self.pacer = RhythmPacer(target_spm) if target_spm else None
+    # every_steps: the pacer's pulse period; splits / guard False: those cues are
+    # never returned (the distance is still counted: the guard needs it).
+    def __init__(self, target_spm=0, scale_permille=1000, plan_ms=(), rep_mm=400000,
+                 every_steps=4, splits=True, guard=True):  # fmt: skip
+        self.pacer = RhythmPacer(target_spm, every_steps) if target_spm else None
         self.split = SplitBuzz(scale_permille, plan_ms)
         self.guard = ShortGuard(rep_mm)
+        self.splits = splits
+        self.guarding = guard
         self.scale = scale_permille
         self.running = False
         self.streak = 0
@@ -196,7 +201,7 @@ class Coach:
             if self.streak >= _RUN_CONFIRM:
                 self.running = True
                 self.streak = 0
-            return cue
+            return cue if self.splits else CUE_NONE
         if fast:
             self.streak = 0
         else:
@@ -207,4 +212,6 @@ class Coach:
                 return CUE_NONE
         cue = self.split.on_stride(t_ms, stride_ms, length_mm)
         short = self.guard.on_stride(self.split.mm, length_mm)
-        return cue if cue else short
+        if cue and self.splits:
+            return cue
+        return short if self.guarding else CUE_NONE

@@ -45,8 +45,14 @@ K_CAD_PAT = const(7)  # pattern of the on-pod cadence cue
 K_SHORT_PAT = const(8)  # pattern of the on-pod shortening cue
 K_AUTO = const(9)  # 0: measure only in host sessions; 1: start a session on motion
 K_REST_S = const(10)  # an auto session ends after this many seconds without a stride
-N_KEYS = const(10)
-DEFAULTS = (180, 416, 0, 160, 200, 0, 1, 2, 1, 60)
+# the on-pod coach (coach.py; app.py feeds it when no host is connected)
+K_PACER = const(11)  # rhythm pacer target, steps/min (100..240); 0 off
+K_PACE_EVERY = const(12)  # a pacer pulse every this many steps (1..16)
+K_SPLIT = const(13)  # a buzz at each 100 m of a rep, 0 off / 1 on
+K_SCALE = const(14)  # distance scale, permille (800..1200) of the pod's own distance
+K_GUARD = const(15)  # stride-shortening guard for reps of this many m (100..10000); 0 off
+N_KEYS = const(15)
+DEFAULTS = (180, 416, 0, 160, 200, 0, 1, 2, 1, 60, 0, 4, 0, 1000, 0)
 RATES = (208, 416, 833)
 
 # exact params length per opcode 1..13 (after the 4-byte header)
@@ -401,6 +407,16 @@ class Pod:
             return proto.PAT_RHYTHM <= v <= proto.PAT_IDENTIFY
         if key == K_REST_S:
             return 10 <= v <= 3600
+        if key == K_PACER:
+            return v == 0 or 100 <= v <= 240
+        if key == K_PACE_EVERY:
+            return 1 <= v <= 16
+        if key == K_SPLIT:
+            return v in (0, 1)
+        if key == K_SCALE:
+            return 800 <= v <= 1200
+        if key == K_GUARD:
+            return v == 0 or 100 <= v <= 10000
         return False
 
     def _valid_all(self):

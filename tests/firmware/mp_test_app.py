@@ -395,6 +395,79 @@ def test_the_rest_check_allocates_nothing():
     assert running
 
 
+def _pulses(pwm, since=0):
+    # -> the motor's pulses (start index in the duty log) from log index `since`
+    log = pwm.log
+    return sum(1 for i in range(max(since, 1), len(log)) if log[i] and not log[i - 1])
+
+
+def test_coach_paces_the_pods_own_session_until_matched():
+    rig = Rig()
+    _config(rig, 11, 171)  # PACER_SPM: the gait's 700 ms strides are 171 steps/min
+    _config(rig, 12, 2)  # a tick every 2 steps (one stride)
+    rig.motion = Still()
+    rig.clock.advance(31000)  # the serial host has gone quiet: the pod is alone
+    assert rig.pod.hosts() == 0
+    rig.run_ms(1000)
+    assert rig.app.coach is None  # no session yet: nothing made, nothing imported
+    rig.motion = rig.gait
+    rig.run_ms(2500)
+    assert rig.pod.auto_running() and rig.app.coach is not None
+    assert rig.app.coach.pacer.pacing and not rig.app.coach.splits
+    n0 = len(rig.pwm.log)
+    rig.run_ms(4000)
+    ticks = _pulses(rig.pwm, n0)
+    assert ticks >= 4 and rig.app.coach_cues >= 4  # ticks reach the motor, one a stride
+    rig.run_ms(12000)  # 8 strides on the target: the pacer goes quiet
+    assert not rig.app.coach.pacer.pacing
+    cues, n1 = rig.app.coach_cues, len(rig.pwm.log)
+    rig.run_ms(4000)
+    assert rig.app.coach_cues == cues and _pulses(rig.pwm, n1) == 0
+    rig.pod.auto_stop()
+    assert not rig.pod.running() and rig.app.coach is None
+    rig.fl.close()
+
+
+class _Stride:
+    # what app._stride reads of the engine
+    def __init__(self, t, stride_ms, length_mm):
+        self.t_contact_ms = t
+        self.stride_ms = stride_ms
+        self.contact_ms = 200
+        self.length_mm = length_mm
+        self.flags = 0
+
+
+def test_coach_split_buzz_and_guard_only_alone_and_as_configured():
+    rig = Rig()
+    _config(rig, 13, 1)  # SPLIT_BUZZ on
+    _config(rig, 14, 1200)  # the pod's distance x 1.2: 100 m every 35 strides of 2.4 m
+    rig.send(bytes([4, 1, 1, 1]) + struct.pack("<I", 1))  # a host session, host there
+    assert rig.app.coach is not None and rig.app.coach.pacer is None
+    t = 20000
+    for _ in range(40):
+        t += 700
+        rig.app._stride(_Stride(t, 700, 2400))  # 3.4 m/s: a rep
+    assert rig.app.coach_cues == 0  # the host cues, not the pod
+    rig.send(bytes([4, 1, 2, 2]))  # STOP
+    assert rig.app.coach is None
+    rig.clock.advance(31000)  # the host has gone
+    _config(rig, 15, 400)  # GUARD_REP_M (a frame: the host is back for 30 s)
+    rig.clock.advance(31000)
+    assert rig.pod.auto_start() is not None and rig.app.coach.guarding
+    played = rig.pod.haptics.played
+    for _ in range(34):
+        t += 700
+        rig.app._stride(_Stride(t, 700, 2400))
+    assert rig.app.coach_cues == 0
+    t += 700
+    rig.app._stride(_Stride(t, 700, 2400))  # 35 x 2.88 m: past 100 m
+    assert rig.app.coach_cues == 1 and rig.pod.haptics.played == played + 1
+    assert rig.pod.haptics._on == 250 and rig.pod.haptics._pulses == 1  # one pulse
+    rig.pod.auto_stop()
+    rig.fl.close()
+
+
 def test_tasks_run_under_asyncio():
     import asyncio
 

@@ -220,6 +220,8 @@ def test_store_and_forward_replies_are_the_vectors_bytes():
     pod, link, clock, _, fl = _pod()
     pod.control(vec["control_set_rest_stop"], link)
     assert _reply(link)[2] == 0 and pod.get(10) == 60
+    pod.control(vec["control_set_pacer"], link)
+    assert _reply(link)[2] == 0 and pod.get(11) == 180
     _auto_session(pod, 4)  # session 1, seq 0..3, date unknown
     pod.control(_req(1, 1, struct.pack("<I", 1700000000)), link)
     _strides(pod, 3)  # session 2, seq 4..6

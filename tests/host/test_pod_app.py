@@ -267,6 +267,38 @@ async def test_a_pod_alone_measures_cues_and_keeps_it_for_one_sync(tmp_path: Pat
     assert code == 0 and any((tmp_path / "rep").iterdir()), out
 
 
+async def test_a_pod_alone_paces_the_cadence_until_it_is_matched(tmp_path: Path) -> None:
+    flash = tmp_path / "flash.bin"
+    with run_pod(tmp_path / "boot1", flash=flash) as pod:
+        # once, on USB: its coach ticks 171 steps/min (the foot's 700 ms strides),
+        # one pulse a stride; a split buzz and a 400 m guard besides (no rep here)
+        link = await _connected(pod.port)
+        await link.close()
+        code, out = await asyncio.to_thread(
+            _cli, "pod", "config", f"serial:{pod.port}", "--pacer", "171/2",
+            "--split-buzz", "on", "--scale", "1.02", "--guard", "400",
+        )  # fmt: skip
+        assert code == 0 and "pacer              on: 171 steps/min, a pulse every 2" in out, out
+        assert "distance x 1.020" in out and "guard   on: reps of 400 m" in out, out
+
+    def ticks() -> int:
+        return sum(1 for (d,) in pod.events("motor") if int(d) > 0)
+
+    with run_pod(tmp_path / "boot2", flash=flash) as pod:  # a reboot; no host
+        await pod.until("the app starting", lambda: pod.events("ready"), 30)
+        pod.move("run")
+        await pod.until(
+            "the pod's own session", lambda: ["on", "auto"] in pod.events("session"), 15
+        )
+        await pod.until("the pacer's ticks on the motor", lambda: ticks() >= 3, 30)
+        # 8 strides on the target and the pacer goes quiet
+        await pod.until("strides on the target", lambda: len(pod.events("stride")) >= 16, 60)
+        quiet, seen = ticks(), len(pod.events("stride"))
+        await pod.until("4 more strides", lambda: len(pod.events("stride")) >= seen + 4, 30)
+        assert ticks() == quiet and 3 <= quiet <= 16
+        pod.move("still")
+
+
 def test_pod_bonds_are_listed_and_forgotten_over_usb(
     bonded_pod_app: PodRig, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -205,8 +205,31 @@ async def test_pod_config_sets_what_the_pod_does_alone(tmp_path: Path) -> None:
     assert have[ConfigKey.FALLBACK_CUES] == 0 and have[ConfigKey.FALLBACK_LOW_SPM] == 150
     text = podcmd.describe("wire:pod", have)
     assert "cadence cue        off: outside 150-170 steps/min, buzz stride" in text
+    assert "pacer              off" in text and "shortening guard   off" in text
+    have = await podcmd.configure(
+        link,
+        parse(
+            "config", "wire:pod", "--pacer", "178/2", "--split-buzz", "on", "--scale", "1.03",
+            "--guard", "400",
+        ),
+    )  # fmt: skip
+    assert have[ConfigKey.PACER_SPM] == 178 and have[ConfigKey.PACER_EVERY_STEPS] == 2
+    assert have[ConfigKey.SPLIT_BUZZ] == 1 and have[ConfigKey.DISTANCE_SCALE_PERMILLE] == 1030
+    assert have[ConfigKey.GUARD_REP_M] == 400
+    text = podcmd.describe("wire:pod", have)
+    assert "pacer              on: 178 steps/min, a pulse every 2 steps" in text
+    assert "split buzz         on: each 100 m of a rep, distance x 1.030" in text
+    assert "shortening guard   on: reps of 400 m, buzz identify" in text
+    have = await podcmd.configure(link, parse("config", "wire:pod", "--pacer", "170"))
+    assert have[ConfigKey.PACER_SPM] == 170 and have[ConfigKey.PACER_EVERY_STEPS] == 2
+    have = await podcmd.configure(
+        link, parse("config", "wire:pod", "--pacer", "off", "--guard", "off")
+    )
+    assert have[ConfigKey.PACER_SPM] == 0 and have[ConfigKey.GUARD_REP_M] == 0
     rebooted = FirmwarePod(tmp_path / "pod")  # kept on the pod's flash
     assert rebooted.pod.get(ConfigKey.SHORTENING_PATTERN) == 3
+    assert rebooted.pod.get(ConfigKey.DISTANCE_SCALE_PERMILLE) == 1030
+    assert rebooted.pod.get(ConfigKey.SPLIT_BUZZ) == 1
     await link.close()
 
 
@@ -216,6 +239,12 @@ REFUSED = {  # what `pod config` refuses before it talks to the pod, and why
     "--shortening yes": "write on or off",
     "--patterns cadence=pulse": "PATTERN one of rhythm, stride, identify",
     "--patterns split=rhythm": "ALERT one of cadence, shortening",
+    "--pacer 90": "100 <= SPM <= 240",
+    "--pacer 180/0": "1 <= N <= 16",
+    "--pacer fast": "SPM or SPM/N",
+    "--split-buzz yes": "write on or off",
+    "--scale 1.5": "from 0.8 to 1.2",
+    "--guard 50": "in metres (100-10000)",
 }
 
 

@@ -146,6 +146,8 @@ def test_store_and_forward_vectors() -> None:
     assert bytes(ControlRequest.mark_synced(22, 3, 5)) == by["control_mark_synced"]
     rest = ControlRequest.set_config(23, ConfigKey.REST_STOP_S, 60)
     assert bytes(rest) == by["control_set_rest_stop"]
+    pacer = ControlRequest.set_config(24, ConfigKey.PACER_SPM, 180)
+    assert bytes(pacer) == by["control_set_pacer"]
     listed = decode_record(by["reply_list_sessions_auto"])
     assert isinstance(listed, ControlReply)
     s = StoredSession.from_list_reply(listed.payload)

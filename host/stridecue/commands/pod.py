@@ -6,7 +6,8 @@ subparser per action, each added by its own ``_add_*`` function listed in
 :func:`with_pod`:
 
 - ``config``: the targets the pod cues by on its own (cadence band, stride
-  shortening, which pattern for which), and when it measures by itself (auto
+  shortening, which pattern for which), its coach for reps (pacer, split buzz,
+  distance scale, shortening guard), and when it measures by itself (auto
   start, the rest that ends it). SET_CONFIG; the pod keeps them on its flash.
 - ``sync``: download the sessions the pod recorded on its own into the sessions
   folder, once (:mod:`stridecue.podsync`).
@@ -89,7 +90,9 @@ def _add_config(actions: Any) -> None:
         "set the targets the pod cues by when no host is connected (kept on the pod)",
         "Set once what the pod does on its own: it measures whenever it is worn and moving, "
         "and with no host connected it buzzes when the cadence leaves the band or the "
-        "strides shorten. The pod keeps these on its flash. Without options: print what "
+        "strides shorten; its coach paces a cadence, buzzes each 100 m of a rep and guards "
+        "the rep against shortening strides. The pod keeps these on its flash. Without "
+        "options: print what "
         "the pod has.",
     )
     p.add_argument(
@@ -108,6 +111,31 @@ def _add_config(actions: Any) -> None:
         help="which buzz for which alert: cadence=rhythm,shortening=stride (patterns: "
         + ", ".join(PATTERNS)
         + ")",
+    )
+    p.add_argument(
+        "--pacer",
+        type=_pacer,
+        metavar="SPM[/N]|off",
+        help="tick SPM steps/min (100-240), one pulse every N steps (1-16; 4), until the "
+        "cadence matches; off: no pacer",
+    )
+    p.add_argument(
+        "--split-buzz",
+        type=_on_off,
+        metavar="on|off",
+        help="in a rep, buzz at each 100 m: one pulse on plan, two behind it",
+    )
+    p.add_argument(
+        "--scale",
+        type=_scale,
+        metavar="F",
+        help="the pod's own distance times F (0.8-1.2; 1), e.g. from a measured 400 m",
+    )
+    p.add_argument(
+        "--guard",
+        type=_guard,
+        metavar="METRES|off",
+        help="cue stride shortening in reps this long (100-10000, e.g. 400); off: no guard",
     )
     p.add_argument("--auto", type=_on_off, metavar="on|off", help="start a session on motion (on)")
     p.add_argument(
@@ -141,6 +169,45 @@ def _cadence(text: str) -> tuple[int, int]:
             f"{text!r}: write LO-HI steps/min, 100 <= LO < HI <= 240 (e.g. 170-185), or off"
         )
     return band
+
+
+def _pacer(text: str) -> tuple[int, int | None]:
+    """``SPM[/N]`` -> (spm, n or None); ``off`` -> (0, None)."""
+    if text.lower() == "off":
+        return 0, None
+    spm, sep, every = text.partition("/")
+    try:
+        got = (int(spm), int(every) if sep else None)
+    except ValueError:
+        got = None
+    if got is None or not 100 <= got[0] <= 240 or (got[1] is not None and not 1 <= got[1] <= 16):
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: write SPM or SPM/N, 100 <= SPM <= 240 steps/min, 1 <= N <= 16 "
+            "steps (e.g. 180/4), or off"
+        )
+    return got
+
+
+def _scale(text: str) -> int:
+    try:
+        permille = round(float(text) * 1000)
+    except ValueError:
+        permille = 0
+    if not 800 <= permille <= 1200:
+        raise argparse.ArgumentTypeError(f"{text!r}: write a factor from 0.8 to 1.2 (e.g. 1.03)")
+    return permille
+
+
+def _guard(text: str) -> int:
+    if text.lower() == "off":
+        return 0
+    try:
+        metres = int(text)
+    except ValueError:
+        metres = 0
+    if not 100 <= metres <= 10000:
+        raise argparse.ArgumentTypeError(f"{text!r}: write the rep in metres (100-10000), or off")
+    return metres
 
 
 def _patterns(text: str) -> dict[ConfigKey, int]:
@@ -181,6 +248,11 @@ async def configure(link: PodLink, args: argparse.Namespace) -> dict[ConfigKey, 
         ConfigKey.FALLBACK_SHORTENING: args.shortening,
         ConfigKey.AUTO_START: args.auto,
         ConfigKey.REST_STOP_S: args.rest_stop,
+        ConfigKey.PACER_SPM: None if args.pacer is None else args.pacer[0],
+        ConfigKey.PACER_EVERY_STEPS: None if args.pacer is None else args.pacer[1],
+        ConfigKey.SPLIT_BUZZ: args.split_buzz,
+        ConfigKey.DISTANCE_SCALE_PERMILLE: args.scale,
+        ConfigKey.GUARD_REP_M: args.guard,
         **(args.patterns or {}),
     }
     for key, value in changes.items():
@@ -197,6 +269,15 @@ def describe(spec: str, have: dict[ConfigKey, int]) -> str:
         return "on" if have[key] else "off"
 
     band = f"{have[ConfigKey.FALLBACK_LOW_SPM]}-{have[ConfigKey.FALLBACK_HIGH_SPM]} steps/min"
+    spm = have[ConfigKey.PACER_SPM]
+    pacer = (
+        f"on: {spm} steps/min, a pulse every {have[ConfigKey.PACER_EVERY_STEPS]} steps "
+        "until matched"
+        if spm
+        else "off"
+    )
+    rep = have[ConfigKey.GUARD_REP_M]
+    guard = f"on: reps of {rep} m, buzz {pattern(ConfigKey.SHORTENING_PATTERN)}" if rep else "off"
     return "\n".join(
         [
             f"{spec} keeps (used when no host is connected):",
@@ -206,6 +287,10 @@ def describe(spec: str, have: dict[ConfigKey, int]) -> str:
             f"buzz {pattern(ConfigKey.SHORTENING_PATTERN)}",
             f"  measures by itself {on(ConfigKey.AUTO_START)}: starts on motion, stops "
             f"{have[ConfigKey.REST_STOP_S]} s after the last stride",
+            f"  pacer              {pacer}",
+            f"  split buzz         {on(ConfigKey.SPLIT_BUZZ)}: each 100 m of a rep, "
+            f"distance x {have[ConfigKey.DISTANCE_SCALE_PERMILLE] / 1000:.3f}",
+            f"  shortening guard   {guard}",
         ]
     )
 

@@ -97,6 +97,11 @@ class ConfigKey(enum.IntEnum):
     SHORTENING_PATTERN = 8  # the pod's own shortening cue: 1..3
     AUTO_START = 9  # 0: measure only in host sessions; 1: start a session on motion
     REST_STOP_S = 10  # 10..3600: a session the pod started ends this long after a stride
+    PACER_SPM = 11  # 0 off, or 100..240: the pod ticks this cadence until it is matched
+    PACER_EVERY_STEPS = 12  # 1..16 (default 4): one pacer tick every this many steps
+    SPLIT_BUZZ = 13  # 0 off, 1 on: a buzz at each 100 m of a rep
+    DISTANCE_SCALE_PERMILLE = 14  # 800..1200 (default 1000): the pod's distance, scaled
+    GUARD_REP_M = 15  # 0 off, or 100..10000: the shortening guard for reps this long
 
 
 class SessionFlag(enum.IntFlag):
