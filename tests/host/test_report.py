@@ -64,6 +64,7 @@ def test_report_command_writes_html_and_figures(session: Path, tmp_path: Path, c
         _png_ok(out / f"{name}-splits.png")
     assert page.count("<td>rep 1</td>") == 3 and page.count("<td>rep 2</td>") == 3
     assert "strides shortening" in page and "Fatigue index" in page
+    assert "Last 200 m against the first" in page and "-halves.png" in page  # where fatigue shows
     # every image the page shows was written
     for src in re.findall(r"<img src='([^']+)'", page):
         assert (out / src).is_file(), src

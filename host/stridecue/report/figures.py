@@ -101,6 +101,35 @@ def splits_figure(a: AthleteData, plan_s: tuple[float, ...], path: Path) -> Path
     return path
 
 
+def halves_figure(a: AthleteData, path: Path) -> Path | None:
+    """Per rep, the change from the first 200 m to the last: cadence, stride, speed (%)."""
+    reps = [r for r in a.reps if isinstance(r.summary.get("last_vs_first_pct"), dict)]
+    if not reps:
+        return None
+    names = (
+        ("cadence_spm", "cadence"),
+        ("stride_length_m", "stride length"),
+        ("speed_mps", "speed"),
+    )
+    fig = Figure(figsize=(10, 2.8), dpi=DPI, layout="constrained")
+    ax = fig.subplots()
+    width = 0.8 / len(reps)
+    for k, r in enumerate(reps):
+        change = r.summary["last_vs_first_pct"]
+        ys = [float(change.get(key) or 0.0) for key, _ in names]
+        xs = [i + (k - (len(reps) - 1) / 2) * width for i in range(len(names))]
+        bars = ax.bar(xs, ys, width=width * 0.95, label=f"rep {r.index + 1}")
+        ax.bar_label(bars, fmt="%+.1f", fontsize=7)
+    ax.axhline(0.0, color="#555555", lw=0.8)
+    ax.set_xticks(range(len(names)), [label for _, label in names])
+    ax.set_ylabel("last 200 m vs first (%)")
+    ax.set_title(f"{a.name}: held through the last 200 m?", fontsize=11)
+    ax.legend(fontsize=8, ncol=6, loc="lower right")
+    ax.grid(axis="y", alpha=0.3)
+    fig.savefig(path)
+    return path
+
+
 def relay_figure(
     incoming: AthleteData, outgoing: AthleteData, t_x: float, zone_end_s: float, path: Path
 ) -> Path:

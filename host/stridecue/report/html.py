@@ -67,6 +67,38 @@ def _rep_table(a: AthleteData) -> str:
     return f"<table>{head}{''.join(rows)}</table>"
 
 
+_HALF_METRICS = (
+    ("cadence_spm", "cadence", ".0f", "steps/min"),
+    ("stride_length_m", "stride", ".2f", "m"),
+    ("contact_time_s", "contact", ".3f", "s"),
+    ("speed_mps", "speed", ".2f", "m/s"),
+)
+
+
+def _halves_table(a: AthleteData) -> str:
+    """Each rep's last 200 m against its first: the numbers and the change in %."""
+    rows = []
+    for r in a.reps:
+        first, last = r.summary.get("first_200"), r.summary.get("last_200")
+        change = r.summary.get("last_vs_first_pct") or {}
+        if not isinstance(first, dict) or not isinstance(last, dict):
+            continue
+        cells = "".join(
+            f"<td>{_num(first.get(k), fmt)} \u2192 {_num(last.get(k), fmt)} {unit} "
+            f"({_num(change.get(k), '+.1f')} %)</td>"
+            for k, _, fmt, unit in _HALF_METRICS
+        )
+        rows.append(f"<tr><th>rep {r.index + 1}</th>{cells}</tr>")
+    if not rows:
+        return ""
+    head = "".join(f"<th>{name}</th>" for _, name, _, _ in _HALF_METRICS)
+    return (
+        "<h3>Last 200 m against the first</h3><p class='note'>Where fatigue shows: the same "
+        "stride and rhythm through the last 200 m is the aim (a shorter rep compares its "
+        f"halves).</p><table><tr><th>rep</th>{head}</tr>{''.join(rows)}</table>"
+    )
+
+
 def _alert_list(a: AthleteData) -> str:
     """Each alert in the coach's words at mm:ss of the practice (no statistics)."""
     items = [f"<li><b>{mmss(e.t_s)}</b> {_e(event_line(e))}</li>" for e in a.alerts]
@@ -99,6 +131,10 @@ def _athlete(a: AthleteData, out: Path, targets: Targets, slug: str) -> str:
         "(0 % = held pace; 10 % = the last 100 m took 10 % longer than the best). "
         "Form held: metres run in the rep before the first alert.</p>"
     )
+    parts.append(_halves_table(a))
+    halves = figures.halves_figure(a, _fresh(out / f"{slug}-halves.png"))
+    if halves is not None:
+        parts.append(f"<img src='{halves.name}' alt='last 200 m against the first'>")
     splits = figures.splits_figure(a, targets.split_plan_s(), _fresh(out / f"{slug}-splits.png"))
     if splits is not None:
         parts.append(f"<h3>100 m splits</h3><img src='{splits.name}' alt='100 m splits'>")
