@@ -105,7 +105,6 @@ def test_tiles_show_state_pace_and_alerts_until_recovery(
         loop_thread.run(track.together(["ana", "ben", "cleo", "dev"], steady))
         _wait(lambda: _badge(page, 0) == "running", 5, "running")
         # pace: 3.6 m strides every 0.48 s = 7.5 m/s = 13.3 s per 100 m
-        pace = page.locator(".sc-tile").nth(0)
         _wait(
             lambda: (
                 "13."
@@ -139,7 +138,6 @@ def test_tiles_show_state_pace_and_alerts_until_recovery(
         loop_thread.call(track.practice.finish)
         loop_thread.call(track.tick)
         _wait(lambda: all(_badge(page, n) == "finished" for n in range(4)), 5, "finished")
-        assert pace is not None
     finally:
         page.close()
         loop_thread.call(dash.stop)

@@ -21,6 +21,7 @@ import time
 import tty
 from collections.abc import Awaitable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from stridecue import cli, firmware
@@ -208,17 +209,21 @@ def _cli(*argv: str) -> tuple[int, str]:
     return code, buf.getvalue()
 
 
+async def _configure(pod: Any, *options: str) -> tuple[int, str]:
+    """`stridecue pod config` over the pod's USB link, once it answers."""
+    link = await _connected(pod.port)
+    await link.close()
+    return await asyncio.to_thread(_cli, "pod", "config", f"serial:{pod.port}", *options)
+
+
 async def test_a_pod_alone_measures_cues_and_keeps_it_for_one_sync(tmp_path: Path) -> None:
     flash = tmp_path / "flash.bin"
     with run_pod(tmp_path / "boot1", flash=flash) as pod:
         # once, on USB: the band the pod cues by alone (its 700 ms strides are
         # 171 steps/min: too slow), and a 10 s rest ends its own session
-        link = await _connected(pod.port)
-        await link.close()
-        code, out = await asyncio.to_thread(
-            _cli, "pod", "config", f"serial:{pod.port}", "--cadence", "180-200",
-            "--patterns", "cadence=stride", "--rest-stop", "10",
-        )  # fmt: skip
+        code, out = await _configure(
+            pod, "--cadence", "180-200", "--patterns", "cadence=stride", "--rest-stop", "10"
+        )
         assert code == 0 and "cadence cue        on: outside 180-200 steps/min" in out, out
 
     with run_pod(tmp_path / "boot2", flash=flash) as pod:  # a reboot; no host, a watch
@@ -272,12 +277,9 @@ async def test_a_pod_alone_paces_the_cadence_until_it_is_matched(tmp_path: Path)
     with run_pod(tmp_path / "boot1", flash=flash) as pod:
         # once, on USB: its coach ticks 171 steps/min (the foot's 700 ms strides),
         # one pulse a stride; a split buzz and a 400 m guard besides (no rep here)
-        link = await _connected(pod.port)
-        await link.close()
-        code, out = await asyncio.to_thread(
-            _cli, "pod", "config", f"serial:{pod.port}", "--pacer", "171/2",
-            "--split-buzz", "on", "--scale", "1.02", "--guard", "400",
-        )  # fmt: skip
+        code, out = await _configure(
+            pod, "--pacer", "171/2", "--split-buzz", "on", "--scale", "1.02", "--guard", "400"
+        )
         assert code == 0 and "pacer              on: 171 steps/min, a pulse every 2" in out, out
         assert "distance x 1.020" in out and "guard   on: reps of 400 m" in out, out
 
