@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gc
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,3 +19,11 @@ def shared_data() -> Path:
     if not DATA.is_dir():
         pytest.skip(f"real recordings not found at {DATA} (set STRIDECUE_DATA to their folder)")
     return DATA
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _collect_leaks() -> Iterator[None]:
+    """Collect garbage after each module, so an unclosed socket or file is reported against
+    the module that left it open rather than whichever later test next runs the collector."""
+    yield
+    gc.collect()

@@ -221,7 +221,7 @@ async def run_practice(
         await _run_view(practice, view, duration_s=duration_s)
     finally:
         if dash is not None:
-            dash.stop()
+            await dash.close()
 
 
 async def _run_view(practice: Practice, view: View, *, duration_s: float | None) -> None:

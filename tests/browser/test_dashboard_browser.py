@@ -66,8 +66,7 @@ def _wait(cond: Callable[[], bool], timeout_s: float, what: str) -> None:
 
 def _close(page: Any, dash: Dashboard, loop_thread: LoopThread) -> None:
     page.close()
-    loop_thread.call(dash.stop)
-    time.sleep(0.3)  # the loop closes the pages' connections
+    loop_thread.run(dash.close())
 
 
 async def _stop(practice: Practice, run: asyncio.Future[None]) -> None:

@@ -140,4 +140,4 @@ def test_tiles_show_state_pace_and_alerts_until_recovery(
         _wait(lambda: all(_badge(page, n) == "finished" for n in range(4)), 5, "finished")
     finally:
         page.close()
-        loop_thread.call(dash.stop)
+        loop_thread.run(dash.close())

@@ -129,8 +129,7 @@ def _live(loop_thread: LoopThread, host: str = "127.0.0.1") -> Iterator[tuple[Da
     try:
         yield dash, pod
     finally:
-        loop_thread.call(dash.stop)
-        time.sleep(0.3)
+        loop_thread.run(dash.close())
         loop_thread.run(stop(practice, run))
 
 

@@ -146,8 +146,7 @@ async def test_server_serves_the_page_and_bokehjs_itself() -> None:
         assert js.code == 200 and len(js.body) > 100_000  # BokehJS, from the wheel
     finally:
         client.close()
-        dash.stop()
-        await asyncio.sleep(0.05)
+        await dash.close()
     with pytest.raises(ConfigError, match="--port 70000 is out of range"):
         Dashboard(LiveState(), ReplayPlayerStub(), port=70000)
 
@@ -160,8 +159,7 @@ async def test_busy_port_is_a_clear_error() -> None:
         with pytest.raises(ConfigError, match="pick another --port"):
             second.start()
     finally:
-        first.stop()
-        await asyncio.sleep(0.05)
+        await first.close()
 
 
 class ReplayPlayerStub:

@@ -34,8 +34,7 @@ async def loopback() -> AsyncIterator[Dashboard]:
     dash = Dashboard(LiveState("sec"), ReplayPlayerStub(), port=0)
     dash.start()
     yield dash
-    dash.stop()
-    await asyncio.sleep(0.05)
+    await dash.close()
 
 
 @pytest.fixture
@@ -43,8 +42,7 @@ async def lan() -> AsyncIterator[Dashboard]:
     dash = Dashboard(LiveState("sec"), ReplayPlayerStub(), host="0.0.0.0", port=0)
     dash.start()
     yield dash
-    dash.stop()
-    await asyncio.sleep(0.05)
+    await dash.close()
 
 
 async def _get(url: str, **headers: str) -> HTTPResponse:

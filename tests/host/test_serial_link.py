@@ -288,30 +288,40 @@ async def test_cable_out_and_back_in_reopens_and_backfills(tmp_path: Path) -> No
     second.close()
 
 
+@pytest.mark.parametrize(
+    ("call", "fails_at", "message"),
+    [
+        ("tcsetattr", 1, "cannot open serial port"),
+        ("tcgetattr", 2, "stopped answering right after it opened"),
+    ],
+)
 async def test_a_port_whose_pod_is_gone_gives_a_link_error(
-    monkeypatch: pytest.MonkeyPatch,
+    monkeypatch: pytest.MonkeyPatch, call: str, fails_at: int, message: str
 ) -> None:
-    # A simulated pod that dies at start-up: the pty opens, then configuring it fails
-    # with EIO (the kernel's answer once the other end has closed). pyserial raises its
-    # SerialException from tcsetattr; the link must turn that into a LinkError.
-    import serial
+    # A simulated pod that dies at start-up: the pty opens, then configuring it fails with
+    # EIO, the kernel's answer once the other end has closed. pyserial lets termios.error
+    # (not an OSError) out of tcsetattr inside open(); it wraps a failing tcgetattr in a
+    # SerialException, as when the link then makes reads non-blocking (tcgetattr's second
+    # call). Either way the link must say so in one LinkError.
+    import termios
 
-    class DyingPort(serial.Serial):  # type: ignore[misc]
-        configured = 0
+    real = getattr(termios, call)
+    calls = 0
 
-        def _reconfigure_port(self, force_update: bool = False) -> None:
-            DyingPort.configured += 1
-            if DyingPort.configured > 1:  # the first call is part of open()
-                raise serial.SerialException("Could not configure port: (5, 'Input/output error')")
-            super()._reconfigure_port(force_update)
+    def dying(*args: object) -> object:
+        nonlocal calls
+        calls += 1
+        if calls >= fails_at:
+            raise termios.error(5, "Input/output error")
+        return real(*args)
 
-    monkeypatch.setattr(serial, "Serial", DyingPort)
+    monkeypatch.setattr(termios, call, dying)
     master, slave = os.openpty()
     try:
         link = open_link(f"serial:{os.ttyname(slave)}", NO_SYNC)
-        with pytest.raises(LinkError, match="stopped answering right after it opened"):
+        with pytest.raises(LinkError, match=message):
             await link.connect()
-        assert link.state is LinkState.CLOSED and DyingPort.configured >= 2
+        assert link.state is LinkState.CLOSED and calls == fails_at
     finally:
         os.close(master)
         os.close(slave)

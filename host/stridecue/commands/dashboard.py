@@ -92,7 +92,7 @@ async def _served(
             webbrowser.open(url)
         yield url
     finally:
-        dash.stop()
+        await dash.close()
 
 
 async def _wait(duration_s: float | None) -> None:

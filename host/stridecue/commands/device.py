@@ -20,6 +20,7 @@ import serial
 
 from stridecue import deploy
 from stridecue.errors import LinkError, ProtocolError, StrideCueError
+from stridecue.links.serial import PORT_ERRORS
 from stridecue.protocol import ControlReply, FrameDecoder, Status, decode_record, encode_frame
 from stridecue.protocol.records import ControlRequest, Opcode, Result
 
@@ -97,7 +98,7 @@ def send_break(port: str) -> None:
             s.write(deploy.BREAK)
             s.flush()
             time.sleep(0.3)
-    except (serial.SerialException, OSError) as e:
+    except PORT_ERRORS as e:
         raise LinkError(f"cannot open {port}: {e}; is another program using the pod?") from None
 
 
@@ -122,7 +123,7 @@ def read_status(port: str, timeout_s: float = 3.0) -> Status:
                         replied = True
                     elif isinstance(rec, Status) and replied:
                         return rec
-    except (serial.SerialException, OSError) as e:
+    except PORT_ERRORS as e:
         raise LinkError(f"cannot use serial port {port}: {e}; check the cable and --port") from None
     raise LinkError(
         f"no status from {port} within {timeout_s:g} s: is the StrideCue firmware running? "

@@ -28,6 +28,7 @@ a page that passed the gate. Every response says it may not be framed.
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import ipaddress
 import logging
@@ -351,6 +352,7 @@ class Dashboard:
         self.addresses: list[str] = []  # a bind on every address: this machine's, at start
         self.pages: list[Page] = []
         self._server: BaseServer | None = None
+        self._http: HTTPServer | None = None
 
     def _make_page(self, doc: Document) -> None:
         page = Page(doc, self.state, self.controls, self.player)
@@ -400,6 +402,7 @@ class Dashboard:
         server = BaseServer(IOLoop.current(), app, http)
         server.start()
         self._server = server
+        self._http = http
         log.info("dashboard at %s", self.url)
         return self.url
 
@@ -434,3 +437,13 @@ class Dashboard:
             self._server.unlisten()
             self._server.stop()
             self._server = None
+
+    async def close(self) -> None:
+        """Stop, then close the connections browsers keep open between requests."""
+        self.stop()
+        http, self._http = self._http, None
+        if http is not None:
+            try:
+                await asyncio.wait_for(http.close_all_connections(), 2.0)
+            except TimeoutError:
+                log.warning("dashboard: a page's connection did not close within 2 s")

@@ -34,6 +34,18 @@ from stridecue.protocol.records import Opcode
 
 log = logging.getLogger(__name__)
 
+#: What a port that vanished raises. On POSIX pyserial configures the port with termios,
+#: whose error is not an OSError: a pty whose far end closed while it opened raises it.
+PORT_ERRORS: tuple[type[Exception], ...] = (serial.SerialException, OSError)
+try:
+    import termios
+
+    PORT_ERRORS += (termios.error,)
+except ImportError:  # Windows
+    pass
+#: pyserial raises TypeError from a read on a port closed under it
+_READ_ERRORS: tuple[type[Exception], ...] = (*PORT_ERRORS, TypeError)
+
 
 class SerialLink(PodLink):
     """The serial transport: pyserial moves framed bytes, frames go to the shared intake."""
@@ -79,14 +91,14 @@ class SerialLink(PodLink):
             self._ser = serial.Serial(
                 self.target, self.options.baudrate, timeout=0.1, write_timeout=2
             )
-        except (serial.SerialException, OSError) as e:
+        except PORT_ERRORS as e:
             raise LinkError(
                 f"cannot open serial port {self.target}: {e}; check the cable and the port "
                 "name (Linux /dev/ttyACM0, macOS /dev/cu.usbmodem…, Windows COM3)"
             ) from None
         try:
             watched = self._watch_fd()
-        except (serial.SerialException, OSError) as e:
+        except PORT_ERRORS as e:
             # the port opened but cannot be configured: the pod went away meanwhile
             self._ser.close()
             self._ser = None
@@ -101,21 +113,25 @@ class SerialLink(PodLink):
     def _close_port(self) -> None:
         self._unwatch()
         if self._ser is not None:
-            with contextlib.suppress(serial.SerialException, OSError):
+            with contextlib.suppress(*PORT_ERRORS):
                 self._ser.close()
             self._ser = None
 
     def _watch_fd(self) -> bool:
-        """POSIX: read in the event loop when the port is readable (no thread hand-off)."""
+        """POSIX: read in the event loop when the port is readable (no thread hand-off).
+
+        A port that vanished meanwhile raises one of PORT_ERRORS, for the caller to report."""
         assert self._ser is not None and self._loop is not None
         try:
             fd = self._ser.fileno()
-            self._ser.timeout = 0  # reads return what is there, never block
-            self._loop.add_reader(fd, self._readable)
-        except (NotImplementedError, AttributeError, OSError, ValueError):
-            if self._ser.timeout == 0:
-                self._ser.timeout = 0.1
+        except (NotImplementedError, AttributeError):
             return False  # e.g. Windows: the reader thread does it
+        self._ser.timeout = 0  # reads return what is there, never block
+        try:
+            self._loop.add_reader(fd, self._readable)
+        except (NotImplementedError, ValueError):
+            self._ser.timeout = 0.1
+            return False  # a loop that cannot watch descriptors
         self._fd = fd
         return True
 
@@ -125,7 +141,7 @@ class SerialLink(PodLink):
             return
         try:
             data = ser.read(max(1, ser.in_waiting))
-        except (serial.SerialException, OSError, TypeError) as e:
+        except _READ_ERRORS as e:
             self._port_lost(str(e))
             return
         if data:
@@ -143,7 +159,7 @@ class SerialLink(PodLink):
         while not self._stop.is_set():
             try:
                 data = ser.read(max(1, ser.in_waiting))
-            except (serial.SerialException, OSError, TypeError) as e:
+            except _READ_ERRORS as e:
                 if not self._stop.is_set():
                     loop.call_soon_threadsafe(self._port_lost, str(e))
                 return
@@ -185,7 +201,7 @@ class SerialLink(PodLink):
             raise LinkError(f"{self.spec}: not connected; connect first")
         try:
             self._ser.write(encode_frame(record))
-        except (serial.SerialException, OSError) as e:
+        except PORT_ERRORS as e:
             raise LinkError(f"{self.spec}: write failed ({e}); check the cable") from None
 
     async def write_cue(self, cue: Cue) -> None:
