@@ -50,6 +50,7 @@ class LoopThread:
 
     def stop(self) -> None:
         async def cancel_all() -> None:
+            await asyncio.sleep(0.2)  # let page updates under way finish their writes
             tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
             for t in tasks:
                 t.cancel()

@@ -447,3 +447,6 @@ class Dashboard:
                 await asyncio.wait_for(http.close_all_connections(), 2.0)
             except TimeoutError:
                 log.warning("dashboard: a page's connection did not close within 2 s")
+        # a page update under way writes to its websocket after this returns: let it finish
+        # before the caller's loop ends (else its unawaited write is reported at exit)
+        await asyncio.sleep(0.2)
