@@ -121,7 +121,10 @@ def write(
     assert all(isinstance(r, StrideEvent) for r in strides)
     device = _unwrapped([r.t_contact_ms for r in strides if isinstance(r, StrideEvent)])
     offset, clock = _offset(s, device, offset_ms, time.time_ns() / 1e6)
-    times = [round((t + offset) * 1e6) for t in device]
+    # integer ns from the offset on: a float of epoch ns (~1.7e18) is only good to 256 ns,
+    # which would put a jitter into the strides' spacing
+    offset_ns = round(offset * 1e6)
+    times = [t * 1_000_000 + offset_ns for t in device]
     first = strides[0]
     assert isinstance(first, StrideEvent)
     start_ns = times[0] - first.stride_time_ms * 1_000_000
