@@ -25,14 +25,16 @@ REPORT_S = 0.157  # stride decided on the pod (~137 ms) + the link (~20 ms)
 
 
 class Origin:
-    """The relay's t = 0 on the host's clock, fixed when the first pod connects."""
+    """The relay's t = 0 on the host's clock, ``lead_s`` after the first pod connects
+    (a moment for the others to connect, or for the coach to set the relay up)."""
 
-    def __init__(self) -> None:
+    def __init__(self, lead_s: float = 0.3) -> None:
         self.wall_ns = 0
+        self.lead_s = lead_s
 
     def fix(self) -> int:
         if not self.wall_ns:
-            self.wall_ns = time.time_ns() + 300_000_000  # a moment for the others to connect
+            self.wall_ns = time.time_ns() + round(self.lead_s * 1e9)
         return self.wall_ns
 
     def sim_s(self, wall_ns: int) -> float:

@@ -461,7 +461,7 @@ class RelayPanel:
         self.message = Div(text="", css_classes=["sc-relay-msg"], name="relay-message", width=760)
         self.form = column(*lines, row(self.go_buzz), row(self.apply_button, self.message))
         self.form.visible = board.setup is None
-        self.heading = Div(text="", css_classes=["sc-relay-head"], width=760)
+        self.heading = Div(text="", css_classes=["sc-relay-head"], width=760, name="relay-head")
         self.figures: list[Any] = []
         self.sources: list[ColumnDataSource] = []
         self.handoffs: list[ColumnDataSource] = []
@@ -519,7 +519,7 @@ class RelayPanel:
         fig.line("t", "x_in", source=src, color=_IN_COLOR, line_width=2, legend_label="incoming")
         fig.line("t", "x_out", source=src, color=_OUT_COLOR, line_width=2, legend_label="outgoing")
         fig.scatter("t", "x", source=hand, size=10, color="black", marker="diamond")
-        fig.legend.location = "top_left"
+        fig.legend.location = "bottom_right"
         fig.legend.label_text_font_size = "8pt"
         fig.xaxis.axis_label_text_font_size = "8pt"
         fig.yaxis.axis_label_text_font_size = "8pt"
@@ -605,7 +605,7 @@ class RelayPanel:
                 f"{html.escape(shown.outgoing)}</b> (attempt {shown.attempt})"
             )
             body = "<br>".join(html.escape(line) for line in shown.lines)
-            _set(self.texts[k], "text", f"{title}<br>{body}")
+            _set(self.texts[k], "text", f"<div class='sc-relay-ex'>{title}<br>{body}</div>")
             self.sources[k].data = {"t": list(shown.t), "x_in": list(shown.x_in),
                                     "x_out": list(shown.x_out)}  # fmt: skip
             hand = ex.handoff_t_s
@@ -643,7 +643,8 @@ def _plan_html(plan: PlanShown | None) -> str:
         "<th>against plan</th></tr>"
     )
     return (
-        "<b>Team plan</b><table style='border-collapse:collapse' cellpadding='3'>"
+        "<div class='sc-relay-table'><b>Team plan</b>"
+        "<table style='border-collapse:collapse' cellpadding='3'>"
         f"{head}{''.join(rows)}</table><div class='sc-relay-total'><b>"
-        f"{html.escape(plan.summary)}</b></div>"
+        f"{html.escape(plan.summary)}</b></div></div>"
     )
