@@ -133,7 +133,7 @@ class RelayDesk(Listener):
                 mark_m=setup.marks_m[i],
             )
             for i in range(len(setup.team) - 1)
-            if setup.go_buzz
+            if setup.go_buzz and self.practice.send_cues  # --no-cues: no pod buzzes
         ]
         self._unstored = True
         self._store()

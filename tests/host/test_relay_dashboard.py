@@ -53,6 +53,10 @@ def test_the_form_gives_a_setup_marks_in_metres_or_feet() -> None:
     )
     assert four.zones_m == (relay.ZONE_LONG_M,) * 3  # longer legs: the 20 m zone
     assert not four.go_buzz and four.targets_s == ()
+    # in a setup file: go_buzz = true, kept through the session's stored table
+    assert RelaySetup.from_dict(setup.as_dict()) == setup
+    with pytest.raises(RelayError, match="go_buzz = 'yes': give true or false"):
+        RelaySetup.from_dict({**setup.as_dict(), "go_buzz": "yes"})
 
 
 @pytest.mark.parametrize(
