@@ -26,6 +26,7 @@ from stridecue.links.base import Received
 from stridecue.practice import CueBy, Listener, Practice, Row
 from stridecue.protocol import Cue, StrideEvent
 from stridecue.protocol.records import Pattern
+from stridecue.relay import PAUSE_S
 
 LINK_S = 0.020  # host to pod, one way (a BLE connection interval or a USB write)
 GO_CUE = Cue(Pattern.PULSE, 100, 1, 300)
@@ -77,7 +78,10 @@ class GoPredictor:
 
 
 class GoBuzz(Listener):
-    """Subscribe to a live practice: buzz ``outgoing``'s pod at ``incoming``'s mark."""
+    """Subscribe to a live practice: buzz ``outgoing``'s pod at ``incoming``'s mark.
+
+    Once per attempt: a pause of more than :data:`stridecue.relay.PAUSE_S` in the
+    incoming runner's strides starts a new run, and the predictor starts again."""
 
     def __init__(
         self,
@@ -92,9 +96,13 @@ class GoBuzz(Listener):
         self.practice = practice
         self.incoming = incoming
         self.outgoing = outgoing
+        self._args = (approach_m, mark_m, link_s)
         self.predictor = GoPredictor(approach_m, mark_m, link_s)
-        self.sent_at_s: float | None = None
-        self._task: asyncio.Task[bool] | None = None
+        self.sent_at_s: float | None = None  # the newest buzz, session seconds
+        self.buzzes: list[float] = []  # every buzz sent (one per attempt), session seconds
+        self._last_contact_s = math.nan
+        self._tasks: set[asyncio.Task[bool]] = set()
+        self._timers: list[asyncio.TimerHandle] = []
 
     def record(self, row: Row, item: Received, t_s: float) -> None:
         if self.incoming not in (row.pod, row.athlete):
@@ -102,6 +110,10 @@ class GoBuzz(Listener):
         rec = item.record
         if not isinstance(rec, StrideEvent):
             return
+        begin = t_s - rec.stride_time_ms / 1000.0
+        if begin - self._last_contact_s > PAUSE_S:  # a new run: a new attempt at the exchange
+            self.predictor = GoPredictor(*self._args)
+        self._last_contact_s = t_s
         now = self.practice.now_s()
         send = self.predictor.on_stride(
             t_s, rec.stride_time_ms / 1000.0, rec.stride_length_mm / 1000.0, now
@@ -110,13 +122,23 @@ class GoBuzz(Listener):
             return
         speed = getattr(self.practice.clock, "speed", 1.0) or 1.0
         loop = asyncio.get_running_loop()
-        loop.call_later(max(0.0, send - now) / speed, self._go)
+        self._timers = [h for h in self._timers if not h.cancelled()]
+        self._timers.append(loop.call_later(max(0.0, send - now) / speed, self._go))
+
+    def cancel(self) -> None:
+        """Send no buzz still scheduled (the setup was replaced)."""
+        for h in self._timers:
+            h.cancel()
+        self._timers.clear()
 
     def _go(self) -> None:
         out = self.practice.find(self.outgoing)
         if out is None:
             return
         self.sent_at_s = self.practice.now_s()
-        self._task = asyncio.ensure_future(
+        self.buzzes.append(self.sent_at_s)
+        task = asyncio.ensure_future(
             self.practice._send(out, GO_CUE, "go: incoming runner at the mark", CueBy.AUTO, 0)
         )
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)

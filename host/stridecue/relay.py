@@ -382,7 +382,9 @@ class RelaySetup:
     ``approach_m[i]`` is runner i's distance from their first stride to zone i; by
     default the leg less the part of the zone before the line, plus (from the second
     runner on) the part of their own take-over zone before their start line.
-    ``targets_s`` are the planned leg times (optional).
+    ``targets_s`` are the planned leg times (optional). ``go_buzz`` (experimental): buzz
+    each outgoing runner's pod as the incoming runner reaches the mark
+    (:mod:`stridecue.gobuzz`; off unless asked for).
     """
 
     team: tuple[str, ...]
@@ -394,6 +396,7 @@ class RelaySetup:
     target_m: float = TARGET_M
     reach_m: float = REACH_M
     foot_m: float = FOOT_M
+    go_buzz: bool = False
 
     def __post_init__(self) -> None:
         n = len(self.team)
@@ -440,11 +443,14 @@ class RelaySetup:
             raise RelayError("a relay setup is a table of team, legs_m, marks_m (or marks_feet)")
         known = {
             "team", "legs_m", "zones_m", "marks_m", "marks_feet", "approach_m",
-            "targets_s", "target_m", "reach_m", "foot_m",
+            "targets_s", "target_m", "reach_m", "foot_m", "go_buzz",
         }  # fmt: skip
         unknown = sorted(set(d) - known)
         if unknown:
             raise RelayError(f"unknown relay setting {unknown[0]!r}: allowed {sorted(known)}")
+        go = d.get("go_buzz", False)
+        if not isinstance(go, bool):
+            raise RelayError(f"go_buzz = {go!r}: give true or false")
         try:
             foot = float(d.get("foot_m", FOOT_M))
             marks = [float(v) for v in d.get("marks_m", ())]
@@ -462,6 +468,7 @@ class RelaySetup:
                 target_m=float(d.get("target_m", TARGET_M)),
                 reach_m=float(d.get("reach_m", REACH_M)),
                 foot_m=foot,
+                go_buzz=go,
             )
         except (TypeError, ValueError) as e:
             raise RelayError(f"relay setup: {e}; numbers are metres or seconds") from None
@@ -477,6 +484,7 @@ class RelaySetup:
             "target_m": self.target_m,
             "reach_m": self.reach_m,
             "foot_m": self.foot_m,
+            "go_buzz": self.go_buzz,
         }
 
 

@@ -16,7 +16,7 @@ from stridecue.links.sim import SimLink
 from stridecue.liveview import run_practice, summary
 from stridecue.practice import Practice
 from stridecue.recorder import Recorder
-from stridecue.relaywatch import RelayWatch
+from stridecue.relaywatch import desk_for
 from stridecue.timeline import SessionClock
 
 
@@ -114,7 +114,7 @@ async def record_or_watch(args: argparse.Namespace, *, record: bool) -> int:
     )
     practice.distance_scales = rosters.scales(roster_path)  # `stridecue calibrate`
     if relay_setup is not None:
-        practice.subscribe(RelayWatch(practice, relay_setup))
+        desk_for(practice).apply(relay_setup)  # the dashboard's relay panel may replace it
     sims = [ln.pod for ln in links if isinstance(ln, SimLink)]
     if sims and len(sims) == len(links):  # simulated athletes: done when every run is
         practice.subscribe(BoardWatch(practice, sims))

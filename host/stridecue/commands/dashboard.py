@@ -117,6 +117,7 @@ async def _live(args: argparse.Namespace) -> None:
     from stridecue.dashboard import LiveState, PracticeControls
     from stridecue.dashboard.feed import Feed
     from stridecue.dashboard.live import keep_time
+    from stridecue.dashboard.relaypanel import attach as attach_relay
 
     names: dict[str, str] = {}
     boards: contextlib.AbstractContextManager[list[Link]]
@@ -150,6 +151,7 @@ async def _live(args: argparse.Namespace) -> None:
             state = LiveState("StrideCue demo" if args.demo else "StrideCue practice")
             feed = Feed(state)
             practice.subscribe(feed)
+            attach_relay(state, practice)  # the relay panel, below the tiles
             print(f"connecting to {len(links)} pod(s)...", flush=True)
             await practice.connect()
             keep_time(feed, practice)

@@ -13,6 +13,7 @@ import asyncio
 from stridecue.analysis import Targets
 from stridecue.dashboard import DEFAULT_HOST, DEFAULT_PORT
 from stridecue.dashboard.feed import Feed
+from stridecue.dashboard.relaypanel import attach as attach_relay
 from stridecue.dashboard.server import Dashboard
 from stridecue.dashboard.state import LiveState
 from stridecue.errors import ConfigError
@@ -64,6 +65,7 @@ def serve_practice(
     state = LiveState(title)
     feed = Feed(state)
     practice.subscribe(feed)
+    attach_relay(state, practice)
     dash = Dashboard(state, PracticeControls(practice), host=host, port=port)
     dash.start()
     keep_time(feed, practice)

@@ -18,6 +18,7 @@ from bokeh.models import ColumnDataSource, CustomJS, CustomJSTickFormatter
 from bokeh.models.widgets import Button, Div, Select, Slider
 
 from stridecue.dashboard.controls import SPEEDS, Controls, Player
+from stridecue.dashboard.relaypanel import RelayPanel
 from stridecue.dashboard.state import WINDOW_STRIDES, Alert, Change, LiveState, StridePoint
 from stridecue.dashboard.tile import MMSS_JS, Tile
 from stridecue.words import mmss
@@ -61,10 +62,13 @@ class Page:
             name="tiles",
         )
         bar = self._replay_bar() if player is not None else []
+        # a live practice's relay panel, below the tiles (they stay in view on a laptop)
+        self.relay = RelayPanel(state.relay) if state.relay is not None else None
         doc.add_root(
             column(
                 row(self.title, *bar, sizing_mode="stretch_width"),
                 self.grid,
+                *([self.relay.layout] if self.relay is not None else []),
                 sizing_mode="stretch_width",
             )
         )
@@ -167,6 +171,8 @@ class Page:
                 alerts.clear()
             elif ch.what == "athlete" and ch.pod not in self.tiles:
                 self._add_tile(ch.pod)
+                if self.relay is not None:
+                    self.relay.runners_changed()
             elif ch.what == "stride" and ch.stride is not None:
                 strides[ch.pod].append(ch.stride)
             elif ch.what == "alert" and ch.alert is not None:
@@ -186,6 +192,8 @@ class Page:
         for pod in touched:
             if pod in self.tiles and not reset:
                 self.tiles[pod].refresh(self.state.athletes[pod])
+        if self.relay is not None:
+            self.relay.refresh()  # only when the relay board changed
         self._draw_title()
         if oldest > 0:
             self.probe.data = {"sent_ms": [oldest]}

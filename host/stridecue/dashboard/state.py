@@ -12,6 +12,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from stridecue.analysis.targets import Targets
 
@@ -66,7 +67,8 @@ class AthleteView:
 
 @dataclass(frozen=True, slots=True)
 class Change:
-    """What changed: ``what`` is ``stride``, ``alert``, ``tile``, ``athlete`` or ``reset``."""
+    """What changed: ``what`` is ``stride``, ``alert``, ``tile``, ``athlete``, ``reset`` or
+    ``relay`` (the relay panel's board)."""
 
     what: str
     pod: str = ""
@@ -86,6 +88,7 @@ class LiveState:
         self.clock_s = 0.0  # session time of the newest data
         self.duration_s: float | None = None  # known for replay
         self.mode = "live"
+        self.relay: Any = None  # a live practice's relay board (dashboard.relaypanel)
         self._listeners: list[Listener] = []
 
     # --- listeners ---
@@ -96,6 +99,10 @@ class LiveState:
     def _emit(self, change: Change) -> None:
         for listener in list(self._listeners):
             listener(change)
+
+    def notify(self, what: str) -> None:
+        """Tell the pages that something beside the tiles changed (``relay``)."""
+        self._emit(Change(what))
 
     # --- feeding ---
     def athlete(self, pod: str, name: str = "") -> AthleteView:
