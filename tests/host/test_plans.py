@@ -215,6 +215,13 @@ def test_record_runs_each_athlete_to_the_roster_plan_and_the_report_says_so(
     assert main(["report", str(session)]) == 0
     page = (session / "report" / "index.html").read_text()
     assert "Ran to: 100 m plan 12.0 / 13.0 / 13.5 / 13.5 s, 400 m in 0:52.0." in page
+    # a replay runs Ana to the plan she had, from the session (the roster is not read)
+    rep_line = next(ln for ln in out.splitlines() if "Ana: rep 1:" in ln)
+    roster.unlink()
+    assert main(["replay", str(session), "--fast", "--headless"]) == 0
+    again = capsys.readouterr().out
+    assert "Ana: 100 m plan 12.0 / 13.0 / 13.5 / 13.5 s, 400 m in 0:52.0\n" in again
+    assert rep_line.partition("Ana: ")[2] in again
 
 
 def test_a_plan_for_one_athlete_on_the_command_line(tmp_path: Path, capsys) -> None:
@@ -248,3 +255,22 @@ def test_bad_plans_on_the_command_line_are_one_line_and_exit_2(
     err = capsys.readouterr().err
     assert words in err and err.count("\n") == 1
     assert not [p for p in tmp_path.iterdir() if p.is_dir()]  # nothing recorded
+
+
+def test_the_dashboard_controls_apply_the_roster_plan(tmp_path: Path) -> None:
+    from stridecue.dashboard import LiveState, PracticeControls
+    from stridecue.dashboard.feed import Feed
+
+    state = LiveState()
+    practice = Practice([], roster={"pod-a": "Ana"}, cues=False)
+    practice.plans = rosters.plans(_roster(tmp_path, ROSTER))
+    practice.subscribe(Feed(state))
+    practice.add_athlete("pod-a")
+    controls = PracticeControls(practice)
+    assert sorted(controls.plans("pod-a")) == [400.0, 600.0]
+    assert controls.plans("nobody") == {}
+    applied = controls.set_targets("pod-a", Targets(rep_distance_m=600.0))
+    assert applied.plan == Plan.parse("even:93/600")
+    assert state.athletes["pod-a"].targets == applied  # what the tile shows
+    with pytest.raises(ConfigError, match="no pod 'nobody'"):
+        controls.set_targets("nobody", Targets(rep_distance_m=400.0))
