@@ -19,9 +19,9 @@ import threading
 from collections import deque
 from typing import TextIO
 
-from stridecue.analysis import Event, EventKind
+from stridecue.analysis import Event, EventKind, Targets
 from stridecue.practice import ALERTS, CueSent, Listener, Practice, Row, latency_ms
-from stridecue.training import rep_words
+from stridecue.training import rep_words, targets_plan_words
 from stridecue.words import cue_line, event_line, mmss, pace
 
 _CLEAR = "\x1b[H\x1b[J"
@@ -97,6 +97,14 @@ class View(Listener):
 
     def note(self, row: Row, text: str) -> None:
         self.line(row, text)
+
+    def targets_set(self, row: Row, targets: Targets, t_s: float) -> None:
+        """Which plan the athlete runs to (at the start, and whenever it changes)."""
+        plan = self.practice.plans.get(row.athlete, {}).get(targets.rep_distance_m or 0.0)
+        roster = plan is not None and plan == targets.plan
+        words = targets_plan_words(targets, from_roster=roster)
+        if words:
+            self.line(row, words, t_s)
 
     # --- drawing ---
     def table(self, now_s: float) -> list[str]:

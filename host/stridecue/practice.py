@@ -38,6 +38,7 @@ from stridecue.analysis import (
     EventKind,
     Targets,
 )
+from stridecue.analysis.plan import Plan
 from stridecue.analysis.rsc import RscStrides
 from stridecue.errors import ConfigError, LinkError, StrideCueError
 from stridecue.links.base import (
@@ -213,6 +214,9 @@ class Practice:
         self.send_cues = cues
         self._settings_given = settings is not None
         self.distance_scales: dict[str, float] = {}  # athlete -> calibration (roster.scales)
+        self.plans: dict[str, dict[float, Plan]] = {}  # athlete -> rep m -> plan (roster.plans)
+        # targets each athlete starts with (the CLI's --plan/--rep-distance); "" is everyone
+        self.start_targets: dict[str, Targets] = {}
         self.settings = settings or AnalyzerSettings()
         self._scheduled: list[TargetsChange] = []  # a replay's targets, at their times
         self.cue_settings = cue_settings or CueSettings()
@@ -392,6 +396,9 @@ class Practice:
             link.on_state.append(lambda ln, state: self._link_changed(row, ln, state))
         for listener in self._listeners:
             listener.athlete_added(row)
+        start = self.start_targets.get(row.name, self.start_targets.get(""))
+        if start is not None:
+            self.set_targets(pod, start)
         return row
 
     def find(self, who: str) -> Row | None:
@@ -542,11 +549,16 @@ class Practice:
         for listener in self._listeners:
             listener.mark(row, t, text)
 
-    def set_targets(self, who: str, targets: Targets, t_s: float | None = None) -> None:
-        """New targets show at once and reach the athlete's analyzer from its next rep."""
+    def set_targets(self, who: str, targets: Targets, t_s: float | None = None) -> Targets:
+        """New targets show at once and reach the athlete's analyzer from its next rep.
+
+        With a rep distance and no plan, the athlete's roster plan for that distance is
+        used (:attr:`plans`). Returns the targets applied (and stored in the session).
+        """
         row = self.find(who)
         if row is None:
             raise ConfigError(f"no athlete {who!r} in this practice; known: {self._names()}")
+        targets = self.with_roster_plan(row, targets)
         row.targets = targets
         # onto the athlete's own settings: their distance calibration stays
         row.analyzer.settings = targets.apply(row.analyzer.settings)
@@ -556,6 +568,14 @@ class Practice:
         t = self.clock.now_s() if t_s is None else t_s
         for listener in self._listeners:
             listener.targets_set(row, targets, t)
+        return targets
+
+    def with_roster_plan(self, row: Row, targets: Targets) -> Targets:
+        """``targets`` with the athlete's roster plan for its rep distance, unless it has a plan."""
+        if targets.plan is not None or targets.rep_distance_m is None:
+            return targets
+        plan = self.plans.get(row.athlete, {}).get(targets.rep_distance_m)
+        return targets if plan is None else replace(targets, plan=plan)
 
     def announce(self, row: Row, text: str) -> None:
         """Publish a line for the coach about ``row`` (the demo's "run finished")."""
@@ -577,7 +597,8 @@ def _clock_of(recorder: Recorder | None) -> SessionClock:
 
 
 def describe(targets: Targets) -> str:
-    """The coach's targets in a mark's words: ``cadence 190, 400 m goal 52``."""
+    """The coach's targets in a mark's words: ``cadence 190, 400 m goal 52, 400 m reps,
+    plan 100:11.5,200:24,400:50``."""
     parts = [
         f"{name} {value:g}"
         for name, value in (
@@ -587,6 +608,10 @@ def describe(targets: Targets) -> str:
         )
         if value is not None
     ]
+    if targets.rep_distance_m is not None:
+        parts.append(f"{targets.rep_distance_m:g} m reps")
+    if targets.plan is not None:
+        parts.append(f"plan {targets.plan.spec}")
     return ", ".join(parts) or "none"
 
 

@@ -17,6 +17,17 @@ and the date of the last calibration. Tables at the end of the file::
     date = "2025-05-14"
 
 A new calibration combines with the stored one, each weighted by its reps.
+
+And the coach's split plans, per athlete and rep type (the rep's distance in metres),
+in any form ``stridecue analyze --plan`` takes (:mod:`stridecue.analysis.plan`)::
+
+    [plan."Ana"]
+    400 = "100:11.5,200:24,400:50"
+    600 = "even:93"
+
+A plan is for the whole rep: its last checkpoint is the key's distance (``even:S``
+without a distance means S seconds over the key's distance, so ``600 = "even:93"`` is
+a 600 m in 93 s; ``shape:S`` is a 400 m shape, for the key 400 only).
 """
 
 from __future__ import annotations
@@ -30,6 +41,8 @@ from dataclasses import dataclass
 from datetime import date as Date
 from pathlib import Path
 
+from stridecue.analysis.plan import Plan
+from stridecue.analysis.targets import REP_DISTANCE_RANGE_M
 from stridecue.errors import ConfigError
 from stridecue.links.base import PodInfo
 
@@ -52,7 +65,7 @@ def load(path: Path, *, required: bool = False) -> dict[str, str]:
         raise ConfigError(f'roster {path}: {e}; each line is "POD" = "ATHLETE"') from None
     out: dict[str, str] = {}
     for pod, name in data.items():
-        if pod == CALIBRATION and isinstance(name, dict):
+        if pod in (CALIBRATION, PLAN) and isinstance(name, dict):
             continue
         if not isinstance(name, str) or not name.strip():
             raise ConfigError(
@@ -172,6 +185,70 @@ def calibrate(path: Path, athlete: str, new: Calibration) -> Calibration:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(kept).lstrip("\n") + "\n")
     return combined
+
+
+PLAN = "plan"
+_PLAN_HOW = 'write e.g. [plan."Ana"] then 400 = "100:11.5,200:24,400:50" or 600 = "even:93"'
+
+
+def plans(path: Path) -> dict[str, dict[float, Plan]]:
+    """Athlete -> rep distance (m) -> the coach's plan, from the roster file (absent: none).
+
+    Anything wrong is one ConfigError line naming the file, the athlete and the key.
+    """
+    if not path.is_file():
+        return {}
+    try:
+        data = tomllib.loads(path.read_text())
+    except (OSError, tomllib.TOMLDecodeError) as e:
+        raise ConfigError(f"roster {path}: {e}") from None
+    table = data.get(PLAN, {})
+    if not isinstance(table, dict):
+        raise ConfigError(f"roster {path}: [plan] must hold one table per athlete; {_PLAN_HOW}")
+    out: dict[str, dict[float, Plan]] = {}
+    for name, entries in table.items():
+        if not isinstance(entries, dict):
+            raise ConfigError(
+                f"roster {path}: plan of {name!r} must be a table of rep distances; {_PLAN_HOW}"
+            )
+        out[name] = {}
+        for key, text in entries.items():
+            where = f"roster {path}: [plan.{json.dumps(name)}] {key}"
+            distance = _rep_distance(key, where)
+            if not isinstance(text, str):
+                raise ConfigError(f"{where} must be a plan's text in quotes; {_PLAN_HOW}")
+            out[name][distance] = _plan_for(text, distance, where)
+    return out
+
+
+def _rep_distance(key: str, where: str) -> float:
+    lo, hi = REP_DISTANCE_RANGE_M
+    try:
+        distance = float(key)
+    except ValueError:
+        distance = math.nan
+    if not (math.isfinite(distance) and lo <= distance <= hi):
+        raise ConfigError(
+            f"{where}: the key must be the rep distance in metres, {lo:g}..{hi:g}; {_PLAN_HOW}"
+        )
+    return distance
+
+
+def _plan_for(text: str, distance: float, where: str) -> Plan:
+    """The plan ``text`` for reps of ``distance``; a bare ``even:S`` is over ``distance``."""
+    kind, sep, rest = text.strip().partition(":")
+    if sep and kind.strip().lower() == "even" and "/" not in rest and distance != 400.0:
+        text = f"even:{rest.strip()}/{distance:g}"
+    try:
+        plan = Plan.parse(text)
+    except ConfigError as e:
+        raise ConfigError(f"{where}: {e}") from None
+    if not math.isclose(plan.distance_m, distance, abs_tol=1e-6):
+        raise ConfigError(
+            f"{where}: the plan ends at {plan.distance_m:g} m, a plan for the "
+            f"{distance:g}s must end at {distance:g} m (its last checkpoint)"
+        )
+    return plan
 
 
 def today() -> str:

@@ -11,6 +11,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from stridecue.analysis.plan import Plan
+from stridecue.analysis.targets import Targets
+
 #: a change within this many percent (either way) counts as held
 HELD_PCT = 2.0
 
@@ -86,3 +89,42 @@ def rep_words(summary: Mapping[str, Any]) -> str:
     text = f"{head}{distance_words(summary)}, {splits_words(summary)}"
     halves = halves_words(summary)
     return f"{text}; {halves}" if halves else text
+
+
+def race_time(t_s: float) -> str:
+    """A rep's time as a coach writes it: ``0:50.0``, ``1:33.5``."""
+    m, s = divmod(round(t_s, 1), 60.0)
+    return f"{int(m)}:{s:04.1f}"
+
+
+def plan_words(plan: Plan) -> str:
+    """``100 m plan 11.5 / 12.5 / 13.0 / 13.0 s, 400 m in 0:50.0``; three or more equal
+    100 m in a row are counted (``600 m in 1:33.0`` is ``6 x 15.5 s``)."""
+    splits = plan.split_times_s()
+    groups: list[str] = []
+    i = 0
+    while i < len(splits):
+        n = 1
+        while i + n < len(splits) and abs(splits[i + n] - splits[i]) < 0.05:
+            n += 1
+        if n >= 3:
+            groups.append(f"{n} x {splits[i]:.1f}")
+        else:
+            groups += [f"{v:.1f}" for v in splits[i : i + n]]
+        i += n
+    head = f"100 m plan {' / '.join(groups)} s, " if groups else ""
+    return f"{head}{plan.distance_m:g} m in {race_time(plan.checkpoints[-1][1])}"
+
+
+def targets_plan_words(targets: Targets, *, from_roster: bool = False) -> str:
+    """What the athlete runs to, for the coach: the rep distance and the plan (the coach's,
+    else the 400 m goal's race shape), ``""`` with neither."""
+    plan = targets.effective_plan()
+    parts = []
+    rep = targets.rep_distance_m
+    if rep is not None and (plan is None or plan.distance_m != rep):
+        parts.append(f"{rep:g} m reps")
+    if plan is not None:
+        source = " (roster)" if from_roster else ""
+        parts.append(f"{plan_words(plan)}{source}")
+    return ", ".join(parts)

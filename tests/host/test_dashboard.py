@@ -176,7 +176,11 @@ class ReplayPlayerStub:
 
     def stop_rep(self, pod: str) -> None: ...
 
-    def set_targets(self, pod: str, targets: Targets) -> None: ...
+    def set_targets(self, pod: str, targets: Targets) -> Targets:
+        return targets
+
+    def plans(self, pod: str) -> dict[float, object]:
+        return {}
 
 
 @pytest.mark.parametrize(

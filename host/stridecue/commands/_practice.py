@@ -7,6 +7,8 @@ import time
 from pathlib import Path
 
 from stridecue import roster as rosters
+from stridecue.analysis.plan import Plan
+from stridecue.analysis.targets import Targets
 from stridecue.commands.relay import load_setup
 from stridecue.demo import BoardWatch
 from stridecue.errors import ConfigError
@@ -47,6 +49,22 @@ def add_practice_args(p: argparse.ArgumentParser, *, recording: bool) -> None:
             "each exchange is measured as it ends, and kept with the session",
         )
         p.add_argument("--label", default="", help="added to the session folder's name")
+        p.add_argument(
+            "--plan",
+            action="append",
+            default=[],
+            metavar="[NAME=]SPEC",
+            help="split plan for everyone, or NAME=SPEC for one athlete (repeatable): "
+            "100:11.5,200:24,400:50 (metres:seconds), even:50 or shape:50; without it, an "
+            "athlete's roster plan for the rep distance",
+        )
+        p.add_argument(
+            "--rep-distance",
+            type=float,
+            metavar="M",
+            help="each rep's true distance (its strides are scaled to it); picks each "
+            "athlete's roster plan for that distance",
+        )
     p.add_argument("--no-analysis", action="store_true", help="show and record strides only")
     p.add_argument("--no-cues", action="store_true", help="analyse but never buzz a pod")
     p.add_argument("--headless", action="store_true", help="no live table: events as lines")
@@ -113,6 +131,8 @@ async def record_or_watch(args: argparse.Namespace, *, record: bool) -> int:
         clock=None if record else SessionClock(time.time_ns(), speed),
     )
     practice.distance_scales = rosters.scales(roster_path)  # `stridecue calibrate`
+    practice.plans = rosters.plans(roster_path)  # [plan."NAME"] tables
+    practice.start_targets = start_targets(args.plan, args.rep_distance, names)
     if relay_setup is not None:
         desk_for(practice).apply(relay_setup)  # the dashboard's relay panel may replace it
     sims = [ln.pod for ln in links if isinstance(ln, SimLink)]
@@ -138,6 +158,34 @@ async def record_or_watch(args: argparse.Namespace, *, record: bool) -> int:
     if recorder is not None:
         print(f"session recorded: {recorder.path}")
     return 0
+
+
+def start_targets(
+    plans: list[str], rep_distance_m: float | None, names: dict[str, str]
+) -> dict[str, Targets]:
+    """Athlete ("" for everyone) -> targets from ``--plan [NAME=]SPEC`` and ``--rep-distance``."""
+    given: dict[str, Plan] = {}
+    for text in plans:
+        name, sep, spec = text.rpartition("=")
+        name = name.strip()
+        if sep and not name:
+            raise ConfigError(f"--plan {text!r}: write NAME=SPEC, e.g. Ana=100:11.5,200:24,400:50")
+        if name and name not in names.values():
+            known = ", ".join(sorted(set(names.values()))) or "none"
+            raise ConfigError(
+                f"--plan {text!r}: no athlete {name!r} in the roster or --athlete (known: {known})"
+            )
+        if name in given:
+            who = name or "everyone"
+            raise ConfigError(f"--plan {text!r}: a second plan for {who}; give one")
+        given[name] = Plan.parse(spec)
+    if not given and rep_distance_m is None:
+        return {}
+    everyone = given.pop("", None)
+    out = {"": Targets(plan=everyone, rep_distance_m=rep_distance_m)}
+    for name, plan in given.items():
+        out[name] = Targets(plan=plan, rep_distance_m=rep_distance_m)
+    return out
 
 
 def sim_speed(links: list[Link]) -> float:

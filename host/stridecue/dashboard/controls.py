@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Protocol
 
+from stridecue.analysis.plan import Plan
 from stridecue.analysis.targets import Targets
 
 SPEEDS = (1.0, 2.0, 4.0, 8.0, 16.0)
@@ -27,8 +29,14 @@ class Controls(Protocol):
 
     def stop_rep(self, pod: str) -> None: ...
 
-    def set_targets(self, pod: str, targets: Targets) -> None:
-        """Apply the coach's targets (cadence, stride length, 400 m goal)."""
+    def set_targets(self, pod: str, targets: Targets) -> Targets:
+        """Apply the coach's targets (cadence, stride length, 400 m goal, rep distance,
+        plan); returns those applied (with a rep distance and no plan: the roster's plan)."""
+        ...
+
+    def plans(self, pod: str) -> Mapping[float, Plan]:
+        """The athlete's roster plans by rep distance (m); none in a replay."""
+        ...
 
 
 class Player(Protocol):

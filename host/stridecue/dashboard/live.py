@@ -9,8 +9,10 @@ practice's publication (:class:`~stridecue.dashboard.feed.Feed`), like everythin
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
 
 from stridecue.analysis import Targets
+from stridecue.analysis.plan import Plan
 from stridecue.dashboard import DEFAULT_HOST, DEFAULT_PORT
 from stridecue.dashboard.feed import Feed
 from stridecue.dashboard.relaypanel import attach as attach_relay
@@ -50,8 +52,12 @@ class PracticeControls:
     def stop_rep(self, pod: str) -> None:
         self.practice.mark("rep stop", athlete=self._pod(pod))
 
-    def set_targets(self, pod: str, targets: Targets) -> None:
-        self.practice.set_targets(self._pod(pod), targets)
+    def set_targets(self, pod: str, targets: Targets) -> Targets:
+        return self.practice.set_targets(self._pod(pod), targets)
+
+    def plans(self, pod: str) -> Mapping[float, Plan]:
+        row = self.practice.find(pod)
+        return self.practice.plans.get(row.athlete, {}) if row is not None else {}
 
 
 def serve_practice(

@@ -14,9 +14,11 @@ import asyncio
 import bisect
 import logging
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from stridecue.analysis.plan import Plan
 from stridecue.analysis.targets import Targets
 from stridecue.dashboard.controls import SPEEDS
 from stridecue.dashboard.feed import Feed
@@ -159,9 +161,13 @@ class ReplayPlayer:
     def stop_rep(self, pod: str) -> None:
         self.practice.mark("rep stop", athlete=pod, t_s=self._clock_s)
 
-    def set_targets(self, pod: str, targets: Targets) -> None:
-        self.practice.set_targets(pod, targets, t_s=self._clock_s)
-        self._targets[pod] = targets  # kept over a seek back
+    def set_targets(self, pod: str, targets: Targets) -> Targets:
+        applied = self.practice.set_targets(pod, targets, t_s=self._clock_s)
+        self._targets[pod] = applied  # kept over a seek back
+        return applied
+
+    def plans(self, pod: str) -> Mapping[float, Plan]:
+        return {}  # a recording's targets carry the plans they had
 
     # --- internals ---
     def _restart(self) -> None:

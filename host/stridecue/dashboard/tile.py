@@ -17,13 +17,15 @@ from bokeh.models import (
     Range1d,
 )
 from bokeh.models.annotations import Label, Span
-from bokeh.models.widgets import Button, Div, Spinner, Toggle
+from bokeh.models.widgets import Button, Div, Spinner, TextInput, Toggle
 from bokeh.plotting import figure
 
+from stridecue.analysis.plan import Plan
 from stridecue.analysis.targets import Targets
 from stridecue.dashboard.controls import Controls
 from stridecue.dashboard.state import Alert, AthleteView, StridePoint
 from stridecue.errors import ConfigError
+from stridecue.training import targets_plan_words
 from stridecue.words import mmss, pace
 
 CHART_WINDOW_S = 180.0  # the chart scrolls to show the last three minutes
@@ -51,6 +53,12 @@ ACTIVITY_COLORS = {
 MMSS_JS = (
     "const t = Math.max(0, Math.floor(tick)); const m = Math.floor(t / 60), s = t % 60;"
     " return String(m).padStart(2, '0') + ':' + String(s).padStart(2, '0');"
+)
+
+# the tile's one message line: what was set, or why not (the whole of it on hover)
+_MSG_STYLE = (
+    f"display:block;width:{TILE_WIDTH - 14}px;font-size:10.5px;white-space:nowrap;"
+    "overflow:hidden;text-overflow:ellipsis"
 )
 
 _tasks: set[asyncio.Task[None]] = set()
@@ -112,14 +120,26 @@ class Tile:
         self.rep_toggle = Toggle(
             label="Start rep", button_type="success", width=100, disabled=not live
         )
+        # one row of targets; the tile keeps its height (four tiles fit a laptop screen)
         self.cadence_in = Spinner(
-            title="cadence spm", low=100, high=260, step=1, width=90, disabled=not live
+            title="cadence", low=100, high=260, step=1, width=62, disabled=not live
         )
         self.length_in = Spinner(
-            title="stride m", low=0.5, high=5, step=0.05, width=80, disabled=not live
+            title="stride m", low=0.5, high=5, step=0.05, width=58, disabled=not live
         )
         self.goal_in = Spinner(
-            title="400 m goal s", low=40, high=120, step=0.5, width=90, disabled=not live
+            title="goal 400 s", low=40, high=120, step=0.5, width=64, disabled=not live
+        )
+        self.rep_in = Spinner(
+            title="rep m", low=20, high=10000, step=50, width=62, disabled=not live
+        )
+        # empty: the athlete's roster plan for the rep distance (listed as the placeholder)
+        roster = sorted(controls.plans(view.pod))
+        self.plan_in = TextInput(
+            title="plan",
+            placeholder=f"roster {'/'.join(f'{m:g}' for m in roster)}" if roster else "even:50",
+            width=120,
+            disabled=not live,
         )
         self.set_button = Button(label="Set targets", width=90, align="end", disabled=not live)
         self._wire()
@@ -128,8 +148,8 @@ class Tile:
             self.numbers,
             self.chart,
             self.alerts,
-            row(self.cue_button, self.lap_button, self.rep_toggle),
-            row(self.cadence_in, self.length_in, self.goal_in, self.set_button),
+            row(self.cue_button, self.lap_button, self.rep_toggle, self.set_button),
+            row(self.cadence_in, self.length_in, self.goal_in, self.rep_in, self.plan_in),
             self.message,
             width=TILE_WIDTH,
             css_classes=["sc-tile"],
@@ -228,22 +248,27 @@ class Tile:
         (self.controls.start_rep if active else self.controls.stop_rep)(self.pod)
 
     def _set_targets(self) -> None:
+        text = (self.plan_in.value_input or "").strip()  # as typed, Enter or not
         try:
             targets = Targets(
                 cadence_spm=self.cadence_in.value,
                 stride_length_m=self.length_in.value,
                 goal_400_s=self.goal_in.value,
+                plan=Plan.parse(text) if text else None,
+                rep_distance_m=self.rep_in.value,
             )
         except ConfigError as e:
             self.message.text = (
-                f'<span class="sc-msg" style="color:#d62728">{html.escape(str(e))}</span>'
+                f'<span class="sc-msg" style="{_MSG_STYLE};color:#d62728" '
+                f'title="{html.escape(str(e))}">{html.escape(str(e))}</span>'
             )
             return
-        self.controls.set_targets(self.pod, targets)
-        plan = " / ".join(f"{s:.1f}" for s in targets.split_plan_s())
-        self.message.text = (
-            f"<span class='sc-msg'>targets set{f'; 100 m plan {plan} s' if plan else ''}</span>"
-        )
+        # with a rep distance and no plan, the practice runs the athlete's roster plan
+        applied = self.controls.set_targets(self.pod, targets)
+        roster = targets.plan is None and applied.plan is not None
+        words = targets_plan_words(applied, from_roster=roster)
+        shown = f"set: {html.escape(words)}" if words else "targets set"
+        self.message.text = f'<span class="sc-msg" style="{_MSG_STYLE}">{shown}</span>'
 
     # --- updates from the state ---
     def push(self, points: Sequence[StridePoint]) -> None:

@@ -15,6 +15,7 @@ from stridecue.relay import RelaySetup
 from stridecue.report import figures
 from stridecue.report.relay import ZONE_M, find_exchange
 from stridecue.sessiondata import RSC_NOTE, AthleteData, SessionData, file_stems
+from stridecue.training import targets_plan_words
 from stridecue.words import event_line, mmss
 
 _CSS = """
@@ -123,6 +124,9 @@ def _athlete(a: AthleteData, out: Path, targets: Targets, slug: str) -> str:
     )
     if a.rsc_only:
         parts.append(f"<p class='note'>{_e(RSC_NOTE)}.</p>")
+    plan = targets_plan_words(targets)
+    if plan:
+        parts.append(f"<p class='sc-plan'>Ran to: {_e(plan)}.</p>")
     fig = figures.session_figure(a, _fresh(out / f"{slug}-session.png"))
     parts.append(f"<img src='{fig.name}' alt='cadence and stride length of {_e(a.name)}'>")
     parts.append("<h3>Reps</h3>" + _rep_table(a))
