@@ -132,6 +132,9 @@ class PodCoach(enum.IntFlag):
     PLAN = 0x20  # a split plan is set
 
 
+NO_COACH = PodCoach(0)
+
+
 class SessionFlag(enum.IntFlag):
     """A stored session's flags (LIST_SESSIONS, SESSION_INFO replies)."""
 
@@ -248,7 +251,7 @@ class Status:
     last_seq: int
     firmware: tuple[int, int, int]
     uptime_min: int
-    coach: PodCoach = PodCoach(0)  # byte 17; 0 from a pod without a coach (or before it)
+    coach: PodCoach = NO_COACH  # byte 17; 0 from a pod without a coach (or before the byte)
 
     _FMT: ClassVar[struct.Struct] = struct.Struct("<BBBBBBIIBBBBH")
     SIZE: ClassVar[int] = 20
