@@ -21,8 +21,9 @@ from typing import TextIO
 
 from stridecue.analysis import Event, EventKind
 from stridecue.practice import ALERTS, CueSent, Listener, Practice, Row, latency_ms
+from stridecue.protocol.records import PodCoach
 from stridecue.training import rep_words
-from stridecue.words import cue_line, event_line, mmss, pace
+from stridecue.words import cue_line, event_line, mmss, pace, pod_coach_line
 
 _CLEAR = "\x1b[H\x1b[J"
 
@@ -97,6 +98,11 @@ class View(Listener):
 
     def note(self, row: Row, text: str) -> None:
         self.line(row, text)
+
+    def pod_coach(self, row: Row, state: PodCoach) -> None:
+        text = pod_coach_line(state)
+        if text:
+            self.line(row, text)
 
     # --- drawing ---
     def table(self, now_s: float) -> list[str]:

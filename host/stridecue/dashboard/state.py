@@ -58,6 +58,7 @@ class AthleteView:
     strides: deque[StridePoint] = field(default_factory=lambda: deque(maxlen=WINDOW_STRIDES))
     alerts: deque[Alert] = field(default_factory=lambda: deque(maxlen=ALERTS_KEPT))
     cues_sent: int = 0
+    pod_coach: str = ""  # what the pod's own coach does ("pod: pacing"), "" without one
 
     @property
     def last(self) -> StridePoint | None:
