@@ -159,6 +159,7 @@ class LiveState:
             view.rep = 0
             view.running = False
             view.distance_m = 0.0
+            view.pod_coach = ""
             view.split_index = 0
             view.last_split_s = None
             view.last_split_plan_s = None
