@@ -25,6 +25,7 @@ from stridecue.protocol.records import (
     Kind,
     Opcode,
     Pattern,
+    PodCoach,
     Result,
     SessionFlag,
     StrideFlag,
@@ -136,5 +137,6 @@ def test_firmware_wire_constants_agree_with_the_host_enums() -> None:
     )
     assert sorted(_consts("proto", "F_").values()) == sorted(f.value for f in StrideFlag)
     assert _consts("proto", "SF_") == {f.name: f.value for f in SessionFlag}
+    assert sorted(_consts("proto", "CS_").values()) == sorted(f.value for f in PodCoach)
     keys = sorted(_consts("service", "K_").values())
     assert keys == sorted(ConfigKey) == list(range(1, firmware.load("service").N_KEYS + 1))

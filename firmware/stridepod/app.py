@@ -19,10 +19,16 @@
 # without a stride ends it (service.py: auto_start, auto_stop).
 #
 # The on-pod coach (coach.py: pacer, split buzz, shortening guard) is made at a
-# session's start when its config keys (11-15) ask for it, and only then is its
-# module imported. With no host connected each stride goes to it and its cues
-# play: a pacer tick is one short PULSE, a split on plan one PULSE, behind plan
-# IDENTIFY (two pulses), a shortening the SHORTENING_PATTERN.
+# session's start when its config keys (11-15) ask for it, with the split plan of
+# keys 16-21, and only then is its module imported. Every live stride goes to it,
+# host connected or not, so its rep distance is right when a host drops mid-rep.
+# Which cues play: a pacer tick (one short PULSE) and a split (on plan one PULSE,
+# behind plan IDENTIFY, two pulses) always: they are the pod's own, no host has
+# them. A shortening (the SHORTENING_PATTERN) only with no host connected: a
+# host's analyzer cues stride shortening itself (one buzz, not two).
+# What the coach does (pacing, in a rep, behind plan) is the status record's
+# coach byte (pod.coach); a change is published as a status notification from
+# the sampling task, after the FIFO read (nothing is sent from the stride path).
 import asyncio
 
 from stridepod import rt
@@ -33,6 +39,8 @@ from stridepod.service import (
     K_GUARD,
     K_PACE_EVERY,
     K_PACER,
+    K_PLAN_100,
+    K_PLAN_600,
     K_RATE,
     K_REST_S,
     K_SCALE,
@@ -68,6 +76,7 @@ _SPLIT_MS = const(250)  # a split on plan: one longer pulse
 _CUE_PCT = const(80)
 _CUE_SPLIT_ON = const(1)  # coach.CUE_* (not imported: the module loads only when used)
 _CUE_SPLIT_BEHIND = const(2)
+_CUE_SHORT = const(3)
 
 
 class App:
@@ -81,6 +90,7 @@ class App:
         self.engine = None
         self.coach = None  # coach.Coach while a session runs and the config asks for it
         self.coach_cues = 0  # coach cues played (pacer ticks included)
+        self._coach_said = False  # the coach byte changed: publish the status
         self.strides = 0
         self.samples = 0
         self.pairing_until = None
@@ -124,10 +134,12 @@ class App:
                 self.engine.reset()
             self._last_stride = self.clock_ms()
             self.coach = self._make_coach()
+            self.pod.coach = self.coach.state() if self.coach is not None else 0
             self.imu.start(self._rate, self._last_stride)
             self._fresh = True
         else:
             self.coach = None
+            self.pod.coach = 0
             self._idle()
         if self.ble is not None:
             self.ble.advertise()  # faster in a session, slower when idle
@@ -140,8 +152,20 @@ class App:
             return None
         from stridepod.coach import Coach
 
-        return Coach(spm, get(K_SCALE), (), (rep_m or 400) * 1000, get(K_PACE_EVERY),
-                     split == 1, rep_m > 0)  # fmt: skip
+        return Coach(spm, get(K_SCALE), self._plan(), (rep_m or 400) * 1000,
+                     get(K_PACE_EVERY), split == 1, rep_m > 0)  # fmt: skip
+
+    def _plan(self):
+        # the split plan's longest strictly increasing non-zero prefix (a tuple of ms)
+        plan = []
+        last = 0
+        for key in range(K_PLAN_100, K_PLAN_600 + 1):
+            v = self.pod.get(key)
+            if v <= last:
+                break
+            plan.append(v)
+            last = v
+        return tuple(plan)
 
     def _buzz(self, pattern, duration_ms):
         h = self.pod.haptics
@@ -179,8 +203,11 @@ class App:
             if n < self.imu.max_samples:
                 break
         c = self.coach
-        if c is not None and c.pacer is not None and c.pacer.tick_due(now) and not self.pod.hosts():
+        if c is not None and c.pacer is not None and c.pacer.tick_due(now):
             self._buzz(PAT_PULSE, _TICK_MS)
+        if self._coach_said:
+            self._coach_said = False
+            self.pod.publish_status()
         if self.pod.auto_running():
             self._rest(now)
         return total
@@ -242,16 +269,24 @@ class App:
         self.pod.on_stride(
             eng.t_contact_ms, eng.stride_ms, eng.contact_ms, eng.length_mm, eng.flags
         )
+        self._coach(eng)
+
+    def _coach(self, eng):
+        # one stride to the coach, its cue played, its state noted (allocates nothing)
         c = self.coach
-        if c is None or eng.stride_ms <= 0 or self.pod.hosts():
+        if c is None or eng.stride_ms <= 0:
             return
         cue = c.on_stride(eng.t_contact_ms, eng.stride_ms, eng.length_mm)
         if cue == _CUE_SPLIT_ON:
             self._buzz(PAT_PULSE, _SPLIT_MS)
         elif cue == _CUE_SPLIT_BEHIND:
             self._buzz(PAT_IDENTIFY, 0)
-        elif cue:
+        elif cue == _CUE_SHORT and not self.pod.hosts():
             self._buzz(self.pod.get(K_SHORT_PAT), 0)
+        st = c.state()
+        if st != self.pod.coach:
+            self.pod.coach = st
+            self._coach_said = True
 
     # ---- tasks ----
     async def sampling(self):

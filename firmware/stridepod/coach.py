@@ -26,6 +26,14 @@ CUE_SPLIT_ON = const(1)  # one pulse
 CUE_SPLIT_BEHIND = const(2)  # two pulses
 CUE_SHORT = const(3)  # stride shortening in the guard
 
+# Coach.state() bits: byte 17 of the status record (docs/protocol.md, proto.CS_*)
+_CS_ACTIVE = const(1)  # a coach runs in this session
+_CS_PACING = const(2)  # the pacer ticks now (clear with a pacer: rhythm held, quiet)
+_CS_REP = const(4)  # in a rep (the pod's own rep detection)
+_CS_BEHIND = const(8)  # the last split of this rep was behind the plan
+_CS_PACER = const(16)  # a pacer is set
+_CS_PLAN = const(32)  # a split plan is set
+
 _SPLIT_MM = const(100000)
 _HALF_MM = const(200000)
 _BASE_FROM_MM = const(60000)
@@ -165,7 +173,8 @@ class ShortGuard:
 class Coach:
     # the three together, with the pod's own rep detection (3 strides faster than
     # 3.2 m/s start a rep at the first one's start; 3 slower end it). on_stride ->
-    # (split cue, shortening cue) codes; pacer.tick_due(now) for the pacing pulses.
+    # (split cue, shortening cue) codes; pacer.tick_due(now) for the pacing pulses;
+    # state() -> the coach bits of the status record.
     # every_steps: the pacer's pulse period; splits / guard False: those cues are
     # never returned (the distance is still counted: the guard needs it).
     def __init__(self, target_spm=0, scale_permille=1000, plan_ms=(), rep_mm=400000,
@@ -180,6 +189,31 @@ class Coach:
         self.streak = 0
         self.first_ms = 0  # start of the first confirming stride
         self.pending_mm = 0  # scaled length of the confirming strides before the rep
+        self.behind = False  # the last split of this rep was behind the plan
+
+    def state(self):
+        # -> the _CS_* bits (a small int: nothing allocated)
+        st = _CS_ACTIVE
+        p = self.pacer
+        if p is not None:
+            st |= _CS_PACER
+            if p.pacing:
+                st |= _CS_PACING
+        if self.running:
+            st |= _CS_REP
+            if self.behind:
+                st |= _CS_BEHIND
+        if self.split.plan_ms:
+            st |= _CS_PLAN
+        return st
+
+    def _judged(self, cue):
+        # note what a split said (the state's BEHIND bit), pass the cue on
+        if cue == CUE_SPLIT_BEHIND:
+            self.behind = True
+        elif cue == CUE_SPLIT_ON:
+            self.behind = False
+        return cue
 
     def on_stride(self, t_ms, stride_ms, length_mm):
         if self.pacer is not None:
@@ -196,7 +230,8 @@ class Coach:
             if self.streak == 1:
                 split.start(self.first_ms)
                 self.guard.start()
-            cue = split.on_stride(t_ms, stride_ms, length_mm)
+                self.behind = False
+            cue = self._judged(split.on_stride(t_ms, stride_ms, length_mm))
             self.guard.on_stride(split.mm, length_mm)
             if self.streak >= _RUN_CONFIRM:
                 self.running = True
@@ -210,7 +245,7 @@ class Coach:
                 self.running = False
                 self.streak = 0
                 return CUE_NONE
-        cue = self.split.on_stride(t_ms, stride_ms, length_mm)
+        cue = self._judged(self.split.on_stride(t_ms, stride_ms, length_mm))
         short = self.guard.on_stride(self.split.mm, length_mm)
         if cue and self.splits:
             return cue

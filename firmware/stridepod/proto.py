@@ -40,6 +40,14 @@ F_FIRST = const(0x0020)  # first stride after rest: no previous contact
 F_TURN = const(0x0040)  # heading changed by > 45 deg during the stride
 F_CUED = const(0x0080)  # the motor ran during the stride: its vibration is in the samples
 
+# the status record's coach byte (offset 17): what the pod's coach (coach.py) does
+CS_ACTIVE = const(0x01)  # a coach runs in this session
+CS_PACING = const(0x02)  # its pacer ticks now (a pacer set and this clear: rhythm held)
+CS_REP = const(0x04)  # in a rep, by the pod's own rep detection
+CS_BEHIND = const(0x08)  # the last split of this rep was behind the plan
+CS_PACER = const(0x10)  # a pacer is set
+CS_PLAN = const(0x20)  # a split plan is set
+
 # cue patterns (the cue record's pattern; haptics.py plays them)
 PAT_RHYTHM = const(1)  # three short pulses
 PAT_STRIDE = const(2)  # one long pulse
@@ -119,7 +127,8 @@ def add_stride_flags(buf, flags):
     buf[17] |= (flags >> 8) & 0xFF
 
 
-def encode_status(buf, battery_pct, imu_state, storage_pct, state, dropped, last_seq, fw, uptime_s):
+def encode_status(buf, battery_pct, imu_state, storage_pct, state, dropped, last_seq, fw, uptime_s,
+                  coach=0):  # fmt: skip
     struct.pack_into(
         _STATUS_FMT,
         buf,
@@ -135,7 +144,7 @@ def encode_status(buf, battery_pct, imu_state, storage_pct, state, dropped, last
         fw[0],
         fw[1],
         fw[2],
-        0,
+        coach & 0xFF,
         _u16(uptime_s // 60),
     )
     return STATUS_SIZE

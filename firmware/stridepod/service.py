@@ -45,14 +45,23 @@ K_CAD_PAT = const(7)  # pattern of the on-pod cadence cue
 K_SHORT_PAT = const(8)  # pattern of the on-pod shortening cue
 K_AUTO = const(9)  # 0: measure only in host sessions; 1: start a session on motion
 K_REST_S = const(10)  # an auto session ends after this many seconds without a stride
-# the on-pod coach (coach.py; app.py feeds it when no host is connected)
+# the on-pod coach (coach.py; app.py feeds it every stride, host or not)
 K_PACER = const(11)  # rhythm pacer target, steps/min (100..240); 0 off
 K_PACE_EVERY = const(12)  # a pacer pulse every this many steps (1..16)
 K_SPLIT = const(13)  # a buzz at each 100 m of a rep, 0 off / 1 on
 K_SCALE = const(14)  # distance scale, permille (800..1200) of the pod's own distance
 K_GUARD = const(15)  # stride-shortening guard for reps of this many m (100..10000); 0 off
-N_KEYS = const(15)
-DEFAULTS = (180, 416, 0, 160, 200, 0, 1, 2, 1, 60, 0, 4, 0, 1000, 0)
+# the split plan: planned elapsed ms of a rep at 100 m, 200 m, ... 600 m (0: no
+# checkpoint); the coach uses the longest strictly increasing non-zero prefix
+K_PLAN_100 = const(16)
+K_PLAN_200 = const(17)
+K_PLAN_300 = const(18)
+K_PLAN_400 = const(19)
+K_PLAN_500 = const(20)
+K_PLAN_600 = const(21)
+PLAN_MAX_MS = const(3600000)
+N_KEYS = const(21)
+DEFAULTS = (180, 416, 0, 160, 200, 0, 1, 2, 1, 60, 0, 4, 0, 1000, 0, 0, 0, 0, 0, 0, 0)
 RATES = (208, 416, 833)
 
 # exact params length per opcode 1..13 (after the 4-byte header)
@@ -110,6 +119,7 @@ class Pod:
         self.fallback = None  # fallback.Fallback, or None
         self.bonds = None  # bonds.Bonds of the BLE link (set by it), or None
         self.distance_mm = 0
+        self.coach = 0  # the status record's coach byte (proto.CS_*; app.py sets it)
         self.cues_bad = 0  # cue writes ignored (unknown pattern, bad fields, not bonded)
         self.cues_played = 0
         self.requests = 0
@@ -154,6 +164,7 @@ class Pod:
             self.store.next_seq - 1 if self.store.next_seq else 0,
             FW_VERSION,
             self.clock_ms() // 1000,
+            self.coach,
         )
         return self._status
 
@@ -417,6 +428,8 @@ class Pod:
             return 800 <= v <= 1200
         if key == K_GUARD:
             return v == 0 or 100 <= v <= 10000
+        if K_PLAN_100 <= key <= K_PLAN_600:
+            return v == 0 or 1000 <= v <= PLAN_MAX_MS
         return False
 
     def _valid_all(self):

@@ -21,8 +21,9 @@ from typing import TextIO
 
 from stridecue.analysis import Event, EventKind, Targets
 from stridecue.practice import ALERTS, CueSent, Listener, Practice, Row, latency_ms
+from stridecue.protocol.records import PodCoach
 from stridecue.training import rep_words, targets_plan_words
-from stridecue.words import cue_line, event_line, mmss, pace
+from stridecue.words import cue_line, event_line, mmss, pace, pod_coach_line
 
 _CLEAR = "\x1b[H\x1b[J"
 
@@ -105,6 +106,11 @@ class View(Listener):
         words = targets_plan_words(targets, from_roster=roster)
         if words:
             self.line(row, words, t_s)
+
+    def pod_coach(self, row: Row, state: PodCoach) -> None:
+        text = pod_coach_line(state)
+        if text:
+            self.line(row, text)
 
     # --- drawing ---
     def table(self, now_s: float) -> list[str]:

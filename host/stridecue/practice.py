@@ -51,8 +51,8 @@ from stridecue.links.base import (
     stop_sessions,
 )
 from stridecue.links.replay import ReplayLink
-from stridecue.protocol import Cue, RscMeasurement, StrideEvent, StrideFlag
-from stridecue.protocol.records import Pattern
+from stridecue.protocol import Cue, RscMeasurement, Status, StrideEvent, StrideFlag
+from stridecue.protocol.records import NO_COACH, Pattern, PodCoach
 from stridecue.recorder import Recorder
 from stridecue.roster import athlete_for
 from stridecue.session import TargetsChange, stored_scales
@@ -105,6 +105,7 @@ class Row:
     last_stride_s: float = math.nan  # session time of the newest stride
     ended: bool = False  # the practice is over
     rsc: RscStrides = field(default_factory=RscStrides)  # a standard RSC pod's strides
+    pod_coach: PodCoach = NO_COACH  # what the pod's own coach does (its status records)
     _recent: deque[tuple[float, float]] = field(default_factory=lambda: deque(maxlen=4))
 
     @property
@@ -185,6 +186,10 @@ class Listener:
 
     def note(self, row: Row, text: str) -> None:
         """Anything else worth a line to the coach (a cue not sent, a run finished)."""
+
+    def pod_coach(self, row: Row, state: PodCoach) -> None:
+        """The pod's own coach changed what it does (pacing, in a rep, behind plan; 0:
+        no coach), as its status record says (``row.pod_coach`` is the new state)."""
 
 
 _NO_CUES: list[tuple[Row, Cue, str]] = []  # shared, never appended to
@@ -462,6 +467,10 @@ class Practice:
                 listener.cue(row, CueSent(t_s, rec, by, CueBy.RECORDED))
             return _NO_CUES
         self._publish_record(row, item, t_s)
+        if isinstance(rec, Status) and rec.coach != row.pod_coach:
+            row.pod_coach = rec.coach
+            for listener in self._listeners:
+                listener.pod_coach(row, rec.coach)
         return _NO_CUES
 
     def _apply_scheduled(self, host_ns: int) -> None:

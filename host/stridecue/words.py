@@ -11,7 +11,7 @@ import math
 from typing import Any
 
 from stridecue.analysis import Event, EventKind
-from stridecue.protocol.records import Pattern
+from stridecue.protocol.records import Pattern, PodCoach
 
 #: per problem: the alert, and the line when the athlete has recovered
 _PROBLEM = {
@@ -86,3 +86,18 @@ def cue_line(pattern: Pattern, by: str, reason: str = "", *, verbose: bool = Fal
     if verbose and reason:
         text += f": {reason}"
     return text
+
+
+def pod_coach_line(state: PodCoach) -> str:
+    """What the pod's own coach does, from its status: ``pod: pacing``, ``pod: rhythm
+    held, in a rep, behind plan``; ``""`` when the pod runs no coach (or cannot say)."""
+    if PodCoach.ACTIVE not in state:
+        return ""
+    parts = []
+    if PodCoach.PACER in state:
+        parts.append("pacing" if PodCoach.PACING in state else "rhythm held")
+    if PodCoach.IN_REP in state:
+        parts.append("in a rep")
+        if PodCoach.BEHIND in state:
+            parts.append("behind plan")
+    return "pod: " + (", ".join(parts) if parts else "coach on, no rep")

@@ -438,33 +438,145 @@ class _Stride:
         self.flags = 0
 
 
-def test_coach_split_buzz_and_guard_only_alone_and_as_configured():
+class _StatusTap:
+    # a link that only keeps the status records the pod publishes
+    def __init__(self):
+        self.sent = []
+
+    def stride(self, rec, n, rsc, rn):
+        pass
+
+    def reply(self, conn, buf, n):
+        pass
+
+    def record(self, conn, buf, n):
+        return True
+
+    def status(self, buf, n):
+        self.sent.append(bytes(buf[:n]))
+
+    def hosts(self):
+        return 0
+
+
+def _coach_byte(rig):
+    # GET_STATUS over the serial link -> byte 17 of the status record
+    rig.send(bytes([4, 1, 11, 77]))
+    st = rig.wire.records[-1]
+    assert st[0] == proto.KIND_STATUS, st
+    return st[17]
+
+
+def test_coach_counts_with_a_host_and_plays_splits_not_the_guard():
+    # 4 m/s strides (2.4 m in 600 ms) against 100 m in 30 s, 200 m in 45 s: the first
+    # split on plan, the second behind. The host is connected for the first 200 m and
+    # drops mid-rep: the pod's split buzz and distance go on, its guard cues once alone
     rig = Rig()
+    tap = _StatusTap()
+    rig.pod.links.append(tap)
     _config(rig, 13, 1)  # SPLIT_BUZZ on
-    _config(rig, 14, 1200)  # the pod's distance x 1.2: 100 m every 35 strides of 2.4 m
+    _config(rig, 15, 400)  # GUARD_REP_M: a 400 m rep
+    _config(rig, 16, 30000)  # the plan: 100 m at 30 s
+    _config(rig, 17, 45000)  # 200 m at 45 s
+    _config(rig, 18, 40000)  # 300 m at 40 s: not increasing, the plan stops before it
     rig.send(bytes([4, 1, 1, 1]) + struct.pack("<I", 1))  # a host session, host there
-    assert rig.app.coach is not None and rig.app.coach.pacer is None
+    c = rig.app.coach
+    assert c is not None and c.split.plan_ms == (30000, 45000) and c.guarding
+    assert _coach_byte(rig) == proto.CS_ACTIVE | proto.CS_PLAN
     t = 20000
-    for _ in range(40):
-        t += 700
-        rig.app._stride(_Stride(t, 700, 2400))  # 3.4 m/s: a rep
-    assert rig.app.coach_cues == 0  # the host cues, not the pod
+    h = rig.pod.haptics
+
+    def run(n, length=2400):
+        nonlocal t
+        for _ in range(n):
+            t += 600
+            rig.app._stride(_Stride(t, 600, length))
+            rig.app.poll()  # publishes a changed coach byte
+
+    run(41)  # 98.4 m
+    assert rig.app.coach_cues == 0 and c.running
+    assert tap.sent[-1][17] == proto.CS_ACTIVE | proto.CS_PLAN | proto.CS_REP
+    run(1)  # past 100 m: on plan, one pulse, with the host there
+    assert rig.pod.hosts() == 1 and rig.app.coach_cues == 1
+    assert h._on == 250 and h._pulses == 1
+    run(42)  # past 200 m (84 strides: 201.6 m): behind plan, two pulses
+    assert rig.app.coach_cues == 2 and h._pulses == 2  # IDENTIFY
+    behind = proto.CS_ACTIVE | proto.CS_PLAN | proto.CS_REP | proto.CS_BEHIND
+    assert tap.sent[-1][17] == behind and _coach_byte(rig) == behind
+    sent = len(tap.sent)
+    run(3, 2100)  # 12 % shorter from 200 m: the guard sees it, the host cues it
+    assert c.guard.cues == 1 and rig.app.coach_cues == 2
+    assert len(tap.sent) == sent  # nothing changed: no status sent
+    rig.clock.advance(31000)  # the host has gone, mid-rep
+    assert rig.pod.hosts() == 0
+    run(12, 2100)  # the guard's refractory strides, then a cue: played now
+    assert c.guard.cues == 2 and rig.app.coach_cues == 3
+    assert h._on == 400 and h._pulses == 1  # SHORTENING_PATTERN: STRIDE, one 400 ms pulse
+    # the distance went on counting with the host: 84 x 2.4 + 15 x 2.1 = 233.1 m
+    assert c.split.mm == 84 * 2400 + 15 * 2100 and c.split.k == 2
     rig.send(bytes([4, 1, 2, 2]))  # STOP
-    assert rig.app.coach is None
-    rig.clock.advance(31000)  # the host has gone
-    _config(rig, 15, 400)  # GUARD_REP_M (a frame: the host is back for 30 s)
-    rig.clock.advance(31000)
-    assert rig.pod.auto_start() is not None and rig.app.coach.guarding
-    played = rig.pod.haptics.played
-    for _ in range(34):
-        t += 700
-        rig.app._stride(_Stride(t, 700, 2400))
-    assert rig.app.coach_cues == 0
-    t += 700
-    rig.app._stride(_Stride(t, 700, 2400))  # 35 x 2.88 m: past 100 m
-    assert rig.app.coach_cues == 1 and rig.pod.haptics.played == played + 1
-    assert rig.pod.haptics._on == 250 and rig.pod.haptics._pulses == 1  # one pulse
-    rig.pod.auto_stop()
+    assert rig.app.coach is None and tap.sent[-1][17] == 0
+    rig.fl.close()
+
+
+def test_coach_paces_with_a_host_connected():
+    rig = Rig()
+    tap = _StatusTap()
+    rig.pod.links.append(tap)
+    _config(rig, 11, 171)  # PACER_SPM: the gait's 700 ms strides are 171 steps/min
+    _config(rig, 12, 2)  # a tick every stride
+    rig.send(bytes([4, 1, 1, 1]) + struct.pack("<I", 1))  # the host's session
+    pacing = proto.CS_ACTIVE | proto.CS_PACER | proto.CS_PACING
+    assert _coach_byte(rig) == pacing
+    n0 = len(rig.pwm.log)
+    rig.run_ms(4000)
+    assert rig.pod.hosts() == 1 and _pulses(rig.pwm, n0) >= 4  # the host is there
+    assert not any(b[17] == proto.CS_ACTIVE | proto.CS_PACER for b in tap.sent)
+    rig.run_ms(12000)  # matched for 8 strides: quiet, and the host is told
+    assert not rig.app.coach.pacer.pacing
+    assert tap.sent[-1][17] == proto.CS_ACTIVE | proto.CS_PACER
+    assert _coach_byte(rig) == proto.CS_ACTIVE | proto.CS_PACER
+    rig.send(bytes([4, 1, 2, 2]))  # STOP
+    rig.fl.close()
+
+
+class _Motor:
+    # a PWM that keeps only its duty
+    def __init__(self):
+        self.d = 0
+
+    def duty_u16(self, d=None):
+        if d is None:
+            return self.d
+        self.d = d
+        return None
+
+
+def test_the_coach_with_a_host_allocates_nothing_per_stride():
+    if sys.implementation.name != "micropython":
+        return
+    import micropython
+
+    rig = Rig()
+    _config(rig, 11, 171)
+    _config(rig, 13, 1)
+    _config(rig, 15, 400)
+    _config(rig, 16, 30000)
+    rig.send(bytes([4, 1, 1, 1]) + struct.pack("<I", 1))  # a host is connected
+    strides = [_Stride(20000 + 600 * i, 600, 2400) for i in range(1, 80)]
+    coach = rig.app._coach  # what the app does per stride after the pod has sent it
+    for s in strides[:10]:
+        coach(s)  # in the rep: the coach byte settles (its status goes out at a poll)
+    rig.app.poll()  # (a pacer tick too)
+    rest, cues = strides[10:], rig.app.coach_cues
+    rig.pod.haptics.pwm = _Motor()  # the fake PWM's duty log grows (a list): not the pod's
+    micropython.heap_lock()
+    try:
+        for s in rest:
+            coach(s)  # a split at 100 m (a cue; no status: the byte is unchanged)
+    finally:
+        micropython.heap_unlock()
+    assert rig.app.coach.split.k == 1 and rig.app.coach_cues == cues + 1
     rig.fl.close()
 
 

@@ -1,5 +1,6 @@
 # coach.py: the rhythm pacer, the split buzz and the last-200 m guard, stride by
 # stride on integer strides (ms, mm); nothing allocated per stride (unix port).
+from stridepod import proto
 from stridepod.coach import (
     CUE_NONE,
     CUE_SHORT,
@@ -102,10 +103,51 @@ def test_no_allocation_per_stride():
     c = Coach(target_spm=250, plan_ms=(13000, 26000, 39000, 52000))
     on = c.on_stride
     tick = c.pacer.tick_due
+    state = c.state
     micropython.heap_lock()
     try:
         for t, st, ln in strides:
             on(t, st, ln)
             tick(t)
+            state()
     finally:
         micropython.heap_unlock()
+
+
+def test_a_plan_makes_the_second_split_behind():
+    # 12.5 s per 100 m run against 100 m in 12.6 s, 200 m in 24.5 s, 300 m in 37.6 s:
+    # the first split on plan (one pulse), the second 0.5 s behind (two), the third on
+    c = Coach(plan_ms=(12600, 24500, 37600))
+    assert c.state() == proto.CS_ACTIVE | proto.CS_PLAN
+    cues = []
+    for t, st, ln in _rep(480, 3840, 400):
+        cue = c.on_stride(t, st, ln)
+        if cue != CUE_NONE:
+            cues.append((cue, c.split.last_ms, c.state()))
+    assert [q for q, _, _ in cues] == [CUE_SPLIT_ON, CUE_SPLIT_BEHIND, CUE_SPLIT_ON, CUE_SPLIT_ON]
+    assert [ms for _, ms, _ in cues] == [12500, 25000, 37500, 50000]
+    in_rep = proto.CS_ACTIVE | proto.CS_PLAN | proto.CS_REP
+    assert [st for _, _, st in cues] == [in_rep, in_rep | proto.CS_BEHIND, in_rep, in_rep]
+
+
+def test_the_state_tells_pacing_from_rhythm_held_and_a_rep():
+    c = Coach(target_spm=171)  # 700 ms strides
+    pacing = proto.CS_ACTIVE | proto.CS_PACER | proto.CS_PACING
+    assert c.state() == pacing
+    t = 0
+    for _ in range(7):
+        t += 700
+        c.on_stride(t, 700, 2000)  # 2.9 m/s: matched, but no rep (under 3.2 m/s)
+    assert c.state() == pacing
+    t += 700
+    c.on_stride(t, 700, 2000)  # the 8th matched stride: quiet, rhythm held
+    assert c.state() == proto.CS_ACTIVE | proto.CS_PACER
+    for _ in range(3):
+        t += 700
+        c.on_stride(t, 700, 2500)  # 3.6 m/s: three strides start a rep
+    assert c.state() == proto.CS_ACTIVE | proto.CS_PACER | proto.CS_REP
+    for _ in range(6):
+        t += 800
+        c.on_stride(t, 800, 2000)  # slower: the rep ends, 6 strides off: pacing again
+    assert c.state() == pacing
+    assert Coach(plan_ms=(), splits=False).state() == proto.CS_ACTIVE

@@ -68,6 +68,7 @@ def test_status_encoder_matches_vectors():
             f["last_seq"],
             f["firmware"],
             f["uptime_min"] * 60,
+            f.get("coach", 0),
         )
         assert bytes(buf[:n]) == _hex(v), v["name"]
 

@@ -176,6 +176,30 @@ def test_config_set_get_and_persist():
     fl.close()
 
 
+def test_split_plan_keys_and_a_config_stored_before_them():
+    fl = Flash()
+    pod, link, _, _, _ = _pod(fl)
+    for key, v, want in (
+        (16, 11500, 0),  # PLAN_100_MS: 11.5 s
+        (17, 24000, 0),
+        (21, 3600000, 0),  # up to an hour
+        (18, 0, 0),  # 0: no checkpoint
+        (16, 999, proto.R_OUT_OF_RANGE),  # under a second: not a 100 m time
+        (20, 3600001, proto.R_OUT_OF_RANGE),
+    ):
+        pod.control(_req(4, 1, bytes((key,)) + struct.pack("<I", v)), link)
+        assert _reply(link)[2] == want, (key, v)
+    pod.control(_req(5, 2, b"\x16"), link)  # key 22: none
+    assert _reply(link)[2] == proto.R_OUT_OF_RANGE
+    assert [pod.get(k) for k in range(16, 22)] == [11500, 24000, 0, 0, 0, 3600000]
+    # a config file written by a firmware with 15 keys: those load, the plan is empty
+    old = [185, 833, 1, 150, 170, 1, 2, 3, 0, 30, 171, 2, 1, 1030, 400]
+    assert pod.store.save_config(old)
+    pod2, _, _, _, _ = _pod(fl)
+    assert pod2.config[:15] == old and pod2.config[15:] == [0] * 6
+    fl.close()
+
+
 def test_time_sync_reports_device_clock():
     pod, link, clock, _, fl = _pod()
     clock.advance(41234)

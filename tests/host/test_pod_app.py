@@ -276,12 +276,14 @@ async def test_a_pod_alone_paces_the_cadence_until_it_is_matched(tmp_path: Path)
     flash = tmp_path / "flash.bin"
     with run_pod(tmp_path / "boot1", flash=flash) as pod:
         # once, on USB: its coach ticks 171 steps/min (the foot's 700 ms strides),
-        # one pulse a stride; a split buzz and a 400 m guard besides (no rep here)
+        # one pulse a stride; a split buzz on a plan and a 400 m guard besides (no rep here)
         code, out = await _configure(
-            pod, "--pacer", "171/2", "--split-buzz", "on", "--scale", "1.02", "--guard", "400"
-        )
+            pod, "--pacer", "171/2", "--split-buzz", "on", "--scale", "1.02", "--guard", "400",
+            "--split-plan", "even:50",
+        )  # fmt: skip
         assert code == 0 and "pacer              on: 171 steps/min, a pulse every 2" in out, out
         assert "distance x 1.020" in out and "guard   on: reps of 400 m" in out, out
+        assert "split plan         100 m 12.5 s, 200 m 25.0 s, 300 m 37.5 s, 400 m 50.0 s" in out
 
     def ticks() -> int:
         return sum(1 for (d,) in pod.events("motor") if int(d) > 0)

@@ -233,6 +233,83 @@ async def test_pod_config_sets_what_the_pod_does_alone(tmp_path: Path) -> None:
     await link.close()
 
 
+async def test_pod_config_puts_the_split_plan_on_the_pod(tmp_path: Path) -> None:
+    fw = FirmwarePod(tmp_path / "pod")
+    link = await connected(fw)
+    plan_keys = [ConfigKey(k) for k in range(16, 22)]
+    have = await podcmd.configure(link, parse("config", "wire:pod"))
+    assert [have[k] for k in plan_keys] == [0] * 6
+    assert "split plan         none: each 100 m is one pulse" in podcmd.describe("p", have)
+    # the coach's checkpoints; 300 m half-way between 200 m and 400 m
+    have = await podcmd.configure(
+        link,
+        parse("config", "wire:pod", "--split-buzz", "on", "--split-plan", "100:11.5,200:24,400:50"),
+    )
+    assert [fw.pod.get(k) for k in plan_keys] == [11500, 24000, 37000, 50000, 0, 0]
+    text = podcmd.describe("wire:pod", have)
+    assert "split plan         100 m 11.5 s, 200 m 24.0 s, 300 m 37.0 s, 400 m 50.0 s" in text
+    # even pace for a 600 m rep: 75 s, 12.5 s each 100 m, past a minute in mm:ss
+    have = await podcmd.configure(link, parse("config", "wire:pod", "--split-plan", "even:75/600"))
+    assert [have[k] for k in plan_keys] == [12500, 25000, 37500, 50000, 62500, 75000]
+    assert "500 m 1:02.5, 600 m 1:15.0" in podcmd.describe("wire:pod", have)
+    # the race shape for a 400 m rep, the rep from --guard; a shorter plan stretched to it
+    have = await podcmd.configure(
+        link, parse("config", "wire:pod", "--split-plan", "shape:50", "--guard", "400")
+    )
+    assert [have[k] for k in plan_keys] == [12250, 24000, 36250, 50000, 0, 0]
+    have = await podcmd.configure(
+        link, parse("config", "wire:pod", "--split-plan", "100:12,200:25", "--rep-distance", "300")
+    )
+    assert [have[k] for k in plan_keys] == [12000, 25000, 38000, 0, 0, 0]
+    rebooted = FirmwarePod(tmp_path / "pod")  # kept on the pod's flash
+    assert [rebooted.pod.get(k) for k in plan_keys] == [12000, 25000, 38000, 0, 0, 0]
+    have = await podcmd.configure(link, parse("config", "wire:pod", "--split-plan", "off"))
+    assert [have[k] for k in plan_keys] == [0] * 6
+    await link.close()
+
+
+def test_the_plan_the_pods_coach_uses_is_the_increasing_prefix() -> None:
+    assert podcmd.plan_prefix((12000, 25000, 0, 50000, 0, 0)) == (12000, 25000)
+    assert podcmd.plan_prefix((12000, 11000, 30000, 0, 0, 0)) == (12000,)
+    assert podcmd.plan_prefix((0, 12000, 0, 0, 0, 0)) == ()
+
+
+async def test_pod_config_tells_an_older_pod_has_no_split_plan(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bluez import fwpod
+
+    monkeypatch.setattr(fwpod.service, "N_KEYS", 15)  # a firmware with keys 1-15
+    fw = FirmwarePod(tmp_path / "pod")
+    link = await connected(fw)
+    have = await podcmd.configure(link, parse("config", "wire:pod", "--guard", "400"))
+    assert ConfigKey.PLAN_100_MS not in have and have[ConfigKey.GUARD_REP_M] == 400
+    assert "split plan         not on this firmware" in podcmd.describe("wire:pod", have)
+    with pytest.raises(LinkError, match="this pod's firmware has no split plan; install"):
+        await podcmd.configure(link, parse("config", "wire:pod", "--split-plan", "even:50"))
+    await link.close()
+
+
+BAD_PLANS = {  # `pod config --split-plan` refused in one line before the pod is asked
+    "100:12,200:11": "is not increasing",
+    "even:90/800": "the pod holds a plan for reps of 100 to 600 m",
+    "100:11.5,200:24 --rep-distance 700": "give --rep-distance up to 600",
+    "even:50 --rep-distance 50": "for a 50 m rep",
+    "fast": "is not metres:seconds",
+}
+
+
+@pytest.mark.parametrize("option", BAD_PLANS)
+def test_pod_config_refuses_a_plan_the_pod_cannot_hold(
+    option: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    spec, *more = option.split()
+    assert cli.main(["pod", "config", "serial:/dev/null", "--split-plan", spec, *more]) == 2
+    err = capsys.readouterr().err
+    assert BAD_PLANS[option] in err and err.count("\n") == 1, err
+    assert "Traceback" not in err
+
+
 REFUSED = {  # what `pod config` refuses before it talks to the pod, and why
     "--cadence 185-170": "100 <= LO < HI <= 240",
     "--cadence fast": "LO-HI steps/min",

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import io
+
 import numpy as np
 import pytest
 from cuepod import CuePod
 from stridecue.links.base import Channel, Received
 from stridecue.practice import CueBy, CueSent, Listener, Practice, Row
-from stridecue.protocol import StrideEvent
-from stridecue.protocol.records import Pattern
+from stridecue.protocol import Status, StrideEvent
+from stridecue.protocol.records import NO_COACH, Pattern, PodCoach
 from stridecue.sim import strides as S
 from stridecue.timeline import SessionClock
 
@@ -111,3 +113,56 @@ async def test_a_standard_rsc_pod_is_analysed_for_what_it_carries() -> None:
     summary = next(e for e in events if getattr(e, "kind", "") == "rep_summary")
     # at most the 690 m run (150 s x 4 m/s + 30 s x 3 m/s), less the start the rep needs
     assert 550 < summary.detail["distance_m"] <= 690
+
+
+class PodCoaches(Listener):
+    def __init__(self) -> None:
+        self.seen: list[tuple[str, PodCoach]] = []
+
+    def pod_coach(self, row: Row, state: PodCoach) -> None:
+        self.seen.append((row.name, state))
+
+
+async def test_the_pods_own_coach_reaches_the_listeners_the_tile_and_the_terminal() -> None:
+    """Status records carry what the pod's coach does; each change is published once."""
+    from stridecue.dashboard.feed import Feed
+    from stridecue.dashboard.live import PracticeControls
+    from stridecue.dashboard.state import LiveState
+    from stridecue.dashboard.tile import Tile
+    from stridecue.liveview import View
+
+    practice = Practice([], clock=SessionClock(T0, now_ns=lambda: T0))
+    seen, cues, state, out = PodCoaches(), Cues(), LiveState(), io.StringIO()
+    for listener in (seen, cues, Feed(state)):  # Cues keeps the default: nothing to change
+        practice.subscribe(listener)
+    view = View(practice, "t", out, live=False)
+    practice.add_athlete("pod", "Ana")
+    pacing = PodCoach.ACTIVE | PodCoach.PACER | PodCoach.PACING
+    behind = PodCoach.ACTIVE | PodCoach.PACER | PodCoach.IN_REP | PodCoach.BEHIND
+    for k, coach in enumerate((NO_COACH, pacing, pacing, behind, NO_COACH)):
+        st = Status(80, 0, 3, 5, 0, k, (0, 2, 0), 1, coach)
+        await practice.handle(Received("pod", T0 + k * 10**9, Channel.POD, bytes(st), st))
+        if coach == pacing:
+            assert state.athletes["pod"].pod_coach == "pod: pacing"
+        if coach == behind:
+            ana = state.athletes["pod"]
+            assert ana.pod_coach == "pod: rhythm held, in a rep, behind plan"
+            tile = Tile(ana, PracticeControls(practice), 100)
+            assert '<div class="sc-pod"' in tile.header.text
+            assert "pod: rhythm held, in a rep, behind plan" in tile.header.text
+    assert seen.seen == [("Ana", pacing), ("Ana", behind), ("Ana", NO_COACH)]  # changes only
+    assert state.athletes["pod"].pod_coach == "" and practice.rows["pod"].pod_coach == NO_COACH
+    lines = out.getvalue().splitlines()
+    assert lines == ["00:01 Ana: pod: pacing", "00:03 Ana: pod: rhythm held, in a rep, behind plan"]
+    assert view.events[-1] == lines[-1]
+
+
+def test_the_pods_coach_in_coachs_words() -> None:
+    from stridecue.words import pod_coach_line
+
+    assert pod_coach_line(NO_COACH) == ""  # no coach, or a pod from before the byte
+    assert pod_coach_line(PodCoach.ACTIVE | PodCoach.PLAN) == "pod: coach on, no rep"
+    assert pod_coach_line(PodCoach.ACTIVE | PodCoach.PACER) == "pod: rhythm held"
+    rep = PodCoach.ACTIVE | PodCoach.IN_REP | PodCoach.PLAN
+    assert pod_coach_line(rep) == "pod: in a rep"
+    assert pod_coach_line(rep | PodCoach.BEHIND) == "pod: in a rep, behind plan"

@@ -28,6 +28,7 @@ from stridecue.protocol.records import (
     ConfigKey,
     Opcode,
     Pattern,
+    PodCoach,
     Result,
     SessionFlag,
     StoredSession,
@@ -72,6 +73,7 @@ def build(v: dict[str, Any]) -> object:
                 f["last_seq"],
                 tuple(f["firmware"]),
                 f["uptime_min"],
+                PodCoach(f.get("coach", 0)),
             )
         case "cue":
             return Cue(Pattern(f["pattern"]), f["intensity_pct"], f["repeat"], f["duration_ms"])
@@ -148,6 +150,8 @@ def test_store_and_forward_vectors() -> None:
     assert bytes(rest) == by["control_set_rest_stop"]
     pacer = ControlRequest.set_config(24, ConfigKey.PACER_SPM, 180)
     assert bytes(pacer) == by["control_set_pacer"]
+    plan = ControlRequest.set_config(25, ConfigKey.PLAN_100_MS, 11500)
+    assert bytes(plan) == by["control_set_split_plan_100"]
     listed = decode_record(by["reply_list_sessions_auto"])
     assert isinstance(listed, ControlReply)
     s = StoredSession.from_list_reply(listed.payload)
@@ -173,3 +177,19 @@ def test_bond_requests_and_the_list_reply_match_the_vectors() -> None:
         BondAddress(0, "D8:3A:DD:12:34")
     with pytest.raises(ProtocolError):
         BondEntry.from_payload(reply.payload[:-1])
+
+
+def test_the_status_coach_byte_with_and_without_a_coach() -> None:
+    by = {v["name"]: raw(v) for v in VECTORS}
+    old = decode_record(by["status_streaming"])  # a pod from before the byte: 0
+    assert isinstance(old, Status) and old.coach == PodCoach(0) and not old.coach
+    rec = decode_record(by["status_pod_coach_behind_plan"])
+    assert isinstance(rec, Status)
+    assert rec.coach == (
+        PodCoach.ACTIVE | PodCoach.IN_REP | PodCoach.BEHIND | PodCoach.PACER | PodCoach.PLAN
+    )
+    assert PodCoach.PACING not in rec.coach  # a pacer, quiet: rhythm held
+    newer = bytearray(by["status_pod_coach_behind_plan"])
+    newer[17] |= 0x80  # a bit a newer pod may add: kept, the rest still read
+    again = decode_record(bytes(newer))
+    assert isinstance(again, Status) and int(again.coach) == 0xBD and bytes(again) == newer

@@ -7,8 +7,9 @@ subparser per action, each added by its own ``_add_*`` function listed in
 
 - ``config``: the targets the pod cues by on its own (cadence band, stride
   shortening, which pattern for which), its coach for reps (pacer, split buzz,
-  distance scale, shortening guard), and when it measures by itself (auto
-  start, the rest that ends it). SET_CONFIG; the pod keeps them on its flash.
+  the split plan it judges each 100 m by, distance scale, shortening guard), and
+  when it measures by itself (auto start, the rest that ends it). SET_CONFIG;
+  the pod keeps them on its flash.
 - ``sync``: download the sessions the pod recorded on its own into the sessions
   folder, once (:mod:`stridecue.podsync`).
 - ``bonds``: list the hosts the pod keeps BLE bonds for; ``forget``: make it
@@ -25,11 +26,21 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from stridecue import podsync
+from stridecue.analysis.plan import Plan
 from stridecue.commands._practice import sessions_dir
 from stridecue.errors import ConfigError, LinkError
 from stridecue.links import BleOptions, LinkOptions, SerialOptions, open_link
+from stridecue.links.base import check_reply
 from stridecue.links.podlink import PodLink
-from stridecue.protocol.records import ConfigKey, Pattern
+from stridecue.protocol.records import (
+    PLAN_KEYS,
+    PLAN_MAX_MS,
+    PLAN_MIN_MS,
+    ConfigKey,
+    ControlRequest,
+    Pattern,
+    Result,
+)
 
 T = TypeVar("T")
 LINK_HELP = "the pod: serial:PORT, or ble:NAME-or-ADDRESS once paired (`stridecue pair`)"
@@ -137,6 +148,20 @@ def _add_config(actions: Any) -> None:
         metavar="METRES|off",
         help="cue stride shortening in reps this long (100-10000, e.g. 400); off: no guard",
     )
+    p.add_argument(
+        "--split-plan",
+        metavar="SPEC|off",
+        help="the plan the split buzz judges each 100 m by: 100:11.5,200:24,400:50 "
+        "(metres:seconds), even:50 or shape:50, up to 600 m; off: no plan (one pulse each "
+        "100 m)",
+    )
+    p.add_argument(
+        "--rep-distance",
+        type=float,
+        metavar="M",
+        help="the rep the split plan is for (100-600 m; default: --guard's rep, else the "
+        "plan's last checkpoint)",
+    )
     p.add_argument("--auto", type=_on_off, metavar="on|off", help="start a session on motion (on)")
     p.add_argument(
         "--rest-stop",
@@ -224,16 +249,77 @@ def _patterns(text: str) -> dict[ConfigKey, int]:
     return out
 
 
+OFF_PLAN = ()  # --split-plan off
+
+
+def split_plan_ms(spec: str, rep_m: float | None = None) -> tuple[int, ...]:
+    """A plan as the pod keeps it: the planned elapsed ms at each 100 m of a rep of
+    ``rep_m`` metres (default: the plan's last checkpoint; past it, the last segment's
+    pace). ConfigError in one line for a plan the pod cannot hold."""
+    if spec.strip().lower() == "off":
+        return OFF_PLAN
+    plan = Plan.parse(spec)
+    rep = plan.distance_m if rep_m is None else rep_m
+    most = 100 * len(PLAN_KEYS)
+    if not 100 <= rep <= most:
+        raise ConfigError(
+            f"split plan {spec!r} for a {rep:g} m rep: the pod holds a plan for reps of 100 to "
+            f"{most} m (its 100 m checkpoints); give --rep-distance up to {most}"
+        )
+    out = tuple(
+        round(plan.plan_elapsed_s(100.0 * k) * 1000) for k in range(1, int(rep / 100 + 1e-9) + 1)
+    )
+    for k, ms in enumerate(out, 1):
+        if not PLAN_MIN_MS <= ms <= PLAN_MAX_MS:
+            raise ConfigError(
+                f"split plan {spec!r}: {100 * k} m at {ms / 1000:g} s is out of range; the pod "
+                f"keeps 1 s to {PLAN_MAX_MS // 60000} min"
+            )
+    return out
+
+
+def _plan_rep_m(args: argparse.Namespace) -> float | None:
+    # the rep a plan is for: --rep-distance, else --guard's rep, else the plan's own
+    if args.rep_distance is not None:
+        return float(args.rep_distance)
+    return float(args.guard) if args.guard else None
+
+
 def run_config(args: argparse.Namespace) -> int:
     if args.rest_stop is not None and not 10 <= args.rest_stop <= 3600:
         raise LinkError(f"--rest-stop {args.rest_stop}: use 10 to 3600 seconds")
+    if args.rep_distance is not None and args.split_plan is None:
+        raise ConfigError("--rep-distance goes with --split-plan: the rep the plan is for")
+    if args.split_plan is not None:
+        split_plan_ms(args.split_plan, _plan_rep_m(args))  # refused before the pod is asked
     have = with_pod(args.link, lambda link: configure(link, args))
     print(describe(args.link, have))
     return 0
 
 
+async def _read_plan(link: PodLink) -> tuple[int, ...] | None:
+    """The plan keys as the pod has them; None from a firmware without them."""
+    out = []
+    for key in PLAN_KEYS:
+        reply = await link.control(ControlRequest.get_config(link.token(), key))
+        if reply.result is Result.OUT_OF_RANGE and key is PLAN_KEYS[0]:
+            return None  # a firmware from before the split plan
+        check_reply(link.spec, reply)
+        out.append(int.from_bytes(reply.payload[1:5], "little"))
+    return tuple(out)
+
+
 async def configure(link: PodLink, args: argparse.Namespace) -> dict[ConfigKey, int]:
-    """Send what ``args`` ask for; returns every setting as the pod has it now."""
+    """Send what ``args`` ask for; returns every setting as the pod has it now (the
+    split plan's keys only from a firmware that has them)."""
+    plan = None
+    if getattr(args, "split_plan", None) is not None:
+        plan = split_plan_ms(args.split_plan, _plan_rep_m(args))
+        if await _read_plan(link) is None:
+            raise LinkError(
+                f"{link.spec}: this pod's firmware has no split plan; install the current "
+                "one with `stridecue device install`"
+            )
     if args.cadence not in (None, OFF):
         lo, hi = args.cadence
         # the pod keeps LOW < HIGH at every step: move the bound that keeps it so first
@@ -255,10 +341,47 @@ async def configure(link: PodLink, args: argparse.Namespace) -> dict[ConfigKey, 
         ConfigKey.GUARD_REP_M: args.guard,
         **(args.patterns or {}),
     }
+    if plan is not None:
+        for key, ms in zip(PLAN_KEYS, plan + (0,) * len(PLAN_KEYS), strict=False):
+            changes[key] = ms
     for key, value in changes.items():
         if value is not None:
             await link.set_config(key, value)
-    return {key: await link.get_config(key) for key in ConfigKey}
+    have = {key: await link.get_config(key) for key in ConfigKey if key not in PLAN_KEYS}
+    kept = await _read_plan(link)
+    if kept is not None:
+        have.update(zip(PLAN_KEYS, kept, strict=True))
+    return have
+
+
+def plan_prefix(values: tuple[int, ...]) -> tuple[int, ...]:
+    """What the pod's coach uses of its plan keys: the longest strictly increasing
+    non-zero prefix (as firmware/stridepod/app.py reads them)."""
+    out: list[int] = []
+    for v in values:
+        if v <= (out[-1] if out else 0):
+            break
+        out.append(v)
+    return tuple(out)
+
+
+def clock_s(seconds: float) -> str:
+    """``11.5`` -> ``11.5 s``; ``83.4`` -> ``1:23.4`` (a coach's stopwatch)."""
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    m, s = divmod(seconds, 60)
+    return f"{int(m)}:{s:04.1f}"
+
+
+def plan_words(values: tuple[int, ...] | None) -> str:
+    """The split plan the pod keeps, in a coach's words."""
+    if values is None:
+        return "not on this firmware (install the current one)"
+    plan = plan_prefix(values)
+    if not plan:
+        return "none: each 100 m is one pulse"
+    marks = ", ".join(f"{100 * k} m {clock_s(ms / 1000)}" for k, ms in enumerate(plan, 1))
+    return f"{marks} (two pulses when later than 0.2 s)"
 
 
 def describe(spec: str, have: dict[ConfigKey, int]) -> str:
@@ -277,19 +400,25 @@ def describe(spec: str, have: dict[ConfigKey, int]) -> str:
         else "off"
     )
     rep = have[ConfigKey.GUARD_REP_M]
-    guard = f"on: reps of {rep} m, buzz {pattern(ConfigKey.SHORTENING_PATTERN)}" if rep else "off"
+    guard = (
+        f"on: reps of {rep} m, buzz {pattern(ConfigKey.SHORTENING_PATTERN)} (no host connected)"
+        if rep
+        else "off"
+    )
+    plan = tuple(have[k] for k in PLAN_KEYS) if PLAN_KEYS[0] in have else None
     return "\n".join(
         [
-            f"{spec} keeps (used when no host is connected):",
+            f"{spec} keeps:",
             f"  cadence cue        {on(ConfigKey.FALLBACK_CUES)}: outside {band}, "
-            f"buzz {pattern(ConfigKey.CADENCE_PATTERN)}",
+            f"buzz {pattern(ConfigKey.CADENCE_PATTERN)} (no host connected)",
             f"  shortening cue     {on(ConfigKey.FALLBACK_SHORTENING)}: "
-            f"buzz {pattern(ConfigKey.SHORTENING_PATTERN)}",
+            f"buzz {pattern(ConfigKey.SHORTENING_PATTERN)} (no host connected)",
             f"  measures by itself {on(ConfigKey.AUTO_START)}: starts on motion, stops "
             f"{have[ConfigKey.REST_STOP_S]} s after the last stride",
             f"  pacer              {pacer}",
             f"  split buzz         {on(ConfigKey.SPLIT_BUZZ)}: each 100 m of a rep, "
             f"distance x {have[ConfigKey.DISTANCE_SCALE_PERMILLE] / 1000:.3f}",
+            f"  split plan         {plan_words(plan)}",
             f"  shortening guard   {guard}",
         ]
     )

@@ -18,8 +18,9 @@ from stridecue.dashboard.state import LiveState
 from stridecue.links import LinkState, Received
 from stridecue.practice import CueSent, Listener, Row
 from stridecue.protocol import RscMeasurement, Status, StrideEvent, StrideFlag
+from stridecue.protocol.records import PodCoach
 from stridecue.training import distance_words, halves_words, splits_words
-from stridecue.words import cue_line, event_line
+from stridecue.words import cue_line, event_line, pod_coach_line
 
 
 def alert_text(e: Event) -> str:
@@ -77,6 +78,10 @@ class Feed(Listener):
                 stride_length_m=rec.stride_length_m or 0.0,
                 contact_time_s=0.0,
             )
+
+    def pod_coach(self, row: Row, state: PodCoach) -> None:
+        """What the pod's own coach does, one line on the tile (empty: no coach)."""
+        self.state.update(row.pod, pod_coach=pod_coach_line(state))
 
     def _speed(self, row: Row) -> None:
         view = self.state.athlete(row.pod)

@@ -59,6 +59,7 @@ class AthleteView:
     strides: deque[StridePoint] = field(default_factory=lambda: deque(maxlen=WINDOW_STRIDES))
     alerts: deque[Alert] = field(default_factory=lambda: deque(maxlen=ALERTS_KEPT))
     cues_sent: int = 0
+    pod_coach: str = ""  # what the pod's own coach does ("pod: pacing"), "" without one
 
     @property
     def last(self) -> StridePoint | None:
@@ -165,6 +166,7 @@ class LiveState:
             view.rep = 0
             view.running = False
             view.distance_m = 0.0
+            view.pod_coach = ""
             view.split_index = 0
             view.last_split_s = None
             view.last_split_plan_s = None

@@ -106,7 +106,7 @@ class Tile:
         self.alert_source = ColumnDataSource(data={"t": [], "y": [], "color": [], "text": []})
         # fixed sizes: a text change then redraws the Div without re-laying out the page
         inner = TILE_WIDTH - 14
-        self.header = Div(text="", css_classes=["sc-head"], width=inner, height=38)
+        self.header = Div(text="", css_classes=["sc-head"], width=inner, height=54)
         # the column lines this canvas up with the chart's frame, after the chart's axis
         self.numbers = self._numbers(view.pod, inner - _AXIS_PX)
         self.alerts = Div(text="", css_classes=["sc-alerts"], width=inner, height=54)
@@ -318,6 +318,9 @@ class Tile:
             f'<div class="sc-rep" style="font-size:12px;color:#444">{rep} \u00b7 '
             f'<span class="sc-distance">{view.distance_m:.0f} m</span> \u00b7 '
             f'<span class="sc-split">last split {split}</span></div>'
+            # what the pod's own coach does (its status), or nothing when it runs none
+            f'<div class="sc-pod" style="font-size:12px;color:#6a3d9a">'
+            f"{html.escape(view.pod_coach)}</div>"
         )
         _set(self.header, "text", header)
         v = self.values

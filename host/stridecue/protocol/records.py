@@ -102,6 +102,37 @@ class ConfigKey(enum.IntEnum):
     SPLIT_BUZZ = 13  # 0 off, 1 on: a buzz at each 100 m of a rep
     DISTANCE_SCALE_PERMILLE = 14  # 800..1200 (default 1000): the pod's distance, scaled
     GUARD_REP_M = 15  # 0 off, or 100..10000: the shortening guard for reps this long
+    # the split plan: planned elapsed ms of a rep at 100 m ... 600 m, 0 or 1000..3600000
+    # (0: no checkpoint); the pod uses the longest strictly increasing non-zero prefix
+    PLAN_100_MS = 16
+    PLAN_200_MS = 17
+    PLAN_300_MS = 18
+    PLAN_400_MS = 19
+    PLAN_500_MS = 20
+    PLAN_600_MS = 21
+
+
+#: the split plan's config keys, 100 m apart, in order
+PLAN_KEYS = tuple(k for k in ConfigKey if k >= ConfigKey.PLAN_100_MS)
+#: the longest planned time one plan key takes (ms)
+PLAN_MAX_MS = 3_600_000
+#: the shortest non-zero one (ms)
+PLAN_MIN_MS = 1_000
+
+
+class PodCoach(enum.IntFlag):
+    """The status record's coach byte: what the pod's own coach does (0: no coach, or a
+    pod from before the byte). Bits this host does not know are kept."""
+
+    ACTIVE = 0x01  # a coach runs in this session
+    PACING = 0x02  # its pacer ticks now (with PACER and this clear: rhythm held, quiet)
+    IN_REP = 0x04  # in a rep, by the pod's own rep detection
+    BEHIND = 0x08  # the last split of this rep was behind the plan
+    PACER = 0x10  # a pacer is set
+    PLAN = 0x20  # a split plan is set
+
+
+NO_COACH = PodCoach(0)
 
 
 class SessionFlag(enum.IntFlag):
@@ -220,6 +251,7 @@ class Status:
     last_seq: int
     firmware: tuple[int, int, int]
     uptime_min: int
+    coach: PodCoach = NO_COACH  # byte 17; 0 from a pod without a coach (or before the byte)
 
     _FMT: ClassVar[struct.Struct] = struct.Struct("<BBBBBBIIBBBBH")
     SIZE: ClassVar[int] = 20
@@ -232,6 +264,7 @@ class Status:
         _check_range("dropped_samples", self.dropped_samples, 0, 0xFFFFFFFF)
         _check_range("last_seq", self.last_seq, 0, 0xFFFFFFFF)
         _check_range("uptime_min", self.uptime_min, 0, 0xFFFF)
+        _check_range("coach", self.coach, 0, 0xFF)
         if len(self.firmware) != 3:
             raise ConfigError(f"firmware={self.firmware}: give (major, minor, patch)")
         for part in self.firmware:
@@ -240,9 +273,9 @@ class Status:
     @classmethod
     def from_bytes(cls, data: bytes) -> Status:
         _header(data, Kind.STATUS, cls.SIZE)
-        _, _, bat, imu, sto, st, drop, last, a, b, c, _, up = cls._FMT.unpack(data)
+        _, _, bat, imu, sto, st, drop, last, a, b, c, coach, up = cls._FMT.unpack(data)
         bat, imu, sto = _known(bat, 100), _known(imu, IMU_STATE_MAX), _known(sto, 100)
-        return cls(bat, imu, sto, st, drop, last, (a, b, c), up)
+        return cls(bat, imu, sto, st, drop, last, (a, b, c), up, PodCoach(coach))
 
     def __bytes__(self) -> bytes:
         a, b, c = self.firmware
@@ -258,7 +291,7 @@ class Status:
             a,
             b,
             c,
-            0,
+            self.coach,
             self.uptime_min,
         )
 
