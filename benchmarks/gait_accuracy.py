@@ -74,6 +74,10 @@ COURSE_SEGMENTS = 5  # walk slow, walk fast, jog, run, sprint
 MAX_STANCE_S = 1.0  # s; longest foot contact (walking slowly, stopping) for matching
 PYSHOE_ACC_G = 8  # MicroStrain 3DM-GX5-25 as recorded: 8 g accelerometer
 PYSHOE_GYRO_DPS = 2000  # gyro full scale not documented; no hard plateau in the data
+# us; the MicroStrain's gyro reports each instant this late against its accelerometer
+# (filters): 1.5 samples at 200 Hz, chosen on the TUNED running trials (issue #19 third
+# pass, docs/accuracy.md)
+PYSHOE_GYRO_LAG_US = 7500
 
 
 @dataclass
@@ -172,10 +176,12 @@ def run_pyshoe(
     derived: bool = False,
     reference: bool = False,
     held: tuple[bool, ...] = (False, True),
+    gyro_lag_us: int = PYSHOE_GYRO_LAG_US,
 ) -> list[TrialResult]:
     """Every annotated trial; with ``derived`` only the trials without annotations.
 
-    ``held``: which side of HOLDOUT to run (both by default).
+    ``held``: which side of HOLDOUT to run (both by default); ``gyro_lag_us``: the
+    sensor's gyro lag given to the engine.
     """
     out = []
     for mat in sorted((data_dir / "pyshoe_vicon" / "mat").glob("*.mat")):
@@ -188,7 +194,7 @@ def run_pyshoe(
         truth = pyshoe_truth(data_dir, name, derive=True)
         assert truth is not None
         data = read_pyshoe_mat(mat)
-        strides = eng_mod.run(data, engine, 200, PYSHOE_ACC_G, PYSHOE_GYRO_DPS)  # type: ignore[arg-type]
+        strides = eng_mod.run(data, engine, 200, PYSHOE_ACC_G, PYSHOE_GYRO_DPS, gyro_lag_us)  # type: ignore[arg-type]
         kind = "running" if name in RUNNING else "walking"
         r = match(strides, truth[0], truth[1], name, kind)
         if reference:
@@ -421,6 +427,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     p.add_argument("--no-course", action="store_true", help="skip the 800 Hz course trials")
     p.add_argument(
+        "--gyro-lag-us",
+        type=int,
+        default=PYSHOE_GYRO_LAG_US,
+        help="PyShoe sensor's gyro lag behind its accelerometer, us (default %(default)s)",
+    )
+    p.add_argument(
         "--split",
         choices=("both", "tuned", "held-out"),
         default="both",
@@ -431,7 +443,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"no data at {args.data}; set STRIDECUE_DATA", file=sys.stderr)
         return 2
     show = {"both": (False, True), "tuned": (False,), "held-out": (True,)}[args.split]
-    rs = run_pyshoe(args.data, args.engine, reference=args.reference, held=show)
+    rs = run_pyshoe(
+        args.data, args.engine, reference=args.reference, held=show, gyro_lag_us=args.gyro_lag_us
+    )
     if not args.quiet:
         for r in rs:
             if (r.name in HOLDOUT) not in show:
@@ -444,7 +458,11 @@ def main(argv: list[str] | None = None) -> int:
                 continue
             sel = [r for r in split(rs, held) if r.kind == kind]
             print(f"PyShoe {kind:7s} {tag} " + summary(sel))
-    extra = run_pyshoe(args.data, args.engine, derived=True) if False in show else []
+    extra = (
+        run_pyshoe(args.data, args.engine, derived=True, gyro_lag_us=args.gyro_lag_us)
+        if False in show
+        else []
+    )
     if not args.quiet:
         for r in extra:
             print(f"{r.name} {r.kind:7s} " + summary([r]) + "  (stances from zv_shoe_opt)")

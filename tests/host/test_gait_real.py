@@ -41,7 +41,7 @@ def test_running_trials_detection_and_length(shared_data: Path) -> None:
         data = read_pyshoe_mat(shared_data / "pyshoe_vicon" / "mat" / f"{name}.mat")
         truth = bench.pyshoe_truth(shared_data, name)
         assert truth is not None
-        strides = engine.run(data, "cpython", 200, 8, 2000)
+        strides = engine.run(data, "cpython", 200, 8, 2000, bench.PYSHOE_GYRO_LAG_US)
         results.append(bench.match(strides, truth[0], truth[1], name, "running"))
     n_true = sum(r.n_true for r in results)
     n_found = sum(r.n_found for r in results)
@@ -57,10 +57,16 @@ def test_running_trials_detection_and_length(shared_data: Path) -> None:
 @pytest.mark.slow
 @pytest.mark.skipif(micropython_exe() is None, reason="micropython unix port not installed")
 def test_micropython_and_cpython_agree_on_real_data(shared_data: Path) -> None:
+    # with the sensor's gyro lag (7.5 ms = 1.5 samples: the interpolated
+    # path) and without it; the lag must change the lengths, not the strides found
     data = read_pyshoe_mat(shared_data / "pyshoe_vicon" / "mat" / f"{TRIALS[0]}.mat")
-    mp = engine.run(data, "micropython", 200, 8, 2000)
-    cp = engine.run(data, "cpython", 200, 8, 2000)
+    lag = _bench().PYSHOE_GYRO_LAG_US
+    mp = engine.run(data, "micropython", 200, 8, 2000, lag)
+    cp = engine.run(data, "cpython", 200, 8, 2000, lag)
     assert len(cp) >= 15 and mp == cp
+    cp0 = engine.run(data, "cpython", 200, 8, 2000)
+    assert [s["t_contact_s"] for s in cp0] == [s["t_contact_s"] for s in cp]
+    assert [s["stride_length_m"] for s in cp0] != [s["stride_length_m"] for s in cp]
 
 
 def _course(shared_data: Path, name: str) -> ImuData:
