@@ -127,14 +127,19 @@ class Calibration:
         return Calibration(round(scale, 5), n, max(self.date, other.date))
 
 
-def calibrations(path: Path) -> dict[str, Calibration]:
-    """Athlete -> calibration from the roster file (an absent file: none)."""
+def _read(path: Path) -> dict[str, object]:
+    """The roster file's tables (an absent file: none), or one ConfigError line."""
     if not path.is_file():
         return {}
     try:
-        data = tomllib.loads(path.read_text())
+        return tomllib.loads(path.read_text())
     except (OSError, tomllib.TOMLDecodeError) as e:
         raise ConfigError(f"roster {path}: {e}") from None
+
+
+def calibrations(path: Path) -> dict[str, Calibration]:
+    """Athlete -> calibration from the roster file (an absent file: none)."""
+    data = _read(path)
     table = data.get(CALIBRATION, {})
     out: dict[str, Calibration] = {}
     if not isinstance(table, dict):
@@ -196,12 +201,7 @@ def plans(path: Path) -> dict[str, dict[float, Plan]]:
 
     Anything wrong is one ConfigError line naming the file, the athlete and the key.
     """
-    if not path.is_file():
-        return {}
-    try:
-        data = tomllib.loads(path.read_text())
-    except (OSError, tomllib.TOMLDecodeError) as e:
-        raise ConfigError(f"roster {path}: {e}") from None
+    data = _read(path)
     table = data.get(PLAN, {})
     if not isinstance(table, dict):
         raise ConfigError(f"roster {path}: [plan] must hold one table per athlete; {_PLAN_HOW}")
