@@ -81,3 +81,28 @@ def test_nothing_to_export_is_one_line(root: Path, tmp_path: Path, capsys) -> No
     assert code != 0
     err = capsys.readouterr().err.strip()
     assert "nothing to export" in err and len(err.splitlines()) == 1
+
+
+def test_splits_carry_the_plan_and_reps_the_last_200_against_the_first(tmp_path: Path) -> None:
+    from stridecue.analysis.plan import Plan
+    from stridecue.analysis.targets import Targets
+    from stridecue.export.parquet import rows
+
+    path = write_session(tmp_path, athletes=1, reps=1, rep_m=400.0, label="plan")
+    plan = Plan.parse("100:17,200:35,400:72")
+    data = load(path, targets=Targets(plan=plan, rep_distance_m=400.0))
+    got = rows(data)
+    (rep,) = got["reps"]
+    assert rep["plan"] == plan.spec
+    summary = data.athletes[0].reps[0].summary
+    for k, name in (("speed", "speed_mps"), ("stride_length", "stride_length_m")):
+        assert rep[f"last_vs_first_{k}_pct"] == summary["last_vs_first_pct"][name]
+    splits = got["splits"]
+    assert [s["to_m"] for s in splits] == [100.0, 200.0, 300.0, 400.0]
+    assert [s["vs_plan_s"] for s in splits] == summary["splits_vs_plan_s"]
+    for s in splits:  # elapsed = the plan's time there + how far behind it
+        assert s["plan_elapsed_s"] == pytest.approx(plan.plan_elapsed_s(s["to_m"]), abs=2e-3)
+    # without a plan the plan columns are null, not zero
+    plain = rows(load(path))
+    assert plain["reps"][0]["plan"] is None
+    assert all(s["vs_plan_s"] is None and s["plan_elapsed_s"] is None for s in plain["splits"])

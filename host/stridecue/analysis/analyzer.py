@@ -377,6 +377,7 @@ class Analyzer:
                 cum += x
                 behind.append(round(cum - plan.plan_elapsed_s(s.split_m * (k + 1)), 3))
             summary["splits_vs_plan_s"] = behind
+            summary["plan"] = plan.spec
         lengths = rep.log_length[:n]
         if factor != 1.0:
             lengths = [x * factor for x in lengths]

@@ -67,6 +67,12 @@ SCHEMAS: dict[str, pa.Schema] = {
         pa.field("alerts", pa.int32()),
         pa.field("form_held_m", pa.float64()),
         pa.field("fatigue_index", pa.float64()),
+        pa.field("plan", pa.string()),  # the coach's plan (its text); null: none
+        # the last 200 m against the first (a rep under 100 m: null), % change
+        pa.field("last_vs_first_cadence_pct", pa.float64()),
+        pa.field("last_vs_first_stride_length_pct", pa.float64()),
+        pa.field("last_vs_first_speed_pct", pa.float64()),
+        pa.field("last_vs_first_contact_time_pct", pa.float64()),
     ]),
     "splits": pa.schema([
         *_KEYS,
@@ -75,6 +81,8 @@ SCHEMAS: dict[str, pa.Schema] = {
         pa.field("to_m", pa.float64()),  # the split ends this far into the rep
         pa.field("split_s", pa.float64()),
         pa.field("elapsed_s", pa.float64()),
+        pa.field("plan_elapsed_s", pa.float64()),  # the plan's time at to_m; null: no plan
+        pa.field("vs_plan_s", pa.float64()),  # + = behind the plan
     ]),
     "alerts": pa.schema([
         *_KEYS,
@@ -92,6 +100,10 @@ SCHEMAS: dict[str, pa.Schema] = {
         pa.field("pattern", pa.string()),
     ]),
 }  # fmt: skip
+
+
+_HALF_KEYS = {"cadence": "cadence_spm", "stride_length": "stride_length_m",
+              "speed": "speed_mps", "contact_time": "contact_time_s"}  # fmt: skip
 
 
 def _rep_of(a: AthleteData, t_s: float) -> int | None:
@@ -128,6 +140,8 @@ def rows(data: SessionData) -> dict[str, list[dict[str, Any]]]:
             })  # fmt: skip
         for r in a.reps:
             m = r.summary
+            change = m.get("last_vs_first_pct") or {}
+            behind = m.get("splits_vs_plan_s") or []
             out["reps"].append({
                 **key, "rep": r.index + 1, "start_s": r.start_s, "end_s": r.end_s,
                 "duration_s": _num(m.get("duration_s")), "distance_m": _num(m.get("distance_m")),
@@ -137,14 +151,19 @@ def rows(data: SessionData) -> dict[str, list[dict[str, Any]]]:
                 "mean_contact_time_s": _num(m.get("mean_contact_time_s")),
                 "alerts": _int(m.get("alerts")), "form_held_m": _num(m.get("form_held_m")),
                 "fatigue_index": _num(m.get("fatigue_index")),
+                "plan": m.get("plan") if isinstance(m.get("plan"), str) else None,
+                **{f"last_vs_first_{k}_pct": _num(change.get(v)) for k, v in _HALF_KEYS.items()},
             })  # fmt: skip
             elapsed = 0.0
             split_m = data.settings.split_m
             for k, split in enumerate(r.splits_s, 1):
                 elapsed += split
+                vs = _num(behind[k - 1]) if k <= len(behind) else None
                 out["splits"].append({
                     **key, "rep": r.index + 1, "split": k, "to_m": k * split_m,
                     "split_s": split, "elapsed_s": round(elapsed, 3),
+                    "plan_elapsed_s": None if vs is None else round(elapsed - vs, 3),
+                    "vs_plan_s": vs,
                 })  # fmt: skip
         for e in a.alerts:
             out["alerts"].append({
