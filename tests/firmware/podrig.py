@@ -4,18 +4,23 @@
 # serial link on stdin/stdout (a pty in tests/host/test_pod_app.py). Fakes sit
 # at the hardware edge only: a register-level LSM6DSO32 whose FIFO (and wake-up
 # function) a task feeds at the configured rate from a crude running motion
-# (fakes/motion.py, a 700 ms stride) or a foot at rest, littlefs on a block
-# device, pins, PWM, ADC, watchdog, radio.
+# (fakes/motion.py: a 700 ms jog, or a 400 m rep's faster, longer strides) or a
+# foot at rest, littlefs on a block device, pins, PWM, ADC, watchdog, radio.
 #
 #   micropython tests/firmware/podrig.py     (from the repository root)
 #
 # The test's side of the world, by environment variable (all optional):
-#   PODRIG_MOTION  a file holding "run" or "still": what the foot does now
-#                  (read every 200 ms; without it the foot runs all the time)
+#   PODRIG_MOTION  a file holding what the foot does now (read every 200 ms;
+#                  without it the foot runs all the time):
+#                    still   a foot at rest
+#                    run     a jog: 1.6 m strides every 700 ms (2.3 m/s)
+#                    rep     a 400 m rep: 3.6 m strides every 520 ms (6.9 m/s)
+#                    fade    the rep tiring: the same rhythm, 3.25 m strides (-10 %)
 #   PODRIG_FLASH   a file that is the pod's flash (kept across runs: a reboot)
 #   PODRIG_LOG     a file the rig appends what a test cannot see on the wire to:
 #                    ready                     the app runs, a watch is connected
-#                    stride SEQ FLAGS          every live stride the pod made
+#                    stride SEQ FLAGS MM MS    every live stride the pod made (its
+#                                              length in mm, its time in ms)
 #                    rsc HEX                   each RSC notification the watch got
 #                    motor DUTY                every change of the motor's duty
 #                    session on|off [auto]     the pod's session state changed
@@ -130,7 +135,8 @@ class Watch:
     # the link interface (service.py): only strides matter here
     def stride(self, rec, n, rsc, rn):
         seq = rec[2] | rec[3] << 8 | rec[4] << 16 | rec[5] << 24
-        LOG("stride %d %d" % (seq, rec[16] | rec[17] << 8))
+        flags, ms, mm = rec[16] | rec[17] << 8, rec[10] | rec[11] << 8, rec[14] | rec[15] << 8
+        LOG("stride %d %d %d %d" % (seq, flags, mm, ms))
 
     def reply(self, conn, buf, n):
         pass
@@ -160,30 +166,39 @@ class Watch:
             await asyncio.sleep_ms(100)
 
 
+# the feet a test can ask for; rep and fade share one rhythm, so a switch between
+# them keeps the stride's phase (only the swing's length changes)
+FEET = {
+    "still": Still(),
+    "run": Gait(),
+    "rep": Gait(stride_ms=520, stance_ms=140, length_m=3.6),
+    "fade": Gait(stride_ms=520, stance_ms=140, length_m=3.25),
+}
+
+
 def motion():
-    # what the foot does now: the test writes "run" or "still" to PODRIG_MOTION
+    # what the foot does now: the test writes one of FEET's names to PODRIG_MOTION
     path = env("PODRIG_MOTION")
     if path is None:
-        return True
+        return FEET["run"]
     try:
         with open(path) as f:
-            return f.read().strip() != "still"
+            return FEET.get(f.read().strip(), FEET["run"])
     except OSError:
-        return False
+        return FEET["still"]
 
 
 async def feed_imu(chip):
     # the chip samples while its ODR is set: push the samples due since start
-    gait, still = Gait(), Still()
     t0 = None
     hz = made = 0
-    moving = motion()
+    foot = motion()
     look = rt.ticks_ms()
     while True:
         now = rt.ticks_ms()
         if rt.ticks_diff(now, look) >= 200:
             look = now
-            moving = motion()
+            foot = motion()
         if chip.acc_hz() != hz:  # a new rate (idle watch, a session): start counting again
             hz = chip.acc_hz()
             t0 = None
@@ -192,7 +207,6 @@ async def feed_imu(chip):
                 t0 = now
                 made = 0
             due = rt.ticks_diff(now, t0) * hz // 1000
-            foot = gait if moving else still
             while made < due:
                 chip.produce(*foot.at(made * 1000 // hz))
                 made += 1

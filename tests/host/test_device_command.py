@@ -196,6 +196,26 @@ def test_info_reads_status_over_a_pty(
     assert "firmware   0.1.0" in out and "battery    64 %" in out
     assert "imu        missing" in out  # this stand-in pod has no IMU object
     assert "uptime     3 min" in out and "state      host" in out
+    assert "coach      not running (it runs in a session once `stridecue pod config`" in out
+
+
+@pytest.mark.parametrize(
+    ("bits", "said"),
+    [
+        (0, "not running (it runs in a session once `stridecue pod config` sets it up)"),
+        (0x01, "coach on, no rep"),
+        (0x01 | 0x10 | 0x02, "pacing"),
+        (0x01 | 0x10, "rhythm held"),
+        (0x01 | 0x04 | 0x08 | 0x20, "in a rep, behind plan (split plan set)"),
+        (0x01 | 0x04 | 0x20, "in a rep (split plan set)"),
+        (0x01 | 0x10 | 0x04 | 0x08, "rhythm held, in a rep, behind plan"),
+    ],
+)
+def test_info_says_what_the_pods_coach_does(bits: int, said: str) -> None:
+    from stridecue.commands.device import coach_words
+    from stridecue.protocol.records import PodCoach
+
+    assert coach_words(PodCoach(bits)) == said
 
 
 def test_info_times_out_clearly(pty_pair: tuple[int, str]) -> None:

@@ -274,3 +274,50 @@ def test_the_dashboard_controls_apply_the_roster_plan(tmp_path: Path) -> None:
     assert state.athletes["pod-a"].targets == applied  # what the tile shows
     with pytest.raises(ConfigError, match="no pod 'nobody'"):
         controls.set_targets("nobody", Targets(rep_distance_m=400.0))
+
+
+def test_the_dashboard_command_reads_the_roster_for_names_and_plans(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # `stridecue dashboard LINK... --roster FILE --rep-distance 400`: the tile has the
+    # athlete's name and her roster plan for 400 m, as `live`/`record` would give her
+    from stridecue.dashboard import feed
+
+    states = []
+
+    class Seen(feed.Feed):
+        def __init__(self, state) -> None:  # type: ignore[no-untyped-def]
+            super().__init__(state)
+            states.append(state)
+
+    monkeypatch.setattr(feed, "Feed", Seen)
+    sim = "sim:steady-400"
+    roster = _roster(tmp_path, f'"{sim}" = "Ana"\n\n[plan."Ana"]\n400 = "100:12,200:25,400:52"\n')
+    argv = ["dashboard", sim, "--roster", str(roster), "--rep-distance", "400", "--port", "0"]
+    assert main([*argv, "--duration", "1.5", "--sessions-dir", str(tmp_path)]) == 0
+    assert "recorded session:" in capsys.readouterr().out
+    (state,) = states
+    tile = state.athletes["sim-steady-400"]  # the simulated pod's id
+    ana_400 = Targets(plan=Plan.parse("100:12,200:25,400:52"), rep_distance_m=400.0)
+    assert tile.name == "Ana" and tile.targets == ana_400
+    (session,) = [p for p in tmp_path.iterdir() if p.is_dir()]
+    assert sessiondata.load(session).athlete("Ana").targets == ana_400  # kept for the report
+
+
+@pytest.mark.parametrize(
+    ("argv", "words"),
+    [
+        (["--demo", "2", "--plan", "even:50"], "--plan is for pods (stridecue dashboard ble:"),
+        (["--replay", "x", "--roster", "r.toml"], "a replay uses the names and plans kept"),
+        (["sim:steady-400", "--plan", "Zed=even:50"], "no athlete 'Zed' in the roster"),
+        (["sim:steady-400", "--roster", "nowhere.toml"], "nowhere.toml"),
+    ],
+)
+def test_the_dashboard_refuses_roster_options_it_cannot_use_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], argv: list[str], words: str
+) -> None:
+    argv = [*argv, "--port", "0", "--sessions-dir", str(tmp_path)]
+    assert main(["dashboard", *argv]) == 2
+    err = capsys.readouterr().err
+    assert words in err and err.count("\n") == 1, err
+    assert not list(tmp_path.iterdir())  # nothing recorded

@@ -45,14 +45,18 @@ class PodRig:
         self.folder = folder
 
     def move(self, foot: str) -> None:
-        """``run`` or ``still``: the rig reads it within 200 ms."""
+        """``still``, ``run`` (a jog), ``rep`` or ``fade`` (a 400 m rep, its strides
+        shortening): the rig reads it within 200 ms."""
         (self.folder / "motion").write_text(foot)
+
+    def log(self) -> list[list[str]]:
+        """Every line of the rig's log, in order, split into words."""
+        path = self.folder / "world.log"
+        return [ln.split() for ln in path.read_text().splitlines()] if path.exists() else []
 
     def events(self, kind: str) -> list[list[str]]:
         """The rig's log lines of one kind (``stride``, ``rsc``, ``motor``, ``session``)."""
-        path = self.folder / "world.log"
-        lines = path.read_text().splitlines() if path.exists() else []
-        return [ln.split()[1:] for ln in lines if ln.split()[0] == kind]
+        return [words[1:] for words in self.log() if words[0] == kind]
 
     async def until(self, what: str, ok: object, timeout_s: float) -> None:
         """Wait until ``ok()`` is true (a loaded machine runs the interpreter slowly)."""
@@ -236,12 +240,12 @@ async def test_a_pod_alone_measures_cues_and_keeps_it_for_one_sync(tmp_path: Pat
         )
         await pod.until(
             "a cue and strides after it", lambda: len(pod.events("stride")) >= 12 and any(
-                int(f) & StrideFlag.CUED for _, f in pod.events("stride")
+                int(f) & StrideFlag.CUED for _, f, *_ in pod.events("stride")
             ), 60,
         )  # fmt: skip
         pod.move("still")
         await pod.until("the rest stop", lambda: pod.events("session")[-1] == ["off"], 30)
-        live = {int(seq): int(flags) for seq, flags in pod.events("stride")}
+        live = {int(seq): int(flags) for seq, flags, *_ in pod.events("stride")}
         assert sorted(live) == list(range(min(live), min(live) + len(live)))
         assert live[min(live)] & StrideFlag.FIRST  # from a standing start
         # the pod cued by itself (STRIDE: one 400 ms pulse), and the watch got RSC
@@ -301,6 +305,86 @@ async def test_a_pod_alone_paces_the_cadence_until_it_is_matched(tmp_path: Path)
         await pod.until("4 more strides", lambda: len(pod.events("stride")) >= seen + 4, 30)
         assert ticks() == quiet and 3 <= quiet <= 16
         pod.move("still")
+
+
+def _cues_after_strides(log: list[list[str]]) -> tuple[list[tuple[int, int]], list[int]]:
+    """The pod's live strides (length mm, time ms) in order, and for each pulse the
+    motor began, the index of the last stride the pod had made before it."""
+    strides: list[tuple[int, int]] = []
+    pulses: list[int] = []
+    on = False
+    for kind, *rest in log:
+        if kind == "stride":
+            strides.append((int(rest[2]), int(rest[3])))
+        elif kind == "motor":
+            if int(rest[0]) > 0 and not on:
+                pulses.append(len(strides) - 1)
+            on = int(rest[0]) > 0
+    return strides, pulses
+
+
+def _hundreds(strides: list[tuple[int, int]], scale_permille: int) -> list[tuple[int, int]]:
+    """Where the pod's own rep passes each 100 m, as its coach counts (docs/training.md):
+    from the first stride faster than 3.2 m/s, every stride's length x the athlete's
+    scale; -> (index of the stride that crosses it, ms since the rep started, at its end)."""
+    start = next(i for i, (mm, ms) in enumerate(strides) if ms > 0 and mm * 1000 >= 3200 * ms)
+    at = elapsed = 0
+    out: list[tuple[int, int]] = []
+    for i in range(start, len(strides)):
+        at += strides[i][0] * scale_permille // 1000
+        elapsed += strides[i][1]
+        if at >= 100_000 * (len(out) + 1):
+            out.append((i, elapsed))
+    return out
+
+
+async def test_a_pod_alone_buzzes_its_splits_and_guards_the_last_200_m(tmp_path: Path) -> None:
+    # The rig's rep foot runs 3.6 m strides every 520 ms; with the athlete's scale
+    # 1.1 that is 100 m of the pod's distance in ~13.5 s, 200 m in ~27 s. The rig
+    # cannot run faster than real time (it can only fall behind when the machine is
+    # busy), so the plan puts 100 m well after the rig's pace (on plan: one pulse)
+    # and 200 m well before it (behind: two pulses).
+    flash = tmp_path / "flash.bin"
+    with run_pod(tmp_path / "boot1", flash=flash) as pod:
+        code, out = await _configure(
+            pod, "--split-buzz", "on", "--split-plan", "100:18,200:24", "--guard", "400",
+            "--scale", "1.1",
+        )  # fmt: skip
+        assert code == 0, out
+        assert "split plan         100 m 18.0 s, 200 m 24.0 s, 300 m 30.0 s, 400 m 36.0 s" in out
+        assert "distance x 1.100" in out and "guard   on: reps of 400 m" in out, out
+
+    def pulses() -> int:
+        return len(_cues_after_strides(pod.log())[1])
+
+    with run_pod(tmp_path / "boot2", flash=flash) as pod:  # a reboot; no host, a watch
+        await pod.until("the app starting", lambda: pod.events("ready"), 30)
+        pod.move("rep")
+        await pod.until(
+            "the pod's own session", lambda: ["on", "auto"] in pod.events("session"), 15
+        )
+        await pod.until("the split buzzes at 100 m and 200 m", lambda: pulses() >= 3, 60)
+        pod.move("fade")  # past 200 m the strides shorten by 10 %, the rhythm held
+        await pod.until("the guard's cue", lambda: pulses() >= 4, 20)
+        # what the pod's coach does now, over USB (from here on a host is connected
+        # for 30 s, and the guard would stay quiet: the host cues shortening itself)
+        code, out = await asyncio.to_thread(_cli, "device", "info", "--port", pod.port)
+        assert code == 0 and "coach      in a rep, behind plan (split plan set)" in out, out
+        assert "state      session, its own, host" in out, out
+        pod.move("still")
+        strides, cued = _cues_after_strides(pod.log())
+
+    (at100, t100), (at200, t200) = _hundreds(strides, 1100)[:2]
+    assert t100 < 18_000 < 24_000 < t200  # the premise: on plan at 100 m, behind at 200 m
+    # one pulse on the stride that passed 100 m (or the next, on a busy machine),
+    # then two (IDENTIFY) at 200 m, nothing in between: no pacer is set
+    assert cued[0] in (at100, at100 + 1), (cued, at100, at200)
+    assert at200 <= cued[1] <= cued[2] <= at200 + 2, (cued, at100, at200)
+    # the guard: after the strides shortened (a long pulse, the shortening pattern),
+    # within 4 strides of the first shorter one
+    first_short = next(i for i in range(at200, len(strides)) if strides[i][0] < 3420)
+    assert first_short <= cued[3] <= first_short + 4, (cued, first_short)
+    assert all(mm > 3500 for mm, _ in strides[at100 - 10 : first_short]), strides
 
 
 def test_pod_bonds_are_listed_and_forgotten_over_usb(

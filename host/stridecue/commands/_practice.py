@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from stridecue import roster as rosters
@@ -30,16 +31,7 @@ def add_practice_args(p: argparse.ArgumentParser, *, recording: bool) -> None:
         help="where sessions are kept ($STRIDECUE_SESSIONS or ~/stridecue-sessions)",
     )
     if recording:
-        p.add_argument(
-            "--roster", type=Path, default=None, help="pod → athlete file (SESSIONS/roster.toml)"
-        )
-        p.add_argument(
-            "--athlete",
-            action="append",
-            default=[],
-            metavar="POD=NAME",
-            help="name the athlete wearing POD (repeatable; overrides the roster)",
-        )
+        add_roster_args(p)
         p.add_argument("--duration", type=float, default=None, help="stop after this many seconds")
         p.add_argument(
             "--relay",
@@ -49,26 +41,66 @@ def add_practice_args(p: argparse.ArgumentParser, *, recording: bool) -> None:
             "each exchange is measured as it ends, and kept with the session",
         )
         p.add_argument("--label", default="", help="added to the session folder's name")
-        p.add_argument(
-            "--plan",
-            action="append",
-            default=[],
-            metavar="[NAME=]SPEC",
-            help="split plan for everyone, or NAME=SPEC for one athlete (repeatable): "
-            "100:11.5,200:24,400:50 (metres:seconds), even:50 or shape:50; without it, an "
-            "athlete's roster plan for the rep distance",
-        )
-        p.add_argument(
-            "--rep-distance",
-            type=float,
-            metavar="M",
-            help="each rep's true distance (its strides are scaled to it); picks each "
-            "athlete's roster plan for that distance",
-        )
     p.add_argument("--no-analysis", action="store_true", help="show and record strides only")
     p.add_argument("--no-cues", action="store_true", help="analyse but never buzz a pod")
     p.add_argument("--headless", action="store_true", help="no live table: events as lines")
     add_dashboard_args(p)
+
+
+def add_roster_args(p: argparse.ArgumentParser) -> None:
+    """Who wears which pod and the plans they run to (``live``, ``record``, ``dashboard``)."""
+    p.add_argument(
+        "--roster", type=Path, default=None, help="pod → athlete file (SESSIONS/roster.toml)"
+    )
+    p.add_argument(
+        "--athlete",
+        action="append",
+        default=[],
+        metavar="POD=NAME",
+        help="name the athlete wearing POD (repeatable; overrides the roster)",
+    )
+    p.add_argument(
+        "--plan",
+        action="append",
+        default=[],
+        metavar="[NAME=]SPEC",
+        help="split plan for everyone, or NAME=SPEC for one athlete (repeatable): "
+        "100:11.5,200:24,400:50 (metres:seconds), even:50 or shape:50; without it, an "
+        "athlete's roster plan for the rep distance",
+    )
+    p.add_argument(
+        "--rep-distance",
+        type=float,
+        metavar="M",
+        help="each rep's true distance (its strides are scaled to it); picks each "
+        "athlete's roster plan for that distance",
+    )
+
+
+@dataclass
+class RosterUse:
+    """What the roster options and the roster file give a practice: athletes' names,
+    calibrations, plans per rep distance, and the targets each athlete starts with."""
+
+    path: Path
+    names: dict[str, str]
+    scales: dict[str, float]
+    plans: dict[str, dict[float, Plan]]
+    targets: dict[str, Targets]
+
+    @classmethod
+    def read(cls, args: argparse.Namespace, root: Path) -> RosterUse:
+        """Everything checked before a pod is asked (a bad roster or plan: one line)."""
+        path = args.roster or rosters.default_path(root)
+        names = rosters.load(path, required=bool(args.roster))
+        names.update(rosters.parse_pairs(args.athlete))
+        targets = start_targets(args.plan, args.rep_distance, names)
+        return cls(path, names, rosters.scales(path), rosters.plans(path), targets)
+
+    def apply(self, practice: Practice) -> None:
+        practice.distance_scales = dict(self.scales)  # `stridecue calibrate`
+        practice.plans = dict(self.plans)  # [plan."NAME"] tables
+        practice.start_targets = dict(self.targets)
 
 
 def add_dashboard_args(p: argparse.ArgumentParser) -> None:
@@ -97,9 +129,8 @@ async def record_or_watch(args: argparse.Namespace, *, record: bool) -> int:
             "out and stop with Ctrl-C)"
         )
     root = sessions_dir(args)
-    roster_path = args.roster or rosters.default_path(root)
-    names = rosters.load(roster_path, required=bool(args.roster))
-    names.update(rosters.parse_pairs(args.athlete))
+    roster = RosterUse.read(args, root)
+    names = roster.names
     # a USB pod whose cable comes out and back in is reopened (BLE links always reconnect)
     links: list[Link] = [
         open_link(spec, SerialOptions(reconnect=True) if spec.startswith("serial:") else None)
@@ -130,9 +161,7 @@ async def record_or_watch(args: argparse.Namespace, *, record: bool) -> int:
         cues=not args.no_cues,
         clock=None if record else SessionClock(time.time_ns(), speed),
     )
-    practice.distance_scales = rosters.scales(roster_path)  # `stridecue calibrate`
-    practice.plans = rosters.plans(roster_path)  # [plan."NAME"] tables
-    practice.start_targets = start_targets(args.plan, args.rep_distance, names)
+    roster.apply(practice)
     if relay_setup is not None:
         desk_for(practice).apply(relay_setup)  # the dashboard's relay panel may replace it
     sims = [ln.pod for ln in links if isinstance(ln, SimLink)]

@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from stridecue.commands._practice import RosterUse, add_roster_args
 from stridecue.dashboard import DEFAULT_HOST, DEFAULT_PORT
 from stridecue.demo import SQUAD, Boards, squad
 from stridecue.errors import ConfigError
@@ -58,6 +59,7 @@ def register(sub: Any) -> None:
     p.add_argument("--duration", type=float, help="stop after this many seconds (default: Ctrl-C)")
     p.add_argument("--no-record", action="store_true", help="live/demo: do not record")
     p.add_argument("--sessions-dir", type=Path, help="where to record (default: sessions root)")
+    add_roster_args(p)  # pods only: names and plans as `live` and `record` take them
     p.add_argument("--open", action="store_true", help="open the page in the default browser")
     p.set_defaults(func=run)
 
@@ -73,6 +75,23 @@ def _check(args: argparse.Namespace) -> None:
         raise ConfigError(f"--demo {args.demo} is out of range: allowed 1..{len(SQUAD)}")
     if not 1.0 <= args.speed <= 16.0:
         raise ConfigError(f"--speed {args.speed:g} is out of range: allowed 1..16")
+    given = [
+        opt
+        for opt, value in (
+            ("--roster", args.roster),
+            ("--athlete", args.athlete),
+            ("--plan", args.plan),
+            ("--rep-distance", args.rep_distance),
+        )
+        if value
+    ]
+    if given and not args.links:
+        mode = (
+            "--demo runs its own squad"
+            if args.demo is not None
+            else "a replay uses the names and plans kept in the session"
+        )
+        raise ConfigError(f"{given[0]} is for pods (stridecue dashboard ble:NAME ...): {mode}")
 
 
 @contextlib.asynccontextmanager
@@ -119,7 +138,8 @@ async def _live(args: argparse.Namespace) -> None:
     from stridecue.dashboard.live import keep_time
     from stridecue.dashboard.relaypanel import attach as attach_relay
 
-    names: dict[str, str] = {}
+    roster = None if args.demo is not None else RosterUse.read(args, _root(args))
+    names: dict[str, str] = {} if roster is None else roster.names
     boards: contextlib.AbstractContextManager[list[Link]]
     boards = contextlib.nullcontext([open_link(s) for s in args.links])
     if args.demo is not None:
@@ -131,9 +151,8 @@ async def _live(args: argparse.Namespace) -> None:
     speed = args.speed if args.demo else 1.0
 
     def new_session() -> Recorder:  # made once the pods have connected, not before
-        root = args.sessions_dir or sessions_root()  # where `stridecue sessions` looks
         return Recorder.create(
-            root,
+            _root(args),
             label="demo" if args.demo else "practice",
             athletes=names,
             settings={"dashboard": True, "speed": speed},
@@ -148,6 +167,8 @@ async def _live(args: argparse.Namespace) -> None:
                 record_to=None if args.no_record else new_session,
                 clock=SessionClock(time.time_ns(), speed) if args.no_record else None,
             )
+            if roster is not None:
+                roster.apply(practice)  # calibrations, roster plans, --plan/--rep-distance
             state = LiveState("StrideCue demo" if args.demo else "StrideCue practice")
             feed = Feed(state)
             practice.subscribe(feed)
@@ -165,6 +186,11 @@ async def _live(args: argparse.Namespace) -> None:
             recorder.close()
             print(f"recorded session: {recorder.path}")
             print(f"  report: stridecue report {recorder.path}")
+
+
+def _root(args: argparse.Namespace) -> Path:
+    """The sessions folder: where sessions are recorded and roster.toml is looked for."""
+    return Path(args.sessions_dir) if args.sessions_dir else sessions_root()
 
 
 def run(args: argparse.Namespace) -> int:

@@ -3,7 +3,7 @@
 install: compiles the pod package with mpy-cross and copies it with mpremote
 (the exact commands: ``stridecue device install --dry-run``; see docs/firmware.md).
 info: sends GET_STATUS over the USB serial link and prints version, battery, IMU
-state, storage and counters (docs/protocol.md, "Status").
+state, storage, counters and what the pod's own coach does (docs/protocol.md, "Status").
 """
 
 from __future__ import annotations
@@ -18,11 +18,11 @@ from pathlib import Path
 
 import serial
 
-from stridecue import deploy
+from stridecue import deploy, words
 from stridecue.errors import LinkError, ProtocolError, StrideCueError
 from stridecue.links.serial import PORT_ERRORS
 from stridecue.protocol import ControlReply, FrameDecoder, Status, decode_record, encode_frame
-from stridecue.protocol.records import ControlRequest, Opcode, Result
+from stridecue.protocol.records import ControlRequest, Opcode, PodCoach, Result
 
 IMU_STATES = {0: "ok", 1: "missing (WHO_AM_I failed)", 2: "bus error", 3: "FIFO overrun seen"}
 
@@ -145,8 +145,18 @@ def format_status(st: Status) -> str:
             f"dropped    {st.dropped_samples} samples",
             f"last seq   {st.last_seq}",
             f"uptime     {st.uptime_min} min",
+            f"coach      {coach_words(st.coach)}",
         ]
     )
+
+
+def coach_words(coach: PodCoach) -> str:
+    """The pod's own coach in words: ``in a rep, behind plan (split plan set)``."""
+    line = words.pod_coach_line(coach)
+    if not line:
+        return "not running (it runs in a session once `stridecue pod config` sets it up)"
+    text = line.removeprefix("pod: ")
+    return text + " (split plan set)" if PodCoach.PLAN in coach else text
 
 
 def run_info(args: argparse.Namespace) -> int:
