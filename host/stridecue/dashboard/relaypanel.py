@@ -15,7 +15,7 @@ from __future__ import annotations
 import html
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from bokeh.layouts import column, row
@@ -103,6 +103,7 @@ class LegEntry:
     target: str = ""  # the leg's planned time (optional)
     zone_m: str = ""  # the exchange to the next runner (blank: the usual zone)
     mark: str = ""  # metres or foot lengths
+    approach_m: str = ""  # a drill's run-up to that zone (blank: from the legs)
 
 
 def setup_from_form(entries: Sequence[LegEntry], *, go_buzz: bool = False) -> RelaySetup:
@@ -128,7 +129,7 @@ def setup_from_form(entries: Sequence[LegEntry], *, go_buzz: bool = False) -> Re
         for k, e in enumerate(legs[:-1])
     ]
     target_m = min(relay.TARGET_M, min(zones) * 2.0 / 3.0)
-    return RelaySetup(
+    setup = RelaySetup(
         team=tuple(team),
         legs_m=tuple(legs_m),
         zones_m=tuple(zones),
@@ -137,10 +138,23 @@ def setup_from_form(entries: Sequence[LegEntry], *, go_buzz: bool = False) -> Re
         target_m=target_m,
         go_buzz=go_buzz,
     )
+    approach = [
+        _metres(e.approach_m, f"exchange {k + 1} run-up", setup.approach_m[k])
+        for k, e in enumerate(legs[:-1])
+    ]
+    for k, (run_up, mark) in enumerate(zip(approach, marks, strict=True)):
+        if mark >= run_up:
+            raise RelayError(
+                f"exchange {k + 1}: the check mark ({mark:.1f} m) must be closer to the zone "
+                f"than the run-up ({run_up:g} m); lengthen the run-up or move the mark in"
+            )
+    return replace(setup, approach_m=tuple(approach))
 
 
 def form_of(setup: RelaySetup) -> list[LegEntry]:
-    """The form rows that give ``setup`` back (the page shows the setup in force)."""
+    """The form rows that give ``setup`` back (the page shows the setup in force); a
+    run-up is shown only when it is not the one the legs give."""
+    usual = replace(setup, approach_m=()).approach_m
     out = []
     for i, name in enumerate(setup.team):
         last = i == len(setup.team) - 1
@@ -151,6 +165,9 @@ def form_of(setup: RelaySetup) -> list[LegEntry]:
                 target=f"{setup.targets_s[i]:g}" if setup.targets_s else "",
                 zone_m="" if last else f"{setup.zones_m[i]:g}",
                 mark="" if last else f"{setup.marks_m[i]:.2f}".rstrip("0").rstrip(".") + " m",
+                approach_m=""
+                if last or setup.approach_m[i] == usual[i]
+                else f"{setup.approach_m[i]:g}",
             )
         )
     return out
@@ -430,7 +447,7 @@ class RelayPanel:
         self.board = board
         self._drawn = -1
         self.toggle = Button(label="Set up a relay", width=140, name="relay-toggle")
-        self.rows: list[tuple[Select, TextInput, TextInput, TextInput, TextInput]] = []
+        self.rows: list[tuple[Select, TextInput, TextInput, TextInput, TextInput, TextInput]] = []
         lines = []
         for k in range(MAX_RUNNERS):
             runner = Select(title=f"Leg {k + 1} runner", width=130, name=f"relay-runner-{k + 1}")
@@ -447,8 +464,12 @@ class RelayPanel:
                 title="check mark", placeholder="11 m or 36 feet", width=120,
                 name=f"relay-mark-{k + 1}", visible=k < MAX_RUNNERS - 1,
             )  # fmt: skip
-            self.rows.append((runner, leg, target, zone, mark))
-            lines.append(row(runner, leg, target, zone, mark))
+            run_up = TextInput(
+                title="run-up m", placeholder="from legs", width=80,
+                name=f"relay-approach-{k + 1}", visible=k < MAX_RUNNERS - 1,
+            )  # fmt: skip
+            self.rows.append((runner, leg, target, zone, mark, run_up))
+            lines.append(row(runner, leg, target, zone, mark, run_up))
         self.go_buzz = Checkbox(
             label="Go buzz (experimental): buzz the outgoing runner as the incoming one "
             "reaches the mark",
@@ -539,8 +560,15 @@ class RelayPanel:
 
     def entries(self) -> list[LegEntry]:
         return [
-            LegEntry(str(r.value or NOBODY), leg.value, target.value, zone.value, mark.value)
-            for r, leg, target, zone, mark in self.rows
+            LegEntry(
+                str(r.value or NOBODY),
+                leg.value,
+                target.value,
+                zone.value,
+                mark.value,
+                run_up.value,
+            )
+            for r, leg, target, zone, mark, run_up in self.rows
         ]
 
     def _apply(self) -> None:
@@ -568,13 +596,14 @@ class RelayPanel:
     def _fill_form(self, setup: RelaySetup) -> None:
         entries = form_of(setup)
         entries += [LegEntry()] * (MAX_RUNNERS - len(entries))
-        for (r, leg, target, zone, mark), e in zip(self.rows, entries, strict=True):
+        for (r, leg, target, zone, mark, run_up), e in zip(self.rows, entries, strict=True):
             _set(r, "value", e.runner)
             if e.runner != NOBODY:
                 _set(leg, "value", e.leg_m)
                 _set(target, "value", e.target)
                 _set(zone, "value", e.zone_m)
                 _set(mark, "value", e.mark)
+                _set(run_up, "value", e.approach_m)
         _set(self.go_buzz, "active", setup.go_buzz)
 
     def refresh(self) -> None:
