@@ -721,9 +721,15 @@ def stored_setups(settings: Mapping[str, Any], host_s: Callable[[int], float]) -
     applied, with its host time), or ``relay`` alone (a session with one setup, or
     recorded before the history was kept) from the start. ``host_s``: host ns to
     session seconds. Empty: the session stores no relay setup."""
+    return [SetupAt(0.0 if ns is None else host_s(ns), s) for ns, s in stored_history(settings)]
+
+
+def stored_history(settings: Mapping[str, Any]) -> list[tuple[int | None, RelaySetup]]:
+    """(host ns it was applied, setup) for each setup a session stores; None: from the
+    start. RelayError (one line) for a history that is not one."""
     history = settings.get("relay_history")
     if isinstance(history, list) and history:
-        out = []
+        out: list[tuple[int | None, RelaySetup]] = []
         for k, h in enumerate(history):
             table = h.get("relay") if isinstance(h, dict) else None
             at = h.get("host_ns") if isinstance(h, dict) else None
@@ -732,10 +738,10 @@ def stored_setups(settings: Mapping[str, Any], host_s: Callable[[int], float]) -
                     f"relay_history entry {k + 1} is not a setup with its time; "
                     "give the setup with --relay SETUP.toml"
                 )
-            out.append(SetupAt(host_s(at), RelaySetup.from_dict(table)))
+            out.append((at, RelaySetup.from_dict(table)))
         return out
     stored = settings.get("relay")
-    return [SetupAt(0.0, RelaySetup.from_dict(stored))] if isinstance(stored, dict) else []
+    return [(None, RelaySetup.from_dict(stored))] if isinstance(stored, dict) else []
 
 
 def setup_words(at: Attempt) -> str:

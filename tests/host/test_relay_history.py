@@ -110,17 +110,20 @@ def test_stored_setups_old_and_new_sessions() -> None:
     assert "\n" not in str(e.value)
 
 
+Shown = list[tuple[Attempt, tuple[str, ...]]]
+
+
 class _Shown(RelayListener):
     """Every exchange the live panel showed, as it showed it."""
 
     def __init__(self) -> None:
-        self.shown: list[tuple[Attempt, tuple[str, ...]]] = []
+        self.shown: Shown = []
 
     def relay_exchange(self, attempt: Attempt) -> None:
         self.shown.append((attempt, exchange_lines(attempt.exchange, "Ana", "Bea")))
 
 
-def _recorded_practice(path: Path) -> tuple[list[tuple[Attempt, tuple[str, ...]]], float]:
+def _recorded_practice(path: Path) -> tuple[Shown, float]:
     """A recorded practice on two simulated pods: --relay with the mark at 6 m, moved on
     the dashboard to 8 m (as the first attempt advised) between the attempts. Returns
     what the panel showed."""
@@ -152,15 +155,23 @@ def _recorded_practice(path: Path) -> tuple[list[tuple[Attempt, tuple[str, ...]]
     return seen.shown, second
 
 
+@pytest.fixture(scope="module")
+def practised(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Shown]:
+    """The recorded practice (it runs in real time: once for the tests below)."""
+    path = tmp_path_factory.mktemp("relay") / "s"
+    shown, _ = _recorded_practice(path)
+    return path, shown
+
+
 @pytest.mark.slow
 def test_the_session_measures_each_attempt_as_the_live_panel_showed_it(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    practised: tuple[Path, Shown], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    shown, _ = _recorded_practice(tmp_path / "s")
+    path, shown = practised
     assert [at.exchange.mark_m for at, _ in shown] == [6.0, 8.0]
     assert all(at.exchange.in_zone for at, _ in shown)  # both hand-offs in the zone
     assert shown[0][1][-1].startswith("Move the mark 1.7 m (6 feet) further out")
-    assert main(["relay", str(tmp_path / "s"), "--json"]) == 0
+    assert main(["relay", str(path), "--json"]) == 0
     out = json.loads(capsys.readouterr().out)["exchanges"]
     assert [(x["setup"], x["mark_m"], x["zone_m"]) for x in out] == [
         (1, 6.0, 30.0),
@@ -172,17 +183,74 @@ def test_the_session_measures_each_attempt_as_the_live_panel_showed_it(
     # and in the coach's words, line by line as the panel had them
     from stridecue import sessiondata
 
-    data = sessiondata.load(tmp_path / "s")
+    data = sessiondata.load(path)
     history = relay.stored_setups(data.meta["settings"], data.host_s)
     again = relay.history_attempts({n: data.athlete(n).strides for n in ("Ana", "Bea")}, history)
     assert [exchange_lines(a.exchange, "Ana", "Bea") for a in again] == [ln for _, ln in shown]
     assert shown[0][1] != shown[1][1]  # two marks, two pieces of advice
-    assert main(["relay", str(tmp_path / "s")]) == 0
+    assert main(["relay", str(path)]) == 0
     text = capsys.readouterr().out
     assert "Exchange 1, Ana to Bea (setup 1, set at 0:00.00: check mark 6.0 m" in text
     assert "Exchange 1, Ana to Bea (setup 2, set at " in text and "check mark 8.0 m" in text
     # the report: each exchange says the setup it was measured with
-    assert main(["report", str(tmp_path / "s")]) == 0
-    page = (tmp_path / "s" / "report" / "index.html").read_text()
+    assert main(["report", str(path)]) == 0
+    page = (path / "report" / "index.html").read_text()
     assert page.count("<p class='note'>Measured with setup ") == 2
     assert "setup in force when the incoming runner set off" in page
+
+
+@pytest.mark.slow
+def test_the_replay_shows_the_relay_panel_with_each_setup_at_its_time(
+    practised: tuple[Path, Shown],
+) -> None:
+    """``stridecue dashboard --replay SESSION``: the page has the relay panel, read-only;
+    the exchanges appear as the replay reaches them, each with the setup then in force,
+    as the live panel showed them; a seek back shows what playing showed then."""
+    from bokeh.document import Document
+    from stridecue import sessiondata
+    from stridecue.dashboard import ReplayPlayer, Timeline
+    from stridecue.dashboard.page import Page
+    from stridecue.dashboard.relaypanel import RelayBoard
+
+    path, shown = practised
+    data = sessiondata.load(path)
+    moved_s = relay.stored_setups(data.meta["settings"], data.host_s)[1].t_s
+    timeline = Timeline.load(path)
+    assert timeline.relay
+    state = LiveState("replay")
+    player = ReplayPlayer(state, timeline)
+    board = state.relay
+    assert isinstance(board, RelayBoard) and board.read_only
+    page = Page(Document(), state, player, player)
+    panel = page.relay
+    assert panel is not None and page.doc.get_model_by_name("relay-panel") is not None
+    assert not panel.form.visible and not panel.toggle.visible  # no setup form in a replay
+    with pytest.raises(RelayError, match="a replay shows the relay as it was set up"):
+        board.apply([LegEntry("Ana", "50", mark="9"), LegEntry("Bea", "50")])
+
+    def seen(t_s: float) -> tuple[RelaySetup | None, list[tuple[str, ...]]]:
+        player.seek(t_s)
+        panel.refresh()
+        return board.setup, [x.lines for x in board.exchanges.values()]
+
+    # just before the coach moved the mark: the first setup and its attempt
+    setup, lines = seen(moved_s - 0.1)
+    assert setup is not None and setup.marks_m == (6.0,)
+    assert lines == [shown[0][1]]
+    assert "Move the mark 1.7 m" in panel.texts[0].text and panel.cells[0].visible
+    assert panel.heading.text.startswith("replay, as set up then: Ana \u2192 Bea")
+    assert "check marks 6.0 m" in panel.heading.text
+    # then the mark at 8 m: the panel starts over, and shows the second attempt
+    setup, lines = seen(moved_s + 0.1)
+    assert setup is not None and setup.marks_m == (8.0,) and lines == []
+    assert not panel.cells[0].visible
+    setup, lines = seen(timeline.duration_s)
+    assert lines == [shown[1][1]]
+    assert board.exchanges[0].exchange == shown[1][0].exchange
+    assert board.plan is not None and board.plan.legs[0].status == "ran"  # Ana ran her leg
+    assert "Team plan" in panel.plan.text
+    # seeking back: a fresh practice, the first setup again, as playing showed it
+    setup, lines = seen(moved_s - 0.1)
+    assert setup is not None and setup.marks_m == (6.0,) and lines == [shown[0][1]]
+    setup, lines = seen(0.0)
+    assert lines == [] and not panel.cells[0].visible

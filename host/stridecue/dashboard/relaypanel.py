@@ -364,6 +364,7 @@ class RelayBoard(RelayListener):
     attempts: dict[int, int] = field(default_factory=dict)
     plan: PlanShown | None = None
     version: int = 0  # bumped on every change the pages draw
+    read_only: bool = False  # a replay: the setups come from the session, not the page
 
     def __post_init__(self) -> None:
         self.desk.listeners.append(self)
@@ -374,8 +375,27 @@ class RelayBoard(RelayListener):
     def setup(self) -> RelaySetup | None:
         return self.desk.setup
 
+    def follow(self, desk: RelayDesk) -> None:
+        """Show ``desk`` from now on (a replay's fresh practice after a seek back)."""
+        if self.desk is not desk:
+            if self in self.desk.listeners:
+                self.desk.listeners.remove(self)
+            self.desk = desk
+            desk.listeners.append(self)
+        self.exchanges.clear()
+        self.attempts.clear()
+        self.plan = None
+        if desk.setup is not None:
+            self.relay_set(desk.setup)
+        else:
+            self._changed()
+
     def apply(self, entries: Sequence[LegEntry], *, go_buzz: bool = False) -> RelaySetup:
         """Put the coach's form in force; RelayError (one line) and nothing changes if wrong."""
+        if self.read_only:
+            raise RelayError(
+                "a replay shows the relay as it was set up; set a relay up during a practice"
+            )
         known = {v.name for v in self.state.athletes.values()}
         setup = setup_from_form(entries, go_buzz=go_buzz)
         missing = [n for n in setup.team if n not in known]
@@ -421,9 +441,10 @@ class RelayBoard(RelayListener):
             self._changed()
 
 
-def attach(state: LiveState, practice: Practice) -> RelayBoard:
-    """Give ``state``'s pages a relay panel for ``practice`` (its relay desk)."""
-    board = RelayBoard(state, desk_for(practice))
+def attach(state: LiveState, practice: Practice, *, read_only: bool = False) -> RelayBoard:
+    """Give ``state``'s pages a relay panel for ``practice`` (its relay desk); read-only
+    (a replay): no setup form, the setups are the session's."""
+    board = RelayBoard(state, desk_for(practice), read_only=read_only)
     state.relay = board
     return board
 
@@ -481,7 +502,8 @@ class RelayPanel:
         )
         self.message = Div(text="", css_classes=["sc-relay-msg"], name="relay-message", width=760)
         self.form = column(*lines, row(self.go_buzz), row(self.apply_button, self.message))
-        self.form.visible = board.setup is None
+        self.form.visible = board.setup is None and not board.read_only
+        self.toggle.visible = not board.read_only
         self.heading = Div(text="", css_classes=["sc-relay-head"], width=760, name="relay-head")
         self.figures: list[Any] = []
         self.sources: list[ColumnDataSource] = []
@@ -548,6 +570,8 @@ class RelayPanel:
 
     # --- the coach's actions ---
     def _toggle(self) -> None:
+        if self.board.read_only:
+            return  # a replay: nothing to set up
         self.form.visible = not self.form.visible
         self._label_toggle()
 
@@ -614,15 +638,21 @@ class RelayPanel:
         self._drawn = b.version
         setup = b.setup
         self._label_toggle()
+        replay = "replay, as set up then: " if b.read_only else ""
         if setup is None:
-            _set(self.heading, "text", "<i>no relay set up</i>")
+            none = (
+                "not set up yet at this point of the replay" if b.read_only else "no relay set up"
+            )
+            _set(self.heading, "text", f"<i>{none}</i>")
             _set(self.plan, "text", "")
+            for cell in self.cells:
+                _set(cell, "visible", False)
             return
         self._fill_form(setup)
         buzz = " &middot; go buzz on (experimental)" if setup.go_buzz else ""
         marks = ", ".join(f"{m:.1f} m" for m in setup.marks_m)
         team = html.escape(" \u2192 ".join(setup.team))
-        _set(self.heading, "text", f"{team} &middot; check marks {marks}{buzz}")
+        _set(self.heading, "text", f"{replay}{team} &middot; check marks {marks}{buzz}")
         for k, cell in enumerate(self.cells):
             shown = b.exchanges.get(k)
             _set(cell, "visible", shown is not None)
