@@ -59,7 +59,7 @@ class Timeline:
     duration_s: float
     problems: list[str] = field(default_factory=list)  # as the session reader found them
     relay: bool = False  # a relay practice: the page has a relay panel
-    syncs_ms: dict[str, float] = field(default_factory=dict)  # pod: its time sync, as live
+    syncs_ms: dict[str, float] = field(default_factory=dict)  # pod: time sync (real time)
 
     @classmethod
     def load(cls, path: str | Path) -> Timeline:
@@ -92,7 +92,11 @@ class Timeline:
         items.sort(key=lambda it: (it.host_ns, it.kind != "relay"))
         t0 = session.start_ns
         duration = (items[-1].host_ns - t0) / 1e9 if items else 0.0
+        # a pod's time sync places its strides as live; a sped-up simulation learnt the
+        # offsets from the arrivals instead (timeline.PodClock), and so does its replay
         syncs = {pod: session.time_sync(pod)[0] for pod in session.athletes}
+        if session.speed != 1.0:
+            syncs = {}
         return cls(
             t0, items, session.athletes, duration, problems, bool(setups),
             {pod: ms for pod, ms in syncs.items() if ms is not None},
