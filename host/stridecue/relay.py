@@ -21,8 +21,8 @@ from __future__ import annotations
 
 import bisect
 import math
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 from stridecue.errors import StrideCueError
@@ -630,6 +630,14 @@ class Attempt:
     incoming_strides: list[StrideLike]
     outgoing_strides: list[StrideLike]
     exchange: Exchange
+    setup_no: int = 1  # which setup of the session measured it (1: the first)
+    set_at_s: float | None = None  # when that setup was put in force (session seconds)
+
+    @property
+    def started_s(self) -> float:
+        """When the incoming runner set off on this attempt (their first stride begins)."""
+        s = self.incoming_strides[0]
+        return s.t_s - s.stride_time_s
 
 
 def session_attempts(
@@ -666,3 +674,82 @@ def session_attempts(
             )
             out.append(Attempt(i, a_name, b_name, attempt, outgoing, ex))
     return out
+
+
+@dataclass(frozen=True, slots=True)
+class SetupAt:
+    """A setup and when it was put in force, in seconds of the session's clock."""
+
+    t_s: float
+    setup: RelaySetup
+
+
+def history_attempts(
+    strides: Mapping[str, Sequence[StrideLike]],
+    history: Sequence[SetupAt],
+    *,
+    target_m: float | None = None,
+    foot_m: float | None = None,
+    slowed_fraction: float = SLOWED_FRACTION,
+) -> list[Attempt]:
+    """Every exchange of a session whose coach changed the setup between attempts:
+    each attempt measured with the setup in force when the incoming runner set off
+    (as the live panel measured it). An attempt before the first setup is measured
+    with the first. ``strides``: each runner's strides by name."""
+    if not history:
+        raise RelayError("no relay setup to measure the exchanges with")
+    order = sorted(range(len(history)), key=lambda k: history[k].t_s)
+    out: list[Attempt] = []
+    for pos, k in enumerate(order):
+        h = history[k]
+        since = -math.inf if pos == 0 else h.t_s
+        until = history[order[pos + 1]].t_s if pos + 1 < len(order) else math.inf
+        missing = [n for n in h.setup.team if n not in strides]
+        if missing:
+            raise RelayError(f"setup {pos + 1} names {missing[0]}, who is not in the session")
+        team = [(n, strides[n]) for n in h.setup.team]
+        for at in session_attempts(
+            team, h.setup, target_m=target_m, foot_m=foot_m, slowed_fraction=slowed_fraction
+        ):
+            if since <= at.started_s < until:
+                out.append(replace(at, setup_no=pos + 1, set_at_s=h.t_s))
+    return out
+
+
+def stored_setups(settings: Mapping[str, Any], host_s: Callable[[int], float]) -> list[SetupAt]:
+    """A session's setups with when each was put in force: ``relay_history`` (every setup
+    applied, with its host time), or ``relay`` alone (a session with one setup, or
+    recorded before the history was kept) from the start. ``host_s``: host ns to
+    session seconds. Empty: the session stores no relay setup."""
+    return [SetupAt(0.0 if ns is None else host_s(ns), s) for ns, s in stored_history(settings)]
+
+
+def stored_history(settings: Mapping[str, Any]) -> list[tuple[int | None, RelaySetup]]:
+    """(host ns it was applied, setup) for each setup a session stores; None: from the
+    start. RelayError (one line) for a history that is not one."""
+    history = settings.get("relay_history")
+    if isinstance(history, list) and history:
+        out: list[tuple[int | None, RelaySetup]] = []
+        for k, h in enumerate(history):
+            table = h.get("relay") if isinstance(h, dict) else None
+            at = h.get("host_ns") if isinstance(h, dict) else None
+            if not isinstance(table, dict) or not isinstance(at, int):
+                raise RelayError(
+                    f"relay_history entry {k + 1} is not a setup with its time; "
+                    "give the setup with --relay SETUP.toml"
+                )
+            out.append((at, RelaySetup.from_dict(table)))
+        return out
+    stored = settings.get("relay")
+    return [(None, RelaySetup.from_dict(stored))] if isinstance(stored, dict) else []
+
+
+def setup_words(at: Attempt) -> str:
+    """The setup an attempt was measured with, in a coach's words (mark, zone)."""
+    ex = at.exchange
+    when = "" if at.set_at_s is None else f", set at {_clock(at.set_at_s)}"
+    return (
+        f"setup {at.setup_no}{when}: check mark {_m(ex.mark_m)} "
+        f"({ex.mark_m / ex.foot_m:.0f} foot lengths), {ex.zone_m:g} m zone, "
+        f"run-up {ex.approach_m:g} m"
+    )

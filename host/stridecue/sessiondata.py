@@ -35,6 +35,7 @@ from stridecue.analysis.rsc import RscStrides
 from stridecue.analysis.targets import Targets
 from stridecue.protocol import Cue, RscMeasurement, Status, StrideEvent
 from stridecue.session import Channel, Session, SessionError, TargetsChange, stored_scales
+from stridecue.timeline import SessionClock
 
 log = logging.getLogger(__name__)
 
@@ -117,6 +118,11 @@ class SessionData:
     settings: AnalyzerSettings = field(default_factory=AnalyzerSettings)  # the analysis's
     analysis: str = DEFAULT  # which settings and targets the analysis used, in words
     recorded_s: float = 0.0  # the recording's length on the practice clock
+    speed: float = 1.0  # a simulation recorded this much faster than real time
+
+    def host_s(self, host_ns: int) -> float:
+        """A host time (a setup applied, a mark) in seconds of the session's clock."""
+        return SessionClock(self.start_ns, self.speed).host_s(host_ns)
 
     @property
     def start(self) -> datetime:
@@ -223,6 +229,7 @@ def load(
         base,
         _analysis_note(session, settings, targets),
         session.duration_s(),
+        session.speed,
     )
 
 

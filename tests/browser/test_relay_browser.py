@@ -94,10 +94,10 @@ def test_relay_set_up_on_the_page_shows_the_exchange_and_the_plan(
             box = page.locator(".sc-tile").nth(n).bounding_box()
             assert box is not None and box["y"] + box["height"] <= 900
         _wait(lambda: "no relay set up" in _text(page, "relay-head"), 5, "the empty panel")
-        # 60 m legs (a drill): Ana's run-up to the zone is 40 m, as the pods run it
+        # 60 m legs (a drill): Ana's run-up to the zone, 40 m, typed as the pods run it
         for name, value in [
             ("relay-runner-1", "Ana"), ("relay-leg-1", "60"), ("relay-target-1", "7.2"),
-            ("relay-zone-1", "30"), ("relay-mark-1", "eleven"),
+            ("relay-zone-1", "30"), ("relay-mark-1", "eleven"), ("relay-approach-1", "40"),
             ("relay-runner-2", "Bea"), ("relay-leg-2", "60"), ("relay-target-2", "6.5"),
         ]:  # fmt: skip
             _enter(page, name, value)
@@ -108,6 +108,8 @@ def test_relay_set_up_on_the_page_shows_the_exchange_and_the_plan(
         _enter(page, "relay-mark-1", "27 feet")  # 8.1 m
         page.locator("button", has_text="Apply relay").click()
         _wait(lambda: "relay set: Ana, Bea" in _text(page, "relay-message"), 5, "the setup")
+        # the drill's run-up typed on the page is the setup's (40 m, as the pods run it)
+        assert loop_thread.call(lambda: state.relay.setup.approach_m) == (40.0,)
         assert origin.sim_s(time.time_ns()) < 0, "the relay was set up after the runners went"
         # the runners run: the exchange appears with its figure, then the plan
         _wait(lambda: "Hand-off" in _text(page, "relay-exchange-1"), 40, "the exchange")

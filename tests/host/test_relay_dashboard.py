@@ -71,12 +71,43 @@ def test_the_form_gives_a_setup_marks_in_metres_or_feet() -> None:
         ([LegEntry("Ana", "100", "11", mark="11"), LegEntry("Bea", "100")], "for every leg"),
         ([LegEntry("Ana", "100", "1:x", mark="11"), LegEntry("Bea", "100")], "leg 1 target"),
         ([LegEntry("Ana", "100", zone_m="0", mark="11"), LegEntry("Bea", "100")], "zone"),
+        (
+            [LegEntry("Ana", "100", mark="11", approach_m="far"), LegEntry("Bea", "100")],
+            "exchange 1 run-up: 'far' is not a distance in metres",
+        ),
+        (
+            [LegEntry("Ana", "100", mark="11", approach_m="-3"), LegEntry("Bea", "100")],
+            "exchange 1 run-up",
+        ),
+        (
+            [LegEntry("Ana", "100", mark="11", approach_m="10"), LegEntry("Bea", "100")],
+            "exchange 1: the check mark (11.0 m) must be closer to the zone than the run-up",
+        ),
     ],
 )
 def test_a_bad_entry_is_one_line_naming_it(entries: list[LegEntry], says: str) -> None:
     with pytest.raises(RelayError) as e:
         setup_from_form(entries)
     assert says in str(e.value) and "\n" not in str(e.value)
+
+
+def test_a_drills_run_up_on_the_form_and_back() -> None:
+    """A 50 m drill before each zone of a 4 x 100 m: the run-up given per exchange; blank
+    keeps the one the legs give (80 m, then 100 m); the form shows only what was typed."""
+    from stridecue.dashboard.relaypanel import form_of
+
+    rows = [
+        LegEntry("Ana", "100", "", "", "8 m", approach_m="50"),
+        LegEntry("Bea", "100", "", "", "9 m"),
+        LegEntry("Cleo", "100", "", "", "9 m", approach_m="50 m"),
+        LegEntry("Dee", "100"),
+    ]
+    setup = setup_from_form(rows)
+    assert setup.approach_m == (50.0, 100.0, 50.0)
+    assert [e.approach_m for e in form_of(setup)] == ["50", "", "50", ""]
+    assert setup_from_form(form_of(setup)) == setup
+    # as a setup file has it, and kept through the session's stored table
+    assert RelaySetup.from_dict(setup.as_dict()).approach_m == (50.0, 100.0, 50.0)
 
 
 def test_coach_words() -> None:

@@ -15,7 +15,10 @@ A session is analysed with the relay setup stored in its settings (``relay``: te
 legs_m, zones_m, marks_m or marks_feet, approach_m, targets_s) or given with --relay
 (a TOML or JSON file of the same table); --team gives the running order (athlete
 names or pods). Every attempt in the session is an exchange: a run of the incoming
-runner during which the outgoing runner sets off.
+runner during which the outgoing runner sets off. When the coach changed the setup
+during the practice (``relay_history``: each setup with when it was applied), each
+attempt is measured with the setup in force when the incoming runner set off, and
+the output says which (its number, when it was set, the mark and the zone).
 """
 
 from __future__ import annotations
@@ -128,34 +131,45 @@ def _session(args: argparse.Namespace) -> int:
 
     data = sessiondata.load(args.inputs[0])
     if args.relay is not None:
-        setup = load_setup(args.relay)
+        history = [relay.SetupAt(0.0, load_setup(args.relay))]
     else:
-        stored = data.meta.get("settings", {}).get("relay")
-        if not isinstance(stored, dict):
+        history = relay.stored_setups(data.meta.get("settings", {}), data.host_s)
+        if not history:
             raise RelayError(f"{data.name} stores no relay setup; give one with --relay SETUP.toml")
-        setup = RelaySetup.from_dict(stored)
     if args.team:
         order = tuple(n.strip() for n in args.team.split(","))
-        if len(order) != len(setup.team):
-            raise RelayError(f"--team names {len(order)} runners, the setup has {len(setup.team)}")
-        setup = RelaySetup.from_dict({**setup.as_dict(), "team": list(order)})
-    athletes = [data.athlete(name) for name in setup.team]
+        history = [relay.SetupAt(h.t_s, _reorder(h.setup, order)) for h in history]
+    setup = max(history, key=lambda h: h.t_s).setup  # the newest: the team plan's
+    names = {n for h in history for n in h.setup.team}
+    athletes = {name: data.athlete(name) for name in names}
     results: list[dict[str, Any]] = []
     lines: list[str] = []
-    for at in relay.session_attempts(
-        [(a.name, a.strides) for a in athletes],
-        setup,
+    several = len(history) > 1
+    for at in relay.history_attempts(
+        {n: a.strides for n, a in athletes.items()},
+        history,
         target_m=args.target_m,
         foot_m=args.foot_m,
         slowed_fraction=args.slowed_pct / 100.0,
     ):
-        results.append({"incoming": at.incoming, "outgoing": at.outgoing, **at.exchange.as_json()})
-        lines.append(f"Exchange {at.leg + 1}, {at.incoming} to {at.outgoing}:")
-        lines.extend("  " + line for line in relay.describe(at.exchange, at.incoming, at.outgoing))
+        ex = at.exchange
+        results.append(
+            {
+                "incoming": at.incoming,
+                "outgoing": at.outgoing,
+                "setup": at.setup_no,
+                "setup_set_s": None if at.set_at_s is None else round(at.set_at_s, 2),
+                **ex.as_json(),
+            }
+        )
+        head = f"Exchange {at.leg + 1}, {at.incoming} to {at.outgoing}"
+        lines.append(f"{head} ({relay.setup_words(at)}):" if several else f"{head}:")
+        lines.extend("  " + line for line in relay.describe(ex, at.incoming, at.outgoing))
     if not results:
         raise RelayError(f"{data.name}: no exchange found (no runner set off during another's run)")
+    team = [athletes[name] for name in setup.team]
     speeds = [relay.leg_speed_mps(max(relay.runs(a.strides), key=len)) if a.strides else None
-              for a in athletes]  # fmt: skip
+              for a in team]  # fmt: skip
     plan = relay.team_plan(setup, speeds)
     if args.json:
         out = {"exchanges": results, "plan": [_plan_json(r) for r in plan]}
@@ -164,6 +178,12 @@ def _session(args: argparse.Namespace) -> int:
         print("\n".join([*lines, "", "Team plan (projected at each runner's speed):"]))
         print("\n".join(relay.describe_plan(plan)))
     return 0
+
+
+def _reorder(setup: RelaySetup, order: tuple[str, ...]) -> RelaySetup:
+    if len(order) != len(setup.team):
+        raise RelayError(f"--team names {len(order)} runners, the setup has {len(setup.team)}")
+    return RelaySetup.from_dict({**setup.as_dict(), "team": list(order)})
 
 
 def _plan_json(r: relay.LegPlan) -> dict[str, Any]:

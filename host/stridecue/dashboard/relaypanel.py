@@ -15,7 +15,7 @@ from __future__ import annotations
 import html
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from bokeh.layouts import column, row
@@ -103,6 +103,7 @@ class LegEntry:
     target: str = ""  # the leg's planned time (optional)
     zone_m: str = ""  # the exchange to the next runner (blank: the usual zone)
     mark: str = ""  # metres or foot lengths
+    approach_m: str = ""  # a drill's run-up to that zone (blank: from the legs)
 
 
 def setup_from_form(entries: Sequence[LegEntry], *, go_buzz: bool = False) -> RelaySetup:
@@ -128,7 +129,7 @@ def setup_from_form(entries: Sequence[LegEntry], *, go_buzz: bool = False) -> Re
         for k, e in enumerate(legs[:-1])
     ]
     target_m = min(relay.TARGET_M, min(zones) * 2.0 / 3.0)
-    return RelaySetup(
+    setup = RelaySetup(
         team=tuple(team),
         legs_m=tuple(legs_m),
         zones_m=tuple(zones),
@@ -137,10 +138,23 @@ def setup_from_form(entries: Sequence[LegEntry], *, go_buzz: bool = False) -> Re
         target_m=target_m,
         go_buzz=go_buzz,
     )
+    approach = [
+        _metres(e.approach_m, f"exchange {k + 1} run-up", setup.approach_m[k])
+        for k, e in enumerate(legs[:-1])
+    ]
+    for k, (run_up, mark) in enumerate(zip(approach, marks, strict=True)):
+        if mark >= run_up:
+            raise RelayError(
+                f"exchange {k + 1}: the check mark ({mark:.1f} m) must be closer to the zone "
+                f"than the run-up ({run_up:g} m); lengthen the run-up or move the mark in"
+            )
+    return replace(setup, approach_m=tuple(approach))
 
 
 def form_of(setup: RelaySetup) -> list[LegEntry]:
-    """The form rows that give ``setup`` back (the page shows the setup in force)."""
+    """The form rows that give ``setup`` back (the page shows the setup in force); a
+    run-up is shown only when it is not the one the legs give."""
+    usual = replace(setup, approach_m=()).approach_m
     out = []
     for i, name in enumerate(setup.team):
         last = i == len(setup.team) - 1
@@ -151,6 +165,9 @@ def form_of(setup: RelaySetup) -> list[LegEntry]:
                 target=f"{setup.targets_s[i]:g}" if setup.targets_s else "",
                 zone_m="" if last else f"{setup.zones_m[i]:g}",
                 mark="" if last else f"{setup.marks_m[i]:.2f}".rstrip("0").rstrip(".") + " m",
+                approach_m=""
+                if last or setup.approach_m[i] == usual[i]
+                else f"{setup.approach_m[i]:g}",
             )
         )
     return out
@@ -347,6 +364,7 @@ class RelayBoard(RelayListener):
     attempts: dict[int, int] = field(default_factory=dict)
     plan: PlanShown | None = None
     version: int = 0  # bumped on every change the pages draw
+    read_only: bool = False  # a replay: the setups come from the session, not the page
 
     def __post_init__(self) -> None:
         self.desk.listeners.append(self)
@@ -357,8 +375,27 @@ class RelayBoard(RelayListener):
     def setup(self) -> RelaySetup | None:
         return self.desk.setup
 
+    def follow(self, desk: RelayDesk) -> None:
+        """Show ``desk`` from now on (a replay's fresh practice after a seek back)."""
+        if self.desk is not desk:
+            if self in self.desk.listeners:
+                self.desk.listeners.remove(self)
+            self.desk = desk
+            desk.listeners.append(self)
+        self.exchanges.clear()
+        self.attempts.clear()
+        self.plan = None
+        if desk.setup is not None:
+            self.relay_set(desk.setup)
+        else:
+            self._changed()
+
     def apply(self, entries: Sequence[LegEntry], *, go_buzz: bool = False) -> RelaySetup:
         """Put the coach's form in force; RelayError (one line) and nothing changes if wrong."""
+        if self.read_only:
+            raise RelayError(
+                "a replay shows the relay as it was set up; set a relay up during a practice"
+            )
         known = {v.name for v in self.state.athletes.values()}
         setup = setup_from_form(entries, go_buzz=go_buzz)
         missing = [n for n in setup.team if n not in known]
@@ -404,9 +441,10 @@ class RelayBoard(RelayListener):
             self._changed()
 
 
-def attach(state: LiveState, practice: Practice) -> RelayBoard:
-    """Give ``state``'s pages a relay panel for ``practice`` (its relay desk)."""
-    board = RelayBoard(state, desk_for(practice))
+def attach(state: LiveState, practice: Practice, *, read_only: bool = False) -> RelayBoard:
+    """Give ``state``'s pages a relay panel for ``practice`` (its relay desk); read-only
+    (a replay): no setup form, the setups are the session's."""
+    board = RelayBoard(state, desk_for(practice), read_only=read_only)
     state.relay = board
     return board
 
@@ -430,7 +468,7 @@ class RelayPanel:
         self.board = board
         self._drawn = -1
         self.toggle = Button(label="Set up a relay", width=140, name="relay-toggle")
-        self.rows: list[tuple[Select, TextInput, TextInput, TextInput, TextInput]] = []
+        self.rows: list[tuple[Select, TextInput, TextInput, TextInput, TextInput, TextInput]] = []
         lines = []
         for k in range(MAX_RUNNERS):
             runner = Select(title=f"Leg {k + 1} runner", width=130, name=f"relay-runner-{k + 1}")
@@ -447,8 +485,12 @@ class RelayPanel:
                 title="check mark", placeholder="11 m or 36 feet", width=120,
                 name=f"relay-mark-{k + 1}", visible=k < MAX_RUNNERS - 1,
             )  # fmt: skip
-            self.rows.append((runner, leg, target, zone, mark))
-            lines.append(row(runner, leg, target, zone, mark))
+            run_up = TextInput(
+                title="run-up m", placeholder="from legs", width=80,
+                name=f"relay-approach-{k + 1}", visible=k < MAX_RUNNERS - 1,
+            )  # fmt: skip
+            self.rows.append((runner, leg, target, zone, mark, run_up))
+            lines.append(row(runner, leg, target, zone, mark, run_up))
         self.go_buzz = Checkbox(
             label="Go buzz (experimental): buzz the outgoing runner as the incoming one "
             "reaches the mark",
@@ -460,7 +502,8 @@ class RelayPanel:
         )
         self.message = Div(text="", css_classes=["sc-relay-msg"], name="relay-message", width=760)
         self.form = column(*lines, row(self.go_buzz), row(self.apply_button, self.message))
-        self.form.visible = board.setup is None
+        self.form.visible = board.setup is None and not board.read_only
+        self.toggle.visible = not board.read_only
         self.heading = Div(text="", css_classes=["sc-relay-head"], width=760, name="relay-head")
         self.figures: list[Any] = []
         self.sources: list[ColumnDataSource] = []
@@ -527,6 +570,8 @@ class RelayPanel:
 
     # --- the coach's actions ---
     def _toggle(self) -> None:
+        if self.board.read_only:
+            return  # a replay: nothing to set up
         self.form.visible = not self.form.visible
         self._label_toggle()
 
@@ -539,8 +584,15 @@ class RelayPanel:
 
     def entries(self) -> list[LegEntry]:
         return [
-            LegEntry(str(r.value or NOBODY), leg.value, target.value, zone.value, mark.value)
-            for r, leg, target, zone, mark in self.rows
+            LegEntry(
+                str(r.value or NOBODY),
+                leg.value,
+                target.value,
+                zone.value,
+                mark.value,
+                run_up.value,
+            )
+            for r, leg, target, zone, mark, run_up in self.rows
         ]
 
     def _apply(self) -> None:
@@ -568,13 +620,14 @@ class RelayPanel:
     def _fill_form(self, setup: RelaySetup) -> None:
         entries = form_of(setup)
         entries += [LegEntry()] * (MAX_RUNNERS - len(entries))
-        for (r, leg, target, zone, mark), e in zip(self.rows, entries, strict=True):
+        for (r, leg, target, zone, mark, run_up), e in zip(self.rows, entries, strict=True):
             _set(r, "value", e.runner)
             if e.runner != NOBODY:
                 _set(leg, "value", e.leg_m)
                 _set(target, "value", e.target)
                 _set(zone, "value", e.zone_m)
                 _set(mark, "value", e.mark)
+                _set(run_up, "value", e.approach_m)
         _set(self.go_buzz, "active", setup.go_buzz)
 
     def refresh(self) -> None:
@@ -585,15 +638,21 @@ class RelayPanel:
         self._drawn = b.version
         setup = b.setup
         self._label_toggle()
+        replay = "replay, as set up then: " if b.read_only else ""
         if setup is None:
-            _set(self.heading, "text", "<i>no relay set up</i>")
+            none = (
+                "not set up yet at this point of the replay" if b.read_only else "no relay set up"
+            )
+            _set(self.heading, "text", f"<i>{none}</i>")
             _set(self.plan, "text", "")
+            for cell in self.cells:
+                _set(cell, "visible", False)
             return
         self._fill_form(setup)
         buzz = " &middot; go buzz on (experimental)" if setup.go_buzz else ""
         marks = ", ".join(f"{m:.1f} m" for m in setup.marks_m)
         team = html.escape(" \u2192 ".join(setup.team))
-        _set(self.heading, "text", f"{team} &middot; check marks {marks}{buzz}")
+        _set(self.heading, "text", f"{replay}{team} &middot; check marks {marks}{buzz}")
         for k, cell in enumerate(self.cells):
             shown = b.exchanges.get(k)
             _set(cell, "visible", shown is not None)

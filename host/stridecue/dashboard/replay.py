@@ -6,6 +6,11 @@ Playing feeds the timeline up to the replay clock every few tens of milliseconds
 seeking back starts a fresh feed (fresh analyzers: they are causal) and feeds
 everything up to the new time at once, so what the page shows after a seek is
 exactly what it showed when playing reached that time.
+
+A relay practice (a session storing relay setups) replays with its relay panel,
+read-only: each setup is put in force at the time the coach applied it, and the
+exchanges and the team plan appear as the replay reaches them, measured as they
+were live (:mod:`stridecue.relaywatch`).
 """
 
 from __future__ import annotations
@@ -17,16 +22,19 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from stridecue.analysis.plan import Plan
 from stridecue.analysis.targets import Targets
 from stridecue.dashboard.controls import SPEEDS
 from stridecue.dashboard.feed import Feed
 from stridecue.dashboard.state import LiveState
-from stridecue.errors import ConfigError
+from stridecue.errors import ConfigError, StrideCueError
 from stridecue.practice import Practice
 from stridecue.protocol.records import Cue
 from stridecue.protocol.rsc import RscMeasurement
+from stridecue.relay import RelaySetup, stored_history
+from stridecue.relaywatch import desk_for
 from stridecue.session import Channel, Received, Session
 from stridecue.timeline import SessionClock
 
@@ -39,8 +47,8 @@ TICK_S = 0.02
 class Item:
     host_ns: int
     pod: str
-    kind: str  # record | mark
-    payload: object  # a decoded record, or the mark's text
+    kind: str  # record | mark | relay
+    payload: object  # a decoded record, the mark's text, or a relay setup put in force
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +58,8 @@ class Timeline:
     names: dict[str, str]
     duration_s: float
     problems: list[str] = field(default_factory=list)  # as the session reader found them
+    relay: bool = False  # a relay practice: the page has a relay panel
+    syncs_ms: dict[str, float] = field(default_factory=dict)  # pod: time sync (real time)
 
     @classmethod
     def load(cls, path: str | Path) -> Timeline:
@@ -69,10 +79,28 @@ class Timeline:
             t = session.athlete_ns(mark.host_ns)
             for pod in [mark.athlete] if mark.athlete else session.pods:
                 items.append(Item(t, pod, "mark", mark.text))
-        items.sort(key=lambda it: it.host_ns)
+        problems = list(session.problems)
+        try:
+            setups = stored_history(session.meta.get("settings", {}))
+        except StrideCueError as e:
+            setups = []
+            problems.append(f"relay setup not replayed: {e}")
+        for host_ns, setup in setups:
+            t = session.start_ns if host_ns is None else session.athlete_ns(host_ns)
+            items.append(Item(t, "", "relay", setup))
+        # stable: a setup applied at the start comes before the records of that moment
+        items.sort(key=lambda it: (it.host_ns, it.kind != "relay"))
         t0 = session.start_ns
         duration = (items[-1].host_ns - t0) / 1e9 if items else 0.0
-        return cls(t0, items, session.athletes, duration, session.problems)
+        # a pod's time sync places its strides as live; a sped-up simulation learnt the
+        # offsets from the arrivals instead (timeline.PodClock), and so does its replay
+        syncs = {pod: session.time_sync(pod)[0] for pod in session.athletes}
+        if session.speed != 1.0:
+            syncs = {}
+        return cls(
+            t0, items, session.athletes, duration, problems, bool(setups),
+            {pod: ms for pod, ms in syncs.items() if ms is not None},
+        )  # fmt: skip
 
 
 class ReplayPlayer:
@@ -94,6 +122,7 @@ class ReplayPlayer:
         self._wall = time.monotonic()
         self._task: asyncio.Task[None] | None = None
         self._targets: dict[str, Targets] = {}
+        self.relay: Any = None  # the read-only relay panel's board (a relay practice)
         state.mode = "replay"
         state.duration_s = timeline.duration_s
         self._restart()
@@ -183,11 +212,25 @@ class ReplayPlayer:
         self.feed = Feed(self.state, link_name="replay")
         self.practice.subscribe(self.feed)
         for pod, name in self.timeline.names.items():
-            self.practice.add_athlete(pod, name)
+            row = self.practice.add_athlete(pod, name)
+            if pod in self.timeline.syncs_ms:  # strides placed by the pod's time sync, as live
+                row.clock = self.practice.clock.pod(self.timeline.syncs_ms[pod])
         for pod, targets in self._targets.items():
             self.practice.set_targets(pod, targets, t_s=0.0)
         self._index = 0
         self._clock_s = 0.0
+        if self.timeline.relay:
+            self._follow_relay()
+
+    def _follow_relay(self) -> None:
+        """The relay panel follows the fresh practice's desk (read-only: as recorded)."""
+        from stridecue.dashboard.relaypanel import attach  # Bokeh: only with a page
+
+        desk = desk_for(self.practice)
+        if self.relay is None:
+            self.relay = attach(self.state, self.practice, read_only=True)
+        else:
+            self.relay.follow(desk)
 
     def _advance_to(self, t_s: float) -> None:
         end_ns = self.timeline.t0_ns + int(t_s * 1e9)
@@ -200,6 +243,9 @@ class ReplayPlayer:
                 practice.mark(
                     str(it.payload), athlete=it.pod, t_s=practice.clock.host_s(it.host_ns)
                 )
+            elif it.kind == "relay":
+                assert isinstance(it.payload, RelaySetup)
+                desk_for(practice).apply(it.payload)
             else:
                 practice.take(_received(it))
         self._index = stop

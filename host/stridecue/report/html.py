@@ -11,7 +11,6 @@ from stridecue import relay
 from stridecue.analysis.targets import Targets
 from stridecue.errors import StrideCueError
 from stridecue.protocol import StrideFlag
-from stridecue.relay import RelaySetup
 from stridecue.report import figures
 from stridecue.report.relay import ZONE_M, find_exchange
 from stridecue.sessiondata import RSC_NOTE, AthleteData, SessionData, file_stems
@@ -149,15 +148,23 @@ def _athlete(a: AthleteData, out: Path, targets: Targets, slug: str) -> str:
 def _relay_practice(data: SessionData, out: Path) -> str:
     """A session recorded with a relay setup: every exchange, measured (docs/relay.md)."""
     try:
-        setup = RelaySetup.from_dict(data.meta["settings"]["relay"])
-        team = [(a.name, a.strides) for a in (data.athlete(n) for n in setup.team)]
-        attempts = relay.session_attempts(team, setup)
+        history = relay.stored_setups(data.meta["settings"], data.host_s)
+        names = {n for h in history for n in h.setup.team}
+        strides = {n: data.athlete(n).strides for n in names}
+        attempts = relay.history_attempts(strides, history)
     except StrideCueError as e:
         return f"<h2 id='relay'>Relay exchanges</h2><p>Not measured: {_e(str(e))}.</p>"
     parts = [
         "<h2 id='relay'>Relay exchanges</h2><p class='note'>Positions in metres from the "
         "start of the zone; the outgoing runner waits at 0, the incoming one comes from "
-        "the leg before; the check mark is dotted.</p>"
+        "the leg before; the check mark is dotted."
+        + (
+            " The setup changed during the practice: each attempt is measured with the "
+            "setup in force when the incoming runner set off."
+            if len(history) > 1
+            else ""
+        )
+        + "</p>"
     ]
     for k, at in enumerate(attempts):
         png = figures.exchange_figure(at, _fresh(out / f"exchange-{k + 1}.png"))
@@ -166,6 +173,7 @@ def _relay_practice(data: SessionData, out: Path) -> str:
         )
         parts.append(
             f"<h3>Exchange {at.leg + 1}: {_e(at.incoming)} \u2192 {_e(at.outgoing)}</h3>"
+            f"<p class='note'>Measured with {_e(relay.setup_words(at))}.</p>"
             f"<ul>{words}</ul><img src='{png.name}' alt='exchange {k + 1}'>"
         )
     if not attempts:
