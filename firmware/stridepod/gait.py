@@ -751,7 +751,8 @@ class GaitEngine:
         if ev == _EV_LAND_SHORT:
             return True
         pk = self._peak
-        if self._ring[pk * _RF + _REA] >= self._impact and _sharp(self._ring, self._mask, self._back, j, pk):
+        ring = self._ring
+        if ring[pk * _RF + _REA] >= self._impact and _sharp(ring, m, self._back, j, pk):
             return True
         self._cand = j
         self._cand_n = 0
