@@ -32,10 +32,11 @@
 #   (its t_contact_ms and length_mm are). The stride that ends when the
 #   athlete stops is reported like any other (its landing is a stance).
 #   Strides are reported about _LAND_STILL_MS + _LOOKAHEAD_MS after the next
-#   stance begins when an impact (>= _LAND_IMPACT_MG) precedes that stance
-#   (running), else once the stance has stayed still for _CONFIRM_MS more
-#   (gentle walking steps; slow walking's still hang before heel strike is
-#   not a stance).
+#   stance begins when an impact (>= _LAND_IMPACT_MG, with a sample-to-sample
+#   step >= _LAND_JUMP_MG: a collision, not a smooth swing bump) precedes that
+#   stance (running), else once the stance has stayed still for _CONFIRM_MS
+#   more (gentle walking steps; slow walking's still hang before heel strike
+#   is not a stance).
 #
 # Method. Per sample only small ints (< 2**30) in preallocated arrays, in two
 # viper functions (_ingest, _advance); per-stride work in plain Python.
@@ -107,6 +108,9 @@ _TO_MIN_DPS = const(150)  # deg/s; a push-off rotation peak is at least this fas
 _TO_DROP16 = const(9)  # /16 of the peak energy (= 3/4 of the rate): the toe has left
 _LAND_IMPACT_MG = const(2000)  # mg; |a| peak before a landing that confirms it at once
 _CONFIRM_MS = const(150)  # ms; a landing without that impact must then stay still this long
+_LAND_JUMP_MG = const(400)  # mg; and a step of the acc vector (|dx|+|dy|+|dz|) at least
+# this big between two samples in the look-back: a collision is sharp, a mid-swing bump
+# (slow walking) is smooth
 _IC_BACK_MS = const(60)  # ms; the heel meets the ground this shortly before the impact peak
 _GAP_FILL_MAX = const(4)  # samples; gaps up to this are bridged by holding the sample
 _SAT_PERMILLE = const(985)  # 1/1000 of full scale; at or above this a sample is clipped
@@ -508,6 +512,32 @@ def isqrt(n):
     return x
 
 
+def _sharp(ring, m, back, j, bi):
+    # is there a step of the acc vector of at least _LAND_JUMP_MG (|dx|+|dy|+|dz|)
+    # between two successive samples of the back samples up to j? Searched outwards
+    # from the impact peak bi, where a collision has it: that usually stops at once.
+    n1 = ((bi - j + back - 1) & m) + 1  # steps from the peak back to the oldest
+    n = n1 + ((j - bi) & m)  # and from after the peak to j
+    k = bi
+    dk = -1
+    for i in range(n):
+        if i == n1:
+            k = (bi + 1) & m
+            dk = 1
+        b = k * _RF
+        c = ((k - 1) & m) * _RF
+        d = ring[b + 1] - ring[c + 1]
+        e = d if d > 0 else -d
+        d = ring[b + 2] - ring[c + 2]
+        e += d if d > 0 else -d
+        d = ring[b + 3] - ring[c + 3]
+        e += d if d > 0 else -d
+        if e >= _LAND_JUMP_MG:
+            return True
+        k = (k + dk) & m
+    return False
+
+
 def _pow2_at_least(n):
     p = 1
     while p < n:
@@ -600,7 +630,7 @@ class GaitEngine:
         st[_S_STATE] = _ST_WAIT
         self._pending = F_FIRST  # flags gathered for the stride in progress
         self._ic_ms = -1  # contact of the stance the stride starts from
-        self._peak = 0  # impact energy found by the last _contact_ms
+        self._peak = 0  # ring index of the impact peak found by the last _contact_ms
         self._to_ms = 0
         self._tilt = 0  # last levelling angle, mrad
         self._hx0 = 0  # horizontal reference axis at the origin (Q13)
@@ -718,7 +748,11 @@ class GaitEngine:
                 return False
         ic = self._contact_ms(j)
         self._cand_ic = ic
-        if ev == _EV_LAND_SHORT or self._peak >= self._impact:
+        if ev == _EV_LAND_SHORT:
+            return True
+        pk = self._peak
+        ring = self._ring
+        if ring[pk * _RF + _REA] >= self._impact and _sharp(ring, m, self._back, j, pk):
             return True
         self._cand = j
         self._cand_n = 0
@@ -885,7 +919,7 @@ class GaitEngine:
                 best = e
                 bi = k
             k = (k - 1) & m
-        self._peak = best
+        self._peak = bi
         best = _E_BIG
         ci = bi
         k = (bi - 1) & m

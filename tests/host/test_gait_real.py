@@ -103,6 +103,21 @@ def test_slow_walking_hang_before_heel_strike_is_not_a_stance(shared_data: Path)
 
 
 @pytest.mark.slow
+def test_a_smooth_mid_swing_bump_does_not_confirm_a_hang_as_a_landing(shared_data: Path) -> None:
+    # course exp200 (a tuning trial): a smooth 3 g bump in mid-swing (28.90 s, no
+    # sample-to-sample step above 0.2 g) lay in the impact look-back of the hang
+    # before heel strike (29.05-29.21 s) and ended a 0.71 m stride there; the real
+    # heel strike (29.36 s, a sharp 3.6 g) then read as stance chatter
+    strides = engine.run(_course(shared_data, "exp200"), "cpython", 800, 16, 2000)
+    ends = [s for s in strides if 28.5 <= s["t_contact_s"] <= 29.6]
+    assert len(ends) == 1, ends
+    assert 29.25 <= ends[0]["t_contact_s"] <= 29.40, ends
+    assert ends[0]["stride_length_m"] >= 1.3, ends
+    after = next(s for s in strides if s["t_contact_s"] > 29.6)
+    assert after["stride_time_s"] < 2.2 and "low_quality" not in after["flags"], after
+
+
+@pytest.mark.slow
 def test_gaitmap_contact_and_toe_off_timing(shared_data: Path) -> None:
     import csv
 
