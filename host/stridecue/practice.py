@@ -621,6 +621,8 @@ def describe(targets: Targets) -> str:
         parts.append(f"{targets.rep_distance_m:g} m reps")
     if targets.plan is not None:
         parts.append(f"plan {targets.plan.spec}")
+    if targets.event is not None:
+        parts.append(f"{targets.event} preset")
     return ", ".join(parts) or "none"
 
 

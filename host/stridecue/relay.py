@@ -25,6 +25,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
+from stridecue.analysis.plan import Plan
+from stridecue.analysis.targets import Targets
 from stridecue.errors import StrideCueError
 
 REACH_M = 1.5  # arms' reach between the two runners at the hand-off
@@ -500,6 +502,26 @@ class LegPlan:
     diff_s: float | None  # projected - target (+: behind the plan)
     team_target_s: float | None  # cumulative
     team_projected_s: float | None  # cumulative
+
+
+#: from this leg on the distance preset (a distance medley's 800 m / 1200 m / 1600 m legs)
+DISTANCE_LEG_M = 800.0
+
+
+def leg_targets(setup: RelaySetup, runner: str, targets: Targets) -> Targets:
+    """A runner's targets for their leg: the analyzer preset the leg calls for (sprint
+    below 800 m, distance from it) and, with a leg target time, an even plan over the leg.
+
+    The leg is not made the rep distance: the rep the analyzer finds runs on past the
+    hand-off (the run-out), so scaling it to the leg would shorten every stride.
+    """
+    i = setup.team.index(runner)
+    leg = setup.legs_m[i]
+    event = "distance" if leg >= DISTANCE_LEG_M else "sprint"
+    plan = targets.plan
+    if i < len(setup.targets_s) and setup.targets_s[i] > 0:
+        plan = Plan.parse(f"even:{setup.targets_s[i]:g}/{leg:g}")
+    return replace(targets, event=event, plan=plan)
 
 
 def leg_speed_mps(strides: Sequence[StrideLike]) -> float | None:

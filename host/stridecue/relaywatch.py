@@ -25,7 +25,7 @@ from stridecue.gobuzz import GoBuzz
 from stridecue.links.base import Received
 from stridecue.practice import Listener, Practice, Row
 from stridecue.protocol import StrideEvent, StrideFlag
-from stridecue.relay import Attempt, RelaySetup, S
+from stridecue.relay import Attempt, RelaySetup, S, leg_targets
 
 PAST_ZONE_M = 10.0  # the outgoing runner is this far past the zone: the exchange is over
 
@@ -113,6 +113,7 @@ class RelayDesk(Listener):
         self.buzzes: list[GoBuzz] = []
         self.listeners: list[RelayListener] = []
         self._unstored = False  # a setup applied before the session folder was made
+        self._legs_set: set[str] = set()  # pods given their leg's defaults
 
     def apply(self, setup: RelaySetup) -> None:
         """Put ``setup`` in force: a new watch (and go buzz), stored in the session."""
@@ -137,8 +138,21 @@ class RelayDesk(Listener):
         ]
         self._unstored = True
         self._store()
+        self._legs_set.clear()
+        for row in list(self.practice.rows.values()):
+            self._leg_defaults(row)
         for listener in list(self.listeners):
             listener.relay_set(setup)
+
+    def _leg_defaults(self, row: Row) -> None:
+        """A team runner's analyzer preset and plan from their leg (once per setup)."""
+        setup = self.setup
+        if setup is None or row.name not in setup.team or row.pod in self._legs_set:
+            return
+        self._legs_set.add(row.pod)
+        wanted = leg_targets(setup, row.name, row.targets)
+        if wanted != row.targets:
+            self.practice.set_targets(row.pod, wanted)
 
     def _store(self) -> None:
         """The setup into the session (``settings.relay``, the latest; ``relay_history``,
@@ -166,6 +180,7 @@ class RelayDesk(Listener):
             self._store()
         if self.watch is None or self.setup is None:
             return
+        self._leg_defaults(row)  # a runner who joined after the setup
         self.watch.record(row, item, t_s)
         for b in self.buzzes:
             b.record(row, item, t_s)

@@ -255,3 +255,54 @@ def test_go_buzz_reaches_the_outgoing_pod_ahead_of_the_mark_by_the_lead() -> Non
     # extrapolation (~10 ms) and the report delay (157 ms) it saw and took out
     assert lead == pytest.approx(LINK_S, abs=0.06), (at_s, truth_s)
     assert REPORT_S > 0.1  # the buzz was predicted across a report delay, not after it
+
+
+def test_each_leg_sets_its_runners_preset_and_plan(tmp_path: Path) -> None:
+    """A sprint leg and a distance-medley leg: the preset and an even plan at the leg's
+    target time reach each runner's analyzer, and the session keeps them for the report."""
+    from stridecue.analysis.settings import AnalyzerSettings
+    from stridecue.sessiondata import load
+
+    run = _run()
+    origin = Origin()
+    pods: list[Link] = [
+        RelayPod("pod-ana", run.runners[0].strides, origin),
+        RelayPod("pod-bea", run.runners[1].strides, origin),
+    ]
+    setup = RelaySetup(("Ana", "Bea"), (60.0, 1200.0), marks_m=(8.0,), targets_s=(7.0, 190.0))
+    rec = Recorder(tmp_path / "s", settings={"relay": setup.as_dict()})
+    practice = Practice(pods, roster={"pod-ana": "Ana", "pod-bea": "Bea"}, recorder=rec)
+    desk_for(practice).apply(setup)  # before the pods connect: each gets it on joining
+
+    async def go() -> None:
+        await practice.connect()
+        await practice.run(30.0)
+
+    asyncio.run(go())
+    rec.close()
+    ana, bea = (practice.find(n) for n in ("Ana", "Bea"))
+    assert ana is not None and bea is not None
+    assert ana.targets.event == "sprint" and ana.targets.plan is not None
+    assert ana.targets.plan.spec == "even:7/60"
+    assert bea.targets.event == "distance" and bea.targets.plan is not None
+    assert bea.targets.plan.plan_elapsed_s(1200.0) == pytest.approx(190.0)
+    assert ana.targets.rep_distance_m is None  # the rep runs on past the hand-off
+    distance = AnalyzerSettings.for_event("distance")
+    assert bea.analyzer.settings.settle_strides == distance.settle_strides
+    assert ana.analyzer.settings.settle_strides == AnalyzerSettings().settle_strides
+    # the session keeps them: the report analyses each runner as the practice did
+    data = load(tmp_path / "s")
+    got = {a.name: a.targets for a in data.athletes}
+    assert got["Bea"].event == "distance" and got["Bea"].plan == bea.targets.plan
+    assert got["Ana"].event == "sprint"
+    marks = (tmp_path / "s" / "marks.jsonl").read_text()
+    assert "distance preset" in marks
+
+
+def test_an_unknown_preset_in_stored_targets_is_one_line() -> None:
+    from stridecue.analysis.targets import Targets
+    from stridecue.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="event='marathon' must be one of sprint, distance"):
+        Targets.from_json({"event": "marathon"})
+    assert Targets.from_json(Targets(event="distance").to_json()).event == "distance"

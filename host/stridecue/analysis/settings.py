@@ -179,14 +179,25 @@ class AnalyzerSettings:
         cls, event: str, **overrides: float | int | bool | Plan | None
     ) -> AnalyzerSettings:
         """Defaults for ``"sprint"`` (200-400 m reps) or ``"distance"`` (800 m and up)."""
-        if event == "sprint":
-            base = cls()
-        elif event == "distance":
-            # distance strides settle sooner, and a longer rep lets the baseline span more
-            base = cls(settle_strides=8, baseline_max_strides=200)
-        else:
-            raise ConfigError(f"event={event!r} must be 'sprint' or 'distance'")
+        base = cls().with_event(event)
         try:
             return replace(base, **overrides)  # type: ignore[arg-type]
         except TypeError as e:
             raise ConfigError(f"unknown analyzer setting: {e}") from None
+
+    def with_event(self, event: str) -> AnalyzerSettings:
+        """These settings with the event's preset (the fields a preset sets; the rest kept)."""
+        if event not in EVENTS:
+            raise ConfigError(f"event={event!r} must be 'sprint' or 'distance'")
+        fields = {k: getattr(_DEFAULTS, k) for preset in EVENTS.values() for k in preset}
+        fields.update(EVENTS[event])
+        return replace(self, **fields)
+
+
+_DEFAULTS = AnalyzerSettings()
+#: what each event's preset changes from the defaults: distance strides settle sooner, and
+#: a longer rep lets the baseline span more
+EVENTS: dict[str, dict[str, int]] = {
+    "sprint": {},
+    "distance": {"settle_strides": 8, "baseline_max_strides": 200},
+}

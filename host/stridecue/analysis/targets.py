@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from stridecue.analysis.plan import SHAPE_400, Plan
-from stridecue.analysis.settings import AnalyzerSettings
+from stridecue.analysis.settings import EVENTS, AnalyzerSettings
 from stridecue.errors import ConfigError
 
 CADENCE_RANGE_SPM = (100.0, 260.0)
@@ -39,15 +39,22 @@ class Targets:
     goal_400_s: float | None = None
     plan: Plan | None = None
     rep_distance_m: float | None = None
+    #: the analyzer's preset for this athlete (``"sprint"``/``"distance"``, e.g. from a
+    #: relay leg); None: the session's
+    event: str | None = None
 
     def __post_init__(self) -> None:
         _check("target cadence", self.cadence_spm, *CADENCE_RANGE_SPM, "steps/min")
         _check("target stride length", self.stride_length_m, *STRIDE_LENGTH_RANGE_M, "m")
         _check("400 m goal", self.goal_400_s, *GOAL_400_RANGE_S, "s")
         _check("rep distance", self.rep_distance_m, *REP_DISTANCE_RANGE_M, "m")
+        if self.event is not None and self.event not in EVENTS:
+            raise ConfigError(f"event={self.event!r} must be one of {', '.join(EVENTS)}")
 
     def apply(self, settings: AnalyzerSettings) -> AnalyzerSettings:
         """``settings`` with these targets as the analyzer's (an unset one clears it)."""
+        if self.event is not None:
+            settings = settings.with_event(self.event)
         return dataclasses.replace(
             settings,
             target_cadence_spm=self.cadence_spm,
@@ -68,6 +75,8 @@ class Targets:
             out["plan"] = self.plan.spec
         if self.rep_distance_m is not None:
             out["rep_distance_m"] = self.rep_distance_m
+        if self.event is not None:
+            out["event"] = self.event
         return out
 
     @classmethod
@@ -76,6 +85,9 @@ class Targets:
         plan = data.get("plan")
         if plan is not None and not isinstance(plan, str):
             raise ConfigError(f"target plan={plan!r} must be a plan's text or null")
+        event = data.get("event")
+        if event is not None and not isinstance(event, str):
+            raise ConfigError(f"target event={event!r} must be 'sprint', 'distance' or null")
         values: dict[str, float | None] = {}
         for name in ("cadence_spm", "stride_length_m", "goal_400_s", "rep_distance_m"):
             v = data.get(name)
@@ -90,6 +102,7 @@ class Targets:
             values["goal_400_s"],
             None if plan is None else Plan.parse(plan),
             values["rep_distance_m"],
+            event,
         )
 
     def effective_plan(self) -> Plan | None:
