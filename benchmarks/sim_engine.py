@@ -14,7 +14,10 @@ Matching: an engine stride is stamped at the contact that ends it, as is the
 simulator's truth; they match within MATCH_S. Every truth stride counts, the one
 from the standing start and the one ending at the stop included. The engine's
 contact time belongs to the stance that starts the stride, so it is compared with
-that stance's truth.
+that stance's truth, and split into its two ends (the engine's contact and toe-off
+against the simulator's). The simulator stamps a contact at the END of the landing
+impact (``impact_s``, 11-16 ms after the shoe first meets the ground: docs/accuracy.md,
+issue #19 fifth pass), so an engine that finds the first touch reads that much early.
 """
 
 from __future__ import annotations
@@ -47,6 +50,8 @@ class Tally:
     rel_len: list[float] = field(default_factory=list)
     d_stride: list[float] = field(default_factory=list)
     d_contact: list[float] = field(default_factory=list)
+    d_ic: list[float] = field(default_factory=list)  # engine - true contact of that stance, s
+    d_to: list[float] = field(default_factory=list)  # engine - true toe-off of that stance, s
     latency: list[float] = field(default_factory=list)  # t_report_s - true contact, s
     rel_ratio: list[float] = field(default_factory=list)  # stride-to-stride length ratio
     true_ratio: list[float] = field(default_factory=list)
@@ -58,6 +63,8 @@ class Tally:
         self.rel_len += other.rel_len
         self.d_stride += other.d_stride
         self.d_contact += other.d_contact
+        self.d_ic += other.d_ic
+        self.d_to += other.d_to
         self.latency += other.latency
         self.rel_ratio += other.rel_ratio
         self.true_ratio += other.true_ratio
@@ -95,6 +102,12 @@ def one_run(
         tally.d_stride.append(o["stride_time_s"] - s.stride_time_s)
         if i > 0 and np.isfinite(truth[i - 1].contact_time_s):
             tally.d_contact.append(o["contact_time_s"] - truth[i - 1].contact_time_s)
+            # the two ends of that contact: the stance that starts this stride
+            ic = o["t_contact_s"] - o["stride_time_s"]
+            tally.d_ic.append(ic - truth[i - 1].t_contact_s)
+            tally.d_to.append(
+                ic + o["contact_time_s"] - truth[i - 1].t_contact_s - truth[i - 1].contact_time_s
+            )
     return tally
 
 
@@ -113,6 +126,7 @@ def cells(t: Tally) -> list[str]:
             if t.d_stride
             else "-",
             f"{np.median(t.d_contact) * 1000:+.0f}" if t.d_contact else "-",
+            f"{np.median(t.d_ic) * 1000:+.0f} / {np.median(t.d_to) * 1000:+.0f}" if t.d_ic else "-",
             f"{np.median(t.latency) * 1000:.0f}",
             f"{np.std(np.log(t.rel_ratio)) / np.sqrt(2):.1%} / "
             f"{np.std(np.log(t.true_ratio)) / np.sqrt(2):.1%}"
@@ -120,7 +134,7 @@ def cells(t: Tally) -> list[str]:
             else "-",
         ]
     else:
-        out += ["-"] * 7
+        out += ["-"] * 8
     return out
 
 
@@ -144,6 +158,7 @@ def main(argv: list[str] | None = None) -> int:
         "length \\|err\\| p90",
         "stride time \\|err\\| ms median / p90",
         "contact time bias ms",
+        "contact / toe-off error ms median",
         "report latency ms median",
         "stride-to-stride scatter engine / truth",
     )

@@ -458,13 +458,19 @@ def _advance(st: ptr32, ring: ptr32, bits: ptr8, j: int, mode: int) -> int:
             n = st[_S_NSW] + 1
             st[_S_NSW] = n
             if st[_S_TO_OPEN]:
-                # toe-off: the push-off rotation peaks, then collapses
-                e = ring[b + _REG]
-                pk = st[_S_TO_PK]
+                # toe-off: the push-off rotation peaks, then collapses. |w|^2 of
+                # the (bridged) gyro in (0.8 dps)^2, not the stance energy _REG:
+                # that is clamped at ~820 dps, below a sprint's push-off peak, so
+                # its "peak" was the first sample past 820 dps (issue #19 fifth pass)
+                ex = (int(ring[b + 4]) - _B) >> 3
+                ey = (int(ring[b + 5]) - _B) >> 3
+                ez = (int(ring[b + 6]) - _B) >> 3
+                e = ex * ex + ey * ey + ez * ez
+                pk = int(st[_S_TO_PK])
                 if e > pk:
                     st[_S_TO_PK] = e
                     st[_S_TO_I] = j
-                elif e * 16 < pk * _TO_DROP16 and pk > st[_S_TOMIN]:
+                elif e * 16 < pk * _TO_DROP16 and pk > int(st[_S_TOMIN]):
                     st[_S_TO_OPEN] = 0
                     return _EV_TO
                 if n > st[_S_TOMAX]:
@@ -594,8 +600,8 @@ class GaitEngine:
         st[_S_KG] = (16384 * 65536 * 314159 // 100000 // 3600 + r // 2) // r
         st[_S_MAXSW] = _MAX_SWING_MS * r // 1000
         st[_S_TOMAX] = _TO_MAX_MS * r // 1000
-        g4 = _TO_MIN_DPS * 10 >> 2
-        st[_S_TOMIN] = g4 * g4
+        g8 = _TO_MIN_DPS * 10 >> 3  # in 0.8 dps, as the toe-off search's |w|^2
+        st[_S_TOMIN] = g8 * g8
         st[_S_HOLD] = _HOLD_MS * r // 1000
         # position units mg*sample^2 per mm: 1 / (9.80665e-3 m/s^2 * dt^2 * 1000)
         self._kmm = (r * r * 100000 + 490332) // 980665

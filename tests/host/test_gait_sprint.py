@@ -54,3 +54,23 @@ def test_micropython_and_cpython_agree_on_a_sprint() -> None:
     cp = engine.run(data, "cpython", 416, 32, 2000)
     mp = engine.run(data, "micropython", 416, 32, 2000)
     assert len(cp) == len(rec.strides) and mp == cp
+
+
+def test_sprint_toe_off_is_the_push_off_rotation_peak() -> None:
+    # a sprint's push-off turns faster than 820 deg/s, where the stance energy is
+    # clamped: the toe-off must still be the rotation peak, not the first sample past
+    # the clamp (~17 ms before it at 9 m/s; issue #19 fifth pass)
+    rec, data = _sprint((0.0, -20.0, 0.0), 1)
+    out = engine.run(data, "cpython", 416, 32, 2000)
+    rate = np.degrees(np.linalg.norm(rec.gyr, axis=1))
+    checked = 0
+    for o in out:
+        if "first" in o["flags"]:
+            continue
+        to = o["t_contact_s"] - o["stride_time_s"] + o["contact_time_s"]
+        near = np.flatnonzero(np.abs(rec.t - to) < 0.06)
+        peak = int(near[np.argmax(rate[near])])
+        assert rate[peak] > 900  # the case the clamp broke
+        assert abs(rec.t[peak] - to) < 1.5 / 416, (to, rec.t[peak])
+        checked += 1
+    assert checked >= 8
