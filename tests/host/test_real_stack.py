@@ -366,7 +366,8 @@ async def test_reconnect_after_the_pairing_window_has_closed(
         if not st["pairing"] and st["bonds"] == 2:
             break
         await asyncio.sleep(0.05)
-    assert st["pairing"] == 0 and st["bonds"] == 2, st
+    # (the pod's own output with it: this step has failed now and then, cause not found)
+    assert st["pairing"] == 0 and st["bonds"] == 2, (st, pod.diagnosis())
     await phone.disconnect()
     await bonded_link(phone, advert[0])
     status = Status.from_bytes(await phone.read(U.STATUS))
