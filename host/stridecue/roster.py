@@ -236,11 +236,10 @@ def _rep_distance(key: str, where: str) -> float:
 
 def _plan_for(text: str, distance: float, where: str) -> Plan:
     """The plan ``text`` for reps of ``distance``; a bare ``even:S`` is over ``distance``."""
-    kind, sep, rest = text.strip().partition(":")
-    if sep and kind.strip().lower() == "even" and "/" not in rest and distance != 400.0:
-        text = f"even:{rest.strip()}/{distance:g}"
     try:
         plan = Plan.parse(text)
+        if plan.distance_m <= distance:  # a bare even:S is over the rep, as --plan's
+            plan = Plan.for_rep(text, distance)
     except ConfigError as e:
         raise ConfigError(f"{where}: {e}") from None
     if not math.isclose(plan.distance_m, distance, abs_tol=1e-6):

@@ -89,6 +89,27 @@ class Plan:
         return cls(tuple(points), text)
 
     @classmethod
+    def for_rep(cls, spec: str, rep_m: float | None) -> Plan:
+        """The plan ``spec`` for reps of ``rep_m`` metres (None: unknown, as :meth:`parse`).
+
+        A bare ``even:S`` runs S seconds over the rep (``even:93`` for a 600 m rep is
+        ``even:93/600``, as in the roster), and a plan whose last checkpoint lies past the
+        rep (a 600 m plan given to a 400 m rep) is refused in one line."""
+        if rep_m is not None and not (math.isfinite(rep_m) and rep_m > 0.0):
+            rep_m = None  # a bad rep distance is refused where it is checked
+        kind, sep, rest = spec.strip().partition(":")
+        bare_even = sep and kind.strip().lower() == "even" and "/" not in rest
+        if rep_m is not None and rep_m != 400.0 and bare_even:
+            spec = f"even:{rest.strip()}/{rep_m:g}"
+        plan = cls.parse(spec)
+        if rep_m is not None and plan.distance_m > rep_m + 1e-6:
+            raise ConfigError(
+                f"plan {plan.spec!r} ends at {plan.distance_m:g} m, past the {rep_m:g} m rep; "
+                f"give a plan that ends at {rep_m:g} m (e.g. even:SECONDS) or the rep's distance"
+            )
+        return plan
+
+    @classmethod
     def shape_400(cls, goal_s: float, spec: str = "") -> Plan:
         """A 400 m in ``goal_s`` with the race shape :data:`SHAPE_400`."""
         points = []
