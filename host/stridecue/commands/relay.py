@@ -128,8 +128,12 @@ def _two_csvs(args: argparse.Namespace) -> int:
 
 def _session(args: argparse.Namespace) -> int:
     from stridecue import sessiondata
+    from stridecue.links.replay import resolve_session
 
-    data = sessiondata.load(args.inputs[0])
+    given = Path(args.inputs[0])
+    if given.is_file():
+        raise RelayError(f"{given}: give two stride CSVs (incoming, outgoing) or one session")
+    data = sessiondata.load(resolve_session(args.inputs[0]))  # a folder, or its name
     if args.relay is not None:
         history = [relay.SetupAt(0.0, load_setup(args.relay))]
     else:
