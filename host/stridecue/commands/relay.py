@@ -90,7 +90,10 @@ def load_setup(path: Path) -> RelaySetup:
         raise RelayError(f"{path}: not a relay setup ({e})") from None
     if isinstance(data, dict) and isinstance(data.get("relay"), dict):
         data = data["relay"]
-    return RelaySetup.from_dict(data)
+    try:
+        return RelaySetup.from_dict(data)
+    except RelayError as e:
+        raise RelayError(f"{path}: {e}") from None  # which file, for --relay on any command
 
 
 def run(args: argparse.Namespace) -> int:
