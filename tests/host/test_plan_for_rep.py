@@ -67,3 +67,25 @@ def test_analyze_refuses_a_plan_past_the_rep(
     assert main(["analyze", str(csv), "--plan", "even:93/600", "--rep-distance", "400"]) == 2
     err = capsys.readouterr().err
     assert "ends at 600 m, past the 400 m rep" in err and err.count("\n") == 1
+
+
+@pytest.mark.parametrize(
+    ("spec", "says"),
+    [
+        ("100:11,5,200:24,400:50", "write decimals with a dot (11.5, not 11,5)"),
+        ("even:12,5", "write decimals with a dot (11.5, not 11,5)"),
+        ("100:11.5,200,400:50", "'200' is not metres:seconds"),  # a missing time, not a comma
+        ("shape:50/600", "shape: is a 400 m race shape, with no distance"),
+    ],
+)
+def test_plan_texts_in_odd_forms_say_how_to_fix_them(spec: str, says: str) -> None:
+    with pytest.raises(ConfigError) as e:
+        Plan.parse(spec)
+    assert says in str(e.value) and "\n" not in str(e.value)
+
+
+def test_spaces_around_a_plans_parts_are_fine() -> None:
+    assert (
+        Plan.parse(" 100 : 11.5 , 200:24, 400:50 ").checkpoints
+        == Plan.parse("100:11.5,200:24,400:50").checkpoints
+    )

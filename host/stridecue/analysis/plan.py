@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import re
 from dataclasses import dataclass
 
 from stridecue.errors import ConfigError
@@ -29,6 +30,8 @@ _HELP = "write e.g. 100:11.5,200:24,400:50 (metres:seconds), even:50 or shape:50
 
 
 def _number(text: str, what: str, spec: str) -> float:
+    if re.fullmatch(r"\s*\d+,\d+\s*", text):  # even:11,5
+        raise ConfigError(f"plan {spec!r}: write decimals with a dot (11.5, not 11,5); {_HELP}")
     try:
         v = float(text)
     except ValueError:
@@ -79,13 +82,24 @@ class Plan:
             total_m = _number(dist, "distance", spec) if slash else 400.0
             return cls(((total_m, total_s),), text)
         if sep and kind == "shape":
+            if "/" in rest:
+                raise ConfigError(
+                    f"plan {spec!r}: shape: is a 400 m race shape, with no distance; write "
+                    "shape:50, or even:93/600 or checkpoints for another rep"
+                )
             return cls.shape_400(_number(rest, "time", spec), text)
         points = []
+        prev_s = ""
         for part in text.split(","):
             m, colon, s = part.partition(":")
             if not colon:
+                if part.strip().isdigit() and prev_s.strip().isdigit():  # 100:11,5
+                    raise ConfigError(
+                        f"plan {spec!r}: write decimals with a dot (11.5, not 11,5); {_HELP}"
+                    )
                 raise ConfigError(f"plan {spec!r}: {part.strip()!r} is not metres:seconds; {_HELP}")
             points.append((_number(m, "distance", spec), _number(s, "time", spec)))
+            prev_s = s
         return cls(tuple(points), text)
 
     @classmethod
