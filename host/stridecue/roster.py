@@ -62,7 +62,10 @@ def load(path: Path, *, required: bool = False) -> dict[str, str]:
     try:
         data = tomllib.loads(path.read_text())
     except (OSError, tomllib.TOMLDecodeError) as e:
-        raise ConfigError(f'roster {path}: {e}; each line is "POD" = "ATHLETE"') from None
+        raise ConfigError(
+            f'roster {path}: {e}; pod lines are "POD" = "ATHLETE", and plan lines under '
+            '[plan."NAME"] are 400 = "even:50" (text in quotes)'
+        ) from None
     out: dict[str, str] = {}
     for pod, name in data.items():
         if pod in (CALIBRATION, PLAN) and isinstance(name, dict):

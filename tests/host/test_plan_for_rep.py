@@ -89,3 +89,12 @@ def test_spaces_around_a_plans_parts_are_fine() -> None:
         Plan.parse(" 100 : 11.5 , 200:24, 400:50 ").checkpoints
         == Plan.parse("100:11.5,200:24,400:50").checkpoints
     )
+
+
+def test_a_roster_plan_line_without_quotes_says_how_plan_lines_look(tmp_path: Path) -> None:
+    from stridecue import roster as rosters
+
+    path = tmp_path / "roster.toml"
+    path.write_text('"pod-a" = "Ana"\n\n[plan."Ana"]\n400 = even:50\n')
+    with pytest.raises(ConfigError, match=r'plan lines under \[plan."NAME"\] are 400 = "even:50"'):
+        rosters.load(path)
