@@ -219,6 +219,17 @@ class Exchange:
         }
 
 
+_EXAMPLE = {
+    "team": '["Ana", "Bea", "Cleo", "Dee"]',
+    "legs_m": "[100, 100, 100, 100]",
+    "zones_m": "[30, 30, 30]",
+    "marks_m": "[10.8, 10.2, 10.5]",
+    "marks_feet": "[36, 34, 35]",
+    "approach_m": "[80, 100, 100]",
+    "targets_s": "[10.9, 9.6, 9.9, 9.5]",
+}
+
+
 def _check_positive(name: str, value: float) -> None:
     if not (math.isfinite(value) and value > 0):
         raise RelayError(f"{name}={value:g} must be a positive number of metres")
@@ -416,7 +427,8 @@ class RelaySetup:
         for name in ("zones_m", "marks_m", "approach_m"):
             vals = getattr(self, name)
             if len(vals) != n - 1:
-                raise RelayError(f"{n} runners make {n - 1} exchanges: {name} needs {n - 1}")
+                also = " (or marks_feet)" if name == "marks_m" else ""
+                raise RelayError(f"{n} runners make {n - 1} exchanges: {name}{also} needs {n - 1}")
             for v in vals:
                 _check_positive(name.removesuffix("_m"), v)
         if self.targets_s and len(self.targets_s) != n:
@@ -450,6 +462,10 @@ class RelaySetup:
         unknown = sorted(set(d) - known)
         if unknown:
             raise RelayError(f"unknown relay setting {unknown[0]!r}: allowed {sorted(known)}")
+        for key in _EXAMPLE:
+            if key in d and not isinstance(d[key], list | tuple):
+                # a bare "Ana,Bea" or 100 would be read letter by letter, or not at all
+                raise RelayError(f"{key} = {d[key]!r}: give a list, e.g. {key} = {_EXAMPLE[key]}")
         go = d.get("go_buzz", False)
         if not isinstance(go, bool):
             raise RelayError(f"go_buzz = {go!r}: give true or false")

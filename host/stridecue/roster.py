@@ -62,7 +62,10 @@ def load(path: Path, *, required: bool = False) -> dict[str, str]:
     try:
         data = tomllib.loads(path.read_text())
     except (OSError, tomllib.TOMLDecodeError) as e:
-        raise ConfigError(f'roster {path}: {e}; each line is "POD" = "ATHLETE"') from None
+        raise ConfigError(
+            f'roster {path}: {e}; pod lines are "POD" = "ATHLETE", and plan lines under '
+            '[plan."NAME"] are 400 = "even:50" (text in quotes)'
+        ) from None
     out: dict[str, str] = {}
     for pod, name in data.items():
         if pod in (CALIBRATION, PLAN) and isinstance(name, dict):
@@ -236,11 +239,10 @@ def _rep_distance(key: str, where: str) -> float:
 
 def _plan_for(text: str, distance: float, where: str) -> Plan:
     """The plan ``text`` for reps of ``distance``; a bare ``even:S`` is over ``distance``."""
-    kind, sep, rest = text.strip().partition(":")
-    if sep and kind.strip().lower() == "even" and "/" not in rest and distance != 400.0:
-        text = f"even:{rest.strip()}/{distance:g}"
     try:
         plan = Plan.parse(text)
+        if plan.distance_m <= distance:  # a bare even:S is over the rep, as --plan's
+            plan = Plan.for_rep(text, distance)
     except ConfigError as e:
         raise ConfigError(f"{where}: {e}") from None
     if not math.isclose(plan.distance_m, distance, abs_tol=1e-6):

@@ -308,6 +308,7 @@ def test_the_dashboard_command_reads_the_roster_for_names_and_plans(
     ("argv", "words"),
     [
         (["--demo", "2", "--plan", "even:50"], "--plan is for pods (stridecue dashboard ble:"),
+        (["--demo", "2", "--rep-distance", "0"], "--rep-distance is for pods"),
         (["--replay", "x", "--roster", "r.toml"], "a replay uses the names and plans kept"),
         (["sim:steady-400", "--plan", "Zed=even:50"], "no athlete 'Zed' in the roster"),
         (["sim:steady-400", "--roster", "nowhere.toml"], "nowhere.toml"),

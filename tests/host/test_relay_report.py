@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from pathlib import Path
 
 import numpy as np
+import pytest
 from stridecue.cli import main
 from stridecue.links import Channel, PodInfo
 from stridecue.protocol import StrideEvent
@@ -99,3 +101,20 @@ def test_live_each_exchange_is_told_on_both_tiles_once_it_is_over() -> None:
     assert told == [text for who, text in notes if who == "Ana"]  # both tiles, the same words
     assert any(t.startswith("Hand-off at ") and "into the 30 m zone" in t for t in told), told
     assert sum(t.startswith("Bea went at ") for t in told) == 1  # told once, not per stride
+
+
+def test_relay_session_takes_the_name_stridecue_sessions_lists(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _relay_session(tmp_path)
+    monkeypatch.setenv("STRIDECUE_SESSIONS", str(tmp_path))
+    monkeypatch.chdir(tmp_path.parent)  # not the sessions folder: the name alone
+    assert main(["relay", "relay", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["exchanges"][0]["incoming"] == "Ana"
+    # one CSV where a session was meant, or no such session: one line, exit 2
+    csv = tmp_path / "ana.csv"
+    csv.write_text("t_s,stride_time_s,stride_length_m\n")
+    for arg, says in ((str(csv), "give two stride CSVs"), ("nosuch", "no session 'nosuch'")):
+        assert main(["relay", arg]) == 2
+        err = capsys.readouterr().err
+        assert says in err and err.count("\n") == 1

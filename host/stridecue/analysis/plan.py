@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import re
 from dataclasses import dataclass
 
 from stridecue.errors import ConfigError
@@ -29,6 +30,8 @@ _HELP = "write e.g. 100:11.5,200:24,400:50 (metres:seconds), even:50 or shape:50
 
 
 def _number(text: str, what: str, spec: str) -> float:
+    if re.fullmatch(r"\s*\d+,\d+\s*", text):  # even:11,5
+        raise ConfigError(f"plan {spec!r}: write decimals with a dot (11.5, not 11,5); {_HELP}")
     try:
         v = float(text)
     except ValueError:
@@ -79,14 +82,46 @@ class Plan:
             total_m = _number(dist, "distance", spec) if slash else 400.0
             return cls(((total_m, total_s),), text)
         if sep and kind == "shape":
+            if "/" in rest:
+                raise ConfigError(
+                    f"plan {spec!r}: shape: is a 400 m race shape, with no distance; write "
+                    "shape:50, or even:93/600 or checkpoints for another rep"
+                )
             return cls.shape_400(_number(rest, "time", spec), text)
         points = []
+        prev_s = ""
         for part in text.split(","):
             m, colon, s = part.partition(":")
             if not colon:
+                if part.strip().isdigit() and prev_s.strip().isdigit():  # 100:11,5
+                    raise ConfigError(
+                        f"plan {spec!r}: write decimals with a dot (11.5, not 11,5); {_HELP}"
+                    )
                 raise ConfigError(f"plan {spec!r}: {part.strip()!r} is not metres:seconds; {_HELP}")
             points.append((_number(m, "distance", spec), _number(s, "time", spec)))
+            prev_s = s
         return cls(tuple(points), text)
+
+    @classmethod
+    def for_rep(cls, spec: str, rep_m: float | None) -> Plan:
+        """The plan ``spec`` for reps of ``rep_m`` metres (None: unknown, as :meth:`parse`).
+
+        A bare ``even:S`` runs S seconds over the rep (``even:93`` for a 600 m rep is
+        ``even:93/600``, as in the roster), and a plan whose last checkpoint lies past the
+        rep (a 600 m plan given to a 400 m rep) is refused in one line."""
+        if rep_m is not None and not (math.isfinite(rep_m) and rep_m > 0.0):
+            rep_m = None  # a bad rep distance is refused where it is checked
+        kind, sep, rest = spec.strip().partition(":")
+        bare_even = sep and kind.strip().lower() == "even" and "/" not in rest
+        if rep_m is not None and rep_m != 400.0 and bare_even:
+            spec = f"even:{rest.strip()}/{rep_m:g}"
+        plan = cls.parse(spec)
+        if rep_m is not None and plan.distance_m > rep_m + 1e-6:
+            raise ConfigError(
+                f"plan {plan.spec!r} ends at {plan.distance_m:g} m, past the {rep_m:g} m rep; "
+                f"give a plan that ends at {rep_m:g} m (e.g. even:SECONDS) or the rep's distance"
+            )
+        return plan
 
     @classmethod
     def shape_400(cls, goal_s: float, spec: str = "") -> Plan:

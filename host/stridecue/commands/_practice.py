@@ -65,8 +65,9 @@ def add_roster_args(p: argparse.ArgumentParser) -> None:
         default=[],
         metavar="[NAME=]SPEC",
         help="split plan for everyone, or NAME=SPEC for one athlete (repeatable): "
-        "100:11.5,200:24,400:50 (metres:seconds), even:50 or shape:50; without it, an "
-        "athlete's roster plan for the rep distance",
+        "100:11.5,200:24,400:50 (metres:seconds), even:50 or shape:50 (with --rep-distance, "
+        "even:S is S seconds over the rep); without it, an athlete's roster plan for the "
+        "rep distance",
     )
     p.add_argument(
         "--rep-distance",
@@ -207,7 +208,7 @@ def start_targets(
         if name in given:
             who = name or "everyone"
             raise ConfigError(f"--plan {text!r}: a second plan for {who}; give one")
-        given[name] = Plan.parse(spec)
+        given[name] = Plan.for_rep(spec, rep_distance_m)
     if not given and rep_distance_m is None:
         return {}
     everyone = given.pop("", None)

@@ -106,7 +106,8 @@ def add_distance_options(p: Any) -> None:
         "--rep-distance",
         type=float,
         metavar="M",
-        help="each rep's true distance: its strides are scaled to sum to it",
+        help="each rep's true distance: its strides are scaled to sum to it (and a "
+        "plan even:S runs S seconds over it)",
     )
     p.add_argument(
         "--distance-scale",
@@ -120,7 +121,7 @@ def add_distance_options(p: Any) -> None:
 def distance_settings(args: argparse.Namespace) -> dict[str, Any]:
     """The settings --plan, --rep-distance and --distance-scale give (checked later)."""
     return {
-        "plan": None if args.plan is None else Plan.parse(args.plan),
+        "plan": None if args.plan is None else Plan.for_rep(args.plan, args.rep_distance),
         "rep_distance_m": args.rep_distance,
         "distance_scale": args.distance_scale,
     }

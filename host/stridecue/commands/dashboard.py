@@ -83,7 +83,7 @@ def _check(args: argparse.Namespace) -> None:
             ("--plan", args.plan),
             ("--rep-distance", args.rep_distance),
         )
-        if value
+        if value is not None and value != []  # --rep-distance 0 is given too
     ]
     if given and not args.links:
         mode = (

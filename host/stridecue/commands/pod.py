@@ -258,7 +258,7 @@ def split_plan_ms(spec: str, rep_m: float | None = None) -> tuple[int, ...]:
     pace). ConfigError in one line for a plan the pod cannot hold."""
     if spec.strip().lower() == "off":
         return OFF_PLAN
-    plan = Plan.parse(spec)
+    plan = Plan.for_rep(spec, rep_m)
     rep = plan.distance_m if rep_m is None else rep_m
     most = 100 * len(PLAN_KEYS)
     if not 100 <= rep <= most:

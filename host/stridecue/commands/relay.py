@@ -90,7 +90,10 @@ def load_setup(path: Path) -> RelaySetup:
         raise RelayError(f"{path}: not a relay setup ({e})") from None
     if isinstance(data, dict) and isinstance(data.get("relay"), dict):
         data = data["relay"]
-    return RelaySetup.from_dict(data)
+    try:
+        return RelaySetup.from_dict(data)
+    except RelayError as e:
+        raise RelayError(f"{path}: {e}") from None  # which file, for --relay on any command
 
 
 def run(args: argparse.Namespace) -> int:
@@ -128,8 +131,12 @@ def _two_csvs(args: argparse.Namespace) -> int:
 
 def _session(args: argparse.Namespace) -> int:
     from stridecue import sessiondata
+    from stridecue.links.replay import resolve_session
 
-    data = sessiondata.load(args.inputs[0])
+    given = Path(args.inputs[0])
+    if given.is_file():
+        raise RelayError(f"{given}: give two stride CSVs (incoming, outgoing) or one session")
+    data = sessiondata.load(resolve_session(args.inputs[0]))  # a folder, or its name
     if args.relay is not None:
         history = [relay.SetupAt(0.0, load_setup(args.relay))]
     else:

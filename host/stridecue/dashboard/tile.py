@@ -254,7 +254,7 @@ class Tile:
                 cadence_spm=self.cadence_in.value,
                 stride_length_m=self.length_in.value,
                 goal_400_s=self.goal_in.value,
-                plan=Plan.parse(text) if text else None,
+                plan=Plan.for_rep(text, self.rep_in.value) if text else None,
                 rep_distance_m=self.rep_in.value,
             )
         except ConfigError as e:
