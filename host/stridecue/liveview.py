@@ -15,6 +15,7 @@ import math
 import shutil
 import signal
 import sys
+import textwrap
 import threading
 from collections import deque
 from typing import TextIO
@@ -147,8 +148,18 @@ class View(Listener):
         foot = ["", "type cue NAME + Enter to buzz an athlete; any other line is a mark"]
         foot = foot if self.interactive else []
         room = max(2, height - len(head) - 1 - len(table) - 2 - len(foot))
-        events = list(self.events)[-room:] or ["(nothing yet)"]
-        lines = [*head, "", *table, "", *[f"  {e}" for e in events], *foot]
+        # the newest events that fit, each wrapped (a rep's summary is long: its splits
+        # and last 200 m are what the coach reads, not to be cut off)
+        events: list[str] = []
+        for e in reversed(self.events):
+            wrapped = textwrap.wrap(
+                e, width, initial_indent="  ", subsequent_indent="        "
+            ) or ["  "]
+            if events and len(events) + len(wrapped) > room:
+                break
+            events[:0] = wrapped
+        events = events[-room:] or ["  (nothing yet)"]
+        lines = [*head, "", *table, "", *events, *foot]
         return [ln if len(ln) <= width else ln[: width - 1] + "\u2026" for ln in lines]
 
     def draw(self) -> None:

@@ -220,6 +220,18 @@ async def test_live_view_rows_show_each_athlete(tmp_path: Path) -> None:
     assert ana.split()[1:6] == ["finished", "30", "171", "2.45", "m"] and "205 ms" in ana
     assert "28.6 s" in ana  # 2.45 m per 0.7 s: 3.5 m/s
     assert all(len(line) <= 80 for line in view.screen(80, 24))
+    # a rep's summary is long: on an 80-column screen it wraps, nothing of it is cut off
+    rep = (
+        "rep 1: 400 m (measured 393 m, x1.018), 100 m splits 14.6 / 13.3 / 13.6 / 14.6 s, "
+        "0.4 s behind plan; last 200 m vs first: cadence 236 -> 230 steps/min (-2.5 %), "
+        "stride 2.02 -> 1.90 m (-5.9 %); stride shortened"
+    )
+    view.line(practice.rows["p1"], rep)
+    screen = view.screen(80, 24)
+    assert all(len(line) <= 80 for line in screen) and len(screen) <= 24
+    start = next(i for i, line in enumerate(screen) if "rep 1: 400 m" in line)
+    shown = " ".join(line.strip() for line in screen[start:])
+    assert "Ana: " + rep in shown, shown
     (stryd,) = [line for line in text.splitlines() if line.startswith("stryd ")]
     assert "RSC only" in stryd and "176" in stryd
 
