@@ -98,3 +98,16 @@ def test_a_roster_plan_line_without_quotes_says_how_plan_lines_look(tmp_path: Pa
     path.write_text('"pod-a" = "Ana"\n\n[plan."Ana"]\n400 = even:50\n')
     with pytest.raises(ConfigError, match=r'plan lines under \[plan."NAME"\] are 400 = "even:50"'):
         rosters.load(path)
+
+
+@pytest.mark.parametrize(
+    ("spec", "says"),
+    [
+        ("even:0.5", r"400 m in 0.5 s is faster than anyone runs .* check the seconds"),
+        ("100:5,200:24", r"100 m in 5 s is faster than anyone runs"),
+        ("even:50/0.001", r"ends at 0.001 m: a plan covers at least 20 m"),
+    ],
+)
+def test_an_impossible_plan_is_one_line(spec: str, says: str) -> None:
+    with pytest.raises(ConfigError, match=says):
+        Plan.parse(spec)

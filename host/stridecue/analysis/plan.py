@@ -25,6 +25,10 @@ SHAPE_400 = (0.245, 0.235, 0.245, 0.275)
 #: the longest rep a plan may describe (m) and the longest time (s)
 MAX_DISTANCE_M = 10_000.0
 MAX_TIME_S = 3_600.0
+#: faster than the fastest 100 m ever run (12.4 m/s at its peak): a typo in the seconds
+MAX_SPEED_MPS = 13.0
+#: the shortest rep a plan is for (as a told rep distance, analysis.targets)
+MIN_DISTANCE_M = 20.0
 
 _HELP = "write e.g. 100:11.5,200:24,400:50 (metres:seconds), even:50 or shape:50"
 
@@ -66,7 +70,17 @@ class Plan:
                     f"plan {shown!r} is not increasing: {m:g} m at {s:g} s after "
                     f"{prev_m:g} m at {prev_s:g} s; distances and times must both increase"
                 )
+            if (m - prev_m) / (s - prev_s) > MAX_SPEED_MPS:
+                raise ConfigError(
+                    f"plan {shown!r}: {m - prev_m:g} m in {s - prev_s:g} s is faster than anyone "
+                    f"runs (over {MAX_SPEED_MPS:g} m/s); check the seconds"
+                )
             prev_m, prev_s = m, s
+        if prev_m < MIN_DISTANCE_M:
+            raise ConfigError(
+                f"plan {shown!r} ends at {prev_m:g} m: a plan covers at least "
+                f"{MIN_DISTANCE_M:g} m (the shortest rep)"
+            )
         if not self.spec:
             object.__setattr__(self, "spec", shown)
 
