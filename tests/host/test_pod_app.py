@@ -340,18 +340,18 @@ def _hundreds(strides: list[tuple[int, int]], scale_permille: int) -> list[tuple
 
 async def test_a_pod_alone_buzzes_its_splits_and_guards_the_last_200_m(tmp_path: Path) -> None:
     # The rig's rep foot runs 3.6 m strides every 520 ms; with the athlete's scale
-    # 1.1 that is 100 m of the pod's distance in ~13.5 s, 200 m in ~27 s. The rig
-    # cannot run faster than real time (it can only fall behind when the machine is
-    # busy), so the plan puts 100 m well after the rig's pace (on plan: one pulse)
-    # and 200 m well before it (behind: two pulses).
+    # 1.1 that is 100 m of the pod's distance in ~13.3 s, 200 m in ~26.3 s. The plan
+    # puts 100 m well after that pace (16 s: on plan, one pulse) and 200 m well before
+    # it (23.7 s: behind, two pulses); its second 100 m in 7.7 s is just under the
+    # fastest a plan may be (13 m/s).
     flash = tmp_path / "flash.bin"
     with run_pod(tmp_path / "boot1", flash=flash) as pod:
         code, out = await _configure(
-            pod, "--split-buzz", "on", "--split-plan", "100:18,200:24", "--guard", "400",
+            pod, "--split-buzz", "on", "--split-plan", "100:16,200:23.7", "--guard", "400",
             "--scale", "1.1",
         )  # fmt: skip
         assert code == 0, out
-        assert "split plan         100 m 18.0 s, 200 m 24.0 s, 300 m 30.0 s, 400 m 36.0 s" in out
+        assert "split plan         100 m 16.0 s, 200 m 23.7 s, 300 m 31.4 s, 400 m 39.1 s" in out
         assert "distance x 1.100" in out and "guard   on: reps of 400 m" in out, out
 
     def pulses() -> int:
@@ -375,7 +375,7 @@ async def test_a_pod_alone_buzzes_its_splits_and_guards_the_last_200_m(tmp_path:
         strides, cued = _cues_after_strides(pod.log())
 
     (at100, t100), (at200, t200) = _hundreds(strides, 1100)[:2]
-    assert t100 < 18_000 < 24_000 < t200  # the premise: on plan at 100 m, behind at 200 m
+    assert t100 < 16_000 < 23_700 < t200  # the premise: on plan at 100 m, behind at 200 m
     # one pulse on the stride that passed 100 m (or the next, on a busy machine),
     # then two (IDENTIFY) at 200 m, nothing in between: no pacer is set
     assert cued[0] in (at100, at100 + 1), (cued, at100, at200)
