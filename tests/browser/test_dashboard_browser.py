@@ -17,12 +17,11 @@ import os
 import statistics
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from browserkit import LoopThread
+from browserkit import LoopThread, wait_until
 from simpod import SimPod
 from stridecue.dashboard import Dashboard, LiveState, PracticeControls, ReplayPlayer, Timeline
 from stridecue.dashboard.feed import Feed
@@ -53,15 +52,6 @@ def _strides_shown(page: Any, pod: str) -> int:
         f"strides-{pod}",
     )
     return n
-
-
-def _wait(cond: Callable[[], bool], timeout_s: float, what: str) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if cond():
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"timed out after {timeout_s} s waiting for {what}")
 
 
 def _close(page: Any, dash: Dashboard, loop_thread: LoopThread) -> None:
@@ -111,12 +101,14 @@ def test_live_tiles_update_and_manual_cue_reaches_the_pod(
     try:
         assert page.locator(".sc-tile").count() == 2
         # the tiles update: the chart gains points, the number follows the newest stride
-        _wait(lambda: _strides_shown(page, "sim-steady") >= 3, 30, "strides on Ada's tile")
+        wait_until(lambda: _strides_shown(page, "sim-steady") >= 3, 30, "strides on Ada's tile")
         first = _strides_shown(page, "sim-steady")
-        _wait(lambda: _strides_shown(page, "sim-steady") > first + 2, 20, "more strides")
+        wait_until(lambda: _strides_shown(page, "sim-steady") > first + 2, 20, "more strides")
         newest = loop_thread.call(lambda: state.athletes["sim-steady"].last)
         assert newest is not None
-        _wait(lambda: _model(page, "cadence-sim-steady", "text") != "\u2013", 5, "cadence number")
+        wait_until(
+            lambda: _model(page, "cadence-sim-steady", "text") != "\u2013", 5, "cadence number"
+        )
         shown = float(_model(page, "cadence-sim-steady", "text"))
         assert 100 < shown < 260
         assert "connected" in page.locator(".sc-link").first.inner_text()
@@ -125,10 +117,10 @@ def test_live_tiles_update_and_manual_cue_reaches_the_pod(
         simpod = links[0].simpod  # type: ignore[attr-defined]
         assert simpod.motor_events() == []
         page.locator(".sc-tile").nth(0).locator("button", has_text="Cue").click()
-        _wait(lambda: len(simpod.motor_events()) >= 1, 10, "the simulated motor")
+        wait_until(lambda: len(simpod.motor_events()) >= 1, 10, "the simulated motor")
         assert simpod.motor_events()[0][1] > 0  # duty on
         tile0 = page.locator(".sc-tile").nth(0)
-        _wait(
+        wait_until(
             lambda: any(
                 "coach's buzz sent" in t for t in tile0.locator(".sc-alert").all_inner_texts()
             ),
@@ -143,14 +135,14 @@ def test_live_tiles_update_and_manual_cue_reaches_the_pod(
         inputs.nth(0).fill("400")
         inputs.nth(0).press("Enter")
         tile.locator("button", has_text="Set targets").click()
-        _wait(lambda: "out of range" in tile.locator(".sc-msg").inner_text(), 5, "error")
+        wait_until(lambda: "out of range" in tile.locator(".sc-msg").inner_text(), 5, "error")
         assert "100..260" in tile.locator(".sc-msg").inner_text()
         inputs.nth(0).fill("200")
         inputs.nth(0).press("Enter")
         inputs.nth(2).fill("52")
         inputs.nth(2).press("Enter")
         tile.locator("button", has_text="Set targets").click()
-        _wait(lambda: "100 m plan" in tile.locator(".sc-msg").inner_text(), 5, "plan")
+        wait_until(lambda: "100 m plan" in tile.locator(".sc-msg").inner_text(), 5, "plan")
         targets = loop_thread.call(lambda: state.athletes["sim-fatigue-400"].targets)
         assert targets.cadence_spm == 200 and targets.goal_400_s == 52
         page.screenshot(path=str(artifacts / "dashboard-live.png"), full_page=True)
@@ -181,7 +173,7 @@ def test_eight_athletes_stay_within_the_latency_budget(
     page = _open(browser, dash.url, [])
     try:
         assert page.locator(".sc-tile").count() == 8
-        _wait(lambda: _strides_shown(page, "pod7") >= 2, 15, "strides on the 8th tile")
+        wait_until(lambda: _strides_shown(page, "pod7") >= 2, 15, "strides on the 8th tile")
         page.evaluate("window.__sc_latency_ms = []")  # measure after the page has settled
         load_before = os.getloadavg()[0]
         time.sleep(8)
@@ -243,9 +235,9 @@ def _replay_and_seek(
     assert page.locator(".sc-tile button", has_text="Cue").first.is_disabled()
     page.locator("select").select_option("16x")
     page.locator("button", has_text="Play").click()
-    _wait(lambda: loop_thread.call(lambda: player.clock_s) > 20, 10, "replay at 16x")
+    wait_until(lambda: loop_thread.call(lambda: player.clock_s) > 20, 10, "replay at 16x")
     assert loop_thread.call(lambda: player.speed) == 16.0
-    _wait(lambda: _strides_shown(page, "pod-ada") > 20, 10, "replayed strides on the page")
+    wait_until(lambda: _strides_shown(page, "pod-ada") > 20, 10, "replayed strides on the page")
     # at 16x the page redraws all the time: a busy machine never sees it "stable"
     page.locator("button", has_text="Pause").click(force=True)
     # seek: click the seek bar three quarters along
@@ -254,7 +246,7 @@ def _replay_and_seek(
     assert box is not None
     page.mouse.click(box["x"] + 0.75 * box["width"], box["y"] + box["height"] / 2)
     target = 0.75 * timeline.duration_s
-    _wait(
+    wait_until(
         lambda: abs(loop_thread.call(lambda: player.clock_s) - target) < 0.05 * timeline.duration_s,
         10,
         "the seek",
@@ -264,7 +256,7 @@ def _replay_and_seek(
     expected = loop_thread.call(
         lambda: sum(1 for s in state.athletes["pod-ada"].strides if s.t_s <= clock)
     )
-    _wait(lambda: _strides_shown(page, "pod-ada") == expected, 10, "tiles redrawn after seek")
+    wait_until(lambda: _strides_shown(page, "pod-ada") == expected, 10, "tiles redrawn after seek")
     mm, ss = divmod(int(clock), 60)
-    _wait(lambda: f"{mm:02d}:{ss:02d}" in page.locator(".sc-clock").inner_text(), 5, "clock")
+    wait_until(lambda: f"{mm:02d}:{ss:02d}" in page.locator(".sc-clock").inner_text(), 5, "clock")
     page.screenshot(path=str(artifacts / "dashboard-replay.png"), full_page=True)

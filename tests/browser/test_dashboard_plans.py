@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from browserkit import LoopThread
+from browserkit import LoopThread, wait_until
 from stridecue.analysis import Targets
 from stridecue.analysis.plan import Plan
 from stridecue.dashboard import Dashboard, LiveState, PracticeControls
@@ -24,7 +24,7 @@ from stridecue.timeline import SessionClock
 sys.path.insert(0, str(Path(__file__).parent))
 sys.path.insert(0, str(Path(__file__).parents[1] / "host"))
 from cuepod import CuePod
-from test_dashboard_browser import _open, _wait
+from test_dashboard_browser import _open
 
 pytestmark = pytest.mark.slow
 
@@ -55,7 +55,7 @@ def test_the_coach_sets_a_rep_distance_and_a_plan_on_a_tile(
     page = _open(browser, dash.url, [])
     try:
         tile = page.locator(".sc-tile").nth(0)
-        _wait(lambda: tile.locator("b").first.inner_text() == "Ana", 10, "Ana's tile")
+        wait_until(lambda: tile.locator("b").first.inner_text() == "Ana", 10, "Ana's tile")
         inputs = tile.locator("input")
         rep_in, plan_in = inputs.nth(3), inputs.nth(4)
         assert plan_in.get_attribute("placeholder") == "roster 400/600"
@@ -65,7 +65,7 @@ def test_the_coach_sets_a_rep_distance_and_a_plan_on_a_tile(
         _type(rep_in, "400")
         set_button.click()
         want = "set: 100 m plan 11.5 / 12.5 / 13.0 / 13.0 s, 400 m in 0:50.0 (roster)"
-        _wait(lambda: want in tile.locator(".sc-msg").inner_text(), 5, "the roster plan")
+        wait_until(lambda: want in tile.locator(".sc-msg").inner_text(), 5, "the roster plan")
         row = practice.rows["ana"]
         assert loop_thread.call(lambda: row.targets) == Targets(plan=ANA_400, rep_distance_m=400.0)
         assert row.analyzer.settings.plan == ANA_400
@@ -74,21 +74,25 @@ def test_the_coach_sets_a_rep_distance_and_a_plan_on_a_tile(
         # the next rep is a 600: its own plan
         _type(rep_in, "600")
         set_button.click()
-        _wait(lambda: "6 x 15.5 s, 600 m in 1:33.0" in tile.locator(".sc-msg").inner_text(), 5, "")
+        wait_until(
+            lambda: "6 x 15.5 s, 600 m in 1:33.0" in tile.locator(".sc-msg").inner_text(), 5, ""
+        )
         assert loop_thread.call(lambda: row.targets.plan) == ANA_600
 
         # a bad plan: one line on the tile, the targets stay as they were
         _type(rep_in, "400")
         _type(plan_in, "100:12,50:20")
         set_button.click()
-        _wait(lambda: "not increasing" in tile.locator(".sc-msg").inner_text(), 5, "the error")
+        wait_until(lambda: "not increasing" in tile.locator(".sc-msg").inner_text(), 5, "the error")
         assert loop_thread.call(lambda: row.targets.plan) == ANA_600
         tile.screenshot(path=str(artifacts / "dashboard-plan-error.png"))
 
         # a plan typed in wins over the roster
         _type(plan_in, "even:48")
         set_button.click()
-        _wait(lambda: "100 m plan 4 x 12.0 s" in tile.locator(".sc-msg").inner_text(), 5, "plan")
+        wait_until(
+            lambda: "100 m plan 4 x 12.0 s" in tile.locator(".sc-msg").inner_text(), 5, "plan"
+        )
         assert "(roster)" not in tile.locator(".sc-msg").inner_text()
         assert loop_thread.call(lambda: row.targets) == Targets(
             plan=Plan.parse("even:48"), rep_distance_m=400.0

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from browserkit import LoopThread
+from browserkit import LoopThread, wait_until
 from stridecue.dashboard import Dashboard, LiveState, PracticeControls
 from stridecue.dashboard.feed import Feed
 from stridecue.links.base import Channel, Received
@@ -27,7 +27,7 @@ from stridecue.timeline import SessionClock
 sys.path.insert(0, str(Path(__file__).parent))
 sys.path.insert(0, str(Path(__file__).parents[1] / "host"))
 from cuepod import CuePod
-from test_dashboard_browser import _open, _wait
+from test_dashboard_browser import _open
 
 pytestmark = pytest.mark.slow
 T0 = 1_700_000_000 * 10**9
@@ -101,11 +101,11 @@ def test_tiles_show_state_pace_and_alerts_until_recovery(
     page.set_viewport_size({"width": 1366, "height": 900})
     try:
         assert page.locator(".sc-tile").count() == 4
-        _wait(lambda: _badge(page, 0) == "waiting", 5, "waiting before any stride")
+        wait_until(lambda: _badge(page, 0) == "waiting", 5, "waiting before any stride")
         loop_thread.run(track.together(["ana", "ben", "cleo", "dev"], steady))
-        _wait(lambda: _badge(page, 0) == "running", 5, "running")
+        wait_until(lambda: _badge(page, 0) == "running", 5, "running")
         # pace: 3.6 m strides every 0.48 s = 7.5 m/s = 13.3 s per 100 m
-        _wait(
+        wait_until(
             lambda: (
                 "13."
                 in page.evaluate("() => Bokeh.documents[0].get_model_by_name('pace-ana').text")
@@ -116,7 +116,9 @@ def test_tiles_show_state_pace_and_alerts_until_recovery(
         # Ana fades: the alert goes up, buzz lines follow, the alert stays up
         loop_thread.run(track.together(["ana", "dev"], fade))
         tile = page.locator(".sc-tile").nth(0)
-        _wait(lambda: "strides shortening" in tile.locator(".sc-active").inner_text(), 5, "alert")
+        wait_until(
+            lambda: "strides shortening" in tile.locator(".sc-active").inner_text(), 5, "alert"
+        )
         buzzes = loop_thread.call(lambda: len(track.pods["ana"].cues))
         assert buzzes >= 2  # cued, and cued again while the alert stayed
         assert any("stride buzz sent" in t for t in tile.locator(".sc-alert").all_inner_texts())
@@ -124,12 +126,14 @@ def test_tiles_show_state_pace_and_alerts_until_recovery(
         page.screenshot(path=str(artifacts / "dashboard-alert.png"))
         # Ana recovers: the standing alert goes; Ben's link drops; Cleo stops running
         loop_thread.run(track.together(["ana", "dev"], back))
-        _wait(lambda: tile.locator(".sc-active").count() == 0, 5, "alert cleared on recovery")
+        wait_until(lambda: tile.locator(".sc-active").count() == 0, 5, "alert cleared on recovery")
         loop_thread.call(track.pods["ben"].lose)
-        _wait(lambda: _badge(page, 1) == "link lost", 5, "link lost")
+        wait_until(lambda: _badge(page, 1) == "link lost", 5, "link lost")
         loop_thread.run(track.run("dev", steady))  # the clock moves on; the others stopped
-        _wait(lambda: _badge(page, 2) == "resting", 5, "resting")
-        _wait(lambda: [_badge(page, n) for n in (0, 3)] == ["resting", "running"], 5, "Ana rests")
+        wait_until(lambda: _badge(page, 2) == "resting", 5, "resting")
+        wait_until(
+            lambda: [_badge(page, n) for n in (0, 3)] == ["resting", "running"], 5, "Ana rests"
+        )
         # all four tiles are in view on a 1366x900 laptop screen
         for n in range(4):
             box = page.locator(".sc-tile").nth(n).bounding_box()
@@ -137,7 +141,7 @@ def test_tiles_show_state_pace_and_alerts_until_recovery(
         page.screenshot(path=str(artifacts / "dashboard-states.png"))
         loop_thread.call(track.practice.finish)
         loop_thread.call(track.tick)
-        _wait(lambda: all(_badge(page, n) == "finished" for n in range(4)), 5, "finished")
+        wait_until(lambda: all(_badge(page, n) == "finished" for n in range(4)), 5, "finished")
     finally:
         page.close()
         loop_thread.run(dash.close())

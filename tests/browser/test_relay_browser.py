@@ -7,13 +7,12 @@ from __future__ import annotations
 import asyncio
 import sys
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
-from browserkit import LoopThread
+from browserkit import LoopThread, wait_until
 from stridecue.dashboard import Dashboard, LiveState, PracticeControls
 from stridecue.dashboard.feed import Feed
 from stridecue.dashboard.relaypanel import attach
@@ -27,15 +26,6 @@ from relaypods import Origin, RelayPod
 pytestmark = pytest.mark.slow
 
 SETUP_S = 12.0  # the runners set off this long after the pods connect: time to set it up
-
-
-def _wait(cond: Callable[[], bool], timeout_s: float, what: str) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if cond():
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"timed out after {timeout_s} s waiting for {what}")
 
 
 def _model(page: Any, name: str, prop: str) -> Any:
@@ -93,7 +83,7 @@ def test_relay_set_up_on_the_page_shows_the_exchange_and_the_plan(
         for n in range(2):
             box = page.locator(".sc-tile").nth(n).bounding_box()
             assert box is not None and box["y"] + box["height"] <= 900
-        _wait(lambda: "no relay set up" in _text(page, "relay-head"), 5, "the empty panel")
+        wait_until(lambda: "no relay set up" in _text(page, "relay-head"), 5, "the empty panel")
         # 60 m legs (a drill): Ana's run-up to the zone, 40 m, typed as the pods run it
         for name, value in [
             ("relay-runner-1", "Ana"), ("relay-leg-1", "60"), ("relay-target-1", "7.2"),
@@ -102,17 +92,17 @@ def test_relay_set_up_on_the_page_shows_the_exchange_and_the_plan(
         ]:  # fmt: skip
             _enter(page, name, value)
         page.locator("button", has_text="Apply relay").click()
-        _wait(lambda: "not a mark" in _text(page, "relay-message"), 5, "the error line")
+        wait_until(lambda: "not a mark" in _text(page, "relay-message"), 5, "the error line")
         msg = page.locator(".sc-relay .sc-msg").inner_text()
         assert msg.strip() == "exchange 1 check mark: 'eleven' is not a mark; write 11 m or 36 feet"
         _enter(page, "relay-mark-1", "27 feet")  # 8.1 m
         page.locator("button", has_text="Apply relay").click()
-        _wait(lambda: "relay set: Ana, Bea" in _text(page, "relay-message"), 5, "the setup")
+        wait_until(lambda: "relay set: Ana, Bea" in _text(page, "relay-message"), 5, "the setup")
         # the drill's run-up typed on the page is the setup's (40 m, as the pods run it)
         assert loop_thread.call(lambda: state.relay.setup.approach_m) == (40.0,)
         assert origin.sim_s(time.time_ns()) < 0, "the relay was set up after the runners went"
         # the runners run: the exchange appears with its figure, then the plan
-        _wait(lambda: "Hand-off" in _text(page, "relay-exchange-1"), 40, "the exchange")
+        wait_until(lambda: "Hand-off" in _text(page, "relay-exchange-1"), 40, "the exchange")
         words = page.locator(".sc-relay-ex").first.inner_text()
         assert "Exchange 1: Ana \u2192 Bea" in words and "m/s" in words
         assert "feet" in words and "Baton through the zone in" in words
@@ -122,7 +112,7 @@ def test_relay_set_up_on_the_page_shows_the_exchange_and_the_plan(
         assert n_points > 20
         measured = loop_thread.call(lambda: state.relay.exchanges[0].exchange)
         assert f"{measured.handoff_zone_m:.1f} m" in words
-        _wait(lambda: "Team:" in _text(page, "relay-plan"), 30, "the team plan")
+        wait_until(lambda: "Team:" in _text(page, "relay-plan"), 30, "the team plan")
         plan = page.locator(".sc-relay-table").inner_text()
         assert "planned" in plan and "plan" in plan.split("Team:")[1]
         assert "ran" in plan

@@ -27,12 +27,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from browserkit import CHROMIUM_ARGS, LoopThread, chromium_path
+from browserkit import CHROMIUM_ARGS, LoopThread, chromium_path, wait_until
 from simpod import SimPod
 from stridecue.dashboard import Dashboard, LiveState, PracticeControls
 from stridecue.dashboard.feed import Feed
 from stridecue.practice import Practice
-from test_dashboard_browser import _wait
 
 pytestmark = pytest.mark.slow
 
@@ -260,10 +259,10 @@ def test_a_lan_bind_needs_the_token_and_then_the_cue_works(
             tablet.wait_for_selector(".sc-tile", timeout=20_000)
             # the coach's Cue reaches the pod
             tablet.locator(".sc-tile button", has_text="Cue").click()
-            _wait(lambda: len(loop_thread.call(lambda: list(pod.cues))) == 1, 10, "the cue")
+            wait_until(lambda: len(loop_thread.call(lambda: list(pod.cues))) == 1, 10, "the cue")
             assert pod.pwm.ever_on
             tile = tablet.locator(".sc-tile").first
-            _wait(
+            wait_until(
                 lambda: any(
                     "coach's buzz sent" in t for t in tile.locator(".sc-alert").all_inner_texts()
                 ),
