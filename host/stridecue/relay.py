@@ -183,6 +183,12 @@ class Exchange:
         return x is not None and 0.0 <= x <= self.zone_m
 
     @property
+    def mark_is_right(self) -> bool:
+        """No move worth a coach's word: under half a foot, with the hand-off in the zone."""
+        a = self.mark_advice_m
+        return a is not None and abs(a) < 0.5 * self.foot_m and self.in_zone
+
+    @property
     def started_early_m(self) -> float:
         """How far before the mark the incoming runner still was at the start (+: early)."""
         return -self.mark_m - self.incoming_at_start_m
@@ -618,7 +624,7 @@ def describe(ex: Exchange, incoming: str = "incoming", outgoing: str = "outgoing
     a = ex.mark_advice_m
     if a is None:
         lines.append(f"No mark would put the hand-off at {ex.target_m:g} m at these speeds.")
-    elif abs(a) < 0.5 * ex.foot_m and ex.in_zone:
+    elif ex.mark_is_right:
         lines.append(f"Check mark ({_m(ex.mark_m)}) is right for a hand-off at {ex.target_m:g} m.")
     else:
         way = "further out" if a > 0 else "closer"

@@ -237,7 +237,7 @@ def exchange_lines(ex: Exchange, incoming: str, outgoing: str) -> tuple[str, ...
     a = ex.mark_advice_m
     if a is None:
         out.append(f"No mark gives a hand-off at {ex.target_m:g} m at these speeds")
-    elif abs(a) < 0.5 * ex.foot_m and ex.in_zone:
+    elif ex.mark_is_right:
         out.append(f"Check mark right at {ex.mark_m:.1f} m ({ex.mark_m / ex.foot_m:.0f} feet)")
     else:
         to = ex.mark_m + a
