@@ -11,6 +11,7 @@ from types import ModuleType
 import numpy as np
 import pytest
 import scipy.io
+from stridecue import engine
 from stridecue.cli import main
 from stridecue.firmware import micropython_exe
 from stridecue.imu_files import HEADER, ImuData, read_csv, write_csv
@@ -162,3 +163,16 @@ def test_import_bad_sources(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     assert "not a readable MATLAB file" in capsys.readouterr().err
     assert main(["import-imu", str(tmp_path / "missing.mat"), str(tmp_path / "o.csv")]) == 2
     assert "no such file" in capsys.readouterr().err
+
+
+def test_steps_gyro_lag_reaches_the_engine(
+    imu_csv: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    lagged = run_json(capsys, str(imu_csv), "--engine", "cpython", "--gyro-lag-us", "10000")
+    plain = run_json(capsys, str(imu_csv), "--engine", "cpython")
+    direct = engine.run(read_csv(imu_csv), "cpython", None, 16, 2000, 10000)
+    assert lagged == json.loads(json.dumps(direct))
+    # the synthetic sensor has no lag: telling the engine it has one changes the lengths
+    assert [s["stride_length_m"] for s in lagged] != [s["stride_length_m"] for s in plain]
+    assert main(["steps", str(imu_csv), "--engine", "cpython", "--gyro-lag-us", "60000"]) == 2
+    assert "gyro_lag_us=60000: must be 0..50000 us" in capsys.readouterr().err

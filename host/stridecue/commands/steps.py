@@ -48,13 +48,27 @@ def register(sub: Any) -> None:
     p.add_argument(
         "--gyro-range-dps", type=int, default=2000, help="gyro full scale, deg/s (default 2000)"
     )
+    p.add_argument(
+        "--gyro-lag-us",
+        type=int,
+        default=0,
+        help="how late the sensor's gyro reports an instant against its accelerometer, us "
+        "(default 0; 7500 for the PyShoe MicroStrain: docs/accuracy.md)",
+    )
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     data = read_csv(args.csv)
     try:
-        strides = engine.run(data, args.engine, args.rate_hz, args.acc_range_g, args.gyro_range_dps)
+        strides = engine.run(
+            data,
+            args.engine,
+            args.rate_hz,
+            args.acc_range_g,
+            args.gyro_range_dps,
+            args.gyro_lag_us,
+        )
     except engine.EngineInputError as e:
         raise ImuFileError(f"{args.csv}: {e}") from None
     return write_lines(_lines(strides, args.json))
