@@ -125,8 +125,8 @@ def test_a_short_still_dip_without_an_impact_does_not_end_a_walking_stride(
     # stance test for a few samples in mid-swing (a still run shorter than
     # _LAND_STILL_MS) with no sharp >= 2 g impact before it. That short run used to end
     # the stride at once (the rule meant for a sprint's short foot-flat, which always
-    # follows an impact) and the ZUPT there removed real velocity: 8 of 20 strides read
-    # 20-47 % short. Now only the first one (from standing) is off by more than 20 %.
+    # follows an impact) and the ZUPT there removed real velocity: 7 of 20 strides read
+    # 22-47 % short. Now only the first one (from standing) is off by more than 20 %.
     bench = _bench()
     name = "2017-11-22-11-22-46"
     data = read_pyshoe_mat(shared_data / "pyshoe_vicon" / "mat" / f"{name}.mat")
