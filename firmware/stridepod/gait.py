@@ -754,12 +754,15 @@ class GaitEngine:
                 return False
         ic = self._contact_ms(j)
         self._cand_ic = ic
-        if ev == _EV_LAND_SHORT:
-            return True
         pk = self._peak
         ring = self._ring
         if ring[pk * _RF + _REA] >= self._impact and _sharp(ring, m, self._back, j, pk):
             return True
+        if ev == _EV_LAND_SHORT:
+            # a still run shorter than _LAND_STILL_MS is a sprint's foot-flat only
+            # after an impact; without one it is a dip in mid-swing (docs/accuracy.md,
+            # issue #19 sixth pass): the swing goes on
+            return False
         self._cand = j
         self._cand_n = 0
         return False
