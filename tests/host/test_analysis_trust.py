@@ -1,22 +1,33 @@
 """Strides the pod cannot trust: counted in the distance, never judged (issue #19).
 
-Each test runs the same stream twice, once with the pod's flags and once without, so
+Most tests run the same stream twice, once with the pod's flags and once without, so
 what changes is the flag's doing and nothing else.
 """
 
 from __future__ import annotations
 
+import json
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
+from cuepod import CuePod
 from stridecue.analysis import Analyzer, AnalyzerSettings, Event, StrideIn
 from stridecue.analysis.baseline import LogBaseline
 from stridecue.analysis.detectors import Ar1Whitener
 from stridecue.analysis.noise import Spread
 from stridecue.analysis.trust import LENGTH_DOUBT, TIME_DOUBT, parse_flags
-from stridecue.protocol import StrideFlag
+from stridecue.cli import main
+from stridecue.links import Channel, PodInfo
+from stridecue.links.base import Received
+from stridecue.practice import Listener, Practice, Row
+from stridecue.protocol import StrideEvent, StrideFlag
+from stridecue.protocol.records import Pattern
+from stridecue.recorder import Recorder
+from stridecue.sessiondata import load
 from stridecue.sim import strides as S
+from stridecue.timeline import SessionClock
 
 ALERTS = ("rhythm_loss", "stride_shortening", "recovered")
 LOW = int(StrideFlag.LOW_QUALITY)
@@ -272,3 +283,103 @@ def test_flag_masks_and_their_spelling() -> None:
         parse_flags("TWIST")
     with pytest.raises(ValueError, match="16-bit"):
         parse_flags("70000")
+
+
+# --- the flags on their way: the live pipeline, its recording, a replay, a CSV ---
+
+T0 = 1_700_000_000 * 10**9
+
+
+def _records(flagged: bool) -> list[StrideEvent]:
+    """A 160-stride rep as the pod sends it: strides 80-85 read 15 % short (a bend the
+    pod measured badly), flagged LOW_QUALITY when ``flagged``."""
+    out = []
+    t_ms = 5000
+    for k, s in enumerate(_steady()):
+        t_ms += round(s.stride_time_s * 1000)
+        bad = k in SHORT
+        out.append(
+            StrideEvent(
+                k, t_ms, round(s.stride_time_s * 1000), round(s.contact_time_s * 1000),
+                round(s.stride_length_m * SHORT.get(k, 1.0) * 1000),
+                StrideFlag.LOW_QUALITY if bad and flagged else StrideFlag(0),
+            )
+        )  # fmt: skip
+    return out
+
+
+class _Events(Listener):
+    def __init__(self) -> None:
+        self.events: list[Event] = []
+
+    def event(self, row: Row, event: Event) -> None:
+        self.events.append(event)
+
+
+async def _live(folder: Path, flagged: bool) -> tuple[list[Event], CuePod]:
+    """The records through the live pipeline (a practice), recorded to ``folder``."""
+    now = [T0]
+    recorder = Recorder(folder, athletes={"pod": "Ana"}, start_ns=T0)
+    practice = Practice([], recorder=recorder, clock=SessionClock(T0, now_ns=lambda: now[0]))
+    pod = CuePod()
+    seen = _Events()
+    practice.subscribe(seen)
+    recorder.add_pod(PodInfo(pod="pod"), "test:pod", athlete="Ana")
+    practice.add_athlete("pod", "Ana", link=pod)
+    for ev in _records(flagged):
+        now[0] = T0 + (ev.t_contact_ms - 5000) * 10**6 + 60_000_000
+        await practice.handle(Received("pod", now[0], Channel.POD, bytes(ev), ev), pod)
+    practice.finish()
+    recorder.close()
+    return seen.events, pod
+
+
+async def test_live_a_flagged_bend_sends_no_stride_buzz_and_replays_the_same(
+    tmp_path: Path,
+) -> None:
+    plain, plain_pod = await _live(tmp_path / "plain", flagged=False)
+    flagged, flagged_pod = await _live(tmp_path / "flagged", flagged=True)
+    # live: believed, the short strides buzz the athlete; flagged, nothing is sent
+    assert "stride_shortening" in [k for k, _ in _alerts(plain)]
+    assert Pattern.STRIDE in [c.pattern for c in plain_pod.cues]
+    assert _alerts(flagged) == [] and flagged_pod.cues == []
+    assert _summary(flagged)["doubtful_strides"] == len(BAD)
+    assert _summary(flagged)["distance_m"] == _summary(plain)["distance_m"]
+    # the recording keeps the flags, and its analysis (report, export) sees them
+    for folder, live in ((tmp_path / "plain", plain), (tmp_path / "flagged", flagged)):
+        ana = load(folder).athlete("Ana")
+        assert [s.flags for s in ana.strides if s.flags] == (
+            [int(StrideFlag.LOW_QUALITY)] * len(BAD) if folder.name == "flagged" else []
+        )
+        assert _alerts(ana.events) == _alerts(live)
+        assert ana.reps[0].summary["doubtful_strides"] == _summary(live)["doubtful_strides"]
+
+
+def test_analyze_csv_reads_a_flags_column(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rows = S.to_csv_rows(
+        [
+            S.StrideTruth(s.t_s, s.stride_time_s, s.contact_time_s,
+                          s.stride_length_m * SHORT.get(k, 1.0), s.speed_mps)
+            for k, s in enumerate(_steady())
+        ]
+    )  # fmt: skip
+    plain = tmp_path / "plain.csv"
+    plain.write_text("\n".join(rows) + "\n")
+    flagged = tmp_path / "flagged.csv"
+    flags = ["flags"] + ["LOW_QUALITY" if k in SHORT else "" for k in range(len(rows) - 1)]
+    flagged.write_text("\n".join(f"{r},{f}" for r, f in zip(rows, flags, strict=True)) + "\n")
+    assert main(["analyze", str(plain), "--json"]) == 0
+    assert '"stride_shortening"' in capsys.readouterr().out
+    assert main(["analyze", str(flagged), "--all", "--json"]) == 0
+    lines = [json.loads(x) for x in capsys.readouterr().out.splitlines()]
+    assert not [x for x in lines if x["kind"] in ALERTS]
+    (summary,) = [x["detail"] for x in lines if x["kind"] == "rep_summary"]
+    assert summary["doubtful_strides"] == len(BAD)
+    # a flags cell that is no flag: one line that says what to write
+    bad = tmp_path / "bad.csv"
+    bad.write_text("t_s,stride_time_s,stride_length_m,flags\n1.0,0.48,3.6,WOBBLY\n")
+    assert main(["analyze", str(bad)]) != 0
+    err = capsys.readouterr().err
+    assert "line 2: flags 'WOBBLY' is not a stride flag" in err and "Traceback" not in err
