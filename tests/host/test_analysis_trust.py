@@ -6,6 +6,7 @@ what changes is the flag's doing and nothing else.
 
 from __future__ import annotations
 
+import io
 import json
 import math
 from pathlib import Path
@@ -19,12 +20,15 @@ from stridecue.analysis.detectors import Ar1Whitener
 from stridecue.analysis.noise import Spread
 from stridecue.analysis.trust import LENGTH_DOUBT, TIME_DOUBT, parse_flags
 from stridecue.cli import main
+from stridecue.export.parquet import rows as parquet_rows
 from stridecue.links import Channel, PodInfo
 from stridecue.links.base import Received
+from stridecue.liveview import View
 from stridecue.practice import Listener, Practice, Row
 from stridecue.protocol import StrideEvent, StrideFlag
 from stridecue.protocol.records import Pattern
 from stridecue.recorder import Recorder
+from stridecue.report import html as report_html
 from stridecue.sessiondata import load
 from stridecue.sim import strides as S
 from stridecue.timeline import SessionClock
@@ -316,14 +320,17 @@ class _Events(Listener):
         self.events.append(event)
 
 
-async def _live(folder: Path, flagged: bool) -> tuple[list[Event], CuePod]:
-    """The records through the live pipeline (a practice), recorded to ``folder``."""
+async def _live(folder: Path, flagged: bool, *views: io.StringIO) -> tuple[list[Event], CuePod]:
+    """The records through the live pipeline (a practice), recorded to ``folder``; the
+    terminal's event lines go to ``views`` (the coach's, then the verbose one)."""
     now = [T0]
     recorder = Recorder(folder, athletes={"pod": "Ana"}, start_ns=T0)
     practice = Practice([], recorder=recorder, clock=SessionClock(T0, now_ns=lambda: now[0]))
     pod = CuePod()
     seen = _Events()
     practice.subscribe(seen)
+    for k, out in enumerate(views):
+        View(practice, "practice", out, live=False, verbose=k == 1, interactive=False)
     recorder.add_pod(PodInfo(pod="pod"), "test:pod", athlete="Ana")
     practice.add_athlete("pod", "Ana", link=pod)
     for ev in _records(flagged):
@@ -338,7 +345,8 @@ async def test_live_a_flagged_bend_sends_no_stride_buzz_and_replays_the_same(
     tmp_path: Path,
 ) -> None:
     plain, plain_pod = await _live(tmp_path / "plain", flagged=False)
-    flagged, flagged_pod = await _live(tmp_path / "flagged", flagged=True)
+    coach, verbose = io.StringIO(), io.StringIO()
+    flagged, flagged_pod = await _live(tmp_path / "flagged", True, coach, verbose)
     # live: believed, the short strides buzz the athlete; flagged, nothing is sent
     assert "stride_shortening" in [k for k, _ in _alerts(plain)]
     assert Pattern.STRIDE in [c.pattern for c in plain_pod.cues]
@@ -353,6 +361,15 @@ async def test_live_a_flagged_bend_sends_no_stride_buzz_and_replays_the_same(
         )
         assert _alerts(ana.events) == _alerts(live)
         assert ana.reps[0].summary["doubtful_strides"] == _summary(live)["doubtful_strides"]
+    # the coach's view keeps to the coach's words; -v and the report count them
+    words = "6 of 160 strides measured poorly by the pod"
+    assert "rep 1: " in coach.getvalue() and "measured poorly" not in coach.getvalue()
+    assert words in verbose.getvalue()
+    data = load(tmp_path / "flagged")
+    page = report_html.write(data, tmp_path / "report").read_text()
+    assert f"rep 1: {words}" in page
+    (row,) = parquet_rows(data)["reps"]
+    assert row["doubtful_strides"] == len(BAD)
 
 
 def test_analyze_csv_reads_a_flags_column(
