@@ -23,7 +23,7 @@ from typing import TextIO
 from stridecue.analysis import Event, EventKind, Targets
 from stridecue.practice import ALERTS, CueSent, Listener, Practice, Row, latency_ms
 from stridecue.protocol.records import PodCoach
-from stridecue.training import rep_words, targets_plan_words
+from stridecue.training import doubtful_words, rep_words, targets_plan_words
 from stridecue.words import cue_line, event_line, mmss, pace, pod_coach_line
 
 _CLEAR = "\x1b[H\x1b[J"
@@ -92,7 +92,9 @@ class View(Listener):
         if event.kind in ALERTS or event.kind == EventKind.RECOVERED:
             self.line(row, event_line(event, verbose=self.verbose), event.t_s)
         elif event.kind == EventKind.REP_SUMMARY:
-            self.line(row, rep_words(event.detail), event.t_s)
+            text = rep_words(event.detail)
+            doubt = doubtful_words(event.detail) if self.verbose else ""
+            self.line(row, f"{text}; {doubt}" if doubt else text, event.t_s)
 
     def cue(self, row: Row, sent: CueSent) -> None:
         self.line(row, cue_line(sent.cue.pattern, sent.by, sent.reason, verbose=self.verbose))

@@ -491,6 +491,7 @@ class Practice:
             rec.stride_length_mm / 1000.0,
             rec.contact_time_ms / 1000.0,
             rec.seq,
+            int(rec.flags),  # what the pod could not vouch for is not judged
         )
         for e in events:
             self._event(row, e)

@@ -16,7 +16,9 @@ live, run again over the strides with what ran live: the settings the session
 stored and each athlete's targets as the coach set them, a change reaching the
 analyzer from its next rep (as it does live). A session recorded before settings
 were stored is analysed with the defaults. Settings or targets given by the caller
-replace the stored ones; :attr:`SessionData.analysis` says which were used.
+replace the stored ones; :attr:`SessionData.analysis` says which were used. Each
+stride's flags reach the analyzer as they did live (what the pod could not vouch for is
+not judged, docs/detection.md); strides rebuilt from an RSC pod carry none.
 """
 
 from __future__ import annotations
@@ -291,7 +293,9 @@ def _analyse(a: AthleteData, settings: AnalyzerSettings, changes: Sequence[Targe
             analyzer.settings = a.targets.apply(settings)
             k += 1
         ct = s.contact_time_s if s.contact_time_s > 0 else math.nan
-        a.events.extend(analyzer.feed_values(s.t_s, s.stride_time_s, s.stride_length_m, ct, s.seq))
+        a.events.extend(
+            analyzer.feed_values(s.t_s, s.stride_time_s, s.stride_length_m, ct, s.seq, s.flags)
+        )
     a.events.extend(analyzer.finish())
     if changes:
         a.targets = changes[-1].targets

@@ -2,7 +2,8 @@
 
 These read a ``rep_summary`` event's detail (see :mod:`stridecue.analysis.analyzer`):
 ``distance_m`` (after any scaling), ``distance_scale``, ``splits_s``,
-``splits_vs_plan_s``, ``first_200`` / ``last_200`` / ``last_vs_first_pct``. The report,
+``splits_vs_plan_s``, ``first_200`` / ``last_200`` / ``last_vs_first_pct``,
+``doubtful_strides``. The report,
 the dashboard and ``stridecue analyze`` all phrase them with these functions.
 """
 
@@ -52,6 +53,21 @@ def splits_words(summary: Mapping[str, Any]) -> str:
         else:
             text += f", {abs(last):.1f} s {'behind' if last > 0 else 'ahead of'} plan"
     return text
+
+
+def doubtful_words(summary: Mapping[str, Any]) -> str:
+    """``6 of 160 strides measured poorly by the pod (a turn, a bad reading, missing
+    samples): in the distance, not judged``; empty when there were none. For the
+    detailed views only (``-v``, the report): a coach's default view leaves it out."""
+    n = summary.get("doubtful_strides")
+    if not n:
+        return ""
+    of = summary.get("strides")
+    total = f" of {int(of)}" if of else ""
+    return (
+        f"{int(n)}{total} strides measured poorly by the pod (a turn, a bad reading, "
+        "missing samples): in the distance, not judged"
+    )
 
 
 def halves_words(summary: Mapping[str, Any]) -> str:

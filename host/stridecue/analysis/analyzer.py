@@ -10,6 +10,13 @@ runs three detectors:
   variance CUSUM on the same residuals (strides becoming irregular);
 - recovery: after an alarm, the stride back within tolerance for a few strides in a row.
 
+The pod's flags say which figures of a stride it cannot vouch for (:mod:`trust`): an
+untrusted stride length (a turn, a poor reading, missing samples) still counts in
+distance and splits, but it does not teach the length baseline, move the shortening
+detector or its whitener, nor raise or clear a shortening alarm; an untrusted stride
+time (missing samples, a start from standing) likewise for rhythm. Each rep's summary
+counts the strides whose length was not judged (``doubtful_strides``).
+
 Distance: every stride length is multiplied by the athlete's calibration
 (``distance_scale``) as it arrives, so splits, speed and rep detection see calibrated
 metres (the detectors work on ratios, which a constant scale leaves unchanged). With a
@@ -41,6 +48,7 @@ from stridecue.analysis.plan import Plan
 from stridecue.analysis.reps import RepDetector, RepStats
 from stridecue.analysis.settings import AnalyzerSettings
 from stridecue.analysis.splits import SplitTracker
+from stridecue.analysis.trust import CONTACT_DOUBT, LENGTH_DOUBT, TIME_DOUBT
 from stridecue.analysis.types import Event, EventKind, StrideIn
 from stridecue.analysis.validate import StrideValidator
 
@@ -65,11 +73,15 @@ class _RepState:
     __slots__ = (
         "baseline_joins",
         "baseline_uncertainty_weight",
+        "doubtful",
+        "doubtful_n",
         "drift_design_frac",
         "drift_false_alarm_strides",
         "fast_n",
         "faster_cusum",
         "irregular_cusum",
+        "last_log_length",
+        "last_log_time",
         "length_baseline",
         "length_recovery",
         "length_spread",
@@ -128,6 +140,12 @@ class _RepState:
         self.log_length: list[float] = []
         self.log_contact: list[float] = []
         self.fast_n = 0  # strides logged up to the last running (not slow) one
+        # strides whose length the pod could not vouch for: all logged, up to fast_n
+        self.doubtful = 0
+        self.doubtful_n = 0
+        # the last trusted log stride time / length, where the whiteners start from
+        self.last_log_time = _NAN
+        self.last_log_length = _NAN
         tol = s.recovery_tolerance_pct / 100.0
         self.time_recovery = WithinTolerance(lo=-tol, hi=tol, need=s.recovery_strides)
         self.length_recovery = WithinTolerance(lo=-tol, hi=math.inf, need=s.recovery_strides)
@@ -206,6 +224,8 @@ class Analyzer:
     ``feed(stride)`` (or the allocation-free ``feed_values(...)``) returns the events
     that stride caused, usually none; ``finish()`` closes an open rep at end of stream.
     Rejected strides are counted in ``rejected`` (by reason) and never analysed.
+    ``flags`` are the pod's ``StrideFlag`` bits as an ``int`` (0: a source without
+    flags); see :mod:`stridecue.analysis.trust` for what each one stops.
     """
 
     def __init__(self, settings: AnalyzerSettings | None = None) -> None:
@@ -220,7 +240,7 @@ class Analyzer:
         self.n_reps = 0
         self.rep: _RepState | None = None
         self.summaries: list[dict[str, Any]] = []
-        self._recent: deque[tuple[float, float, float, float, int]] = deque(
+        self._recent: deque[tuple[float, float, float, float, int, int]] = deque(
             maxlen=s.run_confirm_strides
         )
         self._last_t = _NAN
@@ -253,6 +273,7 @@ class Analyzer:
             stride.stride_length_m,
             stride.contact_time_s,
             stride.seq,
+            stride.flags,
         )
 
     def feed_values(
@@ -262,9 +283,12 @@ class Analyzer:
         stride_length_m: float,
         contact_time_s: float = _NAN,
         seq: int = -1,
+        flags: int = 0,
     ) -> tuple[Event, ...]:
         if self.validator.check(t_s, stride_time_s, stride_length_m, contact_time_s, seq):
             return _NONE
+        if flags & CONTACT_DOUBT:
+            contact_time_s = _NAN  # not a gait figure: taken as not measured
         scale = self.settings.distance_scale
         if scale != 1.0:
             stride_length_m *= scale
@@ -275,11 +299,13 @@ class Analyzer:
         fast = reps.is_fast(stride_time_s, stride_length_m)
         rep = self.rep
         if rep is not None and fast:
-            out = self._rep_stride(rep, t_s, stride_time_s, stride_length_m, contact_time_s, i)
+            out = self._rep_stride(
+                rep, t_s, stride_time_s, stride_length_m, contact_time_s, i, flags
+            )
             if reps.streak:
                 reps.streak = 0
             return out
-        self._recent.append((t_s, stride_time_s, stride_length_m, contact_time_s, i))
+        self._recent.append((t_s, stride_time_s, stride_length_m, contact_time_s, i, flags))
         change = reps.update(fast)
         if change == 0:
             if rep is not None:
@@ -289,6 +315,8 @@ class Analyzer:
                 rep.log_time.append(stride_time_s)
                 rep.log_length.append(stride_length_m)
                 rep.log_contact.append(contact_time_s)
+                if flags & LENGTH_DOUBT:
+                    rep.doubtful += 1
             return _NONE
         if change < 0:
             return self._end_rep(t_s, i)
@@ -306,8 +334,10 @@ class Analyzer:
         self.rep = rep = _RepState(self.settings, self.n_reps, t0, self.spread)
         self.n_reps += 1
         events = [Event(t0, first[4], EventKind.REP_START, {"rep": rep.stats.index})]
-        for t, stride_time, stride_length, contact_time, i in self._recent:
-            events.extend(self._rep_stride(rep, t, stride_time, stride_length, contact_time, i))
+        for t, stride_time, stride_length, contact_time, i, flags in self._recent:
+            events.extend(
+                self._rep_stride(rep, t, stride_time, stride_length, contact_time, i, flags)
+            )
         self._recent.clear()
         return tuple(events)
 
@@ -366,6 +396,8 @@ class Analyzer:
         summary["measured_distance_m"] = round(measured / s.distance_scale, 1)
         if rep.stats.alerts == 0:
             summary["form_held_m"] = summary["distance_m"]
+        # strides whose length was counted in the distance but not judged (pod's flags)
+        summary["doubtful_strides"] = rep.doubtful_n
         fi = splits.fatigue_index()
         summary["fatigue_index"] = None if math.isnan(fi) else round(fi, 4)
         summary["splits_s"] = [round(x, 3) for x in splits.splits_s]
@@ -395,6 +427,7 @@ class Analyzer:
         stride_length: float,
         contact_time: float,
         i: int,
+        flags: int = 0,
     ) -> tuple[Event, ...]:
         s = self.settings
         seen = rep.strides
@@ -405,6 +438,12 @@ class Analyzer:
         rep.log_length.append(stride_length)
         rep.log_contact.append(contact_time)
         rep.fast_n = len(rep.log_t)
+        # an untrusted figure still covers ground and time (distance, splits, summary)
+        time_ok = not flags & TIME_DOUBT
+        length_ok = not flags & LENGTH_DOUBT
+        if not length_ok:
+            rep.doubtful += 1
+        rep.doubtful_n = rep.doubtful
         split = rep.splits.add(t, stride_time, stride_length)
         events: list[Event] | None = None
         if split is not None:
@@ -414,38 +453,75 @@ class Analyzer:
         log_time = _log(stride_time)
         log_length = _log(stride_length)
         if not rep.ready:
-            rep.time_baseline.add(log_time)
-            rep.length_baseline.add(log_length)
-            if rep.time_baseline.ready:
-                rep.arm(s, log_time, log_length)
+            self._learn(rep, log_time, log_length, time_ok, length_ok)
             return _NONE if events is None else tuple(events)
-        # deviations from the baselines (log ratios), then whitened (AR(1) residuals)
-        time_dev = log_time - rep.time_baseline.mean
-        length_dev = log_length - rep.length_baseline.mean
-        time_z = rep.time_whitener.residual(time_dev)
-        length_z = rep.length_whitener.residual(length_dev)
-        # rhythm: slower, faster, irregular (all three always updated)
-        slower = rep.slower_cusum.update(time_z)
-        faster = rep.faster_cusum.update(-time_z)
-        irregular = rep.irregular_cusum.update(time_z)
-        shorter = rep.shorter_cusum.update(-length_z)
-        if rep.rhythm_alarm_on:
-            if rep.time_recovery.update(time_dev):
-                events = self._recovered(rep, events, t, i, EventKind.RHYTHM_LOSS, time_dev)
-        elif slower or faster or irregular:
-            events = self._rhythm_alarm(rep, events, t, i, stride_time, time_dev, slower, faster)
-        if rep.shortening_alarm_on:
-            if rep.length_recovery.update(length_dev):
-                events = self._recovered(rep, events, t, i, EventKind.STRIDE_SHORTENING, length_dev)
-        elif shorter:
-            events = self._short_alarm(rep, events, t, i, stride_length, length_dev)
+        # deviations from the baselines (log ratios), then whitened (AR(1) residuals);
+        # an untrusted figure is skipped: its whitener predicts across it, no CUSUM moves
+        if time_ok:
+            time_dev = log_time - rep.time_baseline.mean
+            time_z = rep.time_whitener.residual(time_dev)
+            # rhythm: slower, faster, irregular (all three always updated)
+            slower = rep.slower_cusum.update(time_z)
+            faster = rep.faster_cusum.update(-time_z)
+            irregular = rep.irregular_cusum.update(time_z)
+            if rep.rhythm_alarm_on:
+                if rep.time_recovery.update(time_dev):
+                    events = self._recovered(rep, events, t, i, EventKind.RHYTHM_LOSS, time_dev)
+            elif slower or faster or irregular:
+                events = self._rhythm_alarm(
+                    rep, events, t, i, stride_time, time_dev, slower, faster
+                )
+        else:
+            rep.time_whitener.skip()
+        if length_ok:
+            length_dev = log_length - rep.length_baseline.mean
+            length_z = rep.length_whitener.residual(length_dev)
+            shorter = rep.shorter_cusum.update(-length_z)
+            if rep.shortening_alarm_on:
+                if rep.length_recovery.update(length_dev):
+                    events = self._recovered(
+                        rep, events, t, i, EventKind.STRIDE_SHORTENING, length_dev
+                    )
+            elif shorter:
+                events = self._short_alarm(rep, events, t, i, stride_length, length_dev)
+        else:
+            rep.length_whitener.skip()
         if not (rep.rhythm_alarm_on or rep.shortening_alarm_on):
-            rep.time_baseline.add(log_time)
-            if rep.length_baseline.add(log_length):
+            if time_ok:
+                rep.time_baseline.add(log_time)
+            else:
+                rep.time_baseline.skip()
+            if rep.length_baseline.add(log_length) if length_ok else rep.length_baseline.skip():
                 j = rep.baseline_joins = rep.baseline_joins + 1
                 if not j & 7:
                     rep.retune()
         return _NONE if events is None else tuple(events)
+
+    def _learn(
+        self, rep: _RepState, log_time: float, log_length: float, time_ok: bool, length_ok: bool
+    ) -> None:
+        """A stride while the baseline is learnt; arms the detectors once both are learnt.
+
+        Only trusted figures teach a baseline, so with untrusted ones among the first
+        strides one channel may be learnt a stride or two before the other: it keeps
+        learning (as after arming) until both are ready.
+        """
+        if time_ok:
+            rep.time_baseline.add(log_time)
+            rep.last_log_time = log_time
+        else:
+            rep.time_baseline.skip()
+        if length_ok:
+            rep.length_baseline.add(log_length)
+            rep.last_log_length = log_length
+        else:
+            rep.length_baseline.skip()
+        if rep.time_baseline.ready and rep.length_baseline.ready:
+            rep.arm(self.settings, rep.last_log_time, rep.last_log_length)
+            if not time_ok:
+                rep.time_whitener.skip()
+            if not length_ok:
+                rep.length_whitener.skip()
 
     def _rhythm_alarm(
         self,

@@ -5,7 +5,10 @@ variability. After that a stride joins the baseline only once it is ``guard`` st
 old, so a change the detectors are still weighing cannot pull the baseline along with
 it; the mean then covers at most ``max_n`` strides, so a long run follows slow drifts.
 A coach's target replaces the learned mean (the variability is still measured).
-Every stride that joins the baseline also teaches the athlete's :class:`Spread`.
+Every stride that joins the baseline also teaches the athlete's :class:`Spread`. A
+stride whose value the pod could not trust is :meth:`~LogBaseline.skip`-ped: it takes
+its place in the delay but never joins, and no pair of strides across it is taken as
+neighbours.
 """
 
 from __future__ import annotations
@@ -97,6 +100,9 @@ class LogBaseline:
             self._i = i + 1 if i + 1 < g else 0
         else:
             old = y
+        if old != old:  # a skipped stride comes out of the delay: it breaks the pairs
+            self._prev = math.nan
+            return False
         # spread is measured around the athlete's own mean, even when a target is set
         dev = old - self.own
         if self._spread is not None and self._prev == self._prev:
@@ -119,9 +125,20 @@ class LogBaseline:
         first = self._first
         if self._spread is not None:
             for a, b in itertools.pairwise(first):
-                self._spread.add(b - m, a - m)
+                if a == a and b == b:  # no pair across a skipped stride
+                    self._spread.add(b - m, a - m)
         self._prev = first[-1] - m
         self._first = []
+
+    def skip(self) -> bool:
+        """A stride whose value is not trusted: it never joins, and the strides either side
+        of it are not taken as neighbours when the spread (``phi``) is learnt. It still
+        moves the delay on, so True when an older stride joined the baseline."""
+        if self._n < self._window:
+            if self._first:
+                self._first.append(math.nan)
+            return False
+        return self.add(math.nan)
 
     def set_target(self, x: float) -> None:
         """From now on the baseline mean is ``log(x)`` (the spread is still learnt)."""

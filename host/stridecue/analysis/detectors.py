@@ -24,18 +24,35 @@ import math
 class Ar1Whitener:
     """Turns deviations from baseline into unit-variance, nearly independent residuals."""
 
-    __slots__ = ("inv_sigma_e", "phi", "prev")
+    __slots__ = ("ahead", "inv_sigma_e", "phi", "prev")
 
     def __init__(self, *, phi: float, sd: float) -> None:
         self.phi = phi
         # innovation std of an AR(1) whose marginal std is ``sd``
         self.inv_sigma_e = 1.0 / (sd * math.sqrt(1.0 - phi * phi))
         self.prev = 0.0
+        # variance of the next prediction error, in innovations (1 unless strides skipped)
+        self.ahead = 1.0
 
     def residual(self, y: float) -> float:
         e = (y - self.phi * self.prev) * self.inv_sigma_e
         self.prev = y
+        if self.ahead != 1.0:
+            e /= math.sqrt(self.ahead)
+            self.ahead = 1.0
         return e
+
+    def skip(self) -> None:
+        """A stride whose value is not known (not trusted): predict across it.
+
+        The skipped value is replaced by its prediction ``phi * prev``, so the next
+        residual is ``y - phi^2 * prev``; that prediction reaches one stride further, so
+        its error has ``1 + phi^2`` innovations' variance and is scaled back to unit
+        variance. A skip never makes the next residual jump.
+        """
+        phi = self.phi
+        self.prev *= phi
+        self.ahead = 1.0 + phi * phi * self.ahead
 
 
 class Cusum:

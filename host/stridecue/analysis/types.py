@@ -33,7 +33,9 @@ class StrideIn:
     """One stride as the analyzer needs it.
 
     ``t_s`` is the time of the foot contact that ends the stride (any epoch, seconds),
-    ``contact_time_s`` is NaN when unknown, ``seq`` is -1 when the source has none.
+    ``contact_time_s`` is NaN when unknown, ``seq`` is -1 when the source has none,
+    ``flags`` the pod's ``StrideFlag`` bits (0 when the source has none; what each
+    stops is in :mod:`stridecue.analysis.trust`).
     """
 
     t_s: float
@@ -41,6 +43,7 @@ class StrideIn:
     stride_length_m: float
     contact_time_s: float = math.nan
     seq: int = -1
+    flags: int = 0
 
 
 @dataclass(frozen=True, slots=True)

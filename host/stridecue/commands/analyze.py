@@ -2,8 +2,11 @@
 
 The CSV (UTF-8 text) has a header naming at least t_s,stride_time_s,stride_length_m
 (any order, contact_time_s optional, other columns ignored); one stride per row.
-Strides with impossible values (NaN, out of range, out of time order) are counted
-and skipped. With --json every event is one JSON object per line:
+An optional flags column carries the pod's stride flags (a number, as `stridecue
+export` writes it, or names such as LOW_QUALITY|TURN): a stride the pod could not
+vouch for is counted in the distance but not judged (docs/detection.md, "Strides the
+pod cannot trust"). Strides with impossible values (NaN, out of range, out of time
+order) are counted and skipped. With --json every event is one JSON object per line:
 {"t_s": ..., "stride_index": ..., "kind": ..., "detail": {...}}.
 
 Training (docs/training.md): --plan gives the split plan (checkpoints metres:seconds,
@@ -28,13 +31,14 @@ from typing import Any
 
 from stridecue.analysis import Analyzer, AnalyzerSettings, Event, EventKind
 from stridecue.analysis.plan import Plan
+from stridecue.analysis.trust import parse_flags
 from stridecue.analysis.types import ALERT_KINDS
 from stridecue.commands._pipe import write_lines
 from stridecue.errors import StrideCueError
 from stridecue.training import rep_words
 
 REQUIRED = ("t_s", "stride_time_s", "stride_length_m")
-OPTIONAL = ("contact_time_s",)
+OPTIONAL = ("contact_time_s", "flags")
 
 
 class StrideCsvError(StrideCueError):
@@ -127,8 +131,9 @@ def distance_settings(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
-def read_strides(path: Path) -> Iterator[tuple[int, float, float, float, float]]:
-    """(line number, t_s, stride_time_s, stride_length_m, contact_time_s or NaN) per row."""
+def read_strides(path: Path) -> Iterator[tuple[int, float, float, float, float, int]]:
+    """(line number, t_s, stride_time_s, stride_length_m, contact_time_s or NaN, flags or 0)
+    per row."""
     try:
         f = path.open(newline="", encoding="utf-8-sig")  # -sig: a spreadsheet's BOM is fine
     except OSError as e:
@@ -149,11 +154,12 @@ def read_strides(path: Path) -> Iterator[tuple[int, float, float, float, float]]
         if missing:
             raise StrideCsvError(
                 f"{path}: header lacks {', '.join(missing)}; the first line must name "
-                f"{','.join(REQUIRED)} (optionally contact_time_s), "
+                f"{','.join(REQUIRED)} (optionally contact_time_s, flags), "
                 f"got {reprlib.repr(','.join(header))}"
             )
         cols = [header.index(c) for c in REQUIRED]
         ci = header.index("contact_time_s") if "contact_time_s" in header else -1
+        fi = header.index("flags") if "flags" in header else -1
         try:
             for row in reader:
                 line = reader.line_num
@@ -167,7 +173,8 @@ def read_strides(path: Path) -> Iterator[tuple[int, float, float, float, float]]
                 ct = math.nan
                 if ci >= 0 and row[ci].strip():
                     ct = _number(path, line, "contact_time_s", row[ci])
-                yield line, t, st, sl, ct
+                flags = 0 if fi < 0 else _flags(path, line, row[fi])
+                yield line, t, st, sl, ct, flags
         except (csv.Error, UnicodeDecodeError) as e:
             raise _unreadable(path, reader.line_num, e) from None
 
@@ -185,6 +192,16 @@ def _number(path: Path, line: int, name: str, text: str) -> float:
         raise StrideCsvError(
             f"{path} line {line}: {name}={reprlib.repr(text.strip())} is not a number "
             "(seconds or metres)"
+        ) from None
+
+
+def _flags(path: Path, line: int, text: str) -> int:
+    try:
+        return parse_flags(text)
+    except ValueError as e:
+        raise StrideCsvError(
+            f"{path} line {line}: flags {e}; write a number (as stridecue export does), "
+            "names such as LOW_QUALITY|TURN, or leave it empty"
         ) from None
 
 
@@ -218,8 +235,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _events(analyzer: Analyzer, path: Path) -> Iterator[Event]:
-    for _, t, st, sl, ct in read_strides(path):
-        yield from analyzer.feed_values(t, st, sl, ct)
+    for _, t, st, sl, ct, flags in read_strides(path):
+        yield from analyzer.feed_values(t, st, sl, ct, -1, flags)
     yield from analyzer.finish()
 
 

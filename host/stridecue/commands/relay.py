@@ -66,7 +66,7 @@ def read_run(path: Path) -> list[S]:
     """Every stride of a CSV; RelayError names the first one that cannot be a stride."""
     v = StrideValidator()
     out = []
-    for line, t, st, sl, ct in read_strides(path):
+    for line, t, st, sl, ct, _flags in read_strides(path):
         why = v.check(t, st, sl, ct, -1)
         if why is not None:
             raise RelayError(

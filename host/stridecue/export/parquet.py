@@ -65,6 +65,8 @@ SCHEMAS: dict[str, pa.Schema] = {
         pa.field("mean_stride_length_m", pa.float64()),
         pa.field("mean_contact_time_s", pa.float64()),
         pa.field("alerts", pa.int32()),
+        # strides whose length the pod could not trust: in the distance, not judged
+        pa.field("doubtful_strides", pa.int32()),
         pa.field("form_held_m", pa.float64()),
         pa.field("fatigue_index", pa.float64()),
         pa.field("plan", pa.string()),  # the coach's plan (its text); null: none
@@ -149,7 +151,9 @@ def rows(data: SessionData) -> dict[str, list[dict[str, Any]]]:
                 "mean_cadence_spm": _num(m.get("mean_cadence_spm")),
                 "mean_stride_length_m": _num(m.get("mean_stride_length_m")),
                 "mean_contact_time_s": _num(m.get("mean_contact_time_s")),
-                "alerts": _int(m.get("alerts")), "form_held_m": _num(m.get("form_held_m")),
+                "alerts": _int(m.get("alerts")),
+                "doubtful_strides": _int(m.get("doubtful_strides")),
+                "form_held_m": _num(m.get("form_held_m")),
                 "fatigue_index": _num(m.get("fatigue_index")),
                 "plan": m.get("plan") if isinstance(m.get("plan"), str) else None,
                 **{f"last_vs_first_{k}_pct": _num(change.get(v)) for k, v in _HALF_KEYS.items()},

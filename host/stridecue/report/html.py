@@ -14,7 +14,7 @@ from stridecue.protocol import StrideFlag
 from stridecue.report import figures
 from stridecue.report.relay import ZONE_M, find_exchange
 from stridecue.sessiondata import RSC_NOTE, AthleteData, SessionData, file_stems
-from stridecue.training import targets_plan_words
+from stridecue.training import doubtful_words, targets_plan_words
 from stridecue.words import event_line, mmss
 
 _CSS = """
@@ -59,12 +59,15 @@ def _rep_table(a: AthleteData) -> str:
         )  # fmt: skip
     if not rows:
         return '<p class="note">No rep detected (no sustained running in this session).</p>'
+    doubts = [(r.index, doubtful_words(r.summary)) for r in a.reps]
+    doubt = "; ".join(f"rep {i + 1}: {_e(w)}" for i, w in doubts if w)
+    note = f'<p class="note">{doubt}.</p>' if doubt else ""
     head = (
         "<tr><th>rep</th><th>start s</th><th>time s</th><th>distance m</th><th>strides</th>"
         "<th>cadence spm</th><th>stride m</th><th>contact ms</th><th>alerts</th>"
         "<th>form held m</th><th>fatigue index</th><th>100 m splits s</th></tr>"
     )
-    return f"<table>{head}{''.join(rows)}</table>"
+    return f"<table>{head}{''.join(rows)}</table>{note}"
 
 
 _HALF_METRICS = (
