@@ -768,10 +768,22 @@ class GaitEngine:
         return False
 
     def _level_now(self, j):
-        self._level()
-        if self._fresh and self._tilt > _RELEVEL_MRAD:
-            self._st[_S_EMIN] = _E_BIG  # still levelling after start-up: origin later
-        _advance(self._st, self._ring, self._bits, j, _MODE_LEVELLED)
+        st = self._st
+        if (
+            self._fresh
+            or st[_S_N] < st[_S_FN]
+            or self._ring[j * _RF + _RWG] < st[_S_EMIN]
+            or st[_S_NST] > st[_S_HOLD]
+        ):
+            self._level()
+            if self._fresh and self._tilt > _RELEVEL_MRAD:
+                st[_S_EMIN] = _E_BIG  # still levelling after start-up: origin later
+        else:
+            st[_S_FN] = 0
+            st[_S_FX] = 0
+            st[_S_FY] = 0
+            st[_S_FZ] = 0
+        _advance(st, self._ring, self._bits, j, _MODE_LEVELLED)
 
     def _toe_off(self, j):
         st = self._st
