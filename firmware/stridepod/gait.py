@@ -47,8 +47,9 @@
 #     foot-flat (~17-24 ms at 8-10 m/s) is shorter than the long window;
 #   - attitude: Q14 quaternion integrated from gyro increments (error-feedback
 #     rounding so slow rates are not lost), levelled in every stance from the
-#     mean specific force (tilt only; yaw is free: stride length is measured
-#     in the horizontal plane, where yaw does not matter);
+#     mean specific force over the block of samples that holds the stride's
+#     origin, not on the heel rise after it (tilt only; yaw is free: stride
+#     length is measured in the horizontal plane, where yaw does not matter);
 #   - horizontal velocity and position are integrated from the stillest sample
 #     of a stance (the origin) to _LAND_STILL_MS into the next stance (or the
 #     end of a shorter still run: the foot is still rolling when stillness is
@@ -768,6 +769,12 @@ class GaitEngine:
         return False
 
     def _level_now(self, j):
+        # a stance block is levelled only if it holds the origin (the stillest
+        # sample, the stride's initial attitude), while standing (the origin
+        # follows the latest still sample) or before the first stride (start-up
+        # levelling must converge, the origin waits for it); the other blocks
+        # are the heel rise, whose forward acceleration would read as tilt
+        # (docs/accuracy.md, issue #19 seventh pass)
         st = self._st
         if (
             self._fresh
