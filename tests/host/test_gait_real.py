@@ -13,6 +13,7 @@ from pathlib import Path
 from types import ModuleType
 
 import numpy as np
+import numpy.typing as npt
 import pytest
 from stridecue import engine
 from stridecue.firmware import micropython_exe
@@ -117,6 +118,18 @@ def test_a_smooth_mid_swing_bump_does_not_confirm_a_hang_as_a_landing(shared_dat
     assert after["stride_time_s"] < 2.2 and "low_quality" not in after["flags"], after
 
 
+def _walking_errors(shared_data: Path, name: str) -> npt.NDArray[np.float64]:
+    """Relative length error of every stride of a PyShoe walking trial (all matched)."""
+    bench = _bench()
+    data = read_pyshoe_mat(shared_data / "pyshoe_vicon" / "mat" / f"{name}.mat")
+    truth = bench.pyshoe_truth(shared_data, name)
+    assert truth is not None
+    strides = engine.run(data, "cpython", 200, 8, 2000, bench.PYSHOE_GYRO_LAG_US)
+    r = bench.match(strides, truth[0], truth[1], name, "walking")
+    assert r.n_match == r.n_true, (r.n_true, r.n_found, r.n_match)
+    return np.asarray(r.err_m, dtype=np.float64) / np.asarray(r.true_m, dtype=np.float64)
+
+
 @pytest.mark.slow
 def test_a_short_still_dip_without_an_impact_does_not_end_a_walking_stride(
     shared_data: Path,
@@ -127,15 +140,8 @@ def test_a_short_still_dip_without_an_impact_does_not_end_a_walking_stride(
     # the stride at once (the rule meant for a sprint's short foot-flat, which always
     # follows an impact) and the ZUPT there removed real velocity: 7 of 20 strides read
     # 22-47 % short. Now only the first one (from standing) is off by more than 20 %.
-    bench = _bench()
-    name = "2017-11-22-11-22-46"
-    data = read_pyshoe_mat(shared_data / "pyshoe_vicon" / "mat" / f"{name}.mat")
-    truth = bench.pyshoe_truth(shared_data, name)
-    assert truth is not None
-    strides = engine.run(data, "cpython", 200, 8, 2000, bench.PYSHOE_GYRO_LAG_US)
-    r = bench.match(strides, truth[0], truth[1], name, "walking")
-    assert r.n_match == r.n_true == 20, (r.n_true, r.n_found, r.n_match)
-    rel = np.abs(np.array(r.err_m) / np.array(r.true_m))
+    rel = np.abs(_walking_errors(shared_data, "2017-11-22-11-22-46"))
+    assert len(rel) == 20
     assert int(np.sum(rel > 0.2)) <= 1, np.round(rel, 2)
 
 
@@ -149,15 +155,7 @@ def test_walking_stance_is_levelled_at_its_origin_not_on_the_heel_rise(
     # attitude 4-21 deg off: median error 3.6 %, worst 9.5 %, bias +3.5 %. Levelled only
     # on the block that holds the origin (docs/accuracy.md, issue #19 seventh pass):
     # 1.2 %, 4.6 %, +0.3 %.
-    bench = _bench()
-    name = "2017-11-22-11-26-05"
-    data = read_pyshoe_mat(shared_data / "pyshoe_vicon" / "mat" / f"{name}.mat")
-    truth = bench.pyshoe_truth(shared_data, name)
-    assert truth is not None
-    strides = engine.run(data, "cpython", 200, 8, 2000, bench.PYSHOE_GYRO_LAG_US)
-    r = bench.match(strides, truth[0], truth[1], name, "walking")
-    assert r.n_match == r.n_true, (r.n_true, r.n_found, r.n_match)
-    rel = np.array(r.err_m) / np.array(r.true_m)
+    rel = _walking_errors(shared_data, "2017-11-22-11-26-05")
     assert np.median(np.abs(rel)) < 0.02, np.round(rel, 3)
     assert np.max(np.abs(rel)) < 0.06, np.round(rel, 3)
     assert abs(float(np.mean(rel))) < 0.015, np.round(rel, 3)
