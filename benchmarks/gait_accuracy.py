@@ -71,6 +71,11 @@ COURSE_DIR = Path("uci_vectornav_course") / "2023_08_30"
 COURSE_FORWARD_M = 59.13  # walk slow 13.41 + walk fast 7.62 + jog 7.62 + run + sprint
 COURSE_RUN_SPRINT_M = 30.48  # run 15.24 + sprint 15.24
 COURSE_SEGMENTS = 5  # walk slow, walk fast, jog, run, sprint
+COURSE_WALK_M = 21.03  # walk slow 13.41 + walk fast 7.62: the part before the first running stance
+COURSE_RUNNING_M = 38.10  # jog + run + sprint
+# A walking stance lasts 0.6-1.2 s on the course, a jog's 0.25 s or less: a stride whose
+# starting stance is shorter than this is running (no gait in between on this course)
+WALK_CONTACT_S = 0.45
 MAX_STANCE_S = 1.0  # s; longest foot contact (walking slowly, stopping) for matching
 PYSHOE_ACC_G = 8  # MicroStrain 3DM-GX5-25 as recorded: 8 g accelerometer
 PYSHOE_GYRO_DPS = 2000  # gyro full scale not documented; no hard plateau in the data
@@ -273,6 +278,20 @@ def course_parts(strides: list[dict[str, Any]]) -> tuple[int, int, int]:
     return 0, run_start, end + 1
 
 
+def course_walk_end(strides: list[dict[str, Any]], first: int, end: int) -> int:
+    """Index of the first stride of the course's running (jog, run, sprint).
+
+    Unlike the cadence segments of ``course_parts`` this boundary is physical: walking
+    stances last 0.6-1.2 s, running ones 0.25 s or less (``WALK_CONTACT_S`` between), and
+    a stride's contact time is that of the stance it starts from. The stride from the
+    last walking stance to the first running landing counts as walking.
+    """
+    for i in range(first + 1, end):
+        if strides[i]["contact_time_s"] < WALK_CONTACT_S:
+            return i
+    return end
+
+
 @dataclass
 class CourseResult:
     name: str
@@ -280,21 +299,36 @@ class CourseResult:
     run_sprint_m: float
     n_strides: int
     n_flagged: int
+    walk_m: float = float("nan")
     ref_forward_m: float | None = None
     ref_run_sprint_m: float | None = None
+    ref_walk_m: float | None = None
 
     def line(self) -> str:
         fe = 100 * (self.forward_m / COURSE_FORWARD_M - 1)
         re_ = 100 * (self.run_sprint_m / COURSE_RUN_SPRINT_M - 1)
+        we = 100 * (self.walk_m / COURSE_WALK_M - 1)
+        running = self.forward_m - self.walk_m
+        ue = 100 * (running / COURSE_RUNNING_M - 1)
         out = (
             f"course {self.name:7s} forward {self.forward_m:6.2f} m ({fe:+.1f}%)  "
             f"run+sprint {self.run_sprint_m:6.2f} m ({re_:+.1f}%)  "
+            f"walking {self.walk_m:5.2f} m ({we:+.1f}%)  running {running:5.2f} m ({ue:+.1f}%)  "
             f"strides {self.n_strides} flagged {self.n_flagged}"
         )
-        if self.ref_forward_m is not None and self.ref_run_sprint_m is not None:
+        if (
+            self.ref_forward_m is not None
+            and self.ref_run_sprint_m is not None
+            and self.ref_walk_m is not None
+        ):
             rf = 100 * (self.ref_forward_m / COURSE_FORWARD_M - 1)
             rr = 100 * (self.ref_run_sprint_m / COURSE_RUN_SPRINT_M - 1)
-            out += f"  | gaitmap forward {rf:+.1f}% run+sprint {rr:+.1f}%"
+            rw = 100 * (self.ref_walk_m / COURSE_WALK_M - 1)
+            ru = 100 * ((self.ref_forward_m - self.ref_walk_m) / COURSE_RUNNING_M - 1)
+            out += (
+                f"  | gaitmap forward {rf:+.1f}% run+sprint {rr:+.1f}% "
+                f"walking {rw:+.1f}% running {ru:+.1f}%"
+            )
         return out
 
 
@@ -311,9 +345,12 @@ def run_course(
         data = read_vectornav_mat(path)
         strides = eng_mod.run(data, engine, 800, 16, 2000)  # type: ignore[arg-type]
         a, r0, b = course_parts(strides)
+        w = course_walk_end(strides, a, b)
         lengths = [s["stride_length_m"] for s in strides]
         flagged = sum(1 for s in strides[a:b] if set(s["flags"]) - {"acc_sat", "gyr_sat"})
-        res = CourseResult(name, sum(lengths[a:b]), sum(lengths[r0:b]), b - a, flagged)
+        res = CourseResult(
+            name, sum(lengths[a:b]), sum(lengths[r0:b]), b - a, flagged, sum(lengths[a:w])
+        )
         if reference:
             pos = reference_positions(data, 800.0)
             # the same stances: the engine's contacts (+ 50 ms, inside the stance)
@@ -323,6 +360,7 @@ def run_course(
             seg = np.linalg.norm(np.diff(pos[idx, :2], axis=0), axis=1)
             res.ref_forward_m = float(seg.sum())
             res.ref_run_sprint_m = float(seg[r0 - a :].sum())
+            res.ref_walk_m = float(seg[: w - a].sum())
         out.append(res)
     return out
 
@@ -332,9 +370,13 @@ def course_summary(rs: list[CourseResult]) -> str:
         return "no trials"
     fe = [100 * (r.forward_m / COURSE_FORWARD_M - 1) for r in rs]
     re_ = [100 * (r.run_sprint_m / COURSE_RUN_SPRINT_M - 1) for r in rs]
+    we = [100 * (r.walk_m / COURSE_WALK_M - 1) for r in rs]
+    ue = [100 * ((r.forward_m - r.walk_m) / COURSE_RUNNING_M - 1) for r in rs]
     out = (
         f"forward err mean {np.mean(fe):+.1f}% worst {max(fe, key=abs):+.1f}%  "
-        f"run+sprint mean {np.mean(re_):+.1f}% worst {max(re_, key=abs):+.1f}%"
+        f"run+sprint mean {np.mean(re_):+.1f}% worst {max(re_, key=abs):+.1f}%  "
+        f"walking mean {np.mean(we):+.1f}% worst {max(we, key=abs):+.1f}%  "
+        f"running mean {np.mean(ue):+.1f}% worst {max(ue, key=abs):+.1f}%"
     )
     if all(r.ref_forward_m is not None for r in rs):
         rf = [100 * (r.ref_forward_m / COURSE_FORWARD_M - 1) for r in rs]  # type: ignore[operator]
