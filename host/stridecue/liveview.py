@@ -23,7 +23,7 @@ from typing import TextIO
 from stridecue.analysis import Event, EventKind, Targets
 from stridecue.practice import ALERTS, CueSent, Listener, Practice, Row, latency_ms
 from stridecue.protocol.records import PodCoach
-from stridecue.training import doubtful_words, rep_words, targets_plan_words
+from stridecue.training import clipped_count_words, doubtful_words, rep_words, targets_plan_words
 from stridecue.words import cue_line, event_line, mmss, pace, pod_coach_line
 
 _CLEAR = "\x1b[H\x1b[J"
@@ -92,9 +92,11 @@ class View(Listener):
         if event.kind in ALERTS or event.kind == EventKind.RECOVERED:
             self.line(row, event_line(event, verbose=self.verbose), event.t_s)
         elif event.kind == EventKind.REP_SUMMARY:
-            text = rep_words(event.detail)
-            doubt = doubtful_words(event.detail) if self.verbose else ""
-            self.line(row, f"{text}; {doubt}" if doubt else text, event.t_s)
+            # rep_words says it when the pod was over its range on most strides
+            parts = [rep_words(event.detail)]
+            if self.verbose:
+                parts += [doubtful_words(event.detail), clipped_count_words(event.detail)]
+            self.line(row, "; ".join(p for p in parts if p), event.t_s)
 
     def cue(self, row: Row, sent: CueSent) -> None:
         self.line(row, cue_line(sent.cue.pattern, sent.by, sent.reason, verbose=self.verbose))

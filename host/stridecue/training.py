@@ -3,7 +3,7 @@
 These read a ``rep_summary`` event's detail (see :mod:`stridecue.analysis.analyzer`):
 ``distance_m`` (after any scaling), ``distance_scale``, ``splits_s``,
 ``splits_vs_plan_s``, ``first_200`` / ``last_200`` / ``last_vs_first_pct``,
-``doubtful_strides``. The report,
+``doubtful_strides``, ``clipped_strides``. The report,
 the dashboard and ``stridecue analyze`` all phrase them with these functions.
 """
 
@@ -70,6 +70,31 @@ def doubtful_words(summary: Mapping[str, Any]) -> str:
     )
 
 
+def clipped_words(summary: Mapping[str, Any], athlete: str = "") -> str:
+    """``Ana's pod was over its range on 12 of 15 strides: this rep's distance may read
+    short`` when more than half of the rep's strides clipped (``the pod`` without a
+    name); empty otherwise. For the coach, in every view: a rep that clipped mostly reads
+    several % short (docs/detection.md, "Strides the pod cannot trust")."""
+    n = int(summary.get("clipped_strides") or 0)
+    of = int(summary.get("strides") or 0)
+    if of <= 0 or 2 * n <= of:
+        return ""
+    whose = f"{athlete}'s pod" if athlete else "the pod"
+    return f"{whose} was over its range on {n} of {of} strides: this rep's distance may read short"
+
+
+def clipped_count_words(summary: Mapping[str, Any]) -> str:
+    """``3 of 160 strides over the pod's range: judged, in the distance`` when some but
+    not most of the rep's strides clipped; empty otherwise (none, or the coach's line
+    of :func:`clipped_words` already says it). For the detailed views only."""
+    n = int(summary.get("clipped_strides") or 0)
+    if not n or clipped_words(summary):
+        return ""
+    of = summary.get("strides")
+    total = f" of {int(of)}" if of else ""
+    return f"{n}{total} strides over the pod's range: judged, in the distance"
+
+
 def halves_words(summary: Mapping[str, Any]) -> str:
     """First 200 m against last 200 m in one line, with a verdict a coach would give.
 
@@ -99,12 +124,17 @@ def halves_words(summary: Mapping[str, Any]) -> str:
 
 
 def rep_words(summary: Mapping[str, Any]) -> str:
-    """The whole rep in one line: number, distance, splits, first against last 200 m."""
+    """The whole rep in one line: number, distance, splits, first against last 200 m,
+    and when the pod was over its range on most strides, that its distance may read
+    short (:func:`clipped_words`)."""
     rep = summary.get("rep")
     head = f"rep {int(rep) + 1}: " if rep is not None else ""
     text = f"{head}{distance_words(summary)}, {splits_words(summary)}"
     halves = halves_words(summary)
-    return f"{text}; {halves}" if halves else text
+    if halves:
+        text = f"{text}; {halves}"
+    clipped = clipped_words(summary)
+    return f"{text}; {clipped}" if clipped else text
 
 
 def race_time(t_s: float) -> str:

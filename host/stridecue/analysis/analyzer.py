@@ -15,7 +15,8 @@ untrusted stride length (a turn, a poor reading, missing samples) still counts i
 distance and splits, but it does not teach the length baseline, move the shortening
 detector or its whitener, nor raise or clear a shortening alarm; an untrusted stride
 time (missing samples, a start from standing) likewise for rhythm. Each rep's summary
-counts the strides whose length was not judged (``doubtful_strides``).
+counts the strides whose length was not judged (``doubtful_strides``) and the running
+strides whose accelerometer clipped (``clipped_strides``: judged, but they may read short).
 
 Distance: every stride length is multiplied by the athlete's calibration
 (``distance_scale``) as it arrives, so splits, speed and rep detection see calibrated
@@ -48,7 +49,7 @@ from stridecue.analysis.plan import Plan
 from stridecue.analysis.reps import RepDetector, RepStats
 from stridecue.analysis.settings import AnalyzerSettings
 from stridecue.analysis.splits import SplitTracker
-from stridecue.analysis.trust import CONTACT_DOUBT, LENGTH_DOUBT, TIME_DOUBT
+from stridecue.analysis.trust import CLIPPED, CONTACT_DOUBT, LENGTH_DOUBT, TIME_DOUBT
 from stridecue.analysis.types import Event, EventKind, StrideIn
 from stridecue.analysis.validate import StrideValidator
 
@@ -73,6 +74,7 @@ class _RepState:
     __slots__ = (
         "baseline_joins",
         "baseline_uncertainty_weight",
+        "clipped",
         "doubtful",
         "doubtful_n",
         "drift_design_frac",
@@ -143,6 +145,8 @@ class _RepState:
         # strides whose length the pod could not vouch for: all logged, up to fast_n
         self.doubtful = 0
         self.doubtful_n = 0
+        # running strides (those ``stats`` counts) whose accelerometer clipped
+        self.clipped = 0
         # the last trusted log stride time / length, where the whiteners start from
         self.last_log_time = _NAN
         self.last_log_length = _NAN
@@ -398,6 +402,8 @@ class Analyzer:
             summary["form_held_m"] = summary["distance_m"]
         # strides whose length was counted in the distance but not judged (pod's flags)
         summary["doubtful_strides"] = rep.doubtful_n
+        # running strides whose accelerometer clipped: judged, but they may read short
+        summary["clipped_strides"] = rep.clipped
         fi = splits.fatigue_index()
         summary["fatigue_index"] = None if math.isnan(fi) else round(fi, 4)
         summary["splits_s"] = [round(x, 3) for x in splits.splits_s]
@@ -444,6 +450,8 @@ class Analyzer:
         if not length_ok:
             rep.doubtful += 1
         rep.doubtful_n = rep.doubtful
+        if flags & CLIPPED:
+            rep.clipped += 1
         split = rep.splits.add(t, stride_time, stride_length)
         events: list[Event] | None = None
         if split is not None:

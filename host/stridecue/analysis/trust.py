@@ -21,11 +21,15 @@ FIRST              judged      not judged   from standing: the stride starts at 
                                             start of the standing stance, so its time
                                             (and contact time) are not gait figures;
                                             its length is (firmware/stridepod/gait.py)
-ACC_SATURATED,     judged      judged       clipped: on a 16 g pod nearly every sprint
-GYRO_SATURATED                              stride clips, and the engine's clipped
-                                            lengths are within a few % (docs/accuracy.md);
-                                            not judging them would switch detection off
-                                            at sprint speed
+ACC_SATURATED,     judged      judged       clipped: on a 16 g pod nearly every running
+GYRO_SATURATED                              stride clips; not judging them would switch
+                                            detection off at speed, and the detectors
+                                            compare a stride with a baseline learnt from
+                                            the same clipped strides. ACC_SATURATED
+                                            strides are counted (CLIPPED): the lost
+                                            deceleration makes them read short, so a rep
+                                            that clipped mostly may read short
+                                            (docs/accuracy.md, eighth pass)
 BACKFILLED, CUED   judged      judged       sent late / the motor ran: the figures are
                                             measured as any other
 =================  ==========  ===========  =============================================
@@ -43,6 +47,13 @@ LENGTH_DOUBT = int(StrideFlag.LOW_QUALITY | StrideFlag.TURN | StrideFlag.GAP)
 TIME_DOUBT = int(StrideFlag.GAP | StrideFlag.FIRST)
 #: flags under which a stride's contact time is taken as not measured
 CONTACT_DOUBT = int(StrideFlag.FIRST)
+#: flags that count a stride as clipped (a rep's ``clipped_strides``): the accelerometer
+#: only. Its lost samples are the foot's deceleration at landing, which the ZUPT then takes
+#: out of the whole stride, so the length reads short (the real course's running, 16 g:
+#: 12-21 % short). GYRO_SATURATED alone is not counted: the engine bridges the gyro's
+#: plateau, and clipping the course's gyro harder (down to 1,400 deg/s) moved its 38 m of
+#: running by 0.1 m or less (docs/accuracy.md, eighth pass).
+CLIPPED = int(StrideFlag.ACC_SATURATED)
 
 
 def parse_flags(text: str) -> int:

@@ -19,7 +19,7 @@ from stridecue.links import LinkState, Received
 from stridecue.practice import CueSent, Listener, Row
 from stridecue.protocol import RscMeasurement, Status, StrideEvent, StrideFlag
 from stridecue.protocol.records import PodCoach
-from stridecue.training import distance_words, halves_words, splits_words
+from stridecue.training import clipped_words, distance_words, halves_words, splits_words
 from stridecue.words import cue_line, event_line, pod_coach_line
 
 
@@ -127,6 +127,9 @@ class Feed(Listener):
             halves = halves_words(d)
             if halves:
                 self.state.add_alert(pod, t, "mark", halves)
+            clipped = clipped_words(d)  # the pod over its range on most strides
+            if clipped:
+                self.state.add_alert(pod, t, "mark", clipped)
         else:
             self.state.add_alert(pod, t, str(event.kind), alert_text(event))
 

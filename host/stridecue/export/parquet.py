@@ -67,6 +67,8 @@ SCHEMAS: dict[str, pa.Schema] = {
         pa.field("alerts", pa.int32()),
         # strides whose length the pod could not trust: in the distance, not judged
         pa.field("doubtful_strides", pa.int32()),
+        # strides whose accelerometer clipped: judged, but they may read short
+        pa.field("clipped_strides", pa.int32()),
         pa.field("form_held_m", pa.float64()),
         pa.field("fatigue_index", pa.float64()),
         pa.field("plan", pa.string()),  # the coach's plan (its text); null: none
@@ -153,6 +155,7 @@ def rows(data: SessionData) -> dict[str, list[dict[str, Any]]]:
                 "mean_contact_time_s": _num(m.get("mean_contact_time_s")),
                 "alerts": _int(m.get("alerts")),
                 "doubtful_strides": _int(m.get("doubtful_strides")),
+                "clipped_strides": _int(m.get("clipped_strides")),
                 "form_held_m": _num(m.get("form_held_m")),
                 "fatigue_index": _num(m.get("fatigue_index")),
                 "plan": m.get("plan") if isinstance(m.get("plan"), str) else None,

@@ -14,7 +14,12 @@ from stridecue.protocol import StrideFlag
 from stridecue.report import figures
 from stridecue.report.relay import ZONE_M, find_exchange
 from stridecue.sessiondata import RSC_NOTE, AthleteData, SessionData, file_stems
-from stridecue.training import doubtful_words, targets_plan_words
+from stridecue.training import (
+    clipped_count_words,
+    clipped_words,
+    doubtful_words,
+    targets_plan_words,
+)
 from stridecue.words import event_line, mmss
 
 _CSS = """
@@ -59,9 +64,13 @@ def _rep_table(a: AthleteData) -> str:
         )  # fmt: skip
     if not rows:
         return '<p class="note">No rep detected (no sustained running in this session).</p>'
-    doubts = [(r.index, doubtful_words(r.summary)) for r in a.reps]
-    doubt = "; ".join(f"rep {i + 1}: {_e(w)}" for i, w in doubts if w)
-    note = f'<p class="note">{doubt}.</p>' if doubt else ""
+    notes = []
+    for r in a.reps:
+        s = r.summary
+        words = (doubtful_words(s), clipped_count_words(s), clipped_words(s, a.name))
+        if any(words):
+            notes.append(f"rep {r.index + 1}: " + "; ".join(_e(w) for w in words if w))
+    note = f'<p class="note">{"; ".join(notes)}.</p>' if notes else ""
     head = (
         "<tr><th>rep</th><th>start s</th><th>time s</th><th>distance m</th><th>strides</th>"
         "<th>cadence spm</th><th>stride m</th><th>contact ms</th><th>alerts</th>"
