@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from cuepod import CuePod
+from flaggedrep import live_rep, rep_records
 from stridecue.analysis import Analyzer, AnalyzerSettings, Event, StrideIn
 from stridecue.analysis.baseline import LogBaseline
 from stridecue.analysis.detectors import Ar1Whitener
@@ -21,17 +22,13 @@ from stridecue.analysis.noise import Spread
 from stridecue.analysis.trust import LENGTH_DOUBT, TIME_DOUBT, parse_flags
 from stridecue.cli import main
 from stridecue.export.parquet import rows as parquet_rows
-from stridecue.links import Channel, PodInfo
-from stridecue.links.base import Received
 from stridecue.liveview import View
-from stridecue.practice import Listener, Practice, Row
+from stridecue.practice import Practice
 from stridecue.protocol import StrideEvent, StrideFlag
 from stridecue.protocol.records import Pattern
-from stridecue.recorder import Recorder
 from stridecue.report import html as report_html
 from stridecue.sessiondata import load
 from stridecue.sim import strides as S
-from stridecue.timeline import SessionClock
 
 ALERTS = ("rhythm_loss", "stride_shortening", "recovered")
 LOW = int(StrideFlag.LOW_QUALITY)
@@ -291,54 +288,23 @@ def test_flag_masks_and_their_spelling() -> None:
 
 # --- the flags on their way: the live pipeline, its recording, a replay, a CSV ---
 
-T0 = 1_700_000_000 * 10**9
-
 
 def _records(flagged: bool) -> list[StrideEvent]:
     """A 160-stride rep as the pod sends it: strides 80-85 read 15 % short (a bend the
     pod measured badly), flagged LOW_QUALITY when ``flagged``."""
-    out = []
-    t_ms = 5000
-    for k, s in enumerate(_steady()):
-        t_ms += round(s.stride_time_s * 1000)
-        bad = k in SHORT
-        out.append(
-            StrideEvent(
-                k, t_ms, round(s.stride_time_s * 1000), round(s.contact_time_s * 1000),
-                round(s.stride_length_m * SHORT.get(k, 1.0) * 1000),
-                StrideFlag.LOW_QUALITY if bad and flagged else StrideFlag(0),
-            )
-        )  # fmt: skip
-    return out
-
-
-class _Events(Listener):
-    def __init__(self) -> None:
-        self.events: list[Event] = []
-
-    def event(self, row: Row, event: Event) -> None:
-        self.events.append(event)
+    flags = dict.fromkeys(SHORT, StrideFlag.LOW_QUALITY) if flagged else {}
+    return rep_records(_steady(), flags, SHORT)
 
 
 async def _live(folder: Path, flagged: bool, *views: io.StringIO) -> tuple[list[Event], CuePod]:
     """The records through the live pipeline (a practice), recorded to ``folder``; the
     terminal's event lines go to ``views`` (the coach's, then the verbose one)."""
-    now = [T0]
-    recorder = Recorder(folder, athletes={"pod": "Ana"}, start_ns=T0)
-    practice = Practice([], recorder=recorder, clock=SessionClock(T0, now_ns=lambda: now[0]))
-    pod = CuePod()
-    seen = _Events()
-    practice.subscribe(seen)
-    for k, out in enumerate(views):
-        View(practice, "practice", out, live=False, verbose=k == 1, interactive=False)
-    recorder.add_pod(PodInfo(pod="pod"), "test:pod", athlete="Ana")
-    practice.add_athlete("pod", "Ana", link=pod)
-    for ev in _records(flagged):
-        now[0] = T0 + (ev.t_contact_ms - 5000) * 10**6 + 60_000_000
-        await practice.handle(Received("pod", now[0], Channel.POD, bytes(ev), ev), pod)
-    practice.finish()
-    recorder.close()
-    return seen.events, pod
+
+    def watch(practice: Practice) -> None:
+        for k, out in enumerate(views):
+            View(practice, "practice", out, live=False, verbose=k == 1, interactive=False)
+
+    return await live_rep(folder, _records(flagged), watch)
 
 
 async def test_live_a_flagged_bend_sends_no_stride_buzz_and_replays_the_same(

@@ -15,22 +15,18 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from cuepod import CuePod
+from flaggedrep import live_rep, rep_records
 from stridecue.analysis import Analyzer, Event
 from stridecue.cli import main
 from stridecue.dashboard.feed import Feed
 from stridecue.dashboard.state import LiveState
 from stridecue.export.parquet import rows as parquet_rows
-from stridecue.links import Channel, PodInfo
-from stridecue.links.base import Received
 from stridecue.liveview import View
-from stridecue.practice import Listener, Practice, Row
-from stridecue.protocol import StrideEvent, StrideFlag
-from stridecue.recorder import Recorder
+from stridecue.practice import Practice
+from stridecue.protocol import StrideFlag
 from stridecue.report import html as report_html
 from stridecue.sessiondata import load
 from stridecue.sim import strides as S
-from stridecue.timeline import SessionClock
 from stridecue.training import clipped_count_words, clipped_words, rep_words
 
 ACC = StrideFlag.ACC_SATURATED
@@ -41,7 +37,6 @@ MOST = frozenset(k for k in range(N) if k % 5)
 #: 40 of 160 clipped: some, not most
 SOME = frozenset(range(0, N, 4))
 LINE = "pod was over its range on 128 of 160 strides: this rep's distance may read short"
-T0 = 1_700_000_000 * 10**9
 
 
 def _steady() -> list[S.StrideTruth]:
@@ -111,53 +106,23 @@ def test_the_line_needs_more_than_half() -> None:
 # --- the live pipeline, its recording, the report, the Parquet export, the dashboard ---
 
 
-def _records(clipped: frozenset[int], flag: StrideFlag) -> list[StrideEvent]:
-    out = []
-    t_ms = 5000
-    for k, s in enumerate(_steady()):
-        t_ms += round(s.stride_time_s * 1000)
-        out.append(
-            StrideEvent(
-                k, t_ms, round(s.stride_time_s * 1000), round(s.contact_time_s * 1000),
-                round(s.stride_length_m * 1000), flag if k in clipped else StrideFlag(0),
-            )
-        )  # fmt: skip
-    return out
-
-
-class _Events(Listener):
-    def __init__(self) -> None:
-        self.events: list[Event] = []
-
-    def event(self, row: Row, event: Event) -> None:
-        self.events.append(event)
-
-
 async def _live(
     folder: Path, clipped: frozenset[int], flag: StrideFlag
 ) -> tuple[list[Event], str, str, list[str]]:
     """The rep through a practice recorded to ``folder``: its events, the coach's and the
     verbose terminal lines, and the dashboard tile's notes."""
-    now = [T0]
-    recorder = Recorder(folder, athletes={"pod": "Ana"}, start_ns=T0)
-    practice = Practice([], recorder=recorder, clock=SessionClock(T0, now_ns=lambda: now[0]))
-    pod = CuePod()
-    seen = _Events()
-    practice.subscribe(seen)
     coach, verbose = io.StringIO(), io.StringIO()
-    View(practice, "practice", coach, live=False, interactive=False)
-    View(practice, "practice", verbose, live=False, verbose=True, interactive=False)
     state = LiveState()
-    practice.subscribe(Feed(state))
-    recorder.add_pod(PodInfo(pod="pod"), "test:pod", athlete="Ana")
-    practice.add_athlete("pod", "Ana", link=pod)
-    for ev in _records(clipped, flag):
-        now[0] = T0 + (ev.t_contact_ms - 5000) * 10**6 + 60_000_000
-        await practice.handle(Received("pod", now[0], Channel.POD, bytes(ev), ev), pod)
-    practice.finish()
-    recorder.close()
+
+    def watch(practice: Practice) -> None:
+        View(practice, "practice", coach, live=False, interactive=False)
+        View(practice, "practice", verbose, live=False, verbose=True, interactive=False)
+        practice.subscribe(Feed(state))
+
+    records = rep_records(_steady(), dict.fromkeys(clipped, flag))
+    events, _ = await live_rep(folder, records, watch)
     tile = [a.text for a in state.athlete("pod").alerts]
-    return seen.events, coach.getvalue(), verbose.getvalue(), tile
+    return events, coach.getvalue(), verbose.getvalue(), tile
 
 
 @pytest.mark.parametrize(
