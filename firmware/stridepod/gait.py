@@ -55,6 +55,9 @@
 #     end of a shorter still run: the foot is still rolling when stillness is
 #     first detected); the velocity error is taken as linear over that span
 #     (ZUPT) and the position corrected exactly: p - v_end * (n + 1) / 2;
+#     but when the accelerometer clipped late in the stride (the landing) and
+#     the foot ends it still moving forward, the error is the braking the
+#     sensor lost there, and it is placed on those clipped samples instead;
 #   - a clipped gyro sample is replaced by a parabola over its plateau fitted
 #     to the slopes entering and leaving it (seen through the look-ahead);
 #   - contact: the quietest rotation just before the impact (largest |acc|
@@ -120,6 +123,7 @@ _LOWQ_VEL_MPS100 = const(250)  # cm/s; a bigger ZUPT velocity residual means a p
 _TURN_COS_SIN = const(1)  # |sin|*1 > cos  <=>  heading change > 45 deg (F_TURN)
 _MIN_STRIDE_MM = const(250)  # mm; a shorter "stride" is a pivot or shuffle in a stance
 _MAX_STRIDE_MM = const(6000)  # mm; longer integrated strides are reported low quality
+_CLIP_GAP_MS = const(50)  # ms; clipped samples closer than this are one group (one landing)
 
 # --- fixed-point formats --------------------------------------------------
 _Q = const(14)  # quaternion Q14
@@ -203,7 +207,14 @@ _S_THRG2 = const(53)
 _S_SUMA2 = const(54)  # window sums of the short window (cleared by reset)
 _S_SUMG2 = const(55)
 _S_GLAG = const(56)  # gyro lag behind the accelerometer, half samples (set once)
-_S_SIZE = const(57)
+# the last group of clipped accelerometer samples since the origin (a landing):
+# count, sum of their sample numbers (_S_N), the first's and the latest's
+_S_CLN = const(57)
+_S_CLS = const(58)
+_S_CL0 = const(59)
+_S_CLL = const(60)
+_S_CLGAP = const(61)  # more unclipped samples than this start a new group (set once)
+_S_SIZE = const(62)
 
 _EV_NONE = const(0)  # handled in the core
 _EV_WAIT = const(1)  # still sample while waiting for the first stance
@@ -445,7 +456,16 @@ def _advance(st: ptr32, ring: ptr32, bits: ptr8, j: int, mode: int) -> int:
         st[_S_VY] = vy
         st[_S_PX] = st[_S_PX] + vx
         st[_S_PY] = st[_S_PY] + vy
-        st[_S_N] = st[_S_N] + 1
+        nn = st[_S_N] + 1
+        st[_S_N] = nn
+        if f & _ACC_CLIP:
+            if st[_S_CLN] == 0 or nn - st[_S_CLL] > st[_S_CLGAP]:
+                st[_S_CLN] = 0  # a new group: the latest one is the landing
+                st[_S_CLS] = 0
+                st[_S_CL0] = nn
+            st[_S_CLN] = st[_S_CLN] + 1
+            st[_S_CLS] = st[_S_CLS] + nn
+            st[_S_CLL] = nn
         if state == _ST_SWING:
             if f & _STILL:
                 k = st[_S_STREAK] + 1
@@ -504,6 +524,7 @@ def _advance(st: ptr32, ring: ptr32, bits: ptr8, j: int, mode: int) -> int:
         st[_S_PX] = 0
         st[_S_PY] = 0
         st[_S_N] = 0
+        st[_S_CLN] = 0
     return _EV_NONE
 
 
@@ -604,6 +625,7 @@ class GaitEngine:
         g8 = _TO_MIN_DPS * 10 >> 3  # in 0.8 dps, as the toe-off search's |w|^2
         st[_S_TOMIN] = g8 * g8
         st[_S_HOLD] = _HOLD_MS * r // 1000
+        st[_S_CLGAP] = _CLIP_GAP_MS * r // 1000
         # position units mg*sample^2 per mm: 1 / (9.80665e-3 m/s^2 * dt^2 * 1000)
         self._kmm = (r * r * 100000 + 490332) // 980665
         self._min_swing = _MIN_SWING_MS * r // 1000
@@ -962,10 +984,30 @@ class GaitEngine:
     def _stride_end(self, j):
         st = self._st
         n = st[_S_N]
-        # ZUPT: velocity error linear since the origin -> exact position fix
-        px = st[_S_PX] - st[_S_VX] * (n + 1) // 2
-        py = st[_S_PY] - st[_S_VY] * (n + 1) // 2
         k = self._kmm
+        vx = st[_S_VX]
+        vy = st[_S_VY]
+        c = st[_S_CLN]
+        if (
+            c
+            and 2 * st[_S_CL0] >= n
+            and (vx >> 6) * (st[_S_PX] // k) + (vy >> 6) * (st[_S_PY] // k) > 0
+        ):
+            # the landing clipped (late in the stride) and the foot ends it still
+            # moving forward: the deceleration the sensor lost there is the
+            # velocity error, so it arises at those samples, not linearly over
+            # the whole stride (docs/accuracy.md, issue #19 tenth pass). The
+            # error of sample i is v * (clipped samples up to i) / c; summed:
+            # v * sum over the clipped samples m of (n + 1 - m) / c
+            t = (n + 1) * c - st[_S_CLS]
+            q = t // c
+            rem = t - q * c
+            px = st[_S_PX] - vx * q - vx * rem // c
+            py = st[_S_PY] - vy * q - vy * rem // c
+        else:
+            # ZUPT: velocity error linear since the origin -> exact position fix
+            px = st[_S_PX] - vx * (n + 1) // 2
+            py = st[_S_PY] - vy * (n + 1) // 2
         xm = px // k
         ym = py // k
         length = isqrt(xm * xm + ym * ym)

@@ -73,8 +73,8 @@ def doubtful_words(summary: Mapping[str, Any]) -> str:
 def clipped_words(summary: Mapping[str, Any], athlete: str = "") -> str:
     """``Ana's pod was over its range on 12 of 15 strides: this rep's distance may read
     short`` when more than half of the rep's strides clipped (``the pod`` without a
-    name); empty otherwise. For the coach, in every view: a rep that clipped mostly reads
-    several % short (docs/detection.md, "Strides the pod cannot trust")."""
+    name); empty otherwise. For the coach, in every view: a rep that clipped mostly can
+    read a few % short (docs/detection.md, "Strides the pod cannot trust")."""
     n = int(summary.get("clipped_strides") or 0)
     of = int(summary.get("strides") or 0)
     if of <= 0 or 2 * n <= of:

@@ -3,7 +3,7 @@ import math
 
 import gait_synth as syn
 from stridepod.gait import GaitEngine, isqrt
-from stridepod.proto import F_FIRST, F_GAP, F_GYR_SAT, F_LOW_QUALITY
+from stridepod.proto import F_ACC_SAT, F_FIRST, F_GAP, F_GYR_SAT, F_LOW_QUALITY
 
 
 def _lengths(res):
@@ -113,6 +113,26 @@ def test_clipped_gyro_is_flagged_and_bridged():
         r = raw[i]
         assert abs(b[3] - 2500) < abs(r[3] - 2500), (b, r)
         _close(b[3], 2500, 0.03)
+
+
+def _acc_clipped(samples, acc_g):
+    lim = acc_g * 1000
+    for s in samples:
+        a = [lim if v > lim else -lim if v < -lim else v for v in s[1:4]]
+        yield (s[0], a[0], a[1], a[2], s[4], s[5], s[6])
+
+
+def test_clipped_landing_carries_the_velocity_error():
+    # a 3 g range clips the swing's push and its braking before the landing; the
+    # foot ends the stride "still moving" by the lost braking, which the engine
+    # places on the landing's clipped samples. Spread linearly over the whole
+    # stride (the engine before issue #19's tenth pass) these strides read 1.13 m.
+    kw = {"length_m": 1.5, "swing_s": 0.4, "n": 6}
+    free = syn.run(GaitEngine(200, 16, 2000), syn.strides(**kw))
+    clipped = syn.run(GaitEngine(200, 3, 2000), _acc_clipped(syn.strides(**kw), 3))
+    assert len(clipped) == 6 and all(r[4] & F_ACC_SAT for r in clipped), clipped
+    for i in range(1, 6):
+        _close(clipped[i][3], free[i][3], 0.10)
 
 
 def test_rejects_bad_configuration():

@@ -3,9 +3,10 @@
 docs/accuracy.md (issue #19, ninth pass) and docs/simulator.md rest on this: at the
 course's own running speed and cadence the simulated 16 g sensor clips a few
 milliseconds per stride, only at the landing, and reads its distance within a per cent;
-the real course clips 15-20 ms per stride, push-off included, and reads 12-21 % short.
-If the simulator's foot is made to land and push off as hard as the course's, this test
-fails: then update both pages (and re-run the simulator's 16 g rows).
+the real course clips 15-20 ms per stride, push-off included (before the tenth pass its
+running read 12-21 % short; the distance is test_gait_real's). If the simulator's foot
+is made to land and push off as hard as the course's, this test fails: then update both
+pages (and re-run the simulator's 16 g rows).
 """
 
 from __future__ import annotations
@@ -48,7 +49,6 @@ def test_the_course_clips_on_push_off_and_landing_the_simulator_only_at_landing(
     assert real.strides >= 12
     assert real.clip_ms >= 12.0  # every running stride clips for many samples ...
     assert 0.2 < real.early < 0.8  # ... at push-off as well as at the landing
-    assert real.dist_err < -0.08  # and the part reads short
 
     sim = bench.sim_at(speed, stride_s, (0.0, -20.0, 0.0), seed=0)  # the instep mounting
     assert sim.strides >= 35

@@ -26,10 +26,10 @@ GYRO_SATURATED                              stride clips; not judging them would
                                             detection off at speed, and the detectors
                                             compare a stride with a baseline learnt from
                                             the same clipped strides. ACC_SATURATED
-                                            strides are counted (CLIPPED): the lost
-                                            deceleration makes them read short, so a rep
-                                            that clipped mostly may read short
-                                            (docs/accuracy.md, eighth pass)
+                                            strides are counted (CLIPPED): what the
+                                            sensor lost can make them read short, so a
+                                            rep that clipped mostly may read short
+                                            (docs/accuracy.md, eighth and tenth passes)
 BACKFILLED, CUED   judged      judged       sent late / the motor ran: the figures are
                                             measured as any other
 =================  ==========  ===========  =============================================
@@ -48,9 +48,10 @@ TIME_DOUBT = int(StrideFlag.GAP | StrideFlag.FIRST)
 #: flags under which a stride's contact time is taken as not measured
 CONTACT_DOUBT = int(StrideFlag.FIRST)
 #: flags that count a stride as clipped (a rep's ``clipped_strides``): the accelerometer
-#: only. Its lost samples are the foot's deceleration at landing, which the ZUPT then takes
-#: out of the whole stride, so the length reads short (the real course's running, 16 g:
-#: 12-21 % short). GYRO_SATURATED alone is not counted: the engine bridges the gyro's
+#: only. It loses the foot's braking at landing (the engine puts that velocity error on the
+#: clipped landing) and its push at toe-off (which no ZUPT can see), so the length can read
+#: short (the real course's running, 16 g: -5.6 ... +1.4 %; 12-21 % short before issue #19's
+#: tenth pass). GYRO_SATURATED alone is not counted: the engine bridges the gyro's
 #: plateau, and clipping the course's gyro harder (down to 1,400 deg/s) moved its 38 m of
 #: running by 0.1 m or less (docs/accuracy.md, eighth pass).
 CLIPPED = int(StrideFlag.ACC_SATURATED)
