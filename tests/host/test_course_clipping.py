@@ -11,36 +11,17 @@ pages (and re-run the simulator's 16 g rows).
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
-from types import ModuleType
 
 import pytest
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def _bench() -> ModuleType:
-    sys.path.insert(0, str(ROOT / "benchmarks"))  # it imports gait_accuracy and sim_engine
-    try:
-        spec = importlib.util.spec_from_file_location(
-            "course_clipping", ROOT / "benchmarks" / "course_clipping.py"
-        )
-        assert spec is not None and spec.loader is not None
-        mod = importlib.util.module_from_spec(spec)
-        sys.modules["course_clipping"] = mod  # dataclasses look their module up there
-        spec.loader.exec_module(mod)
-        return mod
-    finally:
-        sys.path.remove(str(ROOT / "benchmarks"))
+from benchload import load
 
 
 @pytest.mark.slow
 def test_the_course_clips_on_push_off_and_landing_the_simulator_only_at_landing(
     shared_data: Path,
 ) -> None:
-    bench = _bench()
+    bench = load("course_clipping")
     path = shared_data / "uci_vectornav_course" / "2023_08_30" / "exp200_VN.mat"
     if not path.is_file():
         pytest.skip(f"course recording not found: {path}")

@@ -7,31 +7,22 @@ figures over every trial come from benchmarks/gait_accuracy.py (docs/accuracy.md
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 from types import ModuleType
 
 import numpy as np
 import numpy.typing as npt
 import pytest
+from benchload import load
 from stridecue import engine
 from stridecue.firmware import micropython_exe
 from stridecue.imu_files import ImuData, read_gaitmap_csv, read_pyshoe_mat, read_vectornav_mat
 
-ROOT = Path(__file__).resolve().parents[2]
 TRIALS = ("2017-11-27-11-11-53", "2017-11-27-11-13-10", "2017-11-27-11-17-28")
 
 
 def _bench() -> ModuleType:
-    spec = importlib.util.spec_from_file_location(
-        "gait_accuracy", ROOT / "benchmarks" / "gait_accuracy.py"
-    )
-    assert spec is not None and spec.loader is not None
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules["gait_accuracy"] = mod  # dataclasses look their module up there
-    spec.loader.exec_module(mod)
-    return mod
+    return load("gait_accuracy")
 
 
 @pytest.mark.slow

@@ -11,27 +11,19 @@ built as docs/firmware.md says) the budget itself is checked.
 
 from __future__ import annotations
 
-import importlib.util
 import os
-from pathlib import Path
 from types import ModuleType
 
 import pytest
+from benchload import load
 
-ROOT = Path(__file__).resolve().parents[2]
 KB = 1024
 # 64-bit port, code in ROMFS: measured 77 KB (2026-12); a regression guard
 X64_ROMFS_HEAP = 84 * KB
 
 
 def _ram_budget() -> ModuleType:
-    spec = importlib.util.spec_from_file_location(
-        "ram_budget", ROOT / "benchmarks" / "ram_budget.py"
-    )
-    assert spec is not None and spec.loader is not None
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return load("ram_budget")
 
 
 def test_app_heap_within_64_kb() -> None:

@@ -3,28 +3,13 @@ stride lengths imply otherwise; the go buzz's timing; two simulated legs, two po
 
 from __future__ import annotations
 
-import importlib.util
 import math
-import sys
-from pathlib import Path
-from types import ModuleType
 
 import pytest
+from benchload import load
 from stridecue.links.sim import SimLink
 
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def _bench() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("relay_bench", ROOT / "benchmarks" / "relay.py")
-    assert spec is not None and spec.loader is not None
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = mod  # its dataclasses look their module up
-    spec.loader.exec_module(mod)
-    return mod
-
-
-BENCH = _bench()
+BENCH = load("relay", "relay_bench")
 
 
 def test_exact_strides_give_the_exact_exchange() -> None:
