@@ -987,12 +987,10 @@ class GaitEngine:
         k = self._kmm
         vx = st[_S_VX]
         vy = st[_S_VY]
+        sx = vx >> 6  # residual velocity, coarse (small ints)
+        sy = vy >> 6
         c = st[_S_CLN]
-        if (
-            c
-            and 2 * st[_S_CL0] >= n
-            and (vx >> 6) * (st[_S_PX] // k) + (vy >> 6) * (st[_S_PY] // k) > 0
-        ):
+        if c and 2 * st[_S_CL0] >= n and sx * (st[_S_PX] // k) + sy * (st[_S_PY] // k) > 0:
             # the landing clipped (late in the stride) and the foot ends it still
             # moving forward: the deceleration the sensor lost there is the
             # velocity error, so it arises at those samples, not linearly over
@@ -1016,9 +1014,7 @@ class GaitEngine:
         ic = self._cand_ic
         flags = self._pending
         # residual velocity in cm/s: v[mg*samples] * 9.80665e-3 * 100 / rate
-        vx = st[_S_VX] >> 6
-        vy = st[_S_VY] >> 6
-        vres = (isqrt(vx * vx + vy * vy) << 6) * 98 // (self.rate_hz * 100)
+        vres = (isqrt(sx * sx + sy * sy) << 6) * 98 // (self.rate_hz * 100)
         if self._tilt > _LOWQ_TILT_MRAD or vres > _LOWQ_VEL_MPS100 or length > _MAX_STRIDE_MM:
             flags |= F_LOW_QUALITY
         self._col(self._hax, st[_S_Q0] - _B, st[_S_Q1] - _B, st[_S_Q2] - _B, st[_S_Q3] - _B)
