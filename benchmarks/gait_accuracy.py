@@ -13,7 +13,9 @@ and sideways).
 Every figure is printed for the TUNED trials and the HELD-OUT trials separately
 (HOLDOUT below, chosen before the issue #19 tuning; never used to choose a constant).
 With ``--reference`` gaitmap's RtsKalman (ZUPT + RTS smoother; pip install gaitmap, a
-benchmark tool only) is scored on the same trials and stances.
+benchmark tool only) is scored on the same trials and stances, and gaitmap's event
+detectors (Rampp, which needs pip install gaitmap_mad, and Herzer) on the same contacts
+and toe-offs.
 
     python3 benchmarks/gait_accuracy.py [--engine cpython|micropython] [--data DIR]
                                         [--reference]
@@ -441,44 +443,90 @@ def ref_summary(rs: list[TrialResult]) -> str:
     )
 
 
-def gaitmap_timing(data_dir: Path, engine: str) -> list[str]:
+GAITMAP_RATE_HZ = 204.8
+
+
+def _gaitmap_truth(d: Path, foot: str) -> tuple[np.ndarray, np.ndarray]:
+    """Motion-capture initial contacts and toe-offs of one foot, s (the example's events)."""
     import csv
 
+    with (d / "stride_events_sample.csv").open() as f:
+        ev = [r for r in csv.DictReader(f) if r["foot"] == foot]
+    ic = sorted({float(r["ic"]) for r in ev} | {float(r["pre_ic"]) for r in ev})
+    tc = sorted(float(r["tc"]) for r in ev)
+    return np.array(ic) / GAITMAP_RATE_HZ, np.array(tc) / GAITMAP_RATE_HZ
+
+
+def _timing_line(
+    who: str, ic: np.ndarray, to: np.ndarray, ic_true: np.ndarray, tc_true: np.ndarray
+) -> str:
+    """Each true event against the nearest found one (within 0.3 s): count, mean, MAE."""
+
+    def errors(found: np.ndarray, truth: np.ndarray) -> list[float]:
+        return [
+            float(found[np.argmin(np.abs(found - t))] - t)
+            for t in truth
+            if len(found) and np.min(np.abs(found - t)) < 0.3
+        ]
+
+    e_ic, e_to = errors(ic, ic_true), errors(to, tc_true)
+    return (
+        f"{who}: contacts matched {len(e_ic)}/{len(ic_true)} "
+        f"error mean {1000 * np.mean(e_ic):+.0f} ms MAE {1000 * np.mean(np.abs(e_ic)):.0f} ms; "
+        f"toe-offs matched {len(e_to)}/{len(tc_true)} "
+        f"error mean {1000 * np.mean(e_to):+.0f} ms MAE {1000 * np.mean(np.abs(e_to)):.0f} ms"
+    )
+
+
+def gaitmap_timing(data_dir: Path, engine: str) -> list[str]:
     d = data_dir / "gaitmap_example_walking"
     lines = []
-    with (d / "stride_events_sample.csv").open() as f:
-        ev = list(csv.DictReader(f))
     for foot in ("left", "right"):
         data = read_gaitmap_csv(d / "imu_sample.csv", foot)
         strides = eng_mod.run(data, engine, 205, 16, 2000)  # type: ignore[arg-type]
-        rate = 204.8
-        ic_true = sorted(
-            {float(r["ic"]) / rate for r in ev if r["foot"] == foot}
-            | {float(r["pre_ic"]) / rate for r in ev if r["foot"] == foot}
-        )
-        tc_true = sorted(float(r["tc"]) / rate for r in ev if r["foot"] == foot)
         # stamped at the ending contact; contact time is that of the starting stance
         ic = np.array([s["t_contact_s"] - s["stride_time_s"] for s in strides])
         to = ic + np.array([s["contact_time_s"] for s in strides])
         ic = np.concatenate([ic, [s["t_contact_s"] for s in strides]])
-        e_ic = [
-            float(ic[np.argmin(np.abs(ic - t))] - t)
-            for t in ic_true
-            if len(ic) and np.min(np.abs(ic - t)) < 0.3
-        ]
-        e_to = [
-            float(to[np.argmin(np.abs(to - t))] - t)
-            for t in tc_true
-            if len(to) and np.min(np.abs(to - t)) < 0.3
-        ]
-        ic_mean, ic_mae = 1000 * np.mean(e_ic), 1000 * np.mean(np.abs(e_ic))
-        to_mean, to_mae = 1000 * np.mean(e_to), 1000 * np.mean(np.abs(e_to))
-        lines.append(
-            f"gaitmap {foot:5s}: strides {len(strides)}, "
-            f"contacts matched {len(e_ic)}/{len(ic_true)} error mean {ic_mean:+.0f} ms "
-            f"MAE {ic_mae:.0f} ms; toe-offs matched {len(e_to)}/{len(tc_true)} "
-            f"error mean {to_mean:+.0f} ms MAE {to_mae:.0f} ms"
-        )
+        who = f"gaitmap {foot:5s}: strides {len(strides)}, engine"
+        lines.append(_timing_line(who, ic, to, *_gaitmap_truth(d, foot)))
+    return lines
+
+
+def reference_timing(data_dir: Path) -> list[str]:
+    """gaitmap's own event detectors (Rampp, Herzer; defaults) on the same recording.
+
+    They need strides segmented first; they are given the example's manual stride
+    borders (``stride_borders_sample.csv``), so only their event timing is scored, as
+    RtsKalman is given the truth's stances. Input: the example's foot-frame IMU data
+    converted to gaitmap's body frame, as gaitmap's own examples do.
+    """
+    import pandas as pd
+    from gaitmap.event_detection import HerzerEventDetection, RamppEventDetection
+    from gaitmap.utils.coordinate_conversion import convert_to_fbf
+
+    d = data_dir / "gaitmap_example_walking"
+    imu = pd.read_csv(d / "imu_sample.csv", header=[0, 1], index_col=0)
+    fsf = {foot: imu[foot + "_sensor"] for foot in ("left", "right")}
+    data = convert_to_fbf(fsf, left_like="left", right_like="right")
+    borders = pd.read_csv(d / "stride_borders_sample.csv")
+    lines = []
+    for name, alg in (("Rampp", RamppEventDetection()), ("Herzer", HerzerEventDetection())):
+        strides = {
+            foot: borders[borders["foot"] == foot].set_index("s_id")[["start", "end"]]
+            for foot in ("left", "right")
+        }
+        alg.detect(data, strides, sampling_rate_hz=GAITMAP_RATE_HZ)
+        for foot in ("left", "right"):
+            ev = alg.min_vel_event_list_[foot]
+            ic = np.concatenate([ev["ic"].to_numpy(), ev["pre_ic"].to_numpy()])
+            to = ev["tc"].to_numpy(dtype=float)
+            who = f"gaitmap {foot:5s}: reference {name}"
+            lines.append(
+                _timing_line(
+                    who, ic / GAITMAP_RATE_HZ, to / GAITMAP_RATE_HZ, *_gaitmap_truth(d, foot)
+                )
+            )
     return lines
 
 
@@ -541,7 +589,10 @@ def main(argv: list[str] | None = None) -> int:
             + summary(extra)
         )
     if True in show:
-        for line in gaitmap_timing(args.data, args.engine):
+        timing = gaitmap_timing(args.data, args.engine)
+        if args.reference:
+            timing += reference_timing(args.data)
+        for line in timing:
             print(line + "  (HELD-OUT)")
     if not args.no_course:
         cs = run_course(args.data, args.engine, args.reference, held=show)
