@@ -124,6 +124,8 @@ _TURN_COS_SIN = const(1)  # |sin|*1 > cos  <=>  heading change > 45 deg (F_TURN)
 _MIN_STRIDE_MM = const(250)  # mm; a shorter "stride" is a pivot or shuffle in a stance
 _MAX_STRIDE_MM = const(6000)  # mm; longer integrated strides are reported low quality
 _CLIP_GAP_MS = const(50)  # ms; clipped samples closer than this are one group (one landing)
+_SHORT_LEVEL_MIN = const(2)  # samples; a landing's still run this long can level a short stance
+_SHORT_LEVEL_SHIFT = const(1)  # a short stance levels 1 / 2**this of the tilt it measures
 
 # --- fixed-point formats --------------------------------------------------
 _Q = const(14)  # quaternion Q14
@@ -214,7 +216,15 @@ _S_CLS = const(58)
 _S_CL0 = const(59)
 _S_CLL = const(60)
 _S_CLGAP = const(61)  # more unclipped samples than this start a new group (set once)
-_S_SIZE = const(62)
+# navigation-frame specific force summed over the still run that ended the last
+# swing (the landing), mg, and its length; a stance too short to level in blocks
+# levels on it at toe-off (issue #19, eleventh pass)
+_S_LSX = const(62)
+_S_LSY = const(63)
+_S_LSZ = const(64)
+_S_LSN = const(65)
+_S_LVD = const(66)  # 1 once this stance has levelled
+_S_SIZE = const(67)
 
 _EV_NONE = const(0)  # handled in the core
 _EV_WAIT = const(1)  # still sample while waiting for the first stance
@@ -470,6 +480,16 @@ def _advance(st: ptr32, ring: ptr32, bits: ptr8, j: int, mode: int) -> int:
             if f & _STILL:
                 k = st[_S_STREAK] + 1
                 st[_S_STREAK] = k
+                if k == 1:
+                    st[_S_LSX] = fx
+                    st[_S_LSY] = fy
+                    st[_S_LSZ] = fz
+                    st[_S_LSN] = 1
+                else:
+                    st[_S_LSX] = st[_S_LSX] + fx
+                    st[_S_LSY] = st[_S_LSY] + fy
+                    st[_S_LSZ] = st[_S_LSZ] + fz
+                    st[_S_LSN] = st[_S_LSN] + 1
                 if k >= st[_S_LANDN] or st[_S_NSW] < st[_S_MINSW]:
                     st[_S_STREAK] = 0
                     return _EV_LAND
@@ -805,6 +825,7 @@ class GaitEngine:
             or st[_S_NST] > st[_S_HOLD]
         ):
             self._level()
+            st[_S_LVD] = 1
             if self._fresh and self._tilt > _RELEVEL_MRAD:
                 st[_S_EMIN] = _E_BIG  # still levelling after start-up: origin later
         else:
@@ -823,6 +844,13 @@ class GaitEngine:
         st[_S_FX] = 0
         st[_S_FY] = 0
         st[_S_FZ] = 0
+        n = st[_S_LSN]
+        if not st[_S_LVD] and n >= _SHORT_LEVEL_MIN and not self._fresh:
+            # a stance too short for a levelling block (a sprint's: the attitude
+            # would run free on the gyro alone for the whole rep): level on the
+            # still run that landed it, part of the way (its force holds some
+            # of the landing's roll-in)
+            self._level_by(st[_S_LSX] // n, st[_S_LSY] // n, st[_S_LSZ] // n, _SHORT_LEVEL_SHIFT)
         self._to_ms = (self._ring[j * _RF + _RT] + _TO_OFFSET_MS) & _TMASK
         st[_S_TO_OPEN] = 1
         st[_S_TO_PK] = 0
@@ -835,6 +863,7 @@ class GaitEngine:
 
     def _enter_stance(self):
         st = self._st
+        st[_S_LVD] = 0
         st[_S_EMIN] = _E_BIG
         st[_S_NST] = 0
         st[_S_FN] = 0
@@ -899,6 +928,12 @@ class GaitEngine:
         st[_S_FY] = 0
         st[_S_FZ] = 0
         st[_S_FN] = 0
+        self._level_by(fx, fy, fz, 0)
+
+    def _level_by(self, fx, fy, fz, shift):
+        # rotate the attitude towards (fx, fy, fz) pointing up: all the way, or
+        # 1 / 2**shift of the way
+        st = self._st
         hh = isqrt(fx * fx + fy * fy)
         if hh == 0:
             return
@@ -911,6 +946,8 @@ class GaitEngine:
             hx = (fy << 12) // hh
             hy = -(fx << 12) // hh
         self._tilt = isqrt(hx * hx + hy * hy) * 2000 >> 14
+        hx >>= shift
+        hy >>= shift
         hc = _ONE - ((hx * hx + hy * hy) >> 15)
         q0 = st[_S_Q0] - _B
         q1 = st[_S_Q1] - _B
