@@ -276,7 +276,7 @@ class App:
         c = self.coach
         if c is None or eng.stride_ms <= 0:
             return
-        cue = c.on_stride(eng.t_contact_ms, eng.stride_ms, eng.length_mm)
+        cue = c.on_stride(eng.t_contact_ms, eng.stride_ms, eng.length_mm, eng.flags)
         if cue == _CUE_SPLIT_ON:
             self._buzz(PAT_PULSE, _SPLIT_MS)
         elif cue == _CUE_SPLIT_BEHIND:

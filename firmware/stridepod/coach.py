@@ -10,6 +10,10 @@
 #   (learnt from 60 to 180 m); in a 400 m rep from 200 m on its threshold drops
 #   (more sensitive: earlier cue for the last-200 m fade, more false alarms).
 #
+# A stride the engine flags as untrusted still covers ground (rep detection, splits)
+# but its length does not move the guard, and a GAP or FIRST stride's time does not
+# move the pacer.
+#
 # Everything is integer: ms, mm, permille (1000 = 1). No allocation per stride (the
 # unix port checks it with the heap locked): small ints only, as fallback.py.
 try:
@@ -41,6 +45,12 @@ _BASE_TO_MM = const(180000)
 _RUN_MIN_MM_PER_S = const(3200)  # running, not jogging: 3.2 m/s, as the host
 _RUN_CONFIRM = const(3)
 _STOP_CONFIRM = const(3)
+# strides the gait engine cannot vouch for (proto.F_*; tests check they match), as the
+# host treats them (docs/detection.md, "Strides the pod cannot trust"): their length
+# covers ground but is not judged (LOW_QUALITY | GAP | TURN), their time is not
+# paced (GAP | FIRST)
+LENGTH_DOUBT = const(0x0054)
+TIME_DOUBT = const(0x0030)
 
 
 class RhythmPacer:
@@ -215,9 +225,10 @@ class Coach:
             self.behind = False
         return cue
 
-    def on_stride(self, t_ms, stride_ms, length_mm):
-        if self.pacer is not None:
+    def on_stride(self, t_ms, stride_ms, length_mm, flags=0):
+        if self.pacer is not None and not flags & TIME_DOUBT:
             self.pacer.on_stride(stride_ms)
+        trusted = not flags & LENGTH_DOUBT
         fast = stride_ms > 0 and length_mm * 1000 >= _RUN_MIN_MM_PER_S * stride_ms
         if not self.running:
             if not fast:
@@ -232,7 +243,8 @@ class Coach:
                 self.guard.start()
                 self.behind = False
             cue = self._judged(split.on_stride(t_ms, stride_ms, length_mm))
-            self.guard.on_stride(split.mm, length_mm)
+            if trusted:
+                self.guard.on_stride(split.mm, length_mm)
             if self.streak >= _RUN_CONFIRM:
                 self.running = True
                 self.streak = 0
@@ -246,7 +258,7 @@ class Coach:
                 self.streak = 0
                 return CUE_NONE
         cue = self._judged(self.split.on_stride(t_ms, stride_ms, length_mm))
-        short = self.guard.on_stride(self.split.mm, length_mm)
+        short = self.guard.on_stride(self.split.mm, length_mm) if trusted else CUE_NONE
         if cue and self.splits:
             return cue
         return short if self.guarding else CUE_NONE

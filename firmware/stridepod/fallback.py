@@ -6,7 +6,8 @@
 #   shortening  the mean of the last 6 strides is 6 % shorter than the run's
 #               reference: the mean of its strides 3 to 10 after a standing
 #               start (FALLBACK_SHORTENING)
-# Strides flagged LOW_QUALITY are skipped; a FIRST stride (from standing)
+# Strides flagged LOW_QUALITY or GAP are skipped, and a TURN stride's length is
+# not judged (it is a chord, not a stride); a FIRST stride (from standing)
 # starts a new run; one cue at most every 10 s keeps it calm. With a host
 # connected the host cues, not the pod. Per stride: integer work, no allocation.
 try:
@@ -17,7 +18,7 @@ except ImportError:  # CPython
         return x
 
 
-from stridepod.proto import F_FIRST, F_LOW_QUALITY
+from stridepod.proto import F_FIRST, F_GAP, F_LOW_QUALITY, F_TURN
 from stridepod.rt import ticks_diff
 from stridepod.service import (
     K_CAD_PAT,
@@ -58,13 +59,13 @@ class Fallback:
         pod = self.pod
         if flags & F_FIRST:
             self._new_run()
-        if pod.hosts() or flags & (F_LOW_QUALITY | F_FIRST) or stride_ms <= 0:
+        if pod.hosts() or flags & (F_LOW_QUALITY | F_FIRST | F_GAP) or stride_ms <= 0:
             self.outside = 0
             return False
         pat = 0
         if pod.get(K_FALLBACK) and self._cadence_off(stride_ms):
             pat = pod.get(K_CAD_PAT)
-        shorter = self._shorter(length_mm) and pod.get(K_SHORTEN)
+        shorter = not flags & F_TURN and self._shorter(length_mm) and pod.get(K_SHORTEN)
         if shorter and not pat:
             pat = pod.get(K_SHORT_PAT)
         else:

@@ -341,6 +341,8 @@ def test_fallback_cues_stride_shortening_with_the_patterns_set():
     strides([1400, 2000, 2000] + [2400] * 8, proto.F_FIRST)  # the run's reference: 2.4 m
     strides([2300] * 6)  # 4 % shorter: not yet
     strides([2200] * 2, proto.F_LOW_QUALITY)  # not judged
+    strides([1500] * 2, proto.F_TURN)  # the chord of a turn: not judged either
+    strides([1500] * 2, proto.F_GAP)  # samples missing: nor this
     strides([2200] * 2)
     assert fb.cues == 0
     strides([2200])  # the last 6 average 2.25 m: 6 % under the reference

@@ -151,3 +151,36 @@ def test_the_state_tells_pacing_from_rhythm_held_and_a_rep():
         c.on_stride(t, 800, 2000)  # slower: the rep ends, 6 strides off: pacing again
     assert c.state() == pacing
     assert Coach(plan_ms=(), splits=False).state() == proto.CS_ACTIVE
+
+
+def test_the_coach_does_not_judge_what_the_engine_cannot_trust():
+    from stridepod import coach
+
+    # the coach's own copies of the engine's flags match proto's
+    doubt = proto.F_LOW_QUALITY | proto.F_GAP | proto.F_TURN
+    assert doubt == coach.LENGTH_DOUBT
+    assert coach.TIME_DOUBT == proto.F_GAP | proto.F_FIRST
+    strides = _rep(480, 3840, 400)
+    for flag in (proto.F_LOW_QUALITY, proto.F_GAP, proto.F_TURN):
+        c = Coach()
+        cues = []
+        for i, (t, st, ln) in enumerate(strides):
+            if 60 <= i < 64:  # past 200 m: four strides that read 20 % short
+                cues.append(c.on_stride(t, st, ln * 8 // 10, flag))
+            else:
+                cues.append(c.on_stride(t, st, ln, 0))
+        assert CUE_SHORT not in cues, flag
+        # they still cover ground: the rep reaches its 400 m
+        assert c.split.mm >= 400000
+    c = Coach()  # the same four strides trusted: the guard cues
+    cues = [c.on_stride(t, st, ln * 8 // 10 if 60 <= i < 64 else ln) for i, (t, st, ln) in
+            enumerate(strides)]  # fmt: skip
+    assert CUE_SHORT in cues
+    # a GAP stride's time does not move the pacer (it would count as off the target)
+    c = Coach(target_spm=250)
+    for t, st, ln in strides[:20]:
+        c.on_stride(t, st, ln)
+    assert not c.pacer.pacing
+    for k in range(8):
+        c.on_stride(20000 + 700 * k, 700, 3840, proto.F_GAP)
+    assert not c.pacer.pacing

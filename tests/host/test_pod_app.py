@@ -382,9 +382,21 @@ async def test_a_pod_alone_buzzes_its_splits_and_guards_the_last_200_m(tmp_path:
     assert at200 <= cued[1] <= cued[2] <= at200 + 2, (cued, at100, at200)
     # the guard: after the strides shortened (a long pulse, the shortening pattern),
     # within 4 strides of the first shorter one
-    first_short = next(i for i in range(at200, len(strides)) if strides[i][0] < 3420)
+    # (a stride the pod flags as untrusted, e.g. GAP when a loaded machine starves the
+    # interpreter of samples, may read short: its coach does not judge it either)
+    doubt = int(StrideFlag.LOW_QUALITY | StrideFlag.GAP | StrideFlag.TURN)
+    flags = [int(f) for _, f, *_ in pod.events("stride")]
+    assert len(flags) == len(strides)
+    first_short = next(
+        i for i in range(at200, len(strides)) if strides[i][0] < 3420 and not flags[i] & doubt
+    )
     assert first_short <= cued[3] <= first_short + 4, (cued, first_short)
-    assert all(mm > 3500 for mm, _ in strides[at100 - 10 : first_short]), strides
+    short = [
+        (i, *strides[i], flags[i])
+        for i in range(at100 - 10, first_short)
+        if strides[i][0] <= 3500 and not flags[i] & doubt
+    ]
+    assert not short, short  # (index, mm, ms, flags) of the rep's strides that read short
 
 
 def test_pod_bonds_are_listed_and_forgotten_over_usb(
