@@ -4,6 +4,7 @@
 #
 #   imu      .start(rate_hz, now_ms) .power_down() .read(now_ms) -> n,
 #            .samples (6 int16 per sample, raw counts), .dropped, .state,
+#            .left (samples still waiting after that read),
 #            .watch() (idle motion check on) .moved() -> True once it moved
 #   make_engine(rate_hz) -> a gait engine (push(t_ms, ax..gz) -> True on a stride)
 #   pod      service.Pod with its links, store, haptics
@@ -196,9 +197,11 @@ class App:
             return 0
         total = 0
         for _ in range(_MAX_READS):
+            lost = self.imu.dropped
             n = self.imu.read(now)
+            lost = self.imu.dropped - lost
             if n:
-                self._feed(n, now)
+                self._feed(n, now, lost)
             total += n
             if n < self.imu.max_samples:
                 break
@@ -234,11 +237,23 @@ class App:
         if rt.ticks_diff(now, self._last_stride) >= self.pod.get(K_REST_S) * 1000:
             self.pod.auto_stop()
 
-    def _feed(self, n, now):
+    def _feed(self, n, now, lost=0):
         rate = self._rate
-        if self._fresh or abs(rt.ticks_diff(now, self._t) - n * 1000 // rate) > _RESYNC_MS:
+        if lost and not self._fresh:
+            # the FIFO overwrote that many samples before these: let their time pass
+            # for the engine, which then flags the stride GAP (or ends it), instead
+            # of joining the two sides into one stride short of them
+            self._frac += 1000 * lost
+            step = self._frac // rate
+            self._frac -= step * rate
+            self._t = (self._t + step) & _TICKS_MASK
+        # the newest sample in the FIFO is about `now`; these n are the oldest of
+        # n + left (after a stall the FIFO is read in several chunks: each is
+        # judged against the whole backlog, not stamped as if it were the newest)
+        back = (n + self.imu.left) * 1000 // rate
+        if self._fresh or abs(rt.ticks_diff(now, self._t) - back) > _RESYNC_MS:
             # (re)start the sample clock so the newest sample lands at `now`
-            self._t = (now - n * 1000 // rate) & _TICKS_MASK
+            self._t = (now - back) & _TICKS_MASK
             self._frac = 0
             self._fresh = False
         s = self.imu.samples

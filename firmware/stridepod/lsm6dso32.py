@@ -94,6 +94,7 @@ class LSM6DSO32:
         self.samples = array("h", bytes(12 * max_samples))  # 6 int16 per sample
         self.max_samples = max_samples
         self.dropped = 0  # samples lost (overruns, gaps) since start
+        self.left = 0  # whole samples still in the FIFO after the last read
         self.overruns = 0
         self.gaps = 0
         self.state = OK
@@ -213,6 +214,7 @@ class LSM6DSO32:
         if self._overrun:
             self._count_overrun(now_ms, got + words // 2)
         self._last_ms = now_ms
+        self.left = words // 2 if words > 0 else 0
         return got
 
     def _count_overrun(self, now_ms, kept):

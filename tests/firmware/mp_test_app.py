@@ -74,8 +74,9 @@ class Rig:
         n = framing.encode(rec, len(rec), out)
         self.serial.feed(bytes(out[:n]))
 
-    def run_ms(self, ms, poll_ms=20):
-        # the world moves on 1 ms steps; the chip samples at its rate
+    def run_ms(self, ms, poll_ms=20, poll=True):
+        # the world moves on 1 ms steps; the chip samples at its rate (poll False: the
+        # interpreter is busy elsewhere, nobody reads the FIFO)
         end = self.clock.t + ms
         while self.clock.t < end:
             self.clock.advance(1)
@@ -83,7 +84,7 @@ class Rig:
             while self._acc >= 1000:
                 self._acc -= 1000
                 self.chip.produce(*self.motion.at(self.clock.t))
-            if self.clock.t % poll_ms == 0:
+            if poll and self.clock.t % poll_ms == 0:
                 self.app.poll()
             self.pod.haptics.step(self.clock.t)
 
@@ -227,6 +228,49 @@ def test_slow_polling_overruns_and_counts_drops():
     assert st[0] == proto.KIND_STATUS and st[3] == 3  # imu_state: overrun seen
     assert struct.unpack_from("<I", st, 6)[0] == rig.imu.dropped
     rig.fl.close()
+
+
+def _stride_lengths_and_flags(rig):
+    return [(r[14] | r[15] << 8, r[16] | r[17] << 8) for r in rig.strides()]
+
+
+def test_a_stall_without_loss_changes_no_stride():
+    # the interpreter busy for 200 or 400 ms (a flash erase, a garbage collection):
+    # the FIFO keeps every sample and the app reads them back in several chunks;
+    # each chunk keeps its own time, so every stride reads as if nothing happened
+    for stall in (200, 400):
+        for phase in (0, 150, 300, 450, 600):  # where in the stride it falls
+            rig = Rig()
+            rig.send(bytes([4, 1, 1, 1]) + struct.pack("<I", 1))
+            rig.run_ms(4000 + phase)
+            rig.run_ms(stall, poll=False)
+            rig.run_ms(4000)
+            assert rig.imu.dropped == 0
+            got = _stride_lengths_and_flags(rig)
+            assert len(got) >= 10
+            for mm, f in got[1:]:  # (the first is from standing)
+                assert f == 0 and abs(mm - 1597) <= 5, (stall, phase, got)
+            rig.fl.close()
+
+
+def test_samples_the_fifo_lost_flag_the_stride_never_shorten_it():
+    # a read ~20 ms later than the FIFO can wait (it holds ~526 ms at 416 Hz): a
+    # dozen samples lost, fewer than the app's 40 ms clock resync would notice; the
+    # engine must see their time pass (a GAP stride), not a stride short of them
+    for stall in (545, 700, 850):  # where the hole falls: swing, stance, next swing
+        rig = Rig()
+        rig.send(bytes([4, 1, 1, 1]) + struct.pack("<I", 1))
+        rig.run_ms(4000 + stall - 545)
+        rig.run_ms(535, poll=False)
+        rig.run_ms(4000)
+        assert rig.imu.overruns == 1 and 1 <= rig.imu.dropped <= 16, rig.imu.dropped
+        got = _stride_lengths_and_flags(rig)
+        assert any(f & proto.F_GAP for _, f in got), (stall, got)
+        doubt = proto.F_GAP | proto.F_FIRST | proto.F_LOW_QUALITY
+        for mm, f in got:
+            if not f & doubt:
+                assert abs(mm - 1597) <= 15, (stall, got)
+        rig.fl.close()
 
 
 def test_watchdog_fed_only_while_sampling_runs():
