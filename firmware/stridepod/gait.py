@@ -116,6 +116,7 @@ _LAND_JUMP_MG = const(400)  # mg; and a step of the acc vector (|dx|+|dy|+|dz|) 
 # this big between two samples in the look-back: a collision is sharp, a mid-swing bump
 # (slow walking) is smooth
 _IC_BACK_MS = const(60)  # ms; the heel meets the ground this shortly before the impact peak
+_IC_VALLEY_MS = const(15)  # ms; at most this far back from the quietest rotation to |acc|'s foot
 _GAP_FILL_MAX = const(4)  # samples; gaps up to this are bridged by holding the sample
 _SAT_PERMILLE = const(985)  # 1/1000 of full scale; at or above this a sample is clipped
 _LOWQ_TILT_MRAD = const(300)  # mrad; a bigger levelling jump (17 deg) means attitude was poor
@@ -586,6 +587,15 @@ def _sharp(ring, m, back, j, bi):
     return False
 
 
+def _acc2(ring, k):
+    # |acc|^2 of ring sample k, (4 mg)^2 (a small int at 32 g)
+    b = k * _RF
+    x = (ring[b + 1] - _B) >> 2
+    y = (ring[b + 2] - _B) >> 2
+    z = (ring[b + 3] - _B) >> 2
+    return x * x + y * y + z * z
+
+
 def _pow2_at_least(n):
     p = 1
     while p < n:
@@ -653,6 +663,7 @@ class GaitEngine:
         st[_S_LANDN] = max(1, (_LAND_STILL_MS * r + 500) // 1000)
         self._rest = _REST_MS * r // 1000
         self._ic_back = (_IC_BACK_MS * r + 999) // 1000
+        self._ic_valley = (_IC_VALLEY_MS * r + 999) // 1000
         a4 = _LAND_IMPACT_MG >> 2
         self._impact = a4 * a4 - _G2  # as the per-sample _REA energy
         self._confirm = (_CONFIRM_MS * r + 999) // 1000
@@ -1016,6 +1027,17 @@ class GaitEngine:
                 best = e
                 ci = k
             k = (k - 1) & m
+        # a heel strike stops the foot's roll only once the impact has begun: if
+        # |acc| still falls before that quietest rotation, the shoe met the ground
+        # at the foot of that fall (issue #19, twelfth pass)
+        e = _acc2(ring, ci)
+        for _ in range(self._ic_valley):
+            k = (ci - 1) & m
+            f = _acc2(ring, k)
+            if f >= e:
+                break
+            ci = k
+            e = f
         return ring[ci * _RF + _RT]
 
     def _stride_end(self, j):
