@@ -4,7 +4,8 @@
 #
 #   imu      .start(rate_hz, now_ms) .power_down() .read(now_ms) -> n,
 #            .samples (6 int16 per sample, raw counts), .dropped, .state,
-#            .left (samples still waiting after that read),
+#            .left (samples still waiting after that read), .rate_mhz (what the
+#            chip really samples at since start) .effective_mhz(rate_hz),
 #            .watch() (idle motion check on) .moved() -> True once it moved
 #   make_engine(rate_hz) -> a gait engine (push(t_ms, ax..gz) -> True on a stride)
 #   pod      service.Pod with its links, store, haptics
@@ -119,7 +120,7 @@ class App:
         if imu is not None:
             # made now, while the heap is quiet, not at the first START (its
             # buffers are the biggest single allocation the app makes)
-            self.engine = make_engine(pod.get(K_RATE))
+            self.engine = make_engine(self._engine_hz(pod.get(K_RATE)))
             self._idle()
 
     # ---- session start/stop: IMU on/off ----
@@ -128,15 +129,18 @@ class App:
             return  # no IMU (WHO_AM_I failed): links and status still work
         if running:
             self._rate = self.pod.get(K_RATE)
-            if self.engine is None or self.engine.rate_hz != self._rate:
+            self._last_stride = self.clock_ms()
+            self.imu.start(self._rate, self._last_stride)
+            # the engine runs at the rate the chip really samples at (its clock's
+            # trim, lsm6dso32.effective_mhz), not the nominal one
+            hz = self._engine_hz(self._rate)
+            if self.engine is None or self.engine.rate_hz != hz:
                 self.engine = None
-                self.engine = self.make_engine(self._rate)
+                self.engine = self.make_engine(hz)
             else:
                 self.engine.reset()
-            self._last_stride = self.clock_ms()
             self.coach = self._make_coach()
             self.pod.coach = self.coach.state() if self.coach is not None else 0
-            self.imu.start(self._rate, self._last_stride)
             self._fresh = True
         else:
             self.coach = None
@@ -144,6 +148,10 @@ class App:
             self._idle()
         if self.ble is not None:
             self.ble.advertise()  # faster in a session, slower when idle
+
+    def _engine_hz(self, rate):
+        # the engine's rate for the nominal `rate`: what the chip really samples at
+        return (self.imu.effective_mhz(rate) + 500) // 1000
 
     def _make_coach(self):
         # -> a coach.Coach when any of its cues is configured, else None
@@ -238,19 +246,19 @@ class App:
             self.pod.auto_stop()
 
     def _feed(self, n, now, lost=0):
-        rate = self._rate
+        rate = self.imu.rate_mhz  # the chip's real rate, mHz: 1000000 / rate ms a sample
         if lost and not self._fresh:
             # the FIFO overwrote that many samples before these: let their time pass
             # for the engine, which then flags the stride GAP (or ends it), instead
             # of joining the two sides into one stride short of them
-            self._frac += 1000 * lost
+            self._frac += 1000000 * lost
             step = self._frac // rate
             self._frac -= step * rate
             self._t = (self._t + step) & _TICKS_MASK
         # the newest sample in the FIFO is about `now`; these n are the oldest of
         # n + left (after a stall the FIFO is read in several chunks: each is
         # judged against the whole backlog, not stamped as if it were the newest)
-        back = (n + self.imu.left) * 1000 // rate
+        back = (n + self.imu.left) * 1000000 // rate
         if self._fresh or abs(rt.ticks_diff(now, self._t) - back) > _RESYNC_MS:
             # (re)start the sample clock so the newest sample lands at `now`
             self._t = (now - back) & _TICKS_MASK
@@ -261,7 +269,7 @@ class App:
         if eng is None:
             return
         for i in range(n):
-            self._frac += 1000
+            self._frac += 1000000
             step = self._frac // rate
             self._frac -= step * rate
             self._t = (self._t + step) & _TICKS_MASK

@@ -34,10 +34,10 @@ class Wire:
 
 
 class Rig:
-    def __init__(self, rate=416, ble=False):
+    def __init__(self, rate=416, ble=False, freq_fine=0):
         self.fl = Flash(size=65536)
         self.clock = Clock(10000)
-        self.chip = LSM6DSO32()
+        self.chip = LSM6DSO32(freq_fine=freq_fine)
         self.bus = I2C([self.chip])
         self.imu = Driver(self.bus, 0x6A)
         self.pwm = PWM(Pin(7), freq=20000)
@@ -80,9 +80,9 @@ class Rig:
         end = self.clock.t + ms
         while self.clock.t < end:
             self.clock.advance(1)
-            self._acc += self.chip.acc_hz()
-            while self._acc >= 1000:
-                self._acc -= 1000
+            self._acc += self.chip.acc_mhz()  # as fast as the part really samples
+            while self._acc >= 1000000:
+                self._acc -= 1000000
                 self.chip.produce(*self.motion.at(self.clock.t))
             if poll and self.clock.t % poll_ms == 0:
                 self.app.poll()
@@ -207,11 +207,30 @@ def test_session_streams_strides_end_to_end():
     rig.fl.close()
 
 
+def test_a_part_whose_clock_runs_off_its_nominal_rate_measures_true_strides():
+    # a part trimmed 3 % fast or slow (INTERNAL_FREQ_FINE +-20): read as its nominal
+    # 416 Hz, its 700 ms strides came out 680 / 720 ms, 6 % long or short, and the
+    # sample clock's resyncs flagged half of them GAP
+    for trim in (-20, 20):
+        rig = Rig(freq_fine=trim)
+        rig.send(bytes([4, 1, 1, 1]) + struct.pack("<I", 1))
+        rig.run_ms(12000)
+        assert rig.app.engine.rate_hz == (404 if trim < 0 else 429)
+        st = rig.strides()
+        assert len(st) >= 15
+        for r in st[1:]:
+            _t, stride, _contact = struct.unpack_from("<IHH", r, 6)
+            mm, flags = r[14] | r[15] << 8, r[16] | r[17] << 8
+            assert 695 <= stride <= 705 and abs(mm - 1597) <= 8 and flags == 0, (
+                trim, stride, mm, flags)  # fmt: skip
+        rig.fl.close()
+
+
 def test_sample_rate_config_reaches_the_imu_and_engine():
     rig = Rig()
     rig.send(bytes([4, 1, 4, 1, 2]) + struct.pack("<I", 833))
     rig.send(bytes([4, 1, 1, 2]) + struct.pack("<I", 1))
-    assert rig.chip.acc_hz() == 833 and rig.app.engine.rate_hz == 833
+    assert rig.chip.acc_hz() == 833 and rig.app.engine.rate_hz == 833  # 833.4 Hz
     rig.run_ms(4000, poll_ms=10)
     assert len(rig.strides()) >= 4 and rig.imu.dropped == 0
     rig.fl.close()

@@ -50,6 +50,18 @@ def test_bad_rate_is_refused():
         raise AssertionError("400 Hz accepted")
 
 
+def test_the_real_rate_follows_the_parts_clock_trim():
+    # INTERNAL_FREQ_FINE: 0.15 % a step, signed; "416 Hz" is 6667 / 16 Hz untrimmed
+    for trim, rate, mhz in ((0, 416, 416687), (20, 416, 429188), (-20, 416, 404186),
+                            (0, 208, 208343), (-20, 833, 808373)):  # fmt: skip
+        chip = LSM6DSO32(freq_fine=trim)
+        imu = drv.LSM6DSO32(I2C([chip]), 0x6A)
+        assert imu.freq_fine == trim
+        imu.start(rate)
+        assert imu.rate_mhz == mhz == chip.acc_mhz(), (trim, rate, imu.rate_mhz)
+        assert imu.effective_mhz(rate) == mhz
+
+
 def test_samples_come_out_scaled_and_in_order():
     chip, bus, imu = _setup()
     for i in range(40):
@@ -63,7 +75,8 @@ def test_samples_come_out_scaled_and_in_order():
         assert abs(s[6 * i + 1] * drv.ACC_UG_PER_LSB // 1000 + 2000) <= 2
         assert abs(s[6 * i + 3] * drv.GYRO_MDPS_PER_LSB - 70 * i) <= 70
         assert abs(s[6 * i + 5] * drv.GYRO_MDPS_PER_LSB - 1999000) <= 70
-    assert bus.reads <= 1 + 2 + 2  # status + a few bursts (plus start's reads)
+    # status + a few bursts (plus the probe's and start's reads, FREQ_FINE in each)
+    assert bus.reads <= 1 + 2 + 2 + 2
     assert imu.dropped == 0 and imu.state == drv.OK
 
 

@@ -191,7 +191,7 @@ def motion():
 async def feed_imu(chip):
     # the chip samples while its ODR is set: push the samples due since start
     t0 = None
-    hz = made = 0
+    hz = acc = t_us = step_us = 0
     foot = motion()
     look = rt.ticks_ms()
     while True:
@@ -199,17 +199,21 @@ async def feed_imu(chip):
         if rt.ticks_diff(now, look) >= 200:
             look = now
             foot = motion()
-        if chip.acc_hz() != hz:  # a new rate (idle watch, a session): start counting again
-            hz = chip.acc_hz()
+        if chip.acc_mhz() != hz:  # a new rate (idle watch, a session): start counting again
+            hz = chip.acc_mhz()  # mHz: as fast as the part really samples
             t0 = None
         if hz:
             if t0 is None:
                 t0 = now
-                made = 0
-            due = rt.ticks_diff(now, t0) * hz // 1000
-            while made < due:
-                chip.produce(*foot.at(made * 1000 // hz))
-                made += 1
+                acc = t_us = 0
+                step_us = 1000000000 // hz
+            # elapsed ms x mHz: a sample per 10**6 (small ints: integer work only)
+            acc += rt.ticks_diff(now, t0) * hz
+            t0 = now
+            while acc >= 1000000:
+                acc -= 1000000
+                chip.produce(*foot.at(t_us // 1000))
+                t_us += step_us
         await asyncio.sleep_ms(5)
 
 

@@ -51,18 +51,22 @@ async def feed_imu(chip, gait):
     # the chip samples while its ODR is set: push the samples due since it started (a
     # new rate, the idle watch or a session, starts the count again)
     t0 = None
-    hz = made = 0
+    hz = acc = t_us = step_us = 0
     while True:
-        if chip.acc_hz() != hz:
-            hz = chip.acc_hz()
+        if chip.acc_mhz() != hz:
+            hz = chip.acc_mhz()  # mHz: as fast as the part really samples
             t0 = None
         if hz:
             now = rt.ticks_ms()
             if t0 is None:
                 t0 = now
-                made = 0
-            due = rt.ticks_diff(now, t0) * hz // 1000
-            while made < due:
-                chip.produce(*gait.at(made * 1000 // hz))
-                made += 1
+                acc = t_us = 0
+                step_us = 1000000000 // hz
+            # elapsed ms x mHz: a sample per 10**6 (small ints: integer work only)
+            acc += rt.ticks_diff(now, t0) * hz
+            t0 = now
+            while acc >= 1000000:
+                acc -= 1000000
+                chip.produce(*gait.at(t_us // 1000))
+                t_us += step_us
         await asyncio.sleep_ms(5)
