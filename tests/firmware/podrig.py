@@ -42,7 +42,7 @@ import main
 import micropython
 from fakes.hw import ADC, PWM, WDT, Pin
 from fakes.lsm6dso32_model import I2C, LSM6DSO32
-from fakes.motion import Gait, Still
+from fakes.motion import ChipClock, Gait, Still
 from fakes.ramfs import Flash
 from stridepod import boards, rt
 
@@ -190,8 +190,7 @@ def motion():
 
 async def feed_imu(chip):
     # the chip samples while its ODR is set: push the samples due since start
-    t0 = None
-    hz = acc = t_us = step_us = 0
+    clock = ChipClock()
     foot = motion()
     look = rt.ticks_ms()
     while True:
@@ -199,21 +198,7 @@ async def feed_imu(chip):
         if rt.ticks_diff(now, look) >= 200:
             look = now
             foot = motion()
-        if chip.acc_mhz() != hz:  # a new rate (idle watch, a session): start counting again
-            hz = chip.acc_mhz()  # mHz: as fast as the part really samples
-            t0 = None
-        if hz:
-            if t0 is None:
-                t0 = now
-                acc = t_us = 0
-                step_us = 1000000000 // hz
-            # elapsed ms x mHz: a sample per 10**6 (small ints: integer work only)
-            acc += rt.ticks_diff(now, t0) * hz
-            t0 = now
-            while acc >= 1000000:
-                acc -= 1000000
-                chip.produce(*foot.at(t_us // 1000))
-                t_us += step_us
+        clock.produce_due(chip, now, foot.at)
         await asyncio.sleep_ms(5)
 
 

@@ -47,26 +47,36 @@ class Shake:
         return (2000 if t_ms // 40 % 2 else -2000, 0, 1000, 0, 0, 0)
 
 
+class ChipClock:
+    # the chip samples while its ODR is set, at the rate it really runs at
+    # (acc_mhz: its clock's trim); a new rate (the idle watch, a session) starts
+    # the count again. Integer work only: elapsed ms x mHz, a sample per 10**6
+    def __init__(self):
+        self.mhz = 0
+        self.t0 = None
+        self.acc = self.t_us = self.step_us = 0
+
+    def produce_due(self, chip, now, at):
+        # push the samples due by `now` (ms), each what at(t_ms) says the foot does
+        if chip.acc_mhz() != self.mhz:
+            self.mhz = chip.acc_mhz()
+            self.t0 = None
+        if not self.mhz:
+            return
+        if self.t0 is None:
+            self.t0 = now
+            self.acc = self.t_us = 0
+            self.step_us = 1000000000 // self.mhz
+        self.acc += rt.ticks_diff(now, self.t0) * self.mhz
+        self.t0 = now
+        while self.acc >= 1000000:
+            self.acc -= 1000000
+            chip.produce(*at(self.t_us // 1000))
+            self.t_us += self.step_us
+
+
 async def feed_imu(chip, gait):
-    # the chip samples while its ODR is set: push the samples due since it started (a
-    # new rate, the idle watch or a session, starts the count again)
-    t0 = None
-    hz = acc = t_us = step_us = 0
+    clock = ChipClock()
     while True:
-        if chip.acc_mhz() != hz:
-            hz = chip.acc_mhz()  # mHz: as fast as the part really samples
-            t0 = None
-        if hz:
-            now = rt.ticks_ms()
-            if t0 is None:
-                t0 = now
-                acc = t_us = 0
-                step_us = 1000000000 // hz
-            # elapsed ms x mHz: a sample per 10**6 (small ints: integer work only)
-            acc += rt.ticks_diff(now, t0) * hz
-            t0 = now
-            while acc >= 1000000:
-                acc -= 1000000
-                chip.produce(*gait.at(t_us // 1000))
-                t_us += step_us
+        clock.produce_due(chip, rt.ticks_ms(), gait.at)
         await asyncio.sleep_ms(5)
