@@ -682,6 +682,8 @@ class GaitEngine:
             st[k] = 0
         st[_S_SUMA2] = 0
         st[_S_SUMG2] = 0
+        st[_S_LSN] = 0  # no landing run seen yet
+        st[_S_LVD] = 0
         for k in (_S_Q1, _S_Q2, _S_Q3, _S_OQ1, _S_OQ2, _S_OQ3):
             st[k] = _B
         st[_S_Q0] = _ONE + _B
