@@ -99,7 +99,7 @@ class App:
         self.ble = None  # a BleLink, for pairing mode and battery level
         self.bonds_path = None  # where BLE bond keys are saved (every 10 s if changed)
         self._t = 0  # device ms of the last sample fed to the engine
-        self._frac = 0  # sub-ms remainder of the sample clock (x rate_hz)
+        self._frac = 0  # sub-ms remainder of the sample clock (x the chip's rate_mhz)
         self._rate = 0
         self._beat = self.clock_ms()
         self._fresh = True
