@@ -4,11 +4,13 @@
                                        [--offset-dps 1.0]
 
 The pod does not calibrate its gyro: the LSM6DSO32's zero-rate level is +-1 deg/s
-typical. The engine levels its attitude on still samples in each stance; a stance too
-short for that lets the attitude run free on the gyro, so an offset tilts it further
-with every stride and, over a whole rep, reads the last 100 m short (issue #19's
-eleventh pass, docs/accuracy.md). This benchmark runs the simulator's ``fatigue-400``
-(400 m from the given speed, fading over the last 100 m: what a coach watches for) or
+typical. The engine levels its attitude on still samples in each stance. Until issue
+#19's eleventh pass (docs/accuracy.md), a stance too short for a levelling block let
+the attitude run free on the gyro: an offset tilted it further with every stride and,
+over a whole rep, read the last 100 m short. Such a stance now levels on its landing.
+
+This benchmark runs the simulator's ``fatigue-400`` (400 m from the given speed,
+fading over the last 100 m: what a coach watches for) or
 ``steady`` (100 strides at one speed, about 400 m, no fade) at 416 Hz / 32 g, each of
 ``sim_engine.MOUNTS``, with no offset and with ``--offset-dps`` on every axis in three
 sign patterns, and prints per run:
