@@ -25,6 +25,7 @@ from typing import Any
 
 import pytest
 from stridecue import cli, firmware
+from stridecue.analysis.trust import LENGTH_DOUBT
 from stridecue.commands.device import read_status
 from stridecue.errors import LinkError
 from stridecue.links import Received, SerialOptions, open_link
@@ -384,17 +385,15 @@ async def test_a_pod_alone_buzzes_its_splits_and_guards_the_last_200_m(tmp_path:
     # within 4 strides of the first shorter one
     # (a stride the pod flags as untrusted, e.g. GAP when a loaded machine starves the
     # interpreter of samples, may read short: its coach does not judge it either)
-    doubt = int(StrideFlag.LOW_QUALITY | StrideFlag.GAP | StrideFlag.TURN)
     flags = [int(f) for _, f, *_ in pod.events("stride")]
     assert len(flags) == len(strides)
-    first_short = next(
-        i for i in range(at200, len(strides)) if strides[i][0] < 3420 and not flags[i] & doubt
-    )
+    trusted = [not f & LENGTH_DOUBT for f in flags]
+    first_short = next(i for i in range(at200, len(strides)) if strides[i][0] < 3420 and trusted[i])
     assert first_short <= cued[3] <= first_short + 4, (cued, first_short)
     short = [
         (i, *strides[i], flags[i])
         for i in range(at100 - 10, first_short)
-        if strides[i][0] <= 3500 and not flags[i] & doubt
+        if strides[i][0] <= 3500 and trusted[i]
     ]
     assert not short, short  # (index, mm, ms, flags) of the rep's strides that read short
 
