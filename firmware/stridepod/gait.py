@@ -116,6 +116,10 @@ _LAND_JUMP_MG = const(400)  # mg; and a step of the acc vector (|dx|+|dy|+|dz|) 
 # this big between two samples in the look-back: a collision is sharp, a mid-swing bump
 # (slow walking) is smooth
 _IC_BACK_MS = const(60)  # ms; the heel meets the ground this shortly before the impact peak
+_HEEL_BACK_MS = const(260)  # ms; a slow walk's heel strike is searched this far before stillness
+_IC_RISE_MS = const(10)  # ms; a heel strike's |acc| rises this fast (slow walk: two impacts)
+_HEEL_DPS = const(200)  # deg/s; a heel strike comes from a foot turning slower than this
+# (10-150 deg/s on the tuning trials); late swing turns faster (~300 in the simulator)
 _IC_VALLEY_MS = const(15)  # ms; at most this far back from the quietest rotation to |acc|'s foot
 _GAP_FILL_MAX = const(4)  # samples; gaps up to this are bridged by holding the sample
 _SAT_PERMILLE = const(985)  # 1/1000 of full scale; at or above this a sample is clipped
@@ -618,7 +622,15 @@ class GaitEngine:
         # only start subtracting beyond w samples
         d = max(w // 2 + 2, w - 3, (_LOOKAHEAD_MS * r + 999) // 1000)
         self._back = (_LOOKBACK_MS * r + 999) // 1000
-        n = _pow2_at_least(d + self._back + 2)
+        self._heel_back = (_HEEL_BACK_MS * r + 999) // 1000
+        self._ic_back = (_IC_BACK_MS * r + 999) // 1000
+        self._ic_valley = (_IC_VALLEY_MS * r + 999) // 1000
+        self._rise = (_IC_RISE_MS * r + 999) // 1000
+        # the ring holds every sample a contact search reads: d after j and,
+        # before it, _HEEL_BACK_MS or the impact's look-back + _IC_BACK_MS +
+        # _IC_VALLEY_MS (128 samples from 100 to 429 Hz, 256 at 800 Hz)
+        n = self._back + self._ic_back + self._ic_valley
+        n = _pow2_at_least(d + max(self._heel_back, n) + 2)
         self._mask = n - 1
         # from zeroed bytes: a list of n * _RF ints first would double the peak
         self._ring = array.array("i", bytes(4 * n * _RF))
@@ -662,8 +674,8 @@ class GaitEngine:
         st[_S_MINSW] = self._min_swing
         st[_S_LANDN] = max(1, (_LAND_STILL_MS * r + 500) // 1000)
         self._rest = _REST_MS * r // 1000
-        self._ic_back = (_IC_BACK_MS * r + 999) // 1000
-        self._ic_valley = (_IC_VALLEY_MS * r + 999) // 1000
+        g4 = _HEEL_DPS * 10 >> 2  # as the per-sample _REG energy, (0.4 dps)^2
+        self._heel_w = g4 * g4
         a4 = _LAND_IMPACT_MG >> 2
         self._impact = a4 * a4 - _G2  # as the per-sample _REA energy
         self._confirm = (_CONFIRM_MS * r + 999) // 1000
@@ -1020,15 +1032,42 @@ class GaitEngine:
                 bi = k
             k = (k - 1) & m
         self._peak = bi
-        best = _E_BIG
-        ci = bi
-        k = (bi - 1) & m
-        for _ in range(self._ic_back):
-            e = ring[k * _RF + _REG]
-            if e < best:
-                best = e
-                ci = k
-            k = (k - 1) & m
+        # a slow walk lands twice: the heel strike, then the forefoot's slap
+        # as the foot rolls flat, 80-150 ms later and often the larger. Contact
+        # is the first: the oldest peak of |acc| more than _IC_BACK_MS before
+        # the largest (closer is the same landing) to which |acc| rose within
+        # _IC_RISE_MS by a quarter of the largest, from a foot turning slower
+        # than _HEEL_DPS. Running has no such peak: its look-back before the
+        # impact is late swing, turning fast (issue #19, thirteenth pass).
+        k = (j - self._heel_back + 1 + self._rise) & m  # its searches stay inside
+        lim = best >> 2
+        for _ in range(self._heel_back - self._rise - 2):
+            if ((bi - k) & m) <= self._ic_back:
+                break
+            e = ring[k * _RF + _REA]
+            if e >= lim and e >= ring[((k + 1) & m) * _RF + _REA]:
+                f = e
+                w = _E_BIG
+                i = k
+                for _ in range(self._rise):
+                    i = (i - 1) & m
+                    g = ring[i * _RF + _REA]
+                    if g < f:
+                        f = g
+                    g = ring[i * _RF + _REG]
+                    if g < w:
+                        w = g
+                if e - f >= lim and w <= self._heel_w:
+                    # the heel meets the ground where |acc| leaves its level
+                    # before the rise: the last sample within 1/8 of the rise
+                    f += (e - f) >> 3
+                    for _ in range(self._rise):
+                        k = (k - 1) & m
+                        if ring[k * _RF + _REA] <= f:
+                            break
+                    return ring[k * _RF + _RT]
+            k = (k + 1) & m
+        ci = self._quietest(bi)
         # a heel strike stops the foot's roll only once the impact has begun: if
         # |acc| still falls before that quietest rotation, the shoe met the ground
         # at the foot of that fall (issue #19, twelfth pass)
@@ -1041,6 +1080,21 @@ class GaitEngine:
             ci = k
             e = f
         return ring[ci * _RF + _RT]
+
+    def _quietest(self, bi):
+        # ring index of the quietest rotation in the _IC_BACK_MS before bi
+        m = self._mask
+        ring = self._ring
+        best = _E_BIG
+        ci = bi
+        k = (bi - 1) & m
+        for _ in range(self._ic_back):
+            e = ring[k * _RF + _REG]
+            if e < best:
+                best = e
+                ci = k
+            k = (k - 1) & m
+        return ci
 
     def _stride_end(self, j):
         st = self._st

@@ -120,11 +120,15 @@ def test_a_smooth_mid_swing_bump_does_not_confirm_a_hang_as_a_landing(shared_dat
     # course exp200 (a tuning trial): a smooth 3 g bump in mid-swing (28.90 s, no
     # sample-to-sample step above 0.2 g) lay in the impact look-back of the hang
     # before heel strike (29.05-29.21 s) and ended a 0.71 m stride there; the real
-    # heel strike (29.36 s, a sharp 3.6 g) then read as stance chatter
+    # landing then read as stance chatter. That landing is a heel strike (29.22 s:
+    # 0.8 -> 3.1 g within 5 ms, the foot turning at 50 deg/s), a 140 ms roll at
+    # 150-310 deg/s, and the forefoot's slap (29.36 s, 4.7 g) before the foot is
+    # flat; the contact is the heel strike (issue #19, thirteenth pass; before it,
+    # the roll: 29.34 s)
     strides = engine.run(_course(shared_data, "exp200"), "cpython", 800, 16, 2000)
     ends = [s for s in strides if 28.5 <= s["t_contact_s"] <= 29.6]
     assert len(ends) == 1, ends
-    assert 29.25 <= ends[0]["t_contact_s"] <= 29.40, ends
+    assert 29.21 <= ends[0]["t_contact_s"] <= 29.23, ends
     assert ends[0]["stride_length_m"] >= 1.3, ends
     after = next(s for s in strides if s["t_contact_s"] > 29.6)
     assert after["stride_time_s"] < 2.2 and "low_quality" not in after["flags"], after

@@ -115,6 +115,23 @@ def test_contact_is_the_first_touch_at_every_speed(kind: str, speed: float) -> N
     assert abs(float(np.median(d))) < 0.003, np.round(np.array(d) * 1000)
 
 
+@pytest.mark.parametrize(("speed", "rate"), [(0.6, 416.0), (0.8, 416.0), (1.0, 204.8)])
+def test_a_slow_walk_lands_on_its_heel_strike_not_its_slap(speed: float, rate: float) -> None:
+    # a slow walk lands twice: the heel strike, then the forefoot's slap as the foot
+    # rolls flat about 100 ms later, often the larger |acc| peak. Before issue #19's
+    # thirteenth pass the engine took the slap: at 0.6-0.8 m/s every contact was
+    # 75-90 ms late (at 1.0 m/s a third of them), so the contact time read that short.
+    sc = scenarios.build("walk", walk_speed_mps=speed, strides=16, seed=1)
+    rec = simulate(sc.bouts, ImuConfig(rate_hz=rate, mount_pitch_deg=-20.0), seed=0, tail_s=2.5)
+    out = engine.run(ImuData(rec.t, rec.acc, rec.gyr), "cpython", round(rate), 32, 2000)
+    impact_s = FootShape.for_speed(speed, running=False).impact_s
+    touch = np.array([s.t_contact_s for s in rec.strides]) - impact_s
+    found = np.array([o["t_contact_s"] for o in out])
+    d = np.array([float(found[np.argmin(np.abs(found - t))] - t) for t in touch[1:]])
+    assert len(d) >= 14
+    assert float(np.max(np.abs(d))) < 0.02, np.round(d * 1000)
+
+
 @pytest.mark.slow
 def test_a_400_m_rep_keeps_its_attitude_with_a_gyro_offset() -> None:
     # 100 strides at 8 m/s (about 400 m) from a gyro with a 1 deg/s zero-rate offset
