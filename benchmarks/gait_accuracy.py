@@ -472,9 +472,9 @@ def _timing_line(
     e_ic, e_to = errors(ic, ic_true), errors(to, tc_true)
     return (
         f"{who}: contacts matched {len(e_ic)}/{len(ic_true)} "
-        f"error mean {1000 * np.mean(e_ic):+.0f} ms MAE {1000 * np.mean(np.abs(e_ic)):.0f} ms; "
+        f"error mean {1000 * np.mean(e_ic):+.1f} ms MAE {1000 * np.mean(np.abs(e_ic)):.1f} ms; "
         f"toe-offs matched {len(e_to)}/{len(tc_true)} "
-        f"error mean {1000 * np.mean(e_to):+.0f} ms MAE {1000 * np.mean(np.abs(e_to)):.0f} ms"
+        f"error mean {1000 * np.mean(e_to):+.1f} ms MAE {1000 * np.mean(np.abs(e_to)):.1f} ms"
     )
 
 

@@ -33,6 +33,7 @@ from stridecue.sim import scenarios
 from stridecue.sim.imu import ImuConfig, simulate
 
 MATCH_S = 0.03  # s; an engine contact this close to the true one is the same stride
+WALKS = (0.8, 1.3)  # m/s; a slow walk lands twice (heel strike, then the slap)
 SPEEDS = (3.0, 3.5, 4.0, 5.0, 6.0, 7.0, 7.5, 8.0, 8.5, 9.0, 9.5, 10.0)
 # sensor frame relative to the foot: (roll, pitch, yaw) in degrees
 MOUNTS = {
@@ -167,9 +168,12 @@ def main(argv: list[str] | None = None) -> int:
     print("| " + " | ".join(head) + " |")
     print("|" + "---|" * len(head))
     runs: list[tuple[str, float, list[scenarios.Scenario]]] = []
-    walks = [scenarios.build("walk", strides=args.strides, seed=k) for k in range(args.seeds)]
-    if args.min_speed <= 0:
-        runs.append(("walk 1.3 m/s", 0.0, walks))
+    for w in WALKS if args.min_speed <= 0 else ():
+        walks = [
+            scenarios.build("walk", walk_speed_mps=w, strides=args.strides, seed=k)
+            for k in range(args.seeds)
+        ]
+        runs.append((f"walk {w:g} m/s", 0.0, walks))
     for v in (v for v in SPEEDS if v >= args.min_speed):
         scs = [
             scenarios.build("steady", speed_mps=v, strides=args.strides, seed=100 * k + int(v * 10))
