@@ -1,0 +1,51 @@
+"""benchmarks/walk_contacts.py: real walking keeps one kind of contact from stride to stride.
+
+docs/accuracy.md (issue #19, thirteenth pass) rests on this. A slow walk lands twice
+(heel strike, then the forefoot's slap). A contact that jumps between the heel strike
+and the roll before the slap adds 50-150 ms to the change of stride time from one
+stride to the next, which a steady walk keeps to 20-40 ms. On PyShoe's tuning walks
+`-22-46` and `-26-05` the median change was 88 and 75 ms before that pass.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from benchload import load
+from stridecue import engine
+from stridecue.imu_files import read_pyshoe_mat
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("trial", "limit_ms"), [("2017-11-22-11-22-46", 50.0), ("2017-11-22-11-26-05", 30.0)]
+)
+def test_a_real_walk_keeps_its_stride_times_steady(
+    shared_data: Path, trial: str, limit_ms: float
+) -> None:
+    bench = load("walk_contacts")
+    acc = load("gait_accuracy")
+    path = shared_data / "pyshoe_vicon" / "mat" / f"{trial}.mat"
+    if not path.is_file():
+        pytest.skip(f"PyShoe recording not found: {path}")
+    strides = engine.run(
+        read_pyshoe_mat(path),
+        "cpython",
+        200,
+        acc.PYSHOE_ACC_G,
+        acc.PYSHOE_GYRO_DPS,
+        acc.PYSHOE_GYRO_LAG_US,
+    )
+    n, median_ms, _ = bench.changes(strides)
+    assert n >= 15
+    assert median_ms <= limit_ms, median_ms
+
+
+def test_a_slow_simulated_walk_lands_on_its_heel_strike() -> None:
+    # SIMULATION, one seed: no contact more than 30 ms late at 0.8 m/s (before the
+    # thirteenth pass, all of them were, by ~80 ms)
+    row = load("walk_contacts").sim_row(0.8, 416.0, seeds=1)
+    cells = [c.strip() for c in row.strip("|").split("|")]
+    assert int(cells[2]) >= 50  # contacts scored
+    assert int(cells[4]) == 0, row  # > 30 ms late
