@@ -566,9 +566,10 @@ def isqrt(n):
 
 
 def _sharp(ring, m, back, j, bi):
-    # is there a step of the acc vector of at least _LAND_JUMP_MG (|dx|+|dy|+|dz|)
-    # between two successive samples of the back samples up to j? Searched outwards
-    # from the impact peak bi, where a collision has it: that usually stops at once.
+    # the ring index of a step of the acc vector of at least _LAND_JUMP_MG
+    # (|dx|+|dy|+|dz|) between two successive samples of the back samples up to j,
+    # or -1. Searched outwards from the impact peak bi, where a collision has it:
+    # that usually stops at once.
     n1 = ((bi - j + back - 1) & m) + 1  # steps from the peak back to the oldest
     n = n1 + ((j - bi) & m)  # and from after the peak to j
     k = bi
@@ -586,9 +587,9 @@ def _sharp(ring, m, back, j, bi):
         d = ring[b + 3] - ring[c + 3]
         e += d if d > 0 else -d
         if e >= _LAND_JUMP_MG:
-            return True
+            return k
         k = (k + dk) & m
-    return False
+    return -1
 
 
 def _acc2(ring, k):
@@ -824,8 +825,15 @@ class GaitEngine:
         self._cand_ic = ic
         pk = self._peak
         ring = self._ring
-        if ring[pk * _RF + _REA] >= self._impact and _sharp(ring, m, self._back, j, pk):
+        s = _sharp(ring, m, self._back, j, pk) if ring[pk * _RF + _REA] >= self._impact else -1
+        if s >= 0 and (
+            ((s - pk) & m) <= self._ic_back or ((j - s) & m) > self._st[_S_W] >> 1
+        ):
             return True
+        # (the only sharp step comes long after the peak and inside the still
+        # window centred on j: the heel strike, beginning as the window reads
+        # still. The foot hung still before it; that peak was late swing, not an
+        # impact: issue #19, thirteenth pass)
         if ev == _EV_LAND_SHORT:
             # a still run shorter than _LAND_STILL_MS is a sprint's foot-flat only
             # after an impact; without one it is a dip in mid-swing (docs/accuracy.md,

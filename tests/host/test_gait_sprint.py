@@ -132,6 +132,18 @@ def test_a_slow_walk_lands_on_its_heel_strike_not_its_slap(speed: float, rate: f
     assert float(np.max(np.abs(d))) < 0.02, np.round(d * 1000)
 
 
+@pytest.mark.skipif(micropython_exe() is None, reason="micropython unix port not installed")
+def test_micropython_and_cpython_agree_on_a_slow_walk_that_hangs_before_its_heel_strike() -> None:
+    # 0.8 m/s at 204.8 Hz, seed 0: its heel-strike search and the hang before the heel
+    # strike (the landing's peak is late swing; issue #19 thirteenth pass) run on both
+    sc = scenarios.build("walk", walk_speed_mps=0.8, strides=20, seed=0)
+    rec = simulate(sc.bouts, ImuConfig(rate_hz=204.8, mount_pitch_deg=-20.0), seed=0, tail_s=2.5)
+    data = ImuData(rec.t, rec.acc, rec.gyr)
+    cp = engine.run(data, "cpython", 205, 32, 2000)
+    mp = engine.run(data, "micropython", 205, 32, 2000)
+    assert len(cp) == len(rec.strides) and mp == cp
+
+
 @pytest.mark.slow
 def test_a_400_m_rep_keeps_its_attitude_with_a_gyro_offset() -> None:
     # 100 strides at 8 m/s (about 400 m) from a gyro with a 1 deg/s zero-rate offset
