@@ -826,9 +826,7 @@ class GaitEngine:
         pk = self._peak
         ring = self._ring
         s = _sharp(ring, m, self._back, j, pk) if ring[pk * _RF + _REA] >= self._impact else -1
-        if s >= 0 and (
-            ((s - pk) & m) <= self._ic_back or ((j - s) & m) > self._st[_S_W] >> 1
-        ):
+        if s >= 0 and (((s - pk) & m) <= self._ic_back or ((j - s) & m) > self._st[_S_W] >> 1):
             return True
         # (the only sharp step comes long after the peak and inside the still
         # window centred on j: the heel strike, beginning as the window reads
