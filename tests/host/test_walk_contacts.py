@@ -9,12 +9,17 @@ stride to the next, which a steady walk keeps to 20-40 ms. On PyShoe's tuning wa
 
 from __future__ import annotations
 
+import array
 from pathlib import Path
 
 import pytest
 from benchload import load
 from stridecue import engine
-from stridecue.imu_files import read_pyshoe_mat
+from stridecue.engine import to_counts
+from stridecue.firmware import micropython_exe
+from stridecue.imu_files import ImuData, read_pyshoe_mat
+from stridecue.sim import scenarios
+from stridecue.sim.imu import ImuConfig, simulate
 
 
 @pytest.mark.slow
@@ -53,3 +58,19 @@ def test_a_slow_simulated_walk_lands_on_its_heel_strike() -> None:
     assert int(cells[4]) == 0, row  # > 30 ms late
     assert int(cells[5]) == 0, row  # > 30 ms early
     assert int(cells[7]) == 0, row  # lengths > 10 % off
+
+
+@pytest.mark.skipif(micropython_exe() is None, reason="micropython unix port not installed")
+def test_a_slow_walk_allocates_nothing_on_the_port(tmp_path: Path) -> None:
+    # the heel-strike search and the hang test run once per landing; with the heap
+    # locked (gait_cost.py's driver) any allocation there would raise MemoryError.
+    # 0.8 m/s at 204.8 Hz, seed 0, passes both (its strides differ without them)
+    sc = scenarios.build("walk", walk_speed_mps=0.8, strides=20, seed=0)
+    rec = simulate(sc.bouts, ImuConfig(rate_hz=204.8, mount_pitch_deg=-20.0), seed=0, tail_s=2.5)
+    rows = to_counts(ImuData(rec.t, rec.acc, rec.gyr))
+    path = tmp_path / "samples.bin"
+    path.write_bytes(array.array("i", rows.ravel().tolist()).tobytes())
+    _, out = load("gait_cost").run(path, 1, (205, 32, 2000), valgrind=False, lock=True)
+    words = out.split()
+    assert words[-2] == "heap_bytes" and words[-1] == "0", out
+    assert int(words[words.index("strides") + 1]) == 20, out
