@@ -825,13 +825,14 @@ class GaitEngine:
         self._cand_ic = ic
         pk = self._peak
         ring = self._ring
+        # an impact: a peak of at least _LAND_IMPACT_MG with a sharp step. Not if
+        # the only step comes long after the peak and inside the still window
+        # centred on j: that is the heel strike beginning as the window reads
+        # still, the foot having hung still before it, and the peak was late
+        # swing (issue #19, thirteenth pass)
         s = _sharp(ring, m, self._back, j, pk) if ring[pk * _RF + _REA] >= self._impact else -1
         if s >= 0 and (((s - pk) & m) <= self._ic_back or ((j - s) & m) > self._st[_S_W] >> 1):
             return True
-        # (the only sharp step comes long after the peak and inside the still
-        # window centred on j: the heel strike, beginning as the window reads
-        # still. The foot hung still before it; that peak was late swing, not an
-        # impact: issue #19, thirteenth pass)
         if ev == _EV_LAND_SHORT:
             # a still run shorter than _LAND_STILL_MS is a sprint's foot-flat only
             # after an impact; without one it is a dip in mid-swing (docs/accuracy.md,
@@ -1039,7 +1040,7 @@ class GaitEngine:
             k = (k - 1) & m
         self._peak = bi
         # a slow walk lands twice: the heel strike, then the forefoot's slap
-        # as the foot rolls flat, 80-150 ms later and often the larger. Contact
+        # as the foot rolls flat, 90-170 ms later and often the larger. Contact
         # is the first: the oldest peak of |acc| more than _IC_BACK_MS before
         # the largest (closer is the same landing) to which |acc| rose within
         # _IC_RISE_MS by a quarter of the largest, from a foot turning slower
