@@ -565,7 +565,7 @@ def isqrt(n):
     return x
 
 
-def _sharp(ring, m, back, j, bi):
+def _sharp(ring, m, back, j, bi, jump):
     # the ring index of a step of the acc vector of at least _LAND_JUMP_MG
     # (|dx|+|dy|+|dz|) between two successive samples of the back samples up to j,
     # or -1. Searched outwards from the impact peak bi, where a collision has it:
@@ -586,7 +586,7 @@ def _sharp(ring, m, back, j, bi):
         e += d if d > 0 else -d
         d = ring[b + 3] - ring[c + 3]
         e += d if d > 0 else -d
-        if e >= _LAND_JUMP_MG:
+        if e >= jump:
             return k
         k = (k + dk) & m
     return -1
@@ -626,7 +626,7 @@ class GaitEngine:
         self._heel_back = (_HEEL_BACK_MS * r + 999) // 1000
         self._ic_back = (_IC_BACK_MS * r + 999) // 1000
         self._ic_valley = (_IC_VALLEY_MS * r + 999) // 1000
-        self._rise = (_IC_RISE_MS * r + 999) // 1000
+        self._rise = max(2, (_IC_RISE_MS * r + 999) // 1000)  # a rise needs two steps
         # the ring holds every sample a contact search reads: d after j and,
         # before it, _HEEL_BACK_MS or the impact's look-back + _IC_BACK_MS +
         # _IC_VALLEY_MS (128 samples from 100 to 429 Hz, 256 at 800 Hz)
@@ -830,7 +830,15 @@ class GaitEngine:
         # centred on j: that is the heel strike beginning as the window reads
         # still, the foot having hung still before it, and the peak was late
         # swing (issue #19, thirteenth pass)
-        s = _sharp(ring, m, self._back, j, pk) if ring[pk * _RF + _REA] >= self._impact else -1
+        s = -1
+        if ring[pk * _RF + _REA] >= self._impact:
+            # below 200 Hz a smooth swing changes by _LAND_JUMP_MG from sample to
+            # sample too: a collision's step must be larger (not kept as an
+            # attribute: one more cost ~3 % per sample on the port, callgrind)
+            r = self.rate_hz
+            s = _sharp(
+                ring, m, self._back, j, pk, _LAND_JUMP_MG * 200 // r if r < 200 else _LAND_JUMP_MG
+            )
         if s >= 0 and (((s - pk) & m) <= self._ic_back or ((j - s) & m) > self._st[_S_W] >> 1):
             return True
         if ev == _EV_LAND_SHORT:
