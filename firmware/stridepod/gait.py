@@ -566,7 +566,7 @@ def isqrt(n):
 
 
 def _sharp(ring, m, back, j, bi, jump):
-    # the ring index of a step of the acc vector of at least _LAND_JUMP_MG
+    # the ring index of a step of the acc vector of at least `jump` mg
     # (|dx|+|dy|+|dz|) between two successive samples of the back samples up to j,
     # or -1. Searched outwards from the impact peak bi, where a collision has it:
     # that usually stops at once.
@@ -835,10 +835,8 @@ class GaitEngine:
             # below 200 Hz a smooth swing changes by _LAND_JUMP_MG from sample to
             # sample too: a collision's step must be larger (not kept as an
             # attribute: one more cost ~3 % per sample on the port, callgrind)
-            r = self.rate_hz
-            s = _sharp(
-                ring, m, self._back, j, pk, _LAND_JUMP_MG * 200 // r if r < 200 else _LAND_JUMP_MG
-            )
+            jump = _LAND_JUMP_MG * 200 // min(self.rate_hz, 200)
+            s = _sharp(ring, m, self._back, j, pk, jump)
         if s >= 0 and (((s - pk) & m) <= self._ic_back or ((j - s) & m) > self._st[_S_W] >> 1):
             return True
         if ev == _EV_LAND_SHORT:
@@ -1055,7 +1053,7 @@ class GaitEngine:
         # than _HEEL_DPS. Running has no such peak: its look-back before the
         # impact is late swing, turning fast (issue #19, thirteenth pass).
         k = (j - self._heel_back + 1 + self._rise) & m  # its searches stay inside
-        lim = best >> 2
+        lim = best >> 2  # the rise it needs (and so the least peak: a quick test first)
         for _ in range(self._heel_back - self._rise - 2):
             if ((bi - k) & m) <= self._ic_back:
                 break
@@ -1082,7 +1080,15 @@ class GaitEngine:
                             break
                     return ring[k * _RF + _RT]
             k = (k + 1) & m
-        ci = self._quietest(bi)
+        best = _E_BIG
+        ci = bi
+        k = (bi - 1) & m
+        for _ in range(self._ic_back):
+            e = ring[k * _RF + _REG]
+            if e < best:
+                best = e
+                ci = k
+            k = (k - 1) & m
         # a heel strike stops the foot's roll only once the impact has begun: if
         # |acc| still falls before that quietest rotation, the shoe met the ground
         # at the foot of that fall (issue #19, twelfth pass)
@@ -1095,21 +1101,6 @@ class GaitEngine:
             ci = k
             e = f
         return ring[ci * _RF + _RT]
-
-    def _quietest(self, bi):
-        # ring index of the quietest rotation in the _IC_BACK_MS before bi
-        m = self._mask
-        ring = self._ring
-        best = _E_BIG
-        ci = bi
-        k = (bi - 1) & m
-        for _ in range(self._ic_back):
-            e = ring[k * _RF + _REG]
-            if e < best:
-                best = e
-                ci = k
-            k = (k - 1) & m
-        return ci
 
     def _stride_end(self, j):
         st = self._st
