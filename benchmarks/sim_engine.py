@@ -2,11 +2,12 @@
 
     python3 benchmarks/sim_engine.py            # 3 seeds x 3 mountings per speed
     python3 benchmarks/sim_engine.py --seeds 1  # quicker
+    python3 benchmarks/sim_engine.py --rate 100 # a slower sensor (an imported recording)
 
 For each speed and each (seed, mounting), 40 strides of steady running from a
 standing start to a stop (natural variability from stridecue.sim.strides, default
 cadence and contact time for the speed) go through the IMU simulator (LSM6DSO32 at
-±32 g / ±2000 dps, 416 Hz, noise, bias, scale error; seed-drawn) and then the
+±32 g / ±2000 dps, 416 Hz unless --rate, noise, bias, scale error; seed-drawn) and then the
 firmware engine under CPython (the same file the pod runs). Printed as Markdown
 tables for docs/accuracy.md and docs/simulator.md. SIMULATION, not a recording.
 
@@ -72,13 +73,17 @@ class Tally:
 
 
 def one_run(
-    sc: scenarios.Scenario, mount: tuple[float, float, float], seed: int, acc_g: int = 32
+    sc: scenarios.Scenario,
+    mount: tuple[float, float, float],
+    seed: int,
+    acc_g: int = 32,
+    rate: float = 416.0,
 ) -> Tally:
     roll, pitch, yaw = mount
-    cfg = ImuConfig(mount_roll_deg=roll, mount_pitch_deg=pitch, mount_yaw_deg=yaw)
+    cfg = ImuConfig(rate_hz=rate, mount_roll_deg=roll, mount_pitch_deg=pitch, mount_yaw_deg=yaw)
     rec = simulate(sc.bouts, cfg, seed=seed, tail_s=3.0)
     # a smaller range than the simulated 32 g part clips in to_counts, as the sensor would
-    out = run_cpython(ImuData(rec.t, rec.acc, rec.gyr), EngineConfig(416, acc_g, 2000))
+    out = run_cpython(ImuData(rec.t, rec.acc, rec.gyr), EngineConfig(round(rate), acc_g, 2000))
     truth = rec.strides
     t_truth = np.array([s.t_contact_s for s in truth])
     tally = Tally(n_true=len(truth), n_found=len(out))
@@ -144,6 +149,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--strides", type=int, default=40, help="strides per run")
     ap.add_argument("--acc-g", type=int, default=32, help="accelerometer full scale (clips)")
     ap.add_argument("--min-speed", type=float, default=0.0, help="skip slower rows (and walk)")
+    ap.add_argument("--rate", type=float, default=416.0, help="sample rate, Hz (the pod: 416)")
     args = ap.parse_args(argv)
     head = (
         "athlete",
@@ -162,7 +168,7 @@ def main(argv: list[str] | None = None) -> int:
         "report latency ms median",
         "stride-to-stride scatter engine / truth",
     )
-    print(f"accelerometer {args.acc_g} g, gyro 2000 deg/s; ", end="")
+    print(f"{args.rate:g} Hz, accelerometer {args.acc_g} g, gyro 2000 deg/s; ", end="")
     print(f"{args.seeds} seed(s) x {len(MOUNTS)} mountings ({', '.join(MOUNTS)}) per row")
     print()
     print("| " + " | ".join(head) + " |")
@@ -185,7 +191,7 @@ def main(argv: list[str] | None = None) -> int:
         t = Tally()
         for k, sc in enumerate(scs):
             for mount in MOUNTS.values():
-                t.add(one_run(sc, mount, seed=k, acc_g=args.acc_g))
+                t.add(one_run(sc, mount, seed=k, acc_g=args.acc_g, rate=args.rate))
         if v >= 3.0:
             total.add(t)
         spec = scs[0].specs[len(scs[0].specs) // 2]

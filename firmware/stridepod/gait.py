@@ -44,7 +44,8 @@
 #     the deviation of |acc|^2 from 1 g^2 are both small (a SHOE-like detector
 #     on norms: orientation agnostic); two windows: _WINDOW_MS for walking and
 #     running, and _SHORT_WINDOW_MS with stricter thresholds for a sprint, whose
-#     foot-flat (~17-24 ms at 8-10 m/s) is shorter than the long window;
+#     foot-flat (~17-24 ms at 8-10 m/s) is shorter than the long window
+#     (a single sample below ~176 Hz, where three samples outlast it);
 #   - attitude: Q14 quaternion integrated from gyro increments (error-feedback
 #     rounding so slow rates are not lost), levelled in every stance from the
 #     mean specific force over the block of samples that holds the stride's
@@ -91,7 +92,8 @@ from stridepod.proto import F_ACC_SAT, F_FIRST, F_GAP, F_GYR_SAT, F_LOW_QUALITY,
 
 # --- tunables (each with unit and reason) ---------------------------------
 _WINDOW_MS = const(30)  # ms; stance window: shorter than a running foot-flat (~60 ms)
-_SHORT_WINDOW_MS = const(12)  # ms; second stance window: shorter than a sprint foot-flat (~17 ms)
+_SHORT_WINDOW_MS = const(12)  # ms; second stance window: shorter than a sprint foot-flat
+_FOOT_FLAT_MS = const(17)  # ms; a sprint's shortest foot-flat (17-24 ms at 8-10 m/s)
 _SHORT_GYR_DPS = const(50)  # deg/s; short-window RMS rate limit: stricter, less noise averaging
 _SHORT_ACC_MG = const(300)  # mg; short-window mean | |a| - 1 g | limit, stricter for that reason
 _LOOKAHEAD_MS = const(30)  # ms; delay line: half window + longest gyro plateau bridged
@@ -654,6 +656,8 @@ class GaitEngine:
         # | |a|^2 - g^2 | in (4 mg)^2: 2 * g * dev (first order)
         st[_S_THRA] = w * 2 * 250 * (_ACC_STANCE_MG >> 2)
         w2 = max(3, (_SHORT_WINDOW_MS * r + 500) // 1000) | 1
+        if w2 * 1000 > _FOOT_FLAT_MS * r:
+            w2 = 1  # below ~176 Hz three samples outlast a sprint's foot-flat
         st[_S_W2] = w2
         g4 = _SHORT_GYR_DPS * 10 >> 2
         st[_S_THRG2] = w2 * g4 * g4
@@ -1038,12 +1042,32 @@ class GaitEngine:
         best = -1
         bi = j
         k = j
-        for _ in range(self._back):
-            e = ring[k * _RF + _REA]
-            if e > best:
-                best = e
-                bi = k
-            k = (k - 1) & m
+        if self._st[_S_W2] == 1:
+            # below ~176 Hz an impact of 10-16 ms is one or two samples, its
+            # sampled height a matter of phase, and a smooth late swing can
+            # stand higher: the impact is the sharpest rise over _IC_RISE_MS
+            top = -1
+            for _ in range(self._back):
+                e = ring[k * _RF + _REA]
+                f = e
+                i = k
+                for _ in range(self._rise):
+                    i = (i - 1) & m
+                    g = ring[i * _RF + _REA]
+                    if g < f:
+                        f = g
+                if e - f > top:
+                    top = e - f
+                    best = e
+                    bi = k
+                k = (k - 1) & m
+        else:
+            for _ in range(self._back):
+                e = ring[k * _RF + _REA]
+                if e > best:
+                    best = e
+                    bi = k
+                k = (k - 1) & m
         self._peak = bi
         # a slow walk lands twice: the heel strike, then the forefoot's slap
         # as the foot rolls flat, 90-170 ms later and often the larger. Contact

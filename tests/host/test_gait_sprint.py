@@ -49,6 +49,55 @@ def test_every_sprint_stride_found_with_its_length(
     assert abs(float(np.median(rel))) < 0.02
 
 
+@pytest.mark.parametrize(("rate", "speed"), [(100.0, 9.0), (150.0, 10.0)])
+def test_a_low_rate_sensor_finds_every_sprint_stride(rate: float, speed: float) -> None:
+    # a sprint's foot-flat is 17-24 ms: below ~176 Hz the short stance window's three
+    # samples outlast it, so that window is one sample there (issue #19, fourteenth
+    # pass). Before, at 100 Hz the engine found 39 of 360 simulated strides at 9 m/s and
+    # none at 10 m/s, and at 150 Hz 263 of 360 at 10 m/s (sim_engine.py --rate): the
+    # swings in between were dropped or joined into double strides (flagged low quality)
+    sc = scenarios.build("steady", speed_mps=speed, strides=12, seed=1)
+    cfg = ImuConfig(rate_hz=rate, mount_pitch_deg=-20.0)
+    rec = simulate(sc.bouts, cfg, seed=1, tail_s=2.5)
+    out = engine.run(ImuData(rec.t, rec.acc, rec.gyr), "cpython", round(rate), 32, 2000)
+    assert len(out) == len(rec.strides), (len(out), len(rec.strides))
+    for o, s in zip(out, rec.strides, strict=True):
+        assert o["t_contact_s"] == pytest.approx(s.t_contact_s, abs=0.03), (o, s)
+        assert o["stride_length_m"] == pytest.approx(s.stride_length_m, rel=0.06), (o, s)
+        assert ("first" in o["flags"]) == s.first
+    rel = [
+        o["stride_length_m"] / s.stride_length_m - 1 for o, s in zip(out, rec.strides, strict=True)
+    ]
+    assert abs(float(np.median(rel))) < 0.03
+
+
+@pytest.mark.parametrize("speed", [4.0, 6.0])
+def test_a_low_rate_sensor_stamps_the_landing_not_the_late_swing(speed: float) -> None:
+    # at 100 Hz a 10-16 ms impact is a sample or two whose height depends on where they
+    # fall, and the smooth deceleration of late swing (8 g at 4 m/s here) can stand
+    # higher. Below ~176 Hz the impact is the sharpest rise instead of the highest
+    # sample (issue #19, fourteenth pass); before, 7-33 of 360 simulated strides a row
+    # at 4-7 m/s were stamped ~110 ms early, in the swing, with their stride times off
+    sc = scenarios.build("steady", speed_mps=speed, strides=30, seed=0)
+    rec = simulate(sc.bouts, ImuConfig(rate_hz=100.0, mount_pitch_deg=-20.0), seed=0, tail_s=2.5)
+    out = engine.run(ImuData(rec.t, rec.acc, rec.gyr), "cpython", 100, 32, 2000)
+    assert len(out) == len(rec.strides), (len(out), len(rec.strides))
+    for o, s in zip(out, rec.strides, strict=True):
+        assert o["t_contact_s"] == pytest.approx(s.t_contact_s, abs=0.03), (o, s)
+        if not s.first:
+            assert o["stride_time_s"] == pytest.approx(s.stride_time_s, abs=0.025), (o, s)
+
+
+@pytest.mark.skipif(micropython_exe() is None, reason="micropython unix port not installed")
+def test_micropython_and_cpython_agree_on_a_low_rate_sprint() -> None:
+    sc = scenarios.build("steady", speed_mps=9.0, strides=10, seed=2)
+    rec = simulate(sc.bouts, ImuConfig(rate_hz=100.0, mount_roll_deg=90.0), seed=2, tail_s=2.5)
+    data = ImuData(rec.t, rec.acc, rec.gyr)
+    cp = engine.run(data, "cpython", 100, 32, 2000)
+    mp = engine.run(data, "micropython", 100, 32, 2000)
+    assert len(cp) == len(rec.strides) and mp == cp
+
+
 @pytest.mark.skipif(micropython_exe() is None, reason="micropython unix port not installed")
 def test_micropython_and_cpython_agree_on_a_sprint() -> None:
     rec, data = _sprint((30.0, -35.0, 70.0), 3)

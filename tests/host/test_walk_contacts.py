@@ -63,16 +63,24 @@ def test_a_slow_simulated_walk_lands_on_its_heel_strike(rate: float) -> None:
 
 
 @pytest.mark.skipif(micropython_exe() is None, reason="micropython unix port not installed")
-def test_a_slow_walk_allocates_nothing_on_the_port(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("kind", "speed", "rate"), [("walk", 0.8, 204.8), ("steady", 9.0, 100.0)], ids=["walk", "100Hz"]
+)
+def test_the_landing_searches_allocate_nothing_on_the_port(
+    tmp_path: Path, kind: str, speed: float, rate: float
+) -> None:
     # the heel-strike search and the hang test run once per landing; with the heap
     # locked (gait_cost.py's driver) any allocation there would raise MemoryError.
-    # 0.8 m/s at 204.8 Hz, seed 0, passes both (its strides differ without them)
-    sc = scenarios.build("walk", walk_speed_mps=0.8, strides=20, seed=0)
-    rec = simulate(sc.bouts, ImuConfig(rate_hz=204.8, mount_pitch_deg=-20.0), seed=0, tail_s=2.5)
+    # 0.8 m/s at 204.8 Hz, seed 0, passes both (its strides differ without them);
+    # a 100 Hz sprint takes the low-rate impact search (issue #19, fourteenth pass)
+    key = "walk_speed_mps" if kind == "walk" else "speed_mps"
+    sc = scenarios.build(kind, **{key: speed, "strides": 20, "seed": 0})
+    rec = simulate(sc.bouts, ImuConfig(rate_hz=rate, mount_pitch_deg=-20.0), seed=0, tail_s=2.5)
     rows = to_counts(ImuData(rec.t, rec.acc, rec.gyr))
     path = tmp_path / "samples.bin"
     path.write_bytes(array.array("i", rows.ravel().tolist()).tobytes())
-    _, out = load("gait_cost").run(path, 1, (205, 32, 2000), valgrind=False, lock=True)
+    cfg = (round(rate), 32, 2000)
+    _, out = load("gait_cost").run(path, 1, cfg, valgrind=False, lock=True)
     words = out.split()
     assert words[-2] == "heap_bytes" and words[-1] == "0", out
     assert int(words[words.index("strides") + 1]) == 20, out
