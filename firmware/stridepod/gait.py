@@ -594,6 +594,17 @@ def _sharp(ring, m, back, j, bi, jump):
     return -1
 
 
+def _least(ring, m, k, n, field):
+    # the least of ring field `field` over the n samples before sample k
+    low = _E_BIG
+    for _ in range(n):
+        k = (k - 1) & m
+        v = ring[k * _RF + field]
+        if v < low:
+            low = v
+    return low
+
+
 def _acc2(ring, k):
     # |acc|^2 of ring sample k, (4 mg)^2 (a small int at 32 g)
     b = k * _RF
@@ -1049,15 +1060,9 @@ class GaitEngine:
             top = -1
             for _ in range(self._back):
                 e = ring[k * _RF + _REA]
-                f = e
-                i = k
-                for _ in range(self._rise):
-                    i = (i - 1) & m
-                    g = ring[i * _RF + _REA]
-                    if g < f:
-                        f = g
-                if e - f > top:
-                    top = e - f
+                f = e - min(e, _least(ring, m, k, self._rise, _REA))
+                if f > top:
+                    top = f
                     best = e
                     bi = k
                 k = (k - 1) & m
@@ -1083,17 +1088,8 @@ class GaitEngine:
                 break
             e = ring[k * _RF + _REA]
             if e >= lim and e >= ring[((k + 1) & m) * _RF + _REA]:
-                f = e
-                w = _E_BIG
-                i = k
-                for _ in range(self._rise):
-                    i = (i - 1) & m
-                    g = ring[i * _RF + _REA]
-                    if g < f:
-                        f = g
-                    g = ring[i * _RF + _REG]
-                    if g < w:
-                        w = g
+                f = min(e, _least(ring, m, k, self._rise, _REA))
+                w = _least(ring, m, k, self._rise, _REG)
                 if e - f >= lim and w <= self._heel_w:
                     # the heel meets the ground where |acc| leaves its level
                     # before the rise: the last sample within 1/8 of the rise
