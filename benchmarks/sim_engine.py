@@ -3,6 +3,7 @@
     python3 benchmarks/sim_engine.py            # 3 seeds x 3 mountings per speed
     python3 benchmarks/sim_engine.py --seeds 1  # quicker
     python3 benchmarks/sim_engine.py --rate 100 # a slower sensor (an imported recording)
+    python3 benchmarks/sim_engine.py --rate 150 --bandwidth 70  # with its own low-pass
 
 For each speed and each (seed, mounting), 40 strides of steady running from a
 standing start to a stop (natural variability from stridecue.sim.strides, default
@@ -78,9 +79,16 @@ def one_run(
     seed: int,
     acc_g: int = 32,
     rate: float = 416.0,
+    bandwidth: float = 0.0,
 ) -> Tally:
     roll, pitch, yaw = mount
-    cfg = ImuConfig(rate_hz=rate, mount_roll_deg=roll, mount_pitch_deg=pitch, mount_yaw_deg=yaw)
+    cfg = ImuConfig(
+        rate_hz=rate,
+        bandwidth_hz=bandwidth,
+        mount_roll_deg=roll,
+        mount_pitch_deg=pitch,
+        mount_yaw_deg=yaw,
+    )
     rec = simulate(sc.bouts, cfg, seed=seed, tail_s=3.0)
     # a smaller range than the simulated 32 g part clips in to_counts, as the sensor would
     out = run_cpython(ImuData(rec.t, rec.acc, rec.gyr), EngineConfig(round(rate), acc_g, 2000))
@@ -150,6 +158,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--acc-g", type=int, default=32, help="accelerometer full scale (clips)")
     ap.add_argument("--min-speed", type=float, default=0.0, help="skip slower rows (and walk)")
     ap.add_argument("--rate", type=float, default=416.0, help="sample rate, Hz (the pod: 416)")
+    ap.add_argument(
+        "--bandwidth", type=float, default=0.0, help="the sensor's own low-pass, Hz (0: none)"
+    )
     args = ap.parse_args(argv)
     head = (
         "athlete",
@@ -168,7 +179,8 @@ def main(argv: list[str] | None = None) -> int:
         "report latency ms median",
         "stride-to-stride scatter engine / truth",
     )
-    print(f"{args.rate:g} Hz, accelerometer {args.acc_g} g, gyro 2000 deg/s; ", end="")
+    lpf = f", low-pass {args.bandwidth:g} Hz" if args.bandwidth else ""
+    print(f"{args.rate:g} Hz{lpf}, accelerometer {args.acc_g} g, gyro 2000 deg/s; ", end="")
     print(f"{args.seeds} seed(s) x {len(MOUNTS)} mountings ({', '.join(MOUNTS)}) per row")
     print()
     print("| " + " | ".join(head) + " |")
@@ -191,7 +203,7 @@ def main(argv: list[str] | None = None) -> int:
         t = Tally()
         for k, sc in enumerate(scs):
             for mount in MOUNTS.values():
-                t.add(one_run(sc, mount, seed=k, acc_g=args.acc_g, rate=args.rate))
+                t.add(one_run(sc, mount, k, args.acc_g, args.rate, args.bandwidth))
         if v >= 3.0:
             total.add(t)
         spec = scs[0].specs[len(scs[0].specs) // 2]

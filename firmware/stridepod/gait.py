@@ -133,6 +133,7 @@ _MAX_STRIDE_MM = const(6000)  # mm; longer integrated strides are reported low q
 _CLIP_GAP_MS = const(50)  # ms; clipped samples closer than this are one group (one landing)
 _SHORT_LEVEL_MIN = const(2)  # samples; a landing's still run this long can level a short stance
 _SHORT_LEVEL_SHIFT = const(1)  # a short stance levels 1 / 2**this of the tilt it measures
+_SHORT_LEVEL_MG = const(100)  # mg; and only if its mean force is this close to 1 g
 
 # --- fixed-point formats --------------------------------------------------
 _Q = const(14)  # quaternion Q14
@@ -902,8 +903,16 @@ class GaitEngine:
             # a stance too short for a levelling block (a sprint's: the attitude
             # would run free on the gyro alone for the whole rep): level on the
             # still run that landed it, part of the way (its force holds some
-            # of the landing's roll-in)
-            self._level_by(st[_S_LSX] // n, st[_S_LSY] // n, st[_S_LSZ] // n, _SHORT_LEVEL_SHIFT)
+            # of the landing's roll-in), if that force is gravity's: a run of
+            # two or three samples can hold the impact's ringing instead
+            fx = st[_S_LSX] // n
+            fy = st[_S_LSY] // n
+            fz = st[_S_LSZ] // n
+            f = fx * fx + fy * fy + fz * fz
+            lo = 1000 - _SHORT_LEVEL_MG
+            hi = 1000 + _SHORT_LEVEL_MG
+            if lo * lo <= f <= hi * hi:
+                self._level_by(fx, fy, fz, _SHORT_LEVEL_SHIFT)
         self._to_ms = (self._ring[j * _RF + _RT] + _TO_OFFSET_MS) & _TMASK
         st[_S_TO_OPEN] = 1
         st[_S_TO_PK] = 0
