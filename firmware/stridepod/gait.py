@@ -1062,26 +1062,32 @@ class GaitEngine:
         best = -1
         bi = j
         k = j
+        for _ in range(self._back):
+            e = ring[k * _RF + _REA]
+            if e > best:
+                best = e
+                bi = k
+            k = (k - 1) & m
         if self._st[_S_W2] == 1:
             # below ~176 Hz an impact of 10-16 ms is one or two samples, its
-            # sampled height a matter of phase, and a smooth late swing can
-            # stand higher: the impact is the sharpest rise over _IC_RISE_MS
+            # sampled height a matter of phase, and the smooth deceleration of
+            # late swing can stand higher: the impact is the sharpest rise over
+            # _IC_RISE_MS, if it comes after the highest sample or less than
+            # _IC_BACK_MS before it (the same landing). A sharper rise further
+            # before is a slow walk's heel strike, found from its slap below
             top = -1
+            ri = j
+            k = j
             for _ in range(self._back):
                 e = ring[k * _RF + _REA]
                 f = e - min(e, _least(ring, m, k, self._rise, _REA))
                 if f > top:
                     top = f
-                    best = e
-                    bi = k
+                    ri = k
                 k = (k - 1) & m
-        else:
-            for _ in range(self._back):
-                e = ring[k * _RF + _REA]
-                if e > best:
-                    best = e
-                    bi = k
-                k = (k - 1) & m
+            if ((bi - ri) & m) < self._ic_back or ((j - ri) & m) < ((j - bi) & m):
+                bi = ri
+                best = ring[bi * _RF + _REA]
         self._peak = bi
         # a slow walk lands twice: the heel strike, then the forefoot's slap
         # as the foot rolls flat, 90-170 ms later and often the larger. Contact

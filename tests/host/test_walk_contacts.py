@@ -62,6 +62,19 @@ def test_a_slow_simulated_walk_lands_on_its_heel_strike(rate: float) -> None:
     assert int(cells[7]) == 0, row  # lengths > 10 % off
 
 
+@pytest.mark.parametrize("rate", [125.0, 150.0])
+def test_a_low_rate_impact_search_leaves_a_slow_walks_heel_strike(rate: float) -> None:
+    # SIMULATION, one seed, 0.5 m/s. Below ~176 Hz the impact is the sharpest rise, not
+    # the highest sample (issue #19, fourteenth pass), but only after the highest or
+    # within 60 ms before it: a first version took a slow walk's heel strike, ~100 ms
+    # before its slap, as the landing's impact, and the contacts came 10-13 ms early
+    row = load("walk_contacts").sim_row(0.5, rate, seeds=1)
+    cells = [c.strip() for c in row.strip("|").split("|")]
+    assert int(cells[2]) >= 50, row  # contacts scored
+    assert abs(int(cells[3])) <= 5, row  # median ms against the first touch
+    assert int(cells[4]) == 0 and int(cells[5]) == 0, row  # none > 30 ms off
+
+
 @pytest.mark.skipif(micropython_exe() is None, reason="micropython unix port not installed")
 @pytest.mark.parametrize(
     ("kind", "speed", "rate"), [("walk", 0.8, 204.8), ("steady", 9.0, 100.0)], ids=["walk", "100Hz"]
