@@ -849,8 +849,9 @@ class GaitEngine:
         s = -1
         if ring[pk * _RF + _REA] >= self._impact:
             # below 200 Hz a smooth swing changes by _LAND_JUMP_MG from sample to
-            # sample too: a collision's step must be larger (not kept as an
-            # attribute: one more cost ~3 % per sample on the port, callgrind)
+            # sample too: a collision's step must be larger (once per landing;
+            # the ~3 % per sample once measured for keeping it as an attribute
+            # was the heap layout moving: benchmarks/gait_cost.py)
             jump = _LAND_JUMP_MG * 200 // min(self.rate_hz, 200)
             s = _sharp(ring, m, self._back, j, pk, jump)
         if s >= 0 and (((s - pk) & m) <= self._ic_back or ((j - s) & m) > self._st[_S_W] >> 1):
