@@ -7,6 +7,8 @@ is a SIMULATION (stridecue.sim), not a recording.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pytest
 from stridecue import engine
@@ -17,12 +19,32 @@ from stridecue.sim.foot import FootShape
 from stridecue.sim.imu import ImuConfig, Recording, simulate
 
 
-def _sprint(mount: tuple[float, float, float], seed: int) -> tuple[Recording, ImuData]:
+def _sprint(
+    mount: tuple[float, float, float],
+    seed: int,
+    speed: float = 9.0,
+    strides: int = 12,
+    rate: float = 416.0,
+    bandwidth: float = 0.0,
+) -> tuple[Recording, ImuData]:
     roll, pitch, yaw = mount
-    sc = scenarios.build("steady", speed_mps=9.0, strides=12, seed=seed)
-    cfg = ImuConfig(mount_roll_deg=roll, mount_pitch_deg=pitch, mount_yaw_deg=yaw)
+    sc = scenarios.build("steady", speed_mps=speed, strides=strides, seed=seed)
+    cfg = ImuConfig(
+        rate_hz=rate,
+        bandwidth_hz=bandwidth,
+        mount_roll_deg=roll,
+        mount_pitch_deg=pitch,
+        mount_yaw_deg=yaw,
+    )
     rec = simulate(sc.bouts, cfg, seed=seed, tail_s=2.5)
     return rec, ImuData(rec.t, rec.acc, rec.gyr)
+
+
+def _rel(out: list[dict[str, Any]], rec: Recording) -> list[float]:
+    """Each engine stride's length against its true stride's, -1 (one to one)."""
+    return [
+        o["stride_length_m"] / s.stride_length_m - 1 for o, s in zip(out, rec.strides, strict=True)
+    ]
 
 
 @pytest.mark.parametrize(
@@ -43,9 +65,7 @@ def test_every_sprint_stride_found_with_its_length(
         assert ("first" in o["flags"]) == s.first
         if not s.first:
             assert o["stride_time_s"] == pytest.approx(s.stride_time_s, abs=0.01), (o, s)
-    rel = [
-        o["stride_length_m"] / s.stride_length_m - 1 for o, s in zip(out, rec.strides, strict=True)
-    ]
+    rel = _rel(out, rec)
     assert abs(float(np.median(rel))) < 0.02
 
 
@@ -56,18 +76,14 @@ def test_a_low_rate_sensor_finds_every_sprint_stride(rate: float, speed: float) 
     # pass). Before, at 100 Hz the engine found 39 of 360 simulated strides at 9 m/s and
     # none at 10 m/s, and at 150 Hz 263 of 360 at 10 m/s (sim_engine.py --rate): the
     # swings in between were dropped or joined into double strides (flagged low quality)
-    sc = scenarios.build("steady", speed_mps=speed, strides=12, seed=1)
-    cfg = ImuConfig(rate_hz=rate, mount_pitch_deg=-20.0)
-    rec = simulate(sc.bouts, cfg, seed=1, tail_s=2.5)
-    out = engine.run(ImuData(rec.t, rec.acc, rec.gyr), "cpython", round(rate), 32, 2000)
+    rec, data = _sprint((0.0, -20.0, 0.0), 1, speed, rate=rate)
+    out = engine.run(data, "cpython", round(rate), 32, 2000)
     assert len(out) == len(rec.strides), (len(out), len(rec.strides))
     for o, s in zip(out, rec.strides, strict=True):
         assert o["t_contact_s"] == pytest.approx(s.t_contact_s, abs=0.03), (o, s)
         assert o["stride_length_m"] == pytest.approx(s.stride_length_m, rel=0.06), (o, s)
         assert ("first" in o["flags"]) == s.first
-    rel = [
-        o["stride_length_m"] / s.stride_length_m - 1 for o, s in zip(out, rec.strides, strict=True)
-    ]
+    rel = _rel(out, rec)
     assert abs(float(np.median(rel))) < 0.03
 
 
@@ -77,10 +93,9 @@ def test_a_low_rate_sensor_stamps_the_landing_not_the_late_swing(speed: float) -
     # fall, and the smooth deceleration of late swing (8 g at 4 m/s here) can stand
     # higher. Below ~176 Hz the impact is the sharpest rise instead of the highest
     # sample (issue #19, fourteenth pass); before, 7-33 of 360 simulated strides a row
-    # at 4-7 m/s were stamped ~110 ms early, in the swing, with their stride times off
-    sc = scenarios.build("steady", speed_mps=speed, strides=30, seed=0)
-    rec = simulate(sc.bouts, ImuConfig(rate_hz=100.0, mount_pitch_deg=-20.0), seed=0, tail_s=2.5)
-    out = engine.run(ImuData(rec.t, rec.acc, rec.gyr), "cpython", 100, 32, 2000)
+    # at 4-7 m/s were stamped 60-110 ms early, in the swing, with their stride times off
+    rec, data = _sprint((0.0, -20.0, 0.0), 0, speed, strides=30, rate=100.0)
+    out = engine.run(data, "cpython", 100, 32, 2000)
     assert len(out) == len(rec.strides), (len(out), len(rec.strides))
     for o, s in zip(out, rec.strides, strict=True):
         assert o["t_contact_s"] == pytest.approx(s.t_contact_s, abs=0.03), (o, s)
@@ -90,18 +105,14 @@ def test_a_low_rate_sensor_stamps_the_landing_not_the_late_swing(speed: float) -
 
 def test_a_filtered_low_rate_sensor_levels_only_on_gravity() -> None:
     # a 150 Hz part whose own low-pass (70 Hz) rings after the impact: a sprint's two- or
-    # three-sample still run then holds that ringing (mean force 0.7-0.9 g), and levelling
+    # three-sample still run then holds that ringing (mean force ~0.75 g), and levelling
     # a short stance on it tilted the attitude 10-20 deg, the strides 6-19 % short and
     # mostly unflagged. A short stance levels only on a force within 100 mg of 1 g
     # (issue #19, fourteenth pass)
-    sc = scenarios.build("steady", speed_mps=10.0, strides=30, seed=1)
-    cfg = ImuConfig(rate_hz=150.0, bandwidth_hz=70.0, mount_pitch_deg=-20.0)
-    rec = simulate(sc.bouts, cfg, seed=1, tail_s=2.5)
-    out = engine.run(ImuData(rec.t, rec.acc, rec.gyr), "cpython", 150, 32, 2000)
+    rec, data = _sprint((0.0, -20.0, 0.0), 1, 10.0, strides=30, rate=150.0, bandwidth=70.0)
+    out = engine.run(data, "cpython", 150, 32, 2000)
     assert len(out) == len(rec.strides), (len(out), len(rec.strides))
-    rel = [
-        o["stride_length_m"] / s.stride_length_m - 1 for o, s in zip(out, rec.strides, strict=True)
-    ]
+    rel = _rel(out, rec)
     assert min(rel) > -0.05, np.round(np.array(rel) * 100, 1)
     assert abs(float(np.median(rel))) < 0.015
 
@@ -111,10 +122,7 @@ def test_micropython_and_cpython_agree_on_a_low_rate_sprint() -> None:
     # 100 Hz (the one-sample window, the impact by its rise) and a filtered 150 Hz part
     # (the short stance's levelling refused on a ringing force)
     for rate, bw in ((100.0, 0.0), (150.0, 70.0)):
-        sc = scenarios.build("steady", speed_mps=10.0, strides=10, seed=2)
-        cfg = ImuConfig(rate_hz=rate, bandwidth_hz=bw, mount_roll_deg=90.0)
-        rec = simulate(sc.bouts, cfg, seed=2, tail_s=2.5)
-        data = ImuData(rec.t, rec.acc, rec.gyr)
+        rec, data = _sprint((90.0, 0.0, 0.0), 2, 10.0, strides=10, rate=rate, bandwidth=bw)
         cp = engine.run(data, "cpython", round(rate), 32, 2000)
         mp = engine.run(data, "micropython", round(rate), 32, 2000)
         assert len(cp) == len(rec.strides) and mp == cp
