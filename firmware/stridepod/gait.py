@@ -568,11 +568,33 @@ def isqrt(n):
     return x
 
 
-def _sharp(ring, m, back, j, bi, jump):
-    # the ring index of a step of the acc vector of at least `jump` mg
-    # (|dx|+|dy|+|dz|) between two successive samples of the back samples up to j,
-    # or -1. Searched outwards from the impact peak bi, where a collision has it:
-    # that usually stops at once.
+def _step_mg(ring, m, k):
+    # |dx|+|dy|+|dz| of the acc vector from ring sample k - 1 to k, mg
+    b = k * _RF
+    c = ((k - 1) & m) * _RF
+    d = ring[b + 1] - ring[c + 1]
+    e = d if d > 0 else -d
+    d = ring[b + 2] - ring[c + 2]
+    e += d if d > 0 else -d
+    d = ring[b + 3] - ring[c + 3]
+    return e + (d if d > 0 else -d)
+
+
+def _sharp(ring, m, back, j, bi, jump, h):
+    # the ring index of the largest step of the acc vector (_step_mg) of at least
+    # `jump` mg between two successive samples of the back samples up to j, or -1.
+    # The h + 1 steps ending at j (the first half of the still window centred on j,
+    # where a heel strike after a hang begins) are read first; then only a larger
+    # step is searched for, outwards from the impact peak bi, where a collision has
+    # it: that usually stops at once.
+    best = -1
+    k = (j - h) & m
+    for _ in range(h + 1):
+        e = _step_mg(ring, m, k)
+        if e >= jump:
+            jump = e + 1
+            best = k
+        k = (k + 1) & m
     n1 = ((bi - j + back - 1) & m) + 1  # steps from the peak back to the oldest
     n = n1 + ((j - bi) & m)  # and from after the peak to j
     k = bi
@@ -581,18 +603,10 @@ def _sharp(ring, m, back, j, bi, jump):
         if i == n1:
             k = (bi + 1) & m
             dk = 1
-        b = k * _RF
-        c = ((k - 1) & m) * _RF
-        d = ring[b + 1] - ring[c + 1]
-        e = d if d > 0 else -d
-        d = ring[b + 2] - ring[c + 2]
-        e += d if d > 0 else -d
-        d = ring[b + 3] - ring[c + 3]
-        e += d if d > 0 else -d
-        if e >= jump:
+        if _step_mg(ring, m, k) >= jump:
             return k
         k = (k + dk) & m
-    return -1
+    return best
 
 
 def _least(ring, m, k, n, field):
@@ -842,10 +856,12 @@ class GaitEngine:
         pk = self._peak
         ring = self._ring
         # an impact: a peak of at least _LAND_IMPACT_MG with a sharp step. Not if
-        # the only step comes long after the peak and inside the still window
+        # the largest step comes long after the peak and inside the still window
         # centred on j: that is the heel strike beginning as the window reads
         # still, the foot having hung still before it, and the peak was late
-        # swing (issue #19, thirteenth pass)
+        # swing (issue #19, thirteenth pass). The largest, not the first found:
+        # below ~250 Hz a smooth late swing also passes for sharp and hid the
+        # heel strike (fifteenth pass)
         s = -1
         if ring[pk * _RF + _REA] >= self._impact:
             # below 200 Hz a smooth swing changes by _LAND_JUMP_MG from sample to
@@ -853,7 +869,7 @@ class GaitEngine:
             # the ~3 % per sample once measured for keeping it as an attribute
             # was the heap layout moving: benchmarks/gait_cost.py)
             jump = _LAND_JUMP_MG * 200 // min(self.rate_hz, 200)
-            s = _sharp(ring, m, self._back, j, pk, jump)
+            s = _sharp(ring, m, self._back, j, pk, jump, self._st[_S_W] >> 1)
         if s >= 0 and (((s - pk) & m) <= self._ic_back or ((j - s) & m) > self._st[_S_W] >> 1):
             return True
         if ev == _EV_LAND_SHORT:
