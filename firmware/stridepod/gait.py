@@ -862,8 +862,11 @@ class GaitEngine:
         # swing (issue #19, thirteenth pass). The largest, not the first found:
         # below ~250 Hz a smooth late swing also passes for sharp and hid the
         # heel strike (fifteenth pass)
+        # A short still run that ended on the impact itself hung still before
+        # the foot touched down (a slow walk's heel strike through a sensor's
+        # low-pass; fifteenth pass): a landing's impact comes before its stillness
         s = -1
-        if ring[pk * _RF + _REA] >= self._impact:
+        if ring[pk * _RF + _REA] >= self._impact and (pk != j or ev != _EV_LAND_SHORT):
             # below 200 Hz a smooth swing changes by _LAND_JUMP_MG from sample to
             # sample too: a collision's step must be larger (once per landing;
             # the ~3 % per sample once measured for keeping it as an attribute
