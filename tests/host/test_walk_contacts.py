@@ -89,7 +89,10 @@ def test_a_hang_that_ends_on_the_heel_strike_is_not_a_sprint_foot_flat() -> None
     sc = scenarios.build("walk", walk_speed_mps=0.5, strides=40, seed=1)
     cfg = ImuConfig(rate_hz=100.0, bandwidth_hz=45.0, mount_pitch_deg=-20.0)
     rec = simulate(sc.bouts, cfg, seed=1, tail_s=3.0)
-    out = engine.run(ImuData(rec.t, rec.acc, rec.gyr), "cpython", 100, 32, 2000)
+    data = ImuData(rec.t, rec.acc, rec.gyr)
+    out = engine.run(data, "cpython", 100, 32, 2000)
+    if micropython_exe() is not None:
+        assert engine.run(data, "micropython", 100, 32, 2000) == out
     t_true = np.array([s.t_contact_s for s in rec.strides])
     trusted = [o for o in out if not set(o["flags"]) & {"low_quality", "gap", "turn"}]
     assert len(trusted) >= 36
