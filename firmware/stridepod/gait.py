@@ -105,7 +105,7 @@ _ACC_STANCE_MG = const(450)  # mg; mean | |a| - 1 g | below which the foot may b
 _MIN_SWING_MS = const(200)  # ms; shorter swings are stance chatter or shuffles, not strides
 _MAX_SWING_MS = const(1600)  # ms; longer "swings" are not gait: drop, do not integrate on
 _REST_MS = const(2000)  # ms; a stance this long means the athlete stopped (F_FIRST next)
-_HOLD_MS = const(1000)  # ms; in a longer stance the origin follows the latest still sample
+_HOLD_MS = const(1000)  # ms; in a longer stance the origin follows the latest quiet still sample
 _TILT_BLOCK = const(8)  # samples; levelling applied every this many stance samples
 _RELEVEL_MRAD = const(20)  # mrad; while levelling after start-up, the stride origin waits
 _TO_OFFSET_MS = const(40)  # ms; toe-off after the end of stillness when no push-off peak is seen
@@ -539,9 +539,15 @@ def _advance(st: ptr32, ring: ptr32, bits: ptr8, j: int, mode: int) -> int:
         if st[_S_FN] >= _TILT_BLOCK:
             return _EV_LEVEL  # Python levels, then calls again with _MODE_LEVELLED
     e = ring[b + _RWG]
-    if e < st[_S_EMIN] or st[_S_NST] > st[_S_HOLD]:
+    if e < st[_S_EMIN] or (
+        st[_S_NST] > st[_S_HOLD] and (e <= st[_S_THRG] >> 4 or st[_S_N] > st[_S_HOLD])
+    ):
         # stiller than any sample of this stance so far (or standing for a
-        # while: the latest still sample): the new origin
+        # while: the latest quiet still sample, RMS rate under a quarter of the
+        # stance limit, as a walk's heel rises slowly out of a standing stance
+        # while the detector still reads it still: issue #19 fifteenth pass;
+        # any still sample once the origin is _HOLD_MS old, so that a gyro
+        # offset cannot hold the origin back): the new origin
         st[_S_EMIN] = e
         st[_S_OQ0] = st[_S_Q0]
         st[_S_OQ1] = st[_S_Q1]
@@ -886,17 +892,21 @@ class GaitEngine:
 
     def _level_now(self, j):
         # a stance block is levelled only if it holds the origin (the stillest
-        # sample, the stride's initial attitude), while standing (the origin
-        # follows the latest still sample) or before the first stride (start-up
-        # levelling must converge, the origin waits for it); the other blocks
-        # are the heel rise, whose forward acceleration would read as tilt
-        # (docs/accuracy.md, issue #19 seventh pass)
+        # sample, the stride's initial attitude), or, while standing (the origin
+        # follows the latest quiet still sample) or before the first stride
+        # (start-up levelling must converge, the origin waits for it), if it
+        # ends on a quiet sample; the other blocks are the heel rise, whose
+        # forward acceleration would read as tilt (docs/accuracy.md, issue #19
+        # seventh and fifteenth passes)
         st = self._st
+        e = self._ring[j * _RF + _RWG]
         if (
-            self._fresh
-            or st[_S_N] < st[_S_FN]
-            or self._ring[j * _RF + _RWG] < st[_S_EMIN]
-            or st[_S_NST] > st[_S_HOLD]
+            st[_S_N] < st[_S_FN]
+            or e < st[_S_EMIN]
+            or (
+                (self._fresh or st[_S_NST] > st[_S_HOLD])
+                and (e <= st[_S_THRG] >> 4 or st[_S_N] > st[_S_HOLD])
+            )
         ):
             self._level()
             st[_S_LVD] = 1
