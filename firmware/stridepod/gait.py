@@ -61,6 +61,10 @@
 #     sensor lost there, and it is placed on those clipped samples instead;
 #   - a clipped gyro sample is replaced by a parabola over its plateau fitted
 #     to the slopes entering and leaving it (seen through the look-ahead);
+#   - the gyro's zero-rate offset is subtracted from every sample; it is the
+#     mean rate over _GYRO_AVG_MS of quiet standing, taken when that rate was
+#     steady and two such windows in a row agree (the pod's gyro is not
+#     calibrated, and an offset bends every stride's attitude);
 #   - contact: the quietest rotation just before the impact (largest |acc|
 #     deviation before stance onset); toe-off: the push-off rotation peak,
 #     where the rate then collapses as the toe leaves the ground.
@@ -106,6 +110,9 @@ _MIN_SWING_MS = const(200)  # ms; shorter swings are stance chatter or shuffles,
 _MAX_SWING_MS = const(1600)  # ms; longer "swings" are not gait: drop, do not integrate on
 _REST_MS = const(2000)  # ms; a stance this long means the athlete stopped (F_FIRST next)
 _HOLD_MS = const(1000)  # ms; in a longer stance the origin follows the latest quiet still sample
+_GYRO_AVG_MS = const(500)  # ms; the gyro offset is re-estimated from this much quiet standing
+_GYRO_SPREAD_DPS = const(2)  # deg/s; only if the rate varied less than this (RMS) meanwhile
+_GYRO_AGREE_DPS10 = const(3)  # 0.1 deg/s; and two such windows in a row agree this well
 _TILT_BLOCK = const(8)  # samples; levelling applied every this many stance samples
 _RELEVEL_MRAD = const(20)  # mrad; while levelling after start-up, the stride origin waits
 _TO_OFFSET_MS = const(40)  # ms; toe-off after the end of stillness when no push-off peak is seen
@@ -232,7 +239,19 @@ _S_LSY = const(63)
 _S_LSZ = const(64)
 _S_LSN = const(65)
 _S_LVD = const(66)  # 1 once this stance has levelled
-_S_SIZE = const(67)
+# the gyro's zero-rate offset, 0.1 dps + _B, subtracted from every sample (kept by
+# reset: it is the sensor's), and the sums it is estimated from while standing:
+# the gyro (0.1 dps), its per-sample energy (_REG) and the sample count (issue #19,
+# fifteenth pass)
+_S_GOX = const(67)
+_S_GOY = const(68)
+_S_GOZ = const(69)
+_S_GSX = const(70)
+_S_GSY = const(71)
+_S_GSZ = const(72)
+_S_GSE = const(73)
+_S_GSN = const(74)
+_S_SIZE = const(75)
 
 _EV_NONE = const(0)  # handled in the core
 _EV_WAIT = const(1)  # still sample while waiting for the first stance
@@ -312,9 +331,9 @@ def _ingest(
     ring[b + 1] = ax + _B
     ring[b + 2] = ay + _B
     ring[b + 3] = az + _B
-    ring[b + 4] = gx + _B
-    ring[b + 5] = gy + _B
-    ring[b + 6] = gz + _B
+    ring[b + 4] = gx - int(st[_S_GOX]) + 2 * _B
+    ring[b + 5] = gy - int(st[_S_GOY]) + 2 * _B
+    ring[b + 6] = gz - int(st[_S_GOZ]) + 2 * _B
     f = 0
     s = st[_S_GSAT]
     if gx >= s or gx <= -s:
@@ -327,6 +346,9 @@ def _ingest(
     if ax >= s or ax <= -s or ay >= s or ay <= -s or az >= s or az <= -s:
         f |= _ACC_CLIP
     bits[i] = f
+    gx = int(ring[b + 4]) - _B  # the rates less the sensor's offset
+    gy = int(ring[b + 5]) - _B
+    gz = int(ring[b + 6]) - _B
     # per-sample stance energies (4 mg and 0.4 dps units keep squares small)
     x = ax >> 2
     y = ay >> 2
@@ -536,6 +558,14 @@ def _advance(st: ptr32, ring: ptr32, bits: ptr8, j: int, mode: int) -> int:
         st[_S_FZ] = st[_S_FZ] + st[_S_CFZ]
         st[_S_FN] = st[_S_FN] + 1
         st[_S_NST] = st[_S_NST] + 1
+        if st[_S_NST] > st[_S_HOLD] and ring[b + _RWG] <= st[_S_THRG] >> 4:
+            # standing quietly: the gyro reads its own offset (sums wrap as
+            # 32-bit words here; Python reads them signed)
+            st[_S_GSX] = st[_S_GSX] + int(ring[b + 4]) - _B
+            st[_S_GSY] = st[_S_GSY] + int(ring[b + 5]) - _B
+            st[_S_GSZ] = st[_S_GSZ] + int(ring[b + 6]) - _B
+            st[_S_GSE] = st[_S_GSE] + ring[b + _REG]
+            st[_S_GSN] = st[_S_GSN] + 1
         if st[_S_FN] >= _TILT_BLOCK:
             return _EV_LEVEL  # Python levels, then calls again with _MODE_LEVELLED
     e = ring[b + _RWG]
@@ -705,6 +735,12 @@ class GaitEngine:
         st[_S_TOMIN] = g8 * g8
         st[_S_HOLD] = _HOLD_MS * r // 1000
         st[_S_CLGAP] = _CLIP_GAP_MS * r // 1000
+        for k in (_S_GOX, _S_GOY, _S_GOZ):
+            st[k] = _B  # no offset known yet
+        self._gyro_n = _GYRO_AVG_MS * r // 1000
+        self._gox = 0  # the last steady window's offset (+ _B; 0: none yet)
+        self._goy = 0
+        self._goz = 0
         # position units mg*sample^2 per mm: 1 / (9.80665e-3 m/s^2 * dt^2 * 1000)
         self._kmm = (r * r * 100000 + 490332) // 980665
         self._min_swing = _MIN_SWING_MS * r // 1000
@@ -733,6 +769,8 @@ class GaitEngine:
         st[_S_SUMG2] = 0
         st[_S_LSN] = 0  # no landing run seen yet
         st[_S_LVD] = 0
+        for k in range(_S_GSX, _S_SIZE):
+            st[k] = 0
         for k in (_S_Q1, _S_Q2, _S_Q3, _S_OQ1, _S_OQ2, _S_OQ3):
             st[k] = _B
         st[_S_Q0] = _ONE + _B
@@ -899,6 +937,8 @@ class GaitEngine:
         # forward acceleration would read as tilt (docs/accuracy.md, issue #19
         # seventh and fifteenth passes)
         st = self._st
+        if st[_S_GSN] >= self._gyro_n:
+            self._gyro_offset()
         e = self._ring[j * _RF + _RWG]
         if (
             st[_S_N] < st[_S_FN]
@@ -953,9 +993,43 @@ class GaitEngine:
         st[_S_NSW] = 0
         self._ref_axis()
 
+    def _gyro_offset(self):
+        # _GYRO_AVG_MS of quiet standing: the mean rate there is the gyro's
+        # zero-rate offset if the rate stayed steady (a foot rocking on the spot
+        # does not) and the last such window read the same (a foot turning or
+        # rolling slowly does not keep one rate): then the offset is their mean
+        st = self._st
+        n = st[_S_GSN]
+        x = st[_S_GOX] + (2 * st[_S_GSX] + n) // (2 * n)  # 0.1 dps + _B, rounded
+        y = st[_S_GOY] + (2 * st[_S_GSY] + n) // (2 * n)
+        z = st[_S_GOZ] + (2 * st[_S_GSZ] + n) // (2 * n)
+        # spread^2 = mean |w|^2 - |mean w|^2, in (0.1 dps)^2 (_REG is in (0.4 dps)^2)
+        mx = x - st[_S_GOX]
+        my = y - st[_S_GOY]
+        mz = z - st[_S_GOZ]
+        spread = 16 * st[_S_GSE] // n - (mx * mx + my * my + mz * mz)
+        for k in range(_S_GSX, _S_SIZE):
+            st[k] = 0
+        if spread > 100 * _GYRO_SPREAD_DPS * _GYRO_SPREAD_DPS:
+            self._gox = 0  # no steady window to compare the next one with
+            return
+        a = _GYRO_AGREE_DPS10
+        dx = x - self._gox
+        dy = y - self._goy
+        dz = z - self._goz
+        if self._gox and -a <= dx <= a and -a <= dy <= a and -a <= dz <= a:
+            st[_S_GOX] = (x + self._gox) >> 1
+            st[_S_GOY] = (y + self._goy) >> 1
+            st[_S_GOZ] = (z + self._goz) >> 1
+        self._gox = x
+        self._goy = y
+        self._goz = z
+
     def _enter_stance(self):
         st = self._st
         st[_S_LVD] = 0
+        for k in range(_S_GSX, _S_SIZE):
+            st[k] = 0
         st[_S_EMIN] = _E_BIG
         st[_S_NST] = 0
         st[_S_FN] = 0
