@@ -121,6 +121,8 @@ _TO_MIN_DPS = const(150)  # deg/s; a push-off rotation peak is at least this fas
 _TO_DROP16 = const(9)  # /16 of the peak energy (= 3/4 of the rate): the toe has left
 _LAND_IMPACT_MG = const(2000)  # mg; |a| peak before a landing that confirms it at once
 _CONFIRM_MS = const(150)  # ms; a landing without that impact must then stay still this long
+_WALK_STANCE_MS = const(450)  # ms; a longer stance (contact to toe-off) is walking's
+# (walking 0.6-1.2 s, running 0.25 s or less; the benchmarks' boundary too)
 _LAND_JUMP_MG = const(400)  # mg; and a step of the acc vector (|dx|+|dy|+|dz|) at least
 # this big between two samples in the look-back: a collision is sharp, a mid-swing bump
 # (slow walking) is smooth
@@ -894,6 +896,14 @@ class GaitEngine:
                 return False
             self._cand = -1  # the foot moved again: not a landing
             if ev == _EV_LAND_SHORT:
+                return False
+        if ev == _EV_LAND_SHORT and self._ic_ms >= 0 and not self._pending & F_FIRST:
+            # a still run shorter than _LAND_STILL_MS is a sprint's foot-flat, and a
+            # stride from a walking stance does not end on one: it is the hang
+            # before a walk's heel strike, after a late swing that can pass for
+            # the impact (issue #19, fifteenth pass)
+            c = (self._to_ms - self._ic_ms) & _TMASK
+            if _WALK_STANCE_MS < c < _THALF:
                 return False
         ic = self._contact_ms(j)
         self._cand_ic = ic

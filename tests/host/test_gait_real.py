@@ -215,3 +215,28 @@ def test_a_real_first_stride_from_standing_starts_where_the_foot_stood(
     r = bench.match(strides, truth[0], truth[1], trial, "walking")
     assert r.n_match == r.n_true
     assert abs(r.err_m[0] / r.true_m[0]) < 0.015, (r.err_m[0], r.true_m[0])
+
+
+@pytest.mark.slow
+def test_a_walks_hang_after_a_late_swing_is_not_a_sprint_foot_flat(shared_data: Path) -> None:
+    # PyShoe tuning walk -23-25, stride 12: the foot hangs still for a few samples before
+    # its heel strike, too short for the long stance window, and the late swing before
+    # it (2.2 g, a 419 mg step) passed for a sprint's impact: the stride ended there,
+    # 0.88 m for 1.16 m, unflagged. A stride from a walking stance (longer than 450 ms)
+    # no longer ends on a sprint's foot-flat (issue #19, fifteenth pass)
+    bench = _bench()
+    trial = "2017-11-22-11-23-25"
+    path = shared_data / "pyshoe_vicon" / "mat" / f"{trial}.mat"
+    if not path.is_file():
+        pytest.skip(f"PyShoe recording not found: {path}")
+    truth = bench.pyshoe_truth(shared_data, trial)
+    assert truth is not None
+    data = read_pyshoe_mat(path)
+    strides = engine.run(data, "cpython", 200, 8, 2000, bench.PYSHOE_GYRO_LAG_US)
+    r = bench.match(strides, truth[0], truth[1], trial, "walking")
+    assert r.n_match == r.n_true == 20
+    rel = np.array(r.err_m) / np.array(r.true_m)
+    assert float(np.max(np.abs(rel))) < 0.05, np.round(rel, 3)
+    if micropython_exe() is not None:
+        mp = engine.run(data, "micropython", 200, 8, 2000, bench.PYSHOE_GYRO_LAG_US)
+        assert mp == strides
