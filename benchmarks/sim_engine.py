@@ -32,7 +32,7 @@ import numpy as np
 from stridecue.engine import EngineConfig, run_cpython
 from stridecue.imu_files import ImuData
 from stridecue.sim import scenarios
-from stridecue.sim.imu import ImuConfig, simulate
+from stridecue.sim.imu import ImuConfig, Recording, simulate
 
 MATCH_S = 0.03  # s; an engine contact this close to the true one is the same stride
 WALKS = (0.8, 1.3)  # m/s; a slow walk lands twice (heel strike, then the slap)
@@ -73,14 +73,15 @@ class Tally:
         self.true_ratio += other.true_ratio
 
 
-def one_run(
+def recording(
     sc: scenarios.Scenario,
     mount: tuple[float, float, float],
     seed: int,
-    acc_g: int = 32,
     rate: float = 416.0,
     bandwidth: float = 0.0,
-) -> Tally:
+) -> Recording:
+    """The simulated sensor's record of ``sc`` under ``mount`` (roll, pitch, yaw in
+    degrees), 3 s standing after it."""
     roll, pitch, yaw = mount
     cfg = ImuConfig(
         rate_hz=rate,
@@ -89,7 +90,18 @@ def one_run(
         mount_pitch_deg=pitch,
         mount_yaw_deg=yaw,
     )
-    rec = simulate(sc.bouts, cfg, seed=seed, tail_s=3.0)
+    return simulate(sc.bouts, cfg, seed=seed, tail_s=3.0)
+
+
+def one_run(
+    sc: scenarios.Scenario,
+    mount: tuple[float, float, float],
+    seed: int,
+    acc_g: int = 32,
+    rate: float = 416.0,
+    bandwidth: float = 0.0,
+) -> Tally:
+    rec = recording(sc, mount, seed, rate, bandwidth)
     # a smaller range than the simulated 32 g part clips in to_counts, as the sensor would
     out = run_cpython(ImuData(rec.t, rec.acc, rec.gyr), EngineConfig(round(rate), acc_g, 2000))
     truth = rec.strides

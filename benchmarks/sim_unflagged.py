@@ -25,11 +25,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from sim_engine import MOUNTS, SPEEDS
+from sim_engine import MOUNTS, SPEEDS, recording
 from stridecue.engine import EngineConfig, run_cpython
 from stridecue.imu_files import ImuData
 from stridecue.sim import scenarios
-from stridecue.sim.imu import ImuConfig, simulate
 
 WALK_SPEEDS = (0.5, 0.8, 1.3, 2.0)  # m/s
 TRACK: tuple[tuple[str, dict[str, float]], ...] = (
@@ -83,15 +82,7 @@ def one(
     args: argparse.Namespace,
     rate: float,
 ) -> Count:
-    roll, pitch, yaw = MOUNTS[mount]
-    cfg = ImuConfig(
-        rate_hz=rate,
-        bandwidth_hz=args.bandwidth,
-        mount_roll_deg=roll,
-        mount_pitch_deg=pitch,
-        mount_yaw_deg=yaw,
-    )
-    rec = simulate(sc.bouts, cfg, seed=seed, tail_s=3.0)
+    rec = recording(sc, MOUNTS[mount], seed, rate, args.bandwidth)
     out: list[dict[str, Any]] = run_cpython(
         ImuData(rec.t, rec.acc, rec.gyr), EngineConfig(round(rate), args.acc_g, 2000)
     )

@@ -49,12 +49,11 @@ from gait_accuracy import (
     PYSHOE_GYRO_LAG_US,
     RUNNING,
 )
-from sim_engine import MOUNTS
+from sim_engine import MOUNTS, recording
 from stridecue.engine import EngineConfig, run, run_cpython
 from stridecue.imu_files import ImuData, read_pyshoe_mat, read_vectornav_mat
 from stridecue.sim import scenarios
 from stridecue.sim.foot import FootShape
-from stridecue.sim.imu import ImuConfig, simulate
 
 WALKS = (0.5, 0.6, 0.8, 1.0, 1.3, 1.6, 2.0)  # m/s
 RATES = (100.0, 204.8, 416.0)
@@ -69,11 +68,8 @@ def sim_row(speed: float, rate: float, seeds: int) -> str:
     first: list[float] = []  # the same, for the first stride from standing
     for seed in range(seeds):
         sc = scenarios.build("walk", walk_speed_mps=speed, strides=20, seed=seed)
-        for roll, pitch, yaw in MOUNTS.values():
-            cfg = ImuConfig(
-                rate_hz=rate, mount_roll_deg=roll, mount_pitch_deg=pitch, mount_yaw_deg=yaw
-            )
-            rec = simulate(sc.bouts, cfg, seed=seed, tail_s=3.0)
+        for mount in MOUNTS.values():
+            rec = recording(sc, mount, seed, rate)
             out = run_cpython(ImuData(rec.t, rec.acc, rec.gyr), EngineConfig(round(rate), 32, 2000))
             impact_s = FootShape.for_speed(speed, running=False).impact_s
             touch = np.array([s.t_contact_s for s in rec.strides]) - impact_s
