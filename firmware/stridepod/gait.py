@@ -333,9 +333,14 @@ def _ingest(
     ring[b + 1] = ax + _B
     ring[b + 2] = ay + _B
     ring[b + 3] = az + _B
-    ring[b + 4] = gx - int(st[_S_GOX]) + 2 * _B
-    ring[b + 5] = gy - int(st[_S_GOY]) + 2 * _B
-    ring[b + 6] = gz - int(st[_S_GOZ]) + 2 * _B
+    # the rates less the sensor's offset (stored + _B) are kept; clipping is
+    # judged on the raw rates below
+    hx = gx - int(st[_S_GOX]) + _B
+    hy = gy - int(st[_S_GOY]) + _B
+    hz = gz - int(st[_S_GOZ]) + _B
+    ring[b + 4] = hx + _B
+    ring[b + 5] = hy + _B
+    ring[b + 6] = hz + _B
     f = 0
     s = st[_S_GSAT]
     if gx >= s or gx <= -s:
@@ -348,9 +353,9 @@ def _ingest(
     if ax >= s or ax <= -s or ay >= s or ay <= -s or az >= s or az <= -s:
         f |= _ACC_CLIP
     bits[i] = f
-    gx = int(ring[b + 4]) - _B  # the rates less the sensor's offset
-    gy = int(ring[b + 5]) - _B
-    gz = int(ring[b + 6]) - _B
+    gx = hx
+    gy = hy
+    gz = hz
     # per-sample stance energies (4 mg and 0.4 dps units keep squares small)
     x = ax >> 2
     y = ay >> 2
@@ -1010,13 +1015,13 @@ class GaitEngine:
         # rolling slowly does not keep one rate): then the offset is their mean
         st = self._st
         n = st[_S_GSN]
-        x = st[_S_GOX] + (2 * st[_S_GSX] + n) // (2 * n)  # 0.1 dps + _B, rounded
-        y = st[_S_GOY] + (2 * st[_S_GSY] + n) // (2 * n)
-        z = st[_S_GOZ] + (2 * st[_S_GSZ] + n) // (2 * n)
+        mx = (2 * st[_S_GSX] + n) // (2 * n)  # the mean rate left, 0.1 dps, rounded
+        my = (2 * st[_S_GSY] + n) // (2 * n)
+        mz = (2 * st[_S_GSZ] + n) // (2 * n)
+        x = st[_S_GOX] + mx  # this window's offset, 0.1 dps + _B
+        y = st[_S_GOY] + my
+        z = st[_S_GOZ] + mz
         # spread^2 = mean |w|^2 - |mean w|^2, in (0.1 dps)^2 (_REG is in (0.4 dps)^2)
-        mx = x - st[_S_GOX]
-        my = y - st[_S_GOY]
-        mz = z - st[_S_GOZ]
         spread = 16 * st[_S_GSE] // n - (mx * mx + my * my + mz * mz)
         for k in range(_S_GSX, _S_SIZE):
             st[k] = 0
