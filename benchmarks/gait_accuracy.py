@@ -568,7 +568,9 @@ def main(argv: list[str] | None = None) -> int:
             if (r.name in HOLDOUT) not in show:
                 continue
             tag = "HELD-OUT" if r.name in HOLDOUT else "tuned   "
-            print(f"{r.name} {tag} {r.kind:7s} " + summary([r]))
+            # the first annotated stride starts from standing (issue #19 fifteenth pass)
+            first = f"  first stride {100 * r.err_m[0] / r.true_m[0]:+.1f}%" if r.err_m else ""
+            print(f"{r.name} {tag} {r.kind:7s} " + summary([r]) + first)
     for kind in ("running", "walking"):
         for held, tag in ((False, "tuned   "), (True, "HELD-OUT")):
             if held not in show:

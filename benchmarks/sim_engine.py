@@ -4,6 +4,7 @@
     python3 benchmarks/sim_engine.py --seeds 1  # quicker
     python3 benchmarks/sim_engine.py --rate 100 # a slower sensor (an imported recording)
     python3 benchmarks/sim_engine.py --rate 150 --bandwidth 70  # with its own low-pass
+    python3 benchmarks/sim_engine.py --gyro-offset 2  # an uncalibrated gyro, 2 deg/s per axis
 
 For each speed and each (seed, mounting), 40 strides of steady running from a
 standing start to a stop (natural variability from stridecue.sim.strides, default
@@ -100,10 +101,13 @@ def one_run(
     acc_g: int = 32,
     rate: float = 416.0,
     bandwidth: float = 0.0,
+    gyro_offset_dps: float = 0.0,
 ) -> Tally:
     rec = recording(sc, mount, seed, rate, bandwidth)
+    # an uncalibrated gyro's offset, on top of the simulator's own (drawn per seed)
+    gyr = rec.gyr + np.radians(gyro_offset_dps) * np.array([1.0, -1.0, 1.0])
     # a smaller range than the simulated 32 g part clips in to_counts, as the sensor would
-    out = run_cpython(ImuData(rec.t, rec.acc, rec.gyr), EngineConfig(round(rate), acc_g, 2000))
+    out = run_cpython(ImuData(rec.t, rec.acc, gyr), EngineConfig(round(rate), acc_g, 2000))
     truth = rec.strides
     t_truth = np.array([s.t_contact_s for s in truth])
     tally = Tally(n_true=len(truth), n_found=len(out))
@@ -173,6 +177,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--bandwidth", type=float, default=0.0, help="the sensor's own low-pass, Hz (0: none)"
     )
+    ap.add_argument(
+        "--gyro-offset",
+        type=float,
+        default=0.0,
+        help="deg/s added to the gyro's x, -y, z (an uncalibrated part's offset)",
+    )
     args = ap.parse_args(argv)
     head = (
         "athlete",
@@ -192,6 +202,8 @@ def main(argv: list[str] | None = None) -> int:
         "stride-to-stride scatter engine / truth",
     )
     lpf = f", low-pass {args.bandwidth:g} Hz" if args.bandwidth else ""
+    if args.gyro_offset:
+        lpf += f", gyro offset {args.gyro_offset:g} deg/s (x, -y, z)"
     print(f"{args.rate:g} Hz{lpf}, accelerometer {args.acc_g} g, gyro 2000 deg/s; ", end="")
     print(f"{args.seeds} seed(s) x {len(MOUNTS)} mountings ({', '.join(MOUNTS)}) per row")
     print()
@@ -215,7 +227,9 @@ def main(argv: list[str] | None = None) -> int:
         t = Tally()
         for k, sc in enumerate(scs):
             for mount in MOUNTS.values():
-                t.add(one_run(sc, mount, k, args.acc_g, args.rate, args.bandwidth))
+                t.add(
+                    one_run(sc, mount, k, args.acc_g, args.rate, args.bandwidth, args.gyro_offset)
+                )
         if v >= 3.0:
             total.add(t)
         spec = scs[0].specs[len(scs[0].specs) // 2]

@@ -140,6 +140,9 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seeds", type=int, default=3, help="simulator seeds per row")
     ap.add_argument("--no-real", action="store_true", help="skip the real recordings")
+    ap.add_argument(
+        "--rates", default=",".join(f"{r:g}" for r in RATES), help="simulated rates, Hz"
+    )
     args = ap.parse_args(argv)
     print("SIMULATION: engine contact minus the simulator's first touch")
     print()
@@ -148,7 +151,12 @@ def main(argv: list[str] | None = None) -> int:
         "| length \\|err\\| p95 | lengths > 10 % off | first stride length error median |"
     )
     print("|---|---|---|---|---|---|---|---|---|")
-    for rate in RATES:
+    try:
+        rates = [float(r) for r in args.rates.split(",")]
+    except ValueError:
+        print(f"--rates takes numbers separated by commas, not {args.rates!r}", file=sys.stderr)
+        return 2
+    for rate in rates:
         for speed in WALKS:
             print(sim_row(speed, rate, args.seeds), flush=True)
     if args.no_real:

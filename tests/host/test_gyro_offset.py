@@ -3,8 +3,9 @@
 The pod's gyro is not calibrated (the LSM6DSO32's zero-rate level is about 1 deg/s).
 An offset tilts the attitude through every swing; the stance levelling removes the
 tilt at each stride's origin, but not the error it builds within the stride, which
-grows with the stride's duration cubed: a walk at 1 m/s read its strides 1.4 % off
-with 1 deg/s and 3.3 % with 5 deg/s (simulation). Issue #19's fifteenth pass takes
+grows with the stride's duration cubed: a walk at 0.8 m/s read its strides 1.0 % off
+with 1 deg/s per axis and 5.8 % with 5 (simulation, `benchmarks/sim_engine.py
+--gyro-offset`). Issue #19's fifteenth pass takes
 the mean rate over 0.5 s of quiet standing as the offset, when the rate was steady
 and two such windows in a row agree (docs/accuracy.md).
 """
