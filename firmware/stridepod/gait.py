@@ -1187,13 +1187,21 @@ class GaitEngine:
                 best = e
                 bi = k
             k = (k - 1) & m
-        if self._st[_S_W2] == 1:
+        low = self._st[_S_W2] == 1
+        if low or (best >= _E_CLAMP and best - _least(ring, m, bi, self._rise, _REA) < best >> 2):
             # below ~176 Hz an impact of 10-16 ms is one or two samples, its
             # sampled height a matter of phase, and the smooth deceleration of
             # late swing can stand higher: the impact is the sharpest rise over
             # _IC_RISE_MS, if it comes after the highest sample or less than
             # _IC_BACK_MS before it (the same landing). A sharper rise further
-            # before is a slow walk's heel strike, found from its slap below
+            # before is a slow walk's heel strike, found from its slap below.
+            # At any rate, a highest sample on the energy clamp (~8 g) that
+            # rose by less than a quarter within _IC_RISE_MS is no impact but a
+            # running swing's late deceleration (a walk's never reaches 8 g),
+            # before a softer landing (a sprint turning into a jog): the impact
+            # is then the sharpest rise after it, if it rose by a quarter of
+            # that height; with none, the landing has no impact to time
+            # (issue #19, sixteenth pass)
             top = -1
             ri = j
             k = j
@@ -1204,7 +1212,8 @@ class GaitEngine:
                     top = f
                     ri = k
                 k = (k - 1) & m
-            if ((bi - ri) & m) < self._ic_back or ((j - ri) & m) < ((j - bi) & m):
+            after = ((j - ri) & m) < ((j - bi) & m)
+            if (after or ((bi - ri) & m) < self._ic_back) if low else (after and top >= best >> 2):
                 bi = ri
                 best = ring[bi * _RF + _REA]
         self._peak = bi

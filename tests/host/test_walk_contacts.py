@@ -155,3 +155,29 @@ def test_no_stride_is_silently_wrong_in_the_simulated_sessions(
     cells = [c.strip() for c in row.strip("|").split("|")]
     assert int(cells[1]) > 3900, row  # true strides
     assert int(cells[5]) == 0, row  # wrong and not flagged
+
+
+def test_a_soft_landing_after_a_sprint_swing_is_timed_by_its_impact() -> None:
+    # SIMULATION, 208 Hz (the pod's rate), instep, seed 1: two 400 m cadence reps,
+    # the first ending at ~52 s where the sprint turns into the recovery jog in one
+    # stride. That landing is soft (~8 g) after a sprint's swing whose smooth late
+    # deceleration reaches ~16 g ~80 ms earlier, and the contact was searched before
+    # that swing peak: 44 ms early, unflagged. An impact is a sharp rise; a highest
+    # sample that rose slowly is late swing (issue #19, sixteenth pass)
+    bench = load("sim_engine")
+    sc = scenarios.build("cadence-reps", seed=1, reps=2, distance_m=400.0, recovery_s=30.0)
+    rec = bench.recording(sc, bench.MOUNTS["instep"], 1, 208.0, 0.0)
+    data = ImuData(rec.t, rec.acc, rec.gyr)
+    out = engine.run(data, "cpython", 208, 32, 2000)
+    t_true = np.array([s.t_contact_s for s in rec.strides])
+    # the rep's last landing: the first true stance of jog length after a sprint stride
+    lengths = np.array([s.stride_length_m for s in rec.strides])
+    i = int(np.flatnonzero((lengths[:-1] > 3.5) & (lengths[1:] < 2.0))[0]) + 1
+    near = [o for o in out if abs(o["t_contact_s"] - t_true[i]) < 0.1]
+    assert len(near) == 1, near
+    assert abs(near[0]["t_contact_s"] - t_true[i]) <= 0.03, (near, t_true[i])
+    assert abs(near[0]["stride_length_m"] / lengths[i] - 1) < 0.05, near
+    for o in out:  # every stride: its contact within 30 ms of a true one
+        assert np.min(np.abs(t_true - o["t_contact_s"])) <= 0.03, o
+    if micropython_exe() is not None:
+        assert engine.run(data, "micropython", 208, 32, 2000) == out
