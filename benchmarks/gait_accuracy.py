@@ -323,6 +323,9 @@ class CourseResult:
     n_flagged: int
     walk_m: float = float("nan")
     run_sprint_alt_m: float = float("nan")  # run + sprint by course_run_start's split
+    # run + sprint with its first stride one earlier / one later than the split's: what a
+    # boundary off by one stride (the split's resolution, 2-2.5 m there) does to it
+    run_sprint_band_m: tuple[float, float] = (float("nan"), float("nan"))
     whole_m: float = float("nan")  # every stride from the first to the recording's end
     ref_forward_m: float | None = None
     ref_run_sprint_m: float | None = None
@@ -336,9 +339,11 @@ class CourseResult:
         ue = 100 * (running / COURSE_RUNNING_M - 1)
         he = 100 * (self.whole_m / COURSE_WHOLE_M - 1)
         ae = 100 * (self.run_sprint_alt_m / COURSE_RUN_SPRINT_M - 1)
+        lo, hi = (100 * (x / COURSE_RUN_SPRINT_M - 1) for x in self.run_sprint_band_m)
         out = (
             f"course {self.name:7s} forward {self.forward_m:6.2f} m ({fe:+.1f}%)  "
-            f"run+sprint {self.run_sprint_m:6.2f} m ({re_:+.1f}%; split in running {ae:+.1f}%)  "
+            f"run+sprint {self.run_sprint_m:6.2f} m ({re_:+.1f}%; split in running {ae:+.1f}%; "
+            f"its start a stride later / earlier {lo:+.1f} / {hi:+.1f}%)  "
             f"walking {self.walk_m:5.2f} m ({we:+.1f}%)  running {running:5.2f} m ({ue:+.1f}%)  "
             f"strides {self.n_strides} flagged {self.n_flagged}  "
             f"whole course {self.whole_m:5.2f} m ({he:+.1f}%)"
@@ -379,6 +384,7 @@ def run_course(
             name, sum(lengths[a:b]), sum(lengths[r0:b]), b - a, flagged, sum(lengths[a:w])
         )
         res.run_sprint_alt_m = sum(lengths[course_run_start(strides, w, b) : b])
+        res.run_sprint_band_m = (sum(lengths[r0 + 1 : b]), sum(lengths[max(a, r0 - 1) : b]))
         res.whole_m = sum(lengths[a:])
         if reference:
             pos = reference_positions(data, 800.0)
