@@ -26,7 +26,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -83,6 +83,10 @@ COURSE_WHOLE_M = 87.6  # the forward part, then backwards fast + slow, sideways 
 # starting stance is shorter than this is running (no gait in between on this course)
 WALK_CONTACT_S = 0.45
 MAX_STANCE_S = 1.0  # s; longest foot contact (walking slowly, stopping) for matching
+# a stride this far off is wrong; flagged with one of these the engine says not to trust
+# it (issue #19: never silently wrong; sim_unflagged.py counts the same in the simulator)
+WRONG_LENGTH = 0.05
+TRUST_FLAGS = frozenset({"low_quality", "turn", "gap", "acc_sat", "gyr_sat"})
 PYSHOE_ACC_G = 8  # MicroStrain 3DM-GX5-25 as recorded: 8 g accelerometer
 PYSHOE_GYRO_DPS = 2000  # gyro full scale not documented; no hard plateau in the data
 # us; the MicroStrain's gyro reports each instant this late against its accelerometer
@@ -101,6 +105,8 @@ class TrialResult:
     err_m: list[float]
     true_m: list[float]
     ref_err_m: list[float] | None = None  # gaitmap RtsKalman on the same strides
+    # per matched stride: the engine flagged it as not to be trusted (TRUST_FLAGS)
+    flagged: list[bool] = field(default_factory=list)
 
     @property
     def precision(self) -> float:
@@ -160,6 +166,7 @@ def match(
     # an engine stride is stamped at the contact that ends it (docs/protocol.md)
     found = [s for s in strides if lo <= s["t_contact_s"] <= hi]
     err, true = [], []
+    flagged: list[bool] = []
     n_match = 0
 
     def owner(t: float, start: bool) -> int:
@@ -178,7 +185,8 @@ def match(
             n_match += 1
             err.append(found[i]["stride_length_m"] - float(lengths[k]))
             true.append(float(lengths[k]))
-    return TrialResult(name, kind, len(lengths), len(found), n_match, err, true)
+            flagged.append(bool(set(found[i]["flags"]) & TRUST_FLAGS))
+    return TrialResult(name, kind, len(lengths), len(found), n_match, err, true, flagged=flagged)
 
 
 def run_pyshoe(
@@ -428,11 +436,14 @@ def summary(rs: list[TrialResult]) -> str:
     rel = e / tr
     if not nm:
         return f"strides {nt:4d} found {nf:4d} P 0 R 0  (no stride matched)"
+    wrong = np.abs(rel) > WRONG_LENGTH
+    silent = int((wrong & ~np.concatenate([r.flagged for r in rs]).astype(bool)).sum())
     return (
         f"strides {nt:4d} found {nf:4d} P {nm / max(nf, 1):.3f} R {nm / max(nt, 1):.3f}  "
         f"len med|err| {100 * np.median(np.abs(rel)):.2f}% {np.median(np.abs(e)):.3f} m  "
         f"bias {100 * np.mean(rel):+.2f}%  p90|err| {100 * np.percentile(np.abs(rel), 90):.2f}%"
         f"  p95|err| {100 * np.percentile(np.abs(rel), 95):.2f}%"
+        f"  >{100 * WRONG_LENGTH:g}% off {int(wrong.sum())} (unflagged {silent})"
     ) + ref_summary(rs)
 
 
