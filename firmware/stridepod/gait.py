@@ -66,7 +66,10 @@
 #     steady and two such windows in a row agree (the pod's gyro is not
 #     calibrated, and an offset bends every stride's attitude);
 #   - contact: the quietest rotation just before the impact (largest |acc|
-#     deviation before stance onset); toe-off: the push-off rotation peak,
+#     deviation before stance onset; a largest one reached smoothly on the
+#     ~8 g energy clamp is a sprint swing's deceleration, and the impact is the
+#     sharp rise after it); a slow walk's heel strike before its slap;
+#     toe-off: the push-off rotation peak,
 #     where the rate then collapses as the toe leaves the ground.
 # One source: MicroPython compiles the viper/native functions to machine code;
 # CPython runs the same text as plain Python (stand-ins below) with the same
