@@ -332,7 +332,7 @@ class CourseResult:
     walk_m: float = float("nan")
     run_sprint_alt_m: float = float("nan")  # run + sprint by course_run_start's split
     # run + sprint with its first stride one earlier / one later than the split's: what a
-    # boundary off by one stride (the split's resolution, 2-2.5 m there) does to it
+    # boundary off by one stride (the split's resolution, 1.5-2.9 m there) does to it
     run_sprint_band_m: tuple[float, float] = (float("nan"), float("nan"))
     whole_m: float = float("nan")  # every stride from the first to the recording's end
     ref_forward_m: float | None = None

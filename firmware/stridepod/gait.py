@@ -1203,7 +1203,7 @@ class GaitEngine:
             # running swing's late deceleration (a walk's never reaches 8 g),
             # before a softer landing (a sprint turning into a jog): the impact
             # is then the sharpest rise after it, if it rose by a quarter of
-            # that height; with none, the landing has no impact to time
+            # that height (with none, the highest sample stays the impact)
             # (issue #19, sixteenth pass)
             top = -1
             ri = j
