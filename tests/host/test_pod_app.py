@@ -390,9 +390,14 @@ async def test_a_pod_alone_buzzes_its_splits_and_guards_the_last_200_m(tmp_path:
     trusted = [not f & LENGTH_DOUBT for f in flags]
     first_short = next(i for i in range(at200, len(strides)) if strides[i][0] < 3420 and trusted[i])
     assert first_short <= cued[3] <= first_short + 4, (cued, first_short)
+    # the rig reads its motion file every 200 ms, so the foot turns from rep to fade
+    # at any phase of a stride (mid-swing on a loaded machine): the stride before the
+    # first short one is then part of each, and reads between them (3.46 m, seen)
+    mixed = first_short - 1
+    assert 3200 <= strides[mixed][0] <= 3650, strides[mixed]
     short = [
         (i, *strides[i], flags[i])
-        for i in range(at100 - 10, first_short)
+        for i in range(at100 - 10, mixed)
         if strides[i][0] <= 3500 and trusted[i]
     ]
     assert not short, short  # (index, mm, ms, flags) of the rep's strides that read short
