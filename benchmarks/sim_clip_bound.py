@@ -33,7 +33,7 @@ import sys
 
 import numpy as np
 from scipy.optimize import nnls
-from sim_engine import MOUNTS, recording
+from sim_engine import MOUNTS, numbers, recording
 from stridecue.sim import scenarios
 from stridecue.sim.foot import GRAVITY
 from stridecue.sim.imu import mount_rotation
@@ -102,15 +102,11 @@ def strides(
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--speeds", default="8,9,9.5,10", help="m/s, separated by commas")
+    ap.add_argument("--speeds", type=numbers, default="8,9,9.5,10", help="m/s")
     ap.add_argument("--seeds", type=int, default=3, help="seeds per speed and mounting")
     ap.add_argument("--acc-g", type=float, default=16.0, help="accelerometer full scale")
     args = ap.parse_args(argv)
-    try:
-        speeds = [float(v) for v in args.speeds.split(",")]
-    except ValueError:
-        print(f"--speeds takes numbers separated by commas, not {args.speeds!r}", file=sys.stderr)
-        return 2
+    speeds: list[float] = args.speeds
     print(
         f"SIMULATION, offline bound: {args.acc_g:g} g, 416 Hz, noise-free signal, true attitude "
         f"and stances; {args.seeds} seed(s) x {len(MOUNTS)} mountings, 40 strides each"

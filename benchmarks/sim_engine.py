@@ -74,6 +74,16 @@ class Tally:
         self.true_ratio += other.true_ratio
 
 
+def numbers(text: str) -> list[float]:
+    """An argparse type: numbers separated by commas ("100,176,208")."""
+    try:
+        return [float(x) for x in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"takes numbers separated by commas, not {text!r}"
+        ) from None
+
+
 def recording(
     sc: scenarios.Scenario,
     mount: tuple[float, float, float],

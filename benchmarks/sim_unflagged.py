@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from sim_engine import MOUNTS, SPEEDS, recording
+from sim_engine import MOUNTS, SPEEDS, numbers, recording
 from stridecue.engine import EngineConfig, run_cpython
 from stridecue.imu_files import ImuData
 from stridecue.sim import scenarios
@@ -115,7 +115,7 @@ def one(
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--rates", default="100,176,208,416,833", help="sample rates, Hz")
+    ap.add_argument("--rates", type=numbers, default="100,176,208,416,833", help="sample rates, Hz")
     ap.add_argument("--seeds", type=int, default=2, help="seeds per athlete and mounting")
     ap.add_argument("--strides", type=int, default=40, help="strides per walk and steady run")
     ap.add_argument("--acc-g", type=int, default=32, help="accelerometer full scale (clips)")
@@ -124,11 +124,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--contact-ms", type=float, default=30.0, help="a contact this far is wrong")
     ap.add_argument("--list", action="store_true", help="print every silent wrong stride")
     args = ap.parse_args(argv)
-    try:
-        rates = [float(r) for r in args.rates.split(",")]
-    except ValueError:
-        print(f"--rates takes numbers separated by commas, not {args.rates!r}", file=sys.stderr)
-        return 2
+    rates: list[float] = args.rates
     runs = sessions(args.seeds, args.strides)
     lpf = f", low-pass {args.bandwidth:g} Hz" if args.bandwidth else ""
     print(

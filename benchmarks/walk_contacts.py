@@ -49,7 +49,7 @@ from gait_accuracy import (
     PYSHOE_GYRO_LAG_US,
     RUNNING,
 )
-from sim_engine import MOUNTS, recording
+from sim_engine import MOUNTS, numbers, recording
 from stridecue.engine import EngineConfig, run, run_cpython
 from stridecue.imu_files import ImuData, read_pyshoe_mat, read_vectornav_mat
 from stridecue.sim import scenarios
@@ -141,7 +141,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seeds", type=int, default=3, help="simulator seeds per row")
     ap.add_argument("--no-real", action="store_true", help="skip the real recordings")
     ap.add_argument(
-        "--rates", default=",".join(f"{r:g}" for r in RATES), help="simulated rates, Hz"
+        "--rates",
+        type=numbers,
+        default=",".join(f"{r:g}" for r in RATES),
+        help="simulated rates, Hz",
     )
     args = ap.parse_args(argv)
     print("SIMULATION: engine contact minus the simulator's first touch")
@@ -151,11 +154,7 @@ def main(argv: list[str] | None = None) -> int:
         "| length \\|err\\| p95 | lengths > 10 % off | first stride length error median |"
     )
     print("|---|---|---|---|---|---|---|---|---|")
-    try:
-        rates = [float(r) for r in args.rates.split(",")]
-    except ValueError:
-        print(f"--rates takes numbers separated by commas, not {args.rates!r}", file=sys.stderr)
-        return 2
+    rates: list[float] = args.rates
     for rate in rates:
         for speed in WALKS:
             print(sim_row(speed, rate, args.seeds), flush=True)
