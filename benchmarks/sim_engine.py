@@ -90,9 +90,10 @@ def recording(
     seed: int,
     rate: float = 416.0,
     bandwidth: float = 0.0,
+    tail_s: float = 3.0,
 ) -> Recording:
     """The simulated sensor's record of ``sc`` under ``mount`` (roll, pitch, yaw in
-    degrees), 3 s standing after it."""
+    degrees), ``tail_s`` standing after it."""
     roll, pitch, yaw = mount
     cfg = ImuConfig(
         rate_hz=rate,
@@ -101,7 +102,7 @@ def recording(
         mount_pitch_deg=pitch,
         mount_yaw_deg=yaw,
     )
-    return simulate(sc.bouts, cfg, seed=seed, tail_s=3.0)
+    return simulate(sc.bouts, cfg, seed=seed, tail_s=tail_s)
 
 
 def one_run(

@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from benchload import load
 from stridecue import engine
 from stridecue.firmware import micropython_exe
 from stridecue.imu_files import ImuData
@@ -27,16 +28,8 @@ def _sprint(
     rate: float = 416.0,
     bandwidth: float = 0.0,
 ) -> tuple[Recording, ImuData]:
-    roll, pitch, yaw = mount
     sc = scenarios.build("steady", speed_mps=speed, strides=strides, seed=seed)
-    cfg = ImuConfig(
-        rate_hz=rate,
-        bandwidth_hz=bandwidth,
-        mount_roll_deg=roll,
-        mount_pitch_deg=pitch,
-        mount_yaw_deg=yaw,
-    )
-    rec = simulate(sc.bouts, cfg, seed=seed, tail_s=2.5)
+    rec: Recording = load("sim_engine").recording(sc, mount, seed, rate, bandwidth, tail_s=2.5)
     return rec, ImuData(rec.t, rec.acc, rec.gyr)
 
 
