@@ -142,9 +142,11 @@ def main(argv: list[str] | None = None) -> int:
             for k, m in enumerate(se.MOUNTS)
         ]
         for label, p in rows:
+            # no clipped sample at all: no share to give
+            early = "—" if np.isnan(p.early) else f"{p.early:.0%}"
             print(
                 f"| {n} | {speed:.2f} | {stride_s:.2f} | {label} | {p.strides} "
-                f"| {p.clip_ms:.0f}, {p.clip_ms_max:.0f} | {p.early:.0%} "
+                f"| {p.clip_ms:.0f}, {p.clip_ms_max:.0f} | {early} "
                 f"| {100 * p.dist_err:+.1f} % |",
                 flush=True,
             )

@@ -3,7 +3,9 @@
 Simulated 400 m reps at ~90 % of top speed (``stridecue.sim.strides.training_rep``:
 even pace, positive split, fade from 250 m; the true strides sum to exactly 400 m),
 each followed by a recovery jog. The pod measures each stride length with a -2 %
-bias and 2 % noise (docs/accuracy.md). Every figure in docs/training.md comes from
+bias and 2 % noise: the pessimistic end of what docs/accuracy.md measures (real
+running: bias -0.4 / -1.0 % tuned / held-out, one course trial -2.8 %; median
+per-stride error 1.2-1.7 %). Every figure in docs/training.md comes from
 
     python3 benchmarks/training.py --seeds 200
 
