@@ -91,7 +91,7 @@ PYSHOE_ACC_G = 8  # MicroStrain 3DM-GX5-25 as recorded: 8 g accelerometer
 PYSHOE_GYRO_DPS = 2000  # gyro full scale not documented; no hard plateau in the data
 # us; the MicroStrain's gyro reports each instant this late against its accelerometer
 # (filters): 1.5 samples at 200 Hz, chosen on the TUNED running trials (issue #19 third
-# pass, docs/accuracy.md)
+# pass, docs/accuracy-record.md)
 PYSHOE_GYRO_LAG_US = 7500
 
 

@@ -19,7 +19,7 @@ from the standing start and the one ending at the stop included. The engine's
 contact time belongs to the stance that starts the stride, so it is compared with
 that stance's truth, and split into its two ends (the engine's contact and toe-off
 against the simulator's). The simulator stamps a contact at the END of the landing
-impact (``impact_s``, 11-16 ms after the shoe first meets the ground: docs/accuracy.md,
+impact (``impact_s``, 11-16 ms after the shoe first meets the ground: docs/accuracy-record.md,
 issue #19 fifth pass), so an engine that finds the first touch reads that much early.
 """
 

@@ -5,7 +5,7 @@
 
 The pod does not calibrate its gyro: the LSM6DSO32's zero-rate level is +-1 deg/s
 typical. The engine levels its attitude on still samples in each stance. Until issue
-#19's eleventh pass (docs/accuracy.md), a stance too short for a levelling block let
+#19's eleventh pass (docs/accuracy-record.md), a stance too short for a levelling block let
 the attitude run free on the gyro: an offset tilted it further with every stride and,
 over a whole rep, read the last 100 m short. Such a stance now levels on its landing.
 

@@ -939,7 +939,7 @@ class GaitEngine:
             return True
         if ev == _EV_LAND_SHORT:
             # a still run shorter than _LAND_STILL_MS is a sprint's foot-flat only
-            # after an impact; without one it is a dip in mid-swing (docs/accuracy.md,
+            # after an impact; without one it is a dip in mid-swing (docs/accuracy-record.md,
             # issue #19 sixth pass): the swing goes on
             return False
         self._cand = j
@@ -952,7 +952,7 @@ class GaitEngine:
         # follows the latest quiet still sample) or before the first stride
         # (start-up levelling must converge, the origin waits for it), if it
         # ends on a quiet sample; the other blocks are the heel rise, whose
-        # forward acceleration would read as tilt (docs/accuracy.md, issue #19
+        # forward acceleration would read as tilt (docs/accuracy-record.md, issue #19
         # seventh and fifteenth passes)
         st = self._st
         if st[_S_GSN] >= self._gyro_n:
@@ -981,7 +981,7 @@ class GaitEngine:
         st = self._st
         # the still samples since the last levelling are the heel rise: the foot
         # already accelerates forward, so levelling on them would tilt the
-        # attitude for the whole swing (docs/accuracy.md, issue #19 third pass)
+        # attitude for the whole swing (docs/accuracy-record.md, issue #19 third pass)
         st[_S_FN] = 0
         st[_S_FX] = 0
         st[_S_FY] = 0
@@ -1281,7 +1281,7 @@ class GaitEngine:
             # the landing clipped (late in the stride) and the foot ends it still
             # moving forward: the deceleration the sensor lost there is the
             # velocity error, so it arises at those samples, not linearly over
-            # the whole stride (docs/accuracy.md, issue #19 tenth pass). The
+            # the whole stride (docs/accuracy-record.md, issue #19 tenth pass). The
             # error of sample i is v * (clipped samples up to i) / c; summed:
             # v * sum over the clipped samples m of (n + 1 - m) / c
             t = (n + 1) * c - st[_S_CLS]

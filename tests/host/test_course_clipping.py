@@ -1,6 +1,6 @@
 """benchmarks/course_clipping.py: the course clips far longer than the simulator does.
 
-docs/accuracy.md (issue #19, ninth pass) and docs/simulator.md rest on this: at the
+docs/accuracy-record.md (issue #19, ninth pass) and docs/simulator.md rest on this: at the
 course's own running speed and cadence the simulated 16 g sensor clips a few
 milliseconds per stride, only at the landing, and reads its distance within a per cent;
 the real course clips 15-20 ms per stride, push-off included (before the tenth pass its

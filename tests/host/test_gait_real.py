@@ -83,7 +83,7 @@ def test_micropython_and_cpython_agree_on_slow_walking_and_sprint(shared_data: P
 def test_course_reads_its_distance(shared_data: Path, name: str) -> None:
     # tuning trials. The walking (walk slow + walk fast, 21.03 m, up to the first
     # running stance): with the heel-rise levelling its strides scattered and read
-    # +9.0 / +10.4 % long; levelled at the origin, -3.1 / +1.9 % (docs/accuracy.md,
+    # +9.0 / +10.4 % long; levelled at the origin, -3.1 / +1.9 % (docs/accuracy-record.md,
     # issue #19 seventh and eighth passes). The running (jog + run + sprint, 38.10 m,
     # every stride clipped at 16 g): with the velocity error spread linearly it read
     # -12.3 / -14.7 %; placed on the clipped landing, +1.4 / -5.6 % (tenth pass).
@@ -169,7 +169,7 @@ def test_walking_stance_is_levelled_at_its_origin_not_on_the_heel_rise(
     # walking stance (the heel rise, 25-55 deg/s) still pass the stance test; levelling
     # on them took the foot's forward acceleration for tilt and left each stride's
     # attitude 4-21 deg off: median error 3.6 %, worst 9.5 %, bias +3.5 %. Levelled only
-    # on the block that holds the origin (docs/accuracy.md, issue #19 seventh pass):
+    # on the block that holds the origin (docs/accuracy-record.md, issue #19 seventh pass):
     # 1.2 %, 4.6 %, +0.3 %.
     rel = _walking_errors(shared_data, "2017-11-22-11-26-05")
     assert np.median(np.abs(rel)) < 0.02, np.round(rel, 3)

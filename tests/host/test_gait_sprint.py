@@ -153,7 +153,7 @@ def test_simulated_walk_reads_its_stride_lengths() -> None:
     # walking's long stance ends in a heel rise that still passes the stance test;
     # levelling on it (the foot accelerating forward, read as tilt) made the simulated
     # walk read ~5 % long. Levelled only on the block holding the origin, the attitude
-    # stays consistent (docs/accuracy.md, issue #19 seventh pass).
+    # stays consistent (docs/accuracy-record.md, issue #19 seventh pass).
     sc = scenarios.build("walk", strides=16, seed=4)
     rec = simulate(sc.bouts, ImuConfig(mount_pitch_deg=-20.0), seed=4, tail_s=2.5)
     out = engine.run(ImuData(rec.t, rec.acc, rec.gyr), "cpython", 416, 32, 2000)

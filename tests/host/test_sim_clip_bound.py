@@ -1,6 +1,6 @@
 """benchmarks/sim_clip_bound.py: what a 16 g sprint stride allows any ZUPT at best.
 
-docs/accuracy.md (issue #19, sixteenth pass) rests on this: given the simulator's
+docs/accuracy-record.md (issue #19, sixteenth pass) rests on this: given the simulator's
 noise-free signal, the true attitude and the true stances, the lost impulse itself
 (``oracle``) reads 10 m/s strides within a few tenths of a per cent, so the harness is
 sound; a plain ZUPT reads them several per cent short; and fitting each clipped

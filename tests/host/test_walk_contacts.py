@@ -1,6 +1,6 @@
 """benchmarks/walk_contacts.py: real walking keeps one kind of contact from stride to stride.
 
-docs/accuracy.md (issue #19, thirteenth pass) rests on this. A slow walk lands twice
+docs/accuracy-record.md (issue #19, thirteenth pass) rests on this. A slow walk lands twice
 (heel strike, then the forefoot's slap). A contact that jumps between the heel strike
 and the roll before the slap adds 50-150 ms to the change of stride time from one
 stride to the next, which a steady walk keeps to 20-40 ms. On PyShoe's tuning walks

@@ -29,7 +29,7 @@ GYRO_SATURATED                              stride clips; not judging them would
                                             strides are counted (CLIPPED): what the
                                             sensor lost can make them read short, so a
                                             rep that clipped mostly may read short
-                                            (docs/accuracy.md, eighth and tenth passes)
+                                            (docs/accuracy-record.md, eighth and tenth passes)
 BACKFILLED, CUED   judged      judged       sent late / the motor ran: the figures are
                                             measured as any other
 =================  ==========  ===========  =============================================
@@ -53,7 +53,7 @@ CONTACT_DOUBT = int(StrideFlag.FIRST)
 #: short (the real course's running, 16 g: -5.6 ... +1.4 %; 12-21 % short before issue #19's
 #: tenth pass). GYRO_SATURATED alone is not counted: the engine bridges the gyro's
 #: plateau, and clipping the course's gyro harder (down to 1,400 deg/s) moved its 38 m of
-#: running by 0.1 m or less (docs/accuracy.md, eighth pass).
+#: running by 0.1 m or less (docs/accuracy-record.md, eighth pass).
 CLIPPED = int(StrideFlag.ACC_SATURATED)
 
 
