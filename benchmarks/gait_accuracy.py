@@ -107,6 +107,8 @@ class TrialResult:
     ref_err_m: list[float] | None = None  # gaitmap RtsKalman on the same strides
     # per matched stride: the engine flagged it as not to be trusted (TRUST_FLAGS)
     flagged: list[bool] = field(default_factory=list)
+    # per matched stride: its index among the trial's annotated strides
+    index: list[int] = field(default_factory=list)
 
     @property
     def precision(self) -> float:
@@ -167,6 +169,7 @@ def match(
     found = [s for s in strides if lo <= s["t_contact_s"] <= hi]
     err, true = [], []
     flagged: list[bool] = []
+    index: list[int] = []
     n_match = 0
 
     def owner(t: float, start: bool) -> int:
@@ -186,7 +189,10 @@ def match(
             err.append(found[i]["stride_length_m"] - float(lengths[k]))
             true.append(float(lengths[k]))
             flagged.append(bool(set(found[i]["flags"]) & TRUST_FLAGS))
-    return TrialResult(name, kind, len(lengths), len(found), n_match, err, true, flagged=flagged)
+            index.append(k)
+    return TrialResult(
+        name, kind, len(lengths), len(found), n_match, err, true, flagged=flagged, index=index
+    )
 
 
 def run_pyshoe(
@@ -443,6 +449,7 @@ def summary(rs: list[TrialResult]) -> str:
         f"len med|err| {100 * np.median(np.abs(rel)):.2f}% {np.median(np.abs(e)):.3f} m  "
         f"bias {100 * np.mean(rel):+.2f}%  p90|err| {100 * np.percentile(np.abs(rel), 90):.2f}%"
         f"  p95|err| {100 * np.percentile(np.abs(rel), 95):.2f}%"
+        f" {np.percentile(np.abs(e), 95):.3f} m"
         f"  >{100 * WRONG_LENGTH:g}% off {int(wrong.sum())} (unflagged {silent})"
     ) + ref_summary(rs)
 
@@ -547,6 +554,43 @@ def reference_timing(data_dir: Path) -> list[str]:
     return lines
 
 
+def path_turns(data_dir: Path, name: str) -> np.ndarray:
+    """Per annotated stride, the path's turn (deg) at its start stance and at its end
+    stance: the change of the Vicon stride direction from the stride before and to the
+    stride after (nan where there is none)."""
+    import scipy.io
+
+    m = scipy.io.loadmat(str(data_dir / "pyshoe_vicon" / "mat" / f"{name}.mat"))
+    truth = pyshoe_truth(data_dir, name, derive=True)
+    assert truth is not None
+    ts = m["ts"].ravel()
+    idx = np.searchsorted(ts - ts[0], truth[0] - 1e-9)
+    d = np.diff(m["gt"][idx, :2], axis=0)
+    heading = np.degrees(np.arctan2(d[:, 1], d[:, 0]))
+    turn = (np.diff(heading) + 180.0) % 360.0 - 180.0
+    nan = np.array([np.nan])
+    return np.column_stack([np.r_[nan, turn], np.r_[turn, nan]])
+
+
+def worst_lines(data_dir: Path, rs: list[TrialResult], n: int) -> list[str]:
+    """The ``n`` strides of ``rs`` furthest off in per cent, one table row each."""
+    rows = []
+    for r in rs:
+        turns = path_turns(data_dir, r.name)
+        for e, t, f, k in zip(r.err_m, r.true_m, r.flagged, r.index, strict=True):
+            rows.append((abs(e / t), r.name, k, t, e, f, turns[k]))
+    rows.sort(key=lambda row: row[0], reverse=True)
+    out = []
+    for _, name, k, t, e, f, (before, after) in rows[:n]:
+        start = "(first)" if np.isnan(before) else f"{before:+.0f}°"
+        end = "(last)" if np.isnan(after) else f"{after:+.0f}°"
+        out.append(
+            f"| `{name[-5:]}` #{k} | {t:.2f} m | {100 * e:+.1f} cm ({100 * e / t:+.1f} %) "
+            f"| {start} → {end} | {'yes' if f else 'no'} |"
+        )
+    return out
+
+
 def split(items: list[Any], held: bool) -> list[Any]:
     return [r for r in items if (r.name in HOLDOUT) == held]
 
@@ -560,6 +604,13 @@ def main(argv: list[str] | None = None) -> int:
         "--reference", action="store_true", help="score gaitmap's RtsKalman on the same trials"
     )
     p.add_argument("--no-course", action="store_true", help="skip the 800 Hz course trials")
+    p.add_argument(
+        "--worst",
+        type=int,
+        default=0,
+        metavar="N",
+        help="also list the N running strides furthest off, per split shown",
+    )
     p.add_argument(
         "--gyro-lag-us",
         type=int,
@@ -594,6 +645,14 @@ def main(argv: list[str] | None = None) -> int:
                 continue
             sel = [r for r in split(rs, held) if r.kind == kind]
             print(f"PyShoe {kind:7s} {tag} " + summary(sel))
+            if args.worst and kind == "running":
+                print(
+                    "| trial, stride | true length | error | path turns before → after "
+                    "| flagged not to trust |"
+                )
+                print("|---|---|---|---|---|")
+                for line in worst_lines(args.data, sel, args.worst):
+                    print(line)
     extra = (
         run_pyshoe(args.data, args.engine, derived=True, gyro_lag_us=args.gyro_lag_us)
         if False in show
